@@ -1,0 +1,132 @@
+/**
+ * The one network IR shared by every front end (PyTorch source, `*.resnet.json`, Keras/TF.js `model.json`)
+ * and every consumer (diagnostics, hovers, the graph view, code generation, trainers). Pure data: it is
+ * serialised as is into the CLI's `--json` output and posted to webviews.
+ */
+import type { Shape } from './dims';
+
+/** A 1-based source position range in the model's file. */
+export interface SourceRange {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export type AttrValue = number | string | boolean | null | AttrValue[] | { [k: string]: AttrValue };
+export type Attrs = Record<string, AttrValue>;
+
+/** A layer or tensor operation. Each node produces exactly one tensor. */
+export interface IrNode {
+  id: string;
+  /** Catalogue op name (`Conv2d`, `add`, ...), see `ops.ts`. */
+  op: string;
+  /** PyTorch `named_modules()` path for modules (`layer3.0.downsample.0`); a derived unique name for functional ops. */
+  name: string;
+  attrs: Attrs;
+  /** Producer node ids, in argument order. */
+  inputs: string[];
+  /** Innermost block/stage/module group holding this node. */
+  group?: string;
+  source?: SourceRange;
+  inputShapes: Shape[];
+  outputShape: Shape;
+  /** Learnable parameters (buffers excluded); null when they depend on unknown values. */
+  params: number | null;
+  /** Multiply-accumulates for one sample (torchvision convention: Conv2d and Linear only). */
+  macs: number | null;
+  /**
+   * True when the node reuses a module already counted elsewhere (a ReLU module called twice, or the
+   * same conv applied twice): its params are not added to the total again.
+   */
+  shared?: boolean;
+  /** Set when a diagnostic of severity error is attached to this node. */
+  error?: string;
+}
+
+export interface IrEdge {
+  id: string;
+  from: string;
+  to: string;
+  /** Position among the consumer's inputs. */
+  index: number;
+  shape: Shape;
+  /** True when this edge lies on a residual shortcut rather than the main path. */
+  skip?: boolean;
+}
+
+export type GroupKind = 'stage' | 'block' | 'module';
+
+/** A level of the module hierarchy: a residual block, a stage of blocks, or another container. */
+export interface IrGroup {
+  id: string;
+  /** Module path (`layer3`, `layer3.0`). */
+  name: string;
+  kind: GroupKind;
+  /** Class or container type name (`Bottleneck`, `Sequential`). */
+  label: string;
+  parent?: string;
+  source?: SourceRange;
+}
+
+export type SkipKind = 'identity' | 'projection';
+
+/** A residual shortcut, from the node where the block's input forks to the `add` that merges it back. */
+export interface IrSkip {
+  id: string;
+  from: string;
+  to: string;
+  /**
+   * `identity` when the shortcut has no learnable parameters (plain or parameter-free like CIFAR option A's
+   * subsample-and-pad), `projection` when it passes through layers with weights (1x1 conv + BatchNorm).
+   */
+  kind: SkipKind;
+  /** Nodes on the shortcut branch, in order; empty for a plain identity. */
+  via: string[];
+  /** The block group containing the add, if any. */
+  group?: string;
+}
+
+export type Severity = 'error' | 'warning' | 'information';
+
+export interface Diagnostic {
+  severity: Severity;
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** Stable machine-readable code, e.g. `shape/residual-add`. */
+  code: string;
+  message: string;
+  /** The offending node, when there is one. */
+  node?: string;
+  /** Data for a quick fix, e.g. `{ attr: 'in_features', value: 2048 }`. */
+  fix?: { attr?: string; value?: AttrValue; kind?: string; [k: string]: AttrValue | undefined };
+}
+
+export interface IrGraph {
+  /** The model's display name. */
+  name: string;
+  file: string;
+  input: Shape;
+  output: Shape;
+  nodes: IrNode[];
+  edges: IrEdge[];
+  groups: IrGroup[];
+  skips: IrSkip[];
+  /** Sum of node params, each module counted once; null if any is unknown. */
+  params: number | null;
+  macs: number | null;
+}
+
+/** What a front end returns for one file. */
+export interface Analysis {
+  file: string;
+  /** Candidate model names found in the file (PyTorch classes and factories); one entry for JSON formats. */
+  models: string[];
+  /** The analysed model, or null when none could be built. */
+  graph: IrGraph | null;
+  diagnostics: Diagnostic[];
+}

@@ -1,0 +1,644 @@
+/**
+ * The layer catalogue: every operator is one entry here, with its attributes and defaults, its names in
+ * PyTorch, Keras and TF.js, and one rule that gives its output shape, learnable parameter count and MACs.
+ * Adding an operator touches this file only. Counts follow PyTorch exactly (BatchNorm: 2·C learnable,
+ * running statistics are buffers) and MACs follow torchvision (Conv2d and Linear only, per sample).
+ */
+import {
+  type Dim,
+  type Shape,
+  dimAdd,
+  dimCeilDiv,
+  dimEq,
+  dimFloorDiv,
+  dimMul,
+  dimSub,
+  formatShape,
+  numel,
+} from './dims';
+import type { AttrValue, Attrs, Diagnostic, Severity } from './ir';
+
+export interface OpIssue {
+  severity: Severity;
+  code: string;
+  message: string;
+  fix?: Diagnostic['fix'];
+}
+
+export interface OpResult {
+  shape: Shape;
+  params: number | null;
+  macs: number | null;
+  issues: OpIssue[];
+}
+
+export type OpCategory = 'input' | 'conv' | 'norm' | 'activation' | 'pool' | 'linear' | 'regularization' | 'tensor';
+
+export interface OpSpec {
+  category: OpCategory;
+  /** PyTorch spelling (`nn.Conv2d`, `torch.add`). */
+  torch: string;
+  /** Keras layer class names that map to this op. */
+  keras?: string[];
+  /** `tf.layers` factory used by the TF.js exporter and runner. */
+  tfjs?: string;
+  /** Attribute defaults (PyTorch argument names). Attributes without a default are required. */
+  defaults: Attrs;
+  /** Attributes that the design format may omit because they follow from the input shape. */
+  inferred?: string[];
+  /** Number of tensor inputs; -1 for any number >= 2. */
+  arity: number;
+  infer(attrs: Attrs, inputs: Shape[]): OpResult;
+}
+
+const ok = (shape: Shape, params: number | null = 0, macs: number | null = 0, issues: OpIssue[] = []): OpResult => ({
+  shape,
+  params,
+  macs,
+  issues,
+});
+
+/** An int or a pair attribute as a pair (`3` -> `[3, 3]`). */
+export function pair(v: AttrValue | undefined, fallback: number): [Dim, Dim] {
+  if (Array.isArray(v)) return [asDim(v[0]), asDim(v.length > 1 ? v[1] : v[0])];
+  const d = v === undefined ? fallback : asDim(v);
+  return [d, d];
+}
+
+export function asDim(v: AttrValue | undefined): Dim {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return v;
+  return null;
+}
+
+const num = (v: AttrValue | undefined): number | null => (typeof v === 'number' ? v : null);
+
+/** Require a 4-D (or unbatched 3-D) image tensor; returns [N, C, H, W] with N = null for 3-D. */
+function image(op: string, s: Shape, issues: OpIssue[]): [Dim, Dim, Dim, Dim] | null {
+  if (s === null) return null;
+  if (s.length === 4) return [s[0]!, s[1]!, s[2]!, s[3]!];
+  if (s.length === 3) return [null, s[0]!, s[1]!, s[2]!];
+  issues.push({
+    severity: 'error',
+    code: 'shape/rank',
+    message: `${op}: expected a 3-D or 4-D input, got ${formatShape(s)}`,
+  });
+  return null;
+}
+
+function withBatch(n: Dim, rest: Dim[], unbatched: boolean): Dim[] {
+  return unbatched ? rest : [n, ...rest];
+}
+
+function channelCheck(op: string, attr: string, expected: Dim, got: Dim, s: Shape, issues: OpIssue[]): void {
+  const eq = dimEq(expected, got);
+  if (eq === false) {
+    issues.push({
+      severity: 'error',
+      code: 'shape/channels',
+      message: `${op}: expected input with ${attr}=${expected} channels, got ${formatShape(s)} (${got} channels)`,
+      fix: { attr, value: got },
+    });
+  } else if (eq === 'unknown' && expected !== null && got !== null) {
+    issues.push({
+      severity: 'warning',
+      code: 'shape/channels-condition',
+      message: `${op} requires ${got} == ${expected}`,
+      fix: { attr, value: got },
+    });
+  }
+}
+
+function positive(op: string, dims: Dim[], inShape: Shape, issues: OpIssue[]): void {
+  if (dims.some((d) => typeof d === 'number' && d <= 0)) {
+    issues.push({
+      severity: 'error',
+      code: 'shape/non-positive',
+      message: `${op}: output spatial size ${dims.join('x')} is not positive for input ${formatShape(inShape)} (the input is too small for the kernel)`,
+    });
+  }
+}
+
+/** Output length of a sliding window, as PyTorch computes it (with ceil_mode's last-window rule). */
+export function windowOut(size: Dim, k: Dim, s: Dim, p: Dim, d: Dim, ceil: boolean): Dim {
+  // floor_or_ceil((size + 2p - d*(k-1) - 1) / s) + 1
+  const span = dimSub(dimSub(dimAdd(size, dimMul(2, p)), dimMul(d, dimSub(k, 1))), 1);
+  if (!ceil) return dimAdd(dimFloorDiv(span, s), 1);
+  let out = dimAdd(dimCeilDiv(span, s), 1);
+  if (typeof out === 'number' && typeof s === 'number' && typeof size === 'number' && typeof p === 'number') {
+    if ((out - 1) * s >= size + p) out -= 1;
+  }
+  return out;
+}
+
+const activation = (torch: string, keras: string[], tfjs: string, defaults: Attrs = {}): OpSpec => ({
+  category: 'activation',
+  torch,
+  keras,
+  tfjs,
+  defaults: { inplace: false, ...defaults },
+  arity: 1,
+  infer: (_a, [x]) => ok(x ?? null),
+});
+
+function poolRule(kind: 'max' | 'avg') {
+  return (a: Attrs, [x]: Shape[]): OpResult => {
+    const issues: OpIssue[] = [];
+    const s = x ?? null;
+    const img = image(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', s, issues);
+    if (!img) return ok(s === null || issues.length === 0 ? null : s, 0, 0, issues);
+    const [n, c, h, w] = img;
+    const k = pair(a['kernel_size'], 1);
+    const st = a['stride'] === null || a['stride'] === undefined ? k : pair(a['stride'], 1);
+    const p = a['padding'] === 'same' ? ([0, 0] as [Dim, Dim]) : pair(a['padding'], 0);
+    const d = kind === 'max' ? pair(a['dilation'], 1) : ([1, 1] as [Dim, Dim]);
+    const ceil = a['ceil_mode'] === true;
+    for (let i = 0; i < 2; i++) {
+      const pi = p[i];
+      const ki = k[i];
+      if (typeof pi === 'number' && typeof ki === 'number' && pi > ki / 2) {
+        issues.push({
+          severity: 'error',
+          code: 'attr/padding',
+          message: `pad should be at most half of effective kernel size, but got pad=${pi}, kernel_size=${ki}`,
+        });
+      }
+    }
+    // 'same' comes from Keras/TF.js: output = ceil(size / stride), padding split as TF does.
+    const same = a['padding'] === 'same';
+    const oh = same ? dimCeilDiv(h, st[0]) : windowOut(h, k[0], st[0], p[0], d[0], ceil);
+    const ow = same ? dimCeilDiv(w, st[1]) : windowOut(w, k[1], st[1], p[1], d[1], ceil);
+    positive(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', [oh, ow], s, issues);
+    return ok(withBatch(n, [c, oh, ow], s!.length === 3), 0, 0, issues);
+  };
+}
+
+function adaptiveRule(a: Attrs, [x]: Shape[]): OpResult {
+  const issues: OpIssue[] = [];
+  const s = x ?? null;
+  const img = image('AdaptivePool2d', s, issues);
+  if (!img) return ok(null, 0, 0, issues);
+  const [n, c, h, w] = img;
+  const o = a['output_size'];
+  let oh: Dim;
+  let ow: Dim;
+  if (Array.isArray(o)) {
+    oh = o[0] === null || o[0] === undefined ? h : asDim(o[0]);
+    ow = o[1] === null || o[1] === undefined ? w : asDim(o[1]);
+  } else {
+    oh = asDim(o);
+    ow = oh;
+  }
+  return ok(withBatch(n, [c, oh, ow], s!.length === 3), 0, 0, issues);
+}
+
+/** Broadcast shapes as `torch.add` does; returns the result and the first incompatible axis (or -1). */
+export function broadcast(a: Dim[], b: Dim[]): { shape: Dim[]; bad: number; condition: string | null } {
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  let bad = -1;
+  let condition: string | null = null;
+  for (let i = 0; i < rank; i++) {
+    const da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)]! : 1;
+    const db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)]! : 1;
+    if (da === 1) out.push(db);
+    else if (db === 1) out.push(da);
+    else {
+      const eq = dimEq(da, db);
+      if (eq === false && bad < 0) bad = i;
+      if (eq === 'unknown' && da !== null && db !== null && condition === null) condition = `${da} == ${db}`;
+      out.push(typeof da === 'number' ? da : db ?? da);
+    }
+  }
+  return { shape: out, bad, condition };
+}
+
+const AXIS_NAMES = ['batch', 'channels', 'height', 'width'];
+
+function addRule(_a: Attrs, inputs: Shape[]): OpResult {
+  const issues: OpIssue[] = [];
+  const [first, ...rest] = inputs;
+  if (first === null || first === undefined) return ok(null);
+  let shape: Dim[] = first;
+  for (const other of rest) {
+    if (other === null || other === undefined) continue;
+    const r = broadcast(shape, other);
+    if (r.bad >= 0) {
+      const axis = r.bad - (r.shape.length - 4);
+      const what = first.length === 4 && other.length === 4 && axis >= 0 ? AXIS_NAMES[axis] : `dimension ${r.bad}`;
+      const reason = what === 'height' || what === 'width' ? 'spatial size differs' : `${what} differ`;
+      issues.push({
+        severity: 'error',
+        code: 'shape/residual-add',
+        message: `residual add: main path ${formatShape(shape)} vs shortcut ${formatShape(other)} (${reason})`,
+        fix: { kind: 'projection' },
+      });
+      continue;
+    }
+    if (r.condition) {
+      issues.push({
+        severity: 'warning',
+        code: 'shape/residual-add-condition',
+        message: `residual add requires ${r.condition}`,
+        fix: { kind: 'projection' },
+      });
+    }
+    shape = r.shape;
+  }
+  return ok(shape, 0, 0, issues);
+}
+
+/** Resolve a possibly negative axis against a rank. */
+export function axis(d: number, rank: number): number {
+  return d < 0 ? d + rank : d;
+}
+
+export const OPS: Record<string, OpSpec> = {
+  input: {
+    category: 'input',
+    torch: 'input',
+    keras: ['InputLayer'],
+    defaults: { shape: null },
+    arity: 0,
+    infer: (a) => ok(Array.isArray(a['shape']) ? (a['shape'] as AttrValue[]).map(asDim) : null),
+  },
+  Conv2d: {
+    category: 'conv',
+    torch: 'nn.Conv2d',
+    keras: ['Conv2D'],
+    tfjs: 'conv2d',
+    defaults: {
+      in_channels: null,
+      out_channels: null,
+      kernel_size: null,
+      stride: 1,
+      padding: 0,
+      dilation: 1,
+      groups: 1,
+      bias: true,
+      padding_mode: 'zeros',
+    },
+    inferred: ['in_channels'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const s = x ?? null;
+      const cin = asDim(a['in_channels']);
+      const cout = asDim(a['out_channels']);
+      const g = asDim(a['groups'] ?? 1);
+      const k = pair(a['kernel_size'], 1);
+      const st = pair(a['stride'], 1);
+      const dl = pair(a['dilation'], 1);
+      const bias = a['bias'] !== false;
+      if (typeof cin === 'number' && typeof g === 'number' && cin % g !== 0) {
+        issues.push({ severity: 'error', code: 'attr/groups', message: `in_channels (${cin}) must be divisible by groups (${g})` });
+      }
+      if (typeof cout === 'number' && typeof g === 'number' && cout % g !== 0) {
+        issues.push({ severity: 'error', code: 'attr/groups', message: `out_channels (${cout}) must be divisible by groups (${g})` });
+      }
+      const kk = dimMul(k[0], k[1]);
+      const perOut = dimMul(dimFloorDiv(cin, g), kk);
+      const w = dimMul(cout, perOut);
+      const params = typeof w === 'number' && typeof cout === 'number' ? w + (bias ? cout : 0) : null;
+      const img = image('Conv2d', s, issues);
+      if (!img) return ok(null, params, null, issues);
+      const [n, c, h, wd] = img;
+      channelCheck('Conv2d', 'in_channels', cin, c, s, issues);
+      let oh: Dim;
+      let ow: Dim;
+      const pad = a['padding'];
+      if (pad === 'same') {
+        oh = dimCeilDiv(h, st[0]);
+        ow = dimCeilDiv(wd, st[1]);
+      } else {
+        const p = pad === 'valid' ? ([0, 0] as [Dim, Dim]) : pair(pad, 0);
+        oh = windowOut(h, k[0], st[0], p[0], dl[0], false);
+        ow = windowOut(wd, k[1], st[1], p[1], dl[1], false);
+      }
+      positive('Conv2d', [oh, ow], s, issues);
+      const out = withBatch(n, [cout, oh, ow], s!.length === 3);
+      const spatial = numel([oh, ow]);
+      const macs = typeof w === 'number' && spatial !== null ? w * spatial : null;
+      return ok(out, params, macs, issues);
+    },
+  },
+  BatchNorm2d: {
+    category: 'norm',
+    torch: 'nn.BatchNorm2d',
+    keras: ['BatchNormalization'],
+    tfjs: 'batchNormalization',
+    defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
+    inferred: ['num_features'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const s = x ?? null;
+      const cf = asDim(a['num_features']);
+      const params = a['affine'] === false ? 0 : typeof cf === 'number' ? 2 * cf : null;
+      if (s !== null && (s.length === 4 || s.length === 3)) {
+        channelCheck('BatchNorm2d', 'num_features', cf, s[s.length - 3]!, s, issues);
+      } else if (s !== null) {
+        issues.push({ severity: 'error', code: 'shape/rank', message: `BatchNorm2d: expected 4D input (got ${s.length}D input)` });
+      }
+      return ok(s, params, 0, issues);
+    },
+  },
+  ReLU: activation('nn.ReLU', ['ReLU'], 'reLU'),
+  ReLU6: activation('nn.ReLU6', [], 'reLU', { max_value: 6 }),
+  LeakyReLU: activation('nn.LeakyReLU', ['LeakyReLU'], 'leakyReLU', { negative_slope: 0.01 }),
+  GELU: activation('nn.GELU', [], 'activation', { approximate: 'none' }),
+  SiLU: activation('nn.SiLU', [], 'activation'),
+  Sigmoid: activation('nn.Sigmoid', [], 'activation'),
+  Tanh: activation('nn.Tanh', [], 'activation'),
+  Hardswish: activation('nn.Hardswish', [], 'activation'),
+  Softmax: activation('nn.Softmax', ['Softmax'], 'softmax', { dim: -1 }),
+  MaxPool2d: {
+    category: 'pool',
+    torch: 'nn.MaxPool2d',
+    keras: ['MaxPooling2D'],
+    tfjs: 'maxPooling2d',
+    defaults: { kernel_size: null, stride: null, padding: 0, dilation: 1, ceil_mode: false },
+    arity: 1,
+    infer: poolRule('max'),
+  },
+  AvgPool2d: {
+    category: 'pool',
+    torch: 'nn.AvgPool2d',
+    keras: ['AveragePooling2D'],
+    tfjs: 'averagePooling2d',
+    defaults: { kernel_size: null, stride: null, padding: 0, ceil_mode: false, count_include_pad: true },
+    arity: 1,
+    infer: poolRule('avg'),
+  },
+  AdaptiveAvgPool2d: {
+    category: 'pool',
+    torch: 'nn.AdaptiveAvgPool2d',
+    tfjs: 'globalAveragePooling2d',
+    defaults: { output_size: null },
+    arity: 1,
+    infer: adaptiveRule,
+  },
+  AdaptiveMaxPool2d: {
+    category: 'pool',
+    torch: 'nn.AdaptiveMaxPool2d',
+    tfjs: 'globalMaxPooling2d',
+    defaults: { output_size: null },
+    arity: 1,
+    infer: adaptiveRule,
+  },
+  Linear: {
+    category: 'linear',
+    torch: 'nn.Linear',
+    keras: ['Dense'],
+    tfjs: 'dense',
+    defaults: { in_features: null, out_features: null, bias: true },
+    inferred: ['in_features'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const s = x ?? null;
+      const fin = asDim(a['in_features']);
+      const fout = asDim(a['out_features']);
+      const w = dimMul(fin, fout);
+      const params = typeof w === 'number' && typeof fout === 'number' ? w + (a['bias'] === false ? 0 : fout) : null;
+      if (s === null) return ok(null, params, null, issues);
+      if (s.length === 0) {
+        issues.push({ severity: 'error', code: 'shape/rank', message: 'Linear: input must have at least one dimension' });
+        return ok(null, params, null, issues);
+      }
+      const last = s[s.length - 1]!;
+      const eq = dimEq(fin, last);
+      if (eq === false) {
+        const rows = numel(s.slice(0, -1));
+        issues.push({
+          severity: 'error',
+          code: 'shape/in-features',
+          message: `Linear: mat1 and mat2 shapes cannot be multiplied (${rows ?? '?'}x${last} and ${fin}x${fout}): input ${formatShape(s)} has ${last} features, in_features is ${fin}`,
+          fix: { attr: 'in_features', value: last },
+        });
+      } else if (eq === 'unknown' && fin !== null && last !== null) {
+        issues.push({
+          severity: 'warning',
+          code: 'shape/in-features-condition',
+          message: `Linear requires ${last} == ${fin}`,
+          fix: { attr: 'in_features', value: last },
+        });
+      }
+      const rows = numel(s.slice(1, -1));
+      const macs = typeof w === 'number' && rows !== null ? w * (s.length === 1 ? 1 : rows) : null;
+      return ok([...s.slice(0, -1), fout], params, macs, issues);
+    },
+  },
+  Flatten: {
+    category: 'tensor',
+    torch: 'nn.Flatten',
+    keras: ['Flatten'],
+    tfjs: 'flatten',
+    defaults: { start_dim: 1, end_dim: -1 },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      if (s === null) return ok(null);
+      const r = s.length;
+      const st = axis(num(a['start_dim']) ?? 1, r);
+      const en = axis(num(a['end_dim']) ?? -1, r);
+      if (st < 0 || en >= r || st > en) {
+        if (r === 0) return ok([1]);
+        return ok(null, 0, 0, [
+          { severity: 'error', code: 'shape/flatten', message: `flatten: dimensions ${st}..${en} out of range for ${formatShape(s)}` },
+        ]);
+      }
+      const mid = s.slice(st, en + 1).reduce<Dim>((p, d) => dimMul(p, d), 1);
+      return ok([...s.slice(0, st), mid, ...s.slice(en + 1)]);
+    },
+  },
+  Dropout: {
+    category: 'regularization',
+    torch: 'nn.Dropout',
+    keras: ['Dropout'],
+    tfjs: 'dropout',
+    defaults: { p: 0.5, inplace: false },
+    arity: 1,
+    infer: (_a, [x]) => ok(x ?? null),
+  },
+  Identity: {
+    category: 'tensor',
+    torch: 'nn.Identity',
+    defaults: {},
+    arity: 1,
+    infer: (_a, [x]) => ok(x ?? null),
+  },
+  add: {
+    category: 'tensor',
+    torch: 'torch.add',
+    keras: ['Add'],
+    tfjs: 'add',
+    defaults: {},
+    arity: -1,
+    infer: addRule,
+  },
+  concat: {
+    category: 'tensor',
+    torch: 'torch.cat',
+    keras: ['Concatenate'],
+    tfjs: 'concatenate',
+    defaults: { dim: 1 },
+    arity: -1,
+    infer(a, inputs) {
+      const issues: OpIssue[] = [];
+      if (inputs.some((s) => s === null)) return ok(null);
+      const shapes = inputs as Dim[][];
+      const r = shapes[0]!.length;
+      const d = axis(num(a['dim']) ?? 1, r);
+      let total: Dim = 0;
+      for (const s of shapes) {
+        if (s.length !== r) {
+          issues.push({ severity: 'error', code: 'shape/concat', message: `cat: tensors must have the same rank, got ${shapes.map(formatShape).join(' and ')}` });
+          return ok(null, 0, 0, issues);
+        }
+        for (let i = 0; i < r; i++) {
+          if (i !== d && dimEq(s[i]!, shapes[0]![i]!) === false) {
+            issues.push({
+              severity: 'error',
+              code: 'shape/concat',
+              message: `cat: sizes must match except in dimension ${d}, got ${shapes.map(formatShape).join(' and ')}`,
+            });
+            return ok(null, 0, 0, issues);
+          }
+        }
+        total = dimAdd(total, s[d]!);
+      }
+      const out = [...shapes[0]!];
+      out[d] = total;
+      return ok(out);
+    },
+  },
+  /** `F.pad`: `pad` lists (before, after) pairs starting from the last dimension, as PyTorch does. */
+  pad: {
+    category: 'tensor',
+    torch: 'F.pad',
+    keras: ['ZeroPadding2D'],
+    tfjs: 'zeroPadding2d',
+    defaults: { pad: [], value: 0, mode: 'constant' },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      if (s === null) return ok(null);
+      const pads = Array.isArray(a['pad']) ? (a['pad'] as AttrValue[]).map(asDim) : [];
+      const out = [...s];
+      for (let i = 0; i * 2 < pads.length; i++) {
+        const dim = s.length - 1 - i;
+        if (dim < 0) {
+          return ok(null, 0, 0, [{ severity: 'error', code: 'shape/pad', message: `pad: padding length ${pads.length} too large for ${formatShape(s)}` }]);
+        }
+        out[dim] = dimAdd(dimAdd(out[dim]!, pads[2 * i] ?? 0), pads[2 * i + 1] ?? 0);
+      }
+      const issues: OpIssue[] = [];
+      positive('pad', out, s, issues);
+      return ok(out, 0, 0, issues);
+    },
+  },
+  /** Basic slicing: `slices[i]` is `[start, stop, step]` (null = default) for dimension i; missing dims are kept. */
+  slice: {
+    category: 'tensor',
+    torch: 'x[...]',
+    defaults: { slices: [] },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      if (s === null) return ok(null);
+      const slices = Array.isArray(a['slices']) ? (a['slices'] as AttrValue[]) : [];
+      const out = [...s];
+      slices.forEach((sl, i) => {
+        if (!Array.isArray(sl) || i >= s.length) return;
+        const size = s[i]!;
+        const [st, en, step] = [num(sl[0]), num(sl[1]), num(sl[2]) ?? 1];
+        if (st === null && en === null) {
+          out[i] = step === 1 ? size : dimCeilDiv(size, step);
+          return;
+        }
+        if (typeof size !== 'number') {
+          out[i] = null;
+          return;
+        }
+        const norm = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+        const lo = st === null ? 0 : norm(st);
+        const hi = en === null ? size : norm(en);
+        out[i] = Math.max(0, Math.ceil((hi - lo) / step));
+      });
+      return ok(out);
+    },
+  },
+  /** `view`/`reshape`: `shape` may hold one -1. */
+  reshape: {
+    category: 'tensor',
+    torch: 'Tensor.view',
+    keras: ['Reshape'],
+    tfjs: 'reshape',
+    defaults: { shape: [] },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      const target = Array.isArray(a['shape']) ? (a['shape'] as AttrValue[]).map(asDim) : [];
+      const total = s === null ? null : numel(s);
+      const known = numel(target.filter((d) => d !== -1));
+      const holes = target.filter((d) => d === -1).length;
+      if (holes > 1) {
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/reshape', message: 'view: only one dimension can be inferred' }]);
+      }
+      if (total !== null && known !== null) {
+        if (holes === 1 ? known === 0 || total % known !== 0 : known !== total) {
+          return ok(null, 0, 0, [
+            { severity: 'error', code: 'shape/reshape', message: `view: shape '[${target.join(', ')}]' is invalid for input of size ${total} (${formatShape(s)})` },
+          ]);
+        }
+        return ok(target.map((d) => (d === -1 ? total / known : d)));
+      }
+      return ok(target.map((d) => (d === -1 ? null : d)));
+    },
+  },
+  /** Mean over `dim` (list of axes), optionally keeping them. */
+  mean: {
+    category: 'tensor',
+    torch: 'Tensor.mean',
+    keras: ['GlobalAveragePooling2D'],
+    defaults: { dim: [], keepdim: false },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      if (s === null) return ok(null);
+      const raw = a['dim'];
+      const dims = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map((d) => axis(Number(d), s.length));
+      const keep = a['keepdim'] === true;
+      const out: Dim[] = [];
+      s.forEach((d, i) => {
+        if (!dims.includes(i)) out.push(d);
+        else if (keep) out.push(1);
+      });
+      return ok(out);
+    },
+  },
+  /** A value the front end could not interpret; its shape is unknown and analysis continues. */
+  opaque: {
+    category: 'tensor',
+    torch: '?',
+    defaults: { reason: '' },
+    arity: -1,
+    infer: () => ok(null, null, null),
+  },
+};
+
+export function opSpec(op: string): OpSpec | undefined {
+  return Object.prototype.hasOwnProperty.call(OPS, op) ? OPS[op] : undefined;
+}
+
+/** Attributes with catalogue defaults filled in. */
+export function withDefaults(op: string, attrs: Attrs): Attrs {
+  const spec = opSpec(op);
+  return spec ? { ...spec.defaults, ...attrs } : attrs;
+}
+
+/** Catalogue op for a Keras class name. */
+export function opForKeras(className: string): string | undefined {
+  return Object.keys(OPS).find((k) => OPS[k]!.keras?.includes(className));
+}

@@ -1,0 +1,148 @@
+/**
+ * The analysis report: the CLI's `--json` object and its torchinfo-style table. Both read only the IR.
+ */
+import { formatShape, type Shape } from './dims';
+import { groupPath } from './graph';
+import type { Analysis, Diagnostic, IrGraph, IrGroup } from './ir';
+
+export interface LayerRow {
+  name: string;
+  type: string;
+  inputShape: Shape;
+  outputShape: Shape;
+  params: number | null;
+  macs: number | null;
+  line: number | null;
+}
+
+export interface Report {
+  file: string;
+  model: string | null;
+  models: string[];
+  input: Shape;
+  output: Shape;
+  params: number | null;
+  macs: number | null;
+  layers: LayerRow[];
+  graph: Pick<IrGraph, 'nodes' | 'edges' | 'skips' | 'groups'> & { skipEdges: IrGraph['skips'] };
+  diagnostics: Omit<Diagnostic, 'file'>[];
+}
+
+export function layerRows(g: IrGraph): LayerRow[] {
+  return g.nodes
+    .filter((n) => n.op !== 'input')
+    .map((n) => ({
+      name: n.name,
+      type: n.op,
+      inputShape: n.inputShapes[0] ?? null,
+      outputShape: n.outputShape,
+      params: n.shared ? 0 : n.params,
+      macs: n.macs,
+      line: n.source?.line ?? null,
+    }));
+}
+
+export function toReport(a: Analysis): Report {
+  const g = a.graph;
+  return {
+    file: a.file,
+    model: g?.name ?? null,
+    models: a.models,
+    input: g?.input ?? null,
+    output: g?.output ?? null,
+    params: g?.params ?? null,
+    macs: g?.macs ?? null,
+    layers: g ? layerRows(g) : [],
+    graph: {
+      nodes: g?.nodes ?? [],
+      edges: g?.edges ?? [],
+      groups: g?.groups ?? [],
+      skips: g?.skips ?? [],
+      skipEdges: g?.skips ?? [],
+    },
+    diagnostics: a.diagnostics.map(({ file: _f, ...d }) => d),
+  };
+}
+
+export const fmtInt = (n: number | null): string => (n === null ? '?' : n.toLocaleString('en-US'));
+
+/** 25557032 -> "25.6 M", 4089184256 -> "4.09 G". */
+export function fmtCompact(n: number | null): string {
+  if (n === null) return '?';
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [v, u] of units) if (n >= v) return `${(n / v).toPrecision(3)} ${u}`;
+  return String(n);
+}
+
+function pad(s: string, w: number, right = false): string {
+  if (s.length >= w) return s;
+  return right ? ' '.repeat(w - s.length) + s : s + ' '.repeat(w - s.length);
+}
+
+/** A torchinfo-style table: hierarchy, output shape, params, MACs; then totals and diagnostics. */
+export function formatTable(a: Analysis): string {
+  const lines: string[] = [];
+  const g = a.graph;
+  const widths = [46, 22, 14, 16];
+  const rule = '='.repeat(widths.reduce((s, w) => s + w, 0));
+  const row = (cells: string[]) =>
+    cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join('').trimEnd();
+  if (g) {
+    lines.push(`Model: ${g.name}    (${a.file})`);
+    if (a.models.length > 1) lines.push(`Models in file: ${a.models.join(', ')}`);
+    lines.push(rule, row(['Layer (type)', 'Output Shape', 'Param #', 'MACs']), rule);
+    const totals = groupTotals(g);
+    let open: IrGroup[] = [];
+    for (const n of g.nodes) {
+      if (n.op === 'input') continue;
+      const path = groupPath(g.groups, n.group);
+      let common = 0;
+      while (common < open.length && common < path.length && open[common] === path[common]) common++;
+      for (let d = common; d < path.length; d++) {
+        const grp = path[d]!;
+        const t = totals.get(grp.id)!;
+        lines.push(row([`${'  '.repeat(d)}${grp.name} (${grp.label})`, formatShape(t.output), fmtInt(t.params), fmtInt(t.macs)]));
+      }
+      open = path;
+      const mark = n.error ? ' !' : '';
+      lines.push(row([`${'  '.repeat(path.length)}${n.name} (${n.op})${mark}`, formatShape(n.outputShape), n.shared ? '(shared)' : fmtInt(n.params), fmtInt(n.macs)]));
+    }
+    lines.push(rule);
+    lines.push(`Input: ${formatShape(g.input)}    Output: ${formatShape(g.output)}`);
+    lines.push(`Total params: ${fmtInt(g.params)} (${fmtCompact(g.params)})`);
+    lines.push(`Total MACs: ${fmtInt(g.macs)} (${fmtCompact(g.macs)}MACs)`);
+    const proj = g.skips.filter((s) => s.kind === 'projection').length;
+    lines.push(`Residual shortcuts: ${g.skips.length} (${g.skips.length - proj} identity, ${proj} projection)`);
+    lines.push(rule);
+  } else {
+    lines.push(`${a.file}: no model could be built`);
+  }
+  if (a.diagnostics.length) {
+    lines.push(`Diagnostics (${a.diagnostics.length}):`);
+    for (const d of a.diagnostics) lines.push(`  ${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]`);
+  } else {
+    lines.push('Diagnostics: none');
+  }
+  return lines.join('\n');
+}
+
+/** Params, MACs and output shape of every group, counting nested groups. */
+export function groupTotals(g: IrGraph): Map<string, { params: number | null; macs: number | null; output: Shape }> {
+  const totals = new Map<string, { params: number | null; macs: number | null; output: Shape }>();
+  for (const grp of g.groups) totals.set(grp.id, { params: 0, macs: 0, output: null });
+  const parent = new Map(g.groups.map((x) => [x.id, x.parent]));
+  for (const n of g.nodes) {
+    for (let id = n.group; id; id = parent.get(id)) {
+      const t = totals.get(id)!;
+      if (!n.shared) t.params = t.params === null || n.params === null ? null : t.params + n.params;
+      t.macs = t.macs === null || n.macs === null ? null : t.macs + n.macs;
+      t.output = n.outputShape;
+    }
+  }
+  return totals;
+}

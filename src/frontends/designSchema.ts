@@ -1,0 +1,152 @@
+/**
+ * The JSON Schema of `*.resnet.json`, generated from the layer catalogue so that a new operator appears in
+ * editor completion without touching this file. `schemas/resnet.schema.json` is this object written out
+ * (scripts/genSchema.ts); a test keeps the two equal.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Diagnostic } from '../core/ir';
+import { type JsonSource, pointerToPath } from '../core/jsonSource';
+import { OPS } from '../core/ops';
+
+const INTERNAL_OPS = new Set(['input', 'opaque']);
+
+export function layerTypes(): string[] {
+  return Object.keys(OPS).filter((k) => !INTERNAL_OPS.has(k));
+}
+
+const numExpr = { type: ['number', 'string'], description: 'A number, or an expression over block variables such as "planes * expansion".' };
+
+export function designSchema(): Record<string, unknown> {
+  const types = layerTypes();
+  const perOp = types.map((t) => ({
+    if: { properties: { type: { const: t } } },
+    then: {
+      properties: Object.fromEntries(
+        Object.entries(OPS[t]!.defaults).map(([k, v]) => [
+          k,
+          {
+            description: `${OPS[t]!.torch} argument \`${k}\`${v === null ? '' : ` (default ${JSON.stringify(v)})`}${OPS[t]!.inferred?.includes(k) ? '; inferred from the input when omitted' : ''}.`,
+          },
+        ]),
+      ),
+    },
+  }));
+  const layerList = { type: 'array', items: { $ref: '#/definitions/layer' } };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://resnet-studio.dev/schemas/resnet.schema.json',
+    title: 'ResNet Studio design',
+    description: 'A residual network design: input shape, optional custom blocks, and a list of layers and stages.',
+    type: 'object',
+    required: ['layers'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string' },
+      name: { type: 'string', description: 'Model name shown in summaries.' },
+      description: { type: 'string' },
+      input: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1 },
+        minItems: 3,
+        maxItems: 4,
+        description: 'Input shape [N, C, H, W] (or [C, H, W]). Default [1, 3, 224, 224].',
+      },
+      vars: { type: 'object', additionalProperties: { type: 'number' }, description: 'Named numbers usable in expressions (e.g. num_classes, width).' },
+      blocks: { type: 'object', additionalProperties: { $ref: '#/definitions/block' }, description: 'Custom residual blocks, used by stages through `block`.' },
+      layers: { type: 'array', items: { $ref: '#/definitions/item' }, description: 'Layers and stages, in order.' },
+    },
+    definitions: {
+      item: { if: { type: 'object', required: ['stage'] }, then: { $ref: '#/definitions/stage' }, else: { $ref: '#/definitions/layer' } },
+      layer: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          type: { enum: types, description: 'Layer or tensor operation type.' },
+          name: { type: 'string', description: 'Module name (PyTorch module path component).' },
+          id: { type: 'string', description: 'Reference for `inputs` of other layers; defaults to `name`.' },
+          inputs: { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Input layer ids; "input" is the enclosing input. Defaults to the previous layer.' },
+          comment: { type: 'string' },
+        },
+        allOf: perOp,
+      },
+      stage: {
+        type: 'object',
+        required: ['stage', 'block', 'count', 'planes'],
+        properties: {
+          stage: { type: 'string', description: 'Stage name, e.g. layer1.' },
+          block: { type: 'string', description: 'Built-in block (basic, bottleneck, cifar) or a key of `blocks`.' },
+          count: { ...numExpr, description: 'Number of blocks.' },
+          planes: { ...numExpr, description: 'Block width before expansion.' },
+          stride: { ...numExpr, description: 'Stride of the first block (default 1).' },
+          inputs: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1 },
+          comment: { type: 'string' },
+        },
+        additionalProperties: numExpr,
+      },
+      block: {
+        type: 'object',
+        required: ['main'],
+        additionalProperties: false,
+        properties: {
+          label: { type: 'string', description: 'Class name shown for the block (e.g. Bottleneck).' },
+          expansion: numExpr,
+          params: { type: 'object', additionalProperties: numExpr, description: 'Block parameters with defaults; stages may override them.' },
+          let: { type: 'object', additionalProperties: numExpr, description: 'Derived values, evaluated in order.' },
+          main: layerList,
+          shortcut: {
+            oneOf: [
+              { enum: ['projection', 'identity', 'A'] },
+              {
+                type: 'object',
+                required: ['layers'],
+                additionalProperties: false,
+                properties: { when: { type: 'string' }, layers: layerList },
+              },
+            ],
+            description: 'projection: 1x1 conv + BatchNorm when shapes change; A: subsample and zero-pad channels; identity; or custom layers.',
+          },
+          post: layerList,
+        },
+      },
+    },
+  };
+}
+
+let validator: ValidateFunction | undefined;
+
+/** Validates the parsed design; every schema violation becomes an error diagnostic at the offending value. */
+export function validateDesign(src: JsonSource): Diagnostic[] {
+  validator ??= new Ajv({ allErrors: true, strict: false }).compile(designSchema());
+  if (validator(src.value)) return [];
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of validator.errors ?? []) {
+    if (e.keyword === 'if' || e.keyword === 'oneOf') continue;
+    const msg = describe(e, src.value);
+    const key = `${e.instancePath}|${msg}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const path = pointerToPath(e.instancePath);
+    if (e.keyword === 'additionalProperties') path.push(String((e.params as { additionalProperty: string }).additionalProperty));
+    out.push({ severity: 'error', ...src.at(path), code: 'design/schema', message: msg });
+  }
+  return out;
+}
+
+function describe(e: ErrorObject, root: unknown): string {
+  const where = e.instancePath || '(root)';
+  switch (e.keyword) {
+    case 'enum':
+      if (e.instancePath.endsWith('/type')) {
+        const got = pointerToPath(e.instancePath).reduce<unknown>((v, k) => (v as Record<string | number, unknown>)?.[k], root);
+        return `unknown layer type '${String(got)}' at ${where} (known: ${layerTypes().join(', ')})`;
+      }
+      return `${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'required':
+      return `${where}: missing property '${(e.params as { missingProperty: string }).missingProperty}'`;
+    case 'additionalProperties':
+      return `${where}: unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    default:
+      return `${where} ${e.message ?? 'is invalid'}`;
+  }
+}
