@@ -14,7 +14,7 @@ export interface Tensor {
 }
 
 export interface OpMeta {
-  /** Module path or functional-op name; made unique automatically for functional ops. */
+  /** Module path; a path used before marks the node as the same module called again. Omitted: a unique name from the op. */
   name?: string;
   source?: SourceRange;
   /** The module was already counted (same instance called again). */
@@ -29,6 +29,7 @@ export class GraphBuilder {
   private readonly byId = new Map<string, IrNode>();
   private readonly groupStack: string[] = [];
   private readonly usedNames = new Map<string, number>();
+  private readonly moduleNames = new Set<string>();
   private inputShape: Shape = null;
 
   constructor(
@@ -57,7 +58,7 @@ export class GraphBuilder {
     const node: IrNode = {
       id,
       op,
-      name: this.uniqueName(meta.name ?? op),
+      name: meta.name ?? this.freshName(op),
       attrs: full,
       inputs: inputs.map((t) => t.node),
       inputShapes,
@@ -68,7 +69,9 @@ export class GraphBuilder {
     const group = this.groupStack[this.groupStack.length - 1];
     if (group) node.group = group;
     if (meta.source) node.source = meta.source;
-    if (meta.shared) node.shared = true;
+    // A module path seen before is the same module called again (torchvision's `self.relu`): count it once.
+    if (meta.shared || (meta.name !== undefined && this.moduleNames.has(meta.name))) node.shared = true;
+    if (meta.name !== undefined) this.moduleNames.add(meta.name);
     this.nodes.push(node);
     this.byId.set(id, node);
     inputs.forEach((t, index) => {
@@ -148,7 +151,8 @@ export class GraphBuilder {
     };
   }
 
-  private uniqueName(base: string): string {
+  /** A name not used before, from `base` (`relu`, `relu_1`, ...), for anonymous layers and functional ops. */
+  freshName(base: string): string {
     const n = this.usedNames.get(base) ?? 0;
     this.usedNames.set(base, n + 1);
     return n === 0 ? base : `${base}_${n}`;

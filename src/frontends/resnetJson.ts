@@ -143,7 +143,7 @@ class DesignContext {
     if (spec.arity >= 0 && inputs.length !== spec.arity) {
       this.b.diag('error', 'design/arity', `${def.type} takes ${spec.arity} input(s), got ${inputs.length}`, at);
     }
-    const name = def.name !== undefined ? prefix + def.name : prefix + def.type.toLowerCase();
+    const name = def.name !== undefined ? prefix + def.name : this.b.freshName(prefix + def.type.toLowerCase());
     return this.b.op(def.type, attrs, inputs, { name, source: at });
   }
 
