@@ -19,6 +19,7 @@ export interface OpMeta {
   source?: SourceRange;
   /** The module was already counted (same instance called again). */
   shared?: boolean;
+  definedAt?: SourceRange;
 }
 
 export class GraphBuilder {
@@ -69,6 +70,7 @@ export class GraphBuilder {
     const group = this.groupStack[this.groupStack.length - 1];
     if (group) node.group = group;
     if (meta.source) node.source = meta.source;
+    if (meta.definedAt) node.definedAt = meta.definedAt;
     // A module path seen before is the same module called again (torchvision's `self.relu`): count it once.
     if (meta.shared || (meta.name !== undefined && this.moduleNames.has(meta.name))) node.shared = true;
     if (meta.name !== undefined) this.moduleNames.add(meta.name);

@@ -29,7 +29,10 @@ export interface IrNode {
   inputs: string[];
   /** Innermost block/stage/module group holding this node. */
   group?: string;
+  /** Where the node executes (the `forward` line, or the JSON value); shape errors are reported here. */
   source?: SourceRange;
+  /** Where the module is constructed (`self.conv1 = nn.Conv2d(...)`), when that differs from `source`. */
+  definedAt?: SourceRange;
   inputShapes: Shape[];
   outputShape: Shape;
   /** Learnable parameters (buffers excluded); null when they depend on unknown values. */
@@ -102,8 +105,28 @@ export interface Diagnostic {
   message: string;
   /** The offending node, when there is one. */
   node?: string;
-  /** Data for a quick fix, e.g. `{ attr: 'in_features', value: 2048 }`. */
+  /** What the catalogue rule knows about a fix, e.g. `{ attr: 'in_features', value: 2048 }` or `{ kind: 'projection' }`. */
   fix?: { attr?: string; value?: AttrValue; kind?: string; [k: string]: AttrValue | undefined };
+  /** Concrete source edits computed by the front end (it knows the syntax); the editor offers them as quick fixes. */
+  fixes?: QuickFix[];
+}
+
+export interface TextEdit {
+  range: SourceRange;
+  newText: string;
+}
+
+/** A named set of edits that repairs a diagnostic; applying it must leave the file analysing clean. */
+export interface QuickFix {
+  title: string;
+  edits: TextEdit[];
+}
+
+/** A model a file defines: a module class or a factory function returning one. */
+export interface ModelCandidate {
+  name: string;
+  kind: 'class' | 'factory' | 'design';
+  source: SourceRange;
 }
 
 export interface IrGraph {
@@ -126,6 +149,8 @@ export interface Analysis {
   file: string;
   /** Candidate model names found in the file (PyTorch classes and factories); one entry for JSON formats. */
   models: string[];
+  /** The same candidates with their source locations, for CodeLens and pickers. */
+  candidates?: ModelCandidate[];
   /** The analysed model, or null when none could be built. */
   graph: IrGraph | null;
   diagnostics: Diagnostic[];
