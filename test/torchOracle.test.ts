@@ -1,0 +1,181 @@
+/**
+ * Keeps test/fixtures/pytorch/manifest.json honest: every row is re-run through
+ * real PyTorch (scripts/torchOracle.py) and must match what the row claims.
+ * The static reader is judged against these rows, so a row that drifted from
+ * PyTorch would silently judge it wrongly.
+ *
+ * All rows run in one Python process (--batch) because importing torch and
+ * building the 224x224 ImageNet models dominates the cost.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const manifestPath = 'test/fixtures/pytorch/manifest.json';
+const fixtureDir = 'test/fixtures/pytorch';
+const oracle = 'scripts/torchOracle.py';
+
+interface Expect {
+  output: number[] | null;
+  params: number | null;
+  macs: number | null;
+  errorLine: number | null;
+}
+
+interface Row {
+  file: string;
+  model: string;
+  args: string | null;
+  input: number[];
+  expect: Expect;
+}
+
+interface OracleLayer {
+  name: string;
+  type: string;
+  line: number | null;
+  outputShape: unknown;
+  params: number;
+  macs: number;
+}
+
+interface OracleResult {
+  model: string;
+  input: number[];
+  output: number[] | null;
+  params: number | null;
+  macs: number | null;
+  layers: OracleLayer[];
+  error: null | { line: number | null; lineFrom: string | null; message: string; type: string; module: string | null };
+}
+
+/** An explicit RESNET_STUDIO_PYTHON is used as given, never silently replaced by another interpreter. */
+function chosenPython(): string {
+  const fromEnv = process.env['RESNET_STUDIO_PYTHON'];
+  if (fromEnv) return fromEnv;
+  return existsSync('/usr/bin/python3.11') ? '/usr/bin/python3.11' : 'python3';
+}
+
+function findPython(exe: string): string | undefined {
+  const probe = spawnSync(exe, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+  return probe.status === 0 ? exe : undefined;
+}
+
+const rows: Row[] = JSON.parse(readFileSync(manifestPath, 'utf8')) as Row[];
+const interpreter = chosenPython();
+const python = findPython(interpreter);
+const missing = `${interpreter} cannot import torch (set RESNET_STUDIO_PYTHON to a Python that can)`;
+const skip = python === undefined && process.env['CI'] !== 'true' ? missing : false;
+
+const label = (row: Row): string =>
+  `${row.file.replace(`${fixtureDir}/`, '')} ${row.model}(${row.args ?? ''}) ${JSON.stringify(row.input)}`;
+
+const runOracle = async (args: string[]): Promise<string> => {
+  if (python === undefined) throw new Error(`${missing}; CI=true requires it`);
+  const { stdout } = await promisify(execFile)(python, [oracle, ...args], {
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 180_000,
+  });
+  return stdout;
+};
+
+describe('manifest shape', () => {
+  it('covers every fixture file', () => {
+    const files = readdirSync(fixtureDir).filter((f) => f.endsWith('.py'));
+    const covered = new Set(rows.map((r) => r.file));
+    for (const f of files) assert.ok(covered.has(`${fixtureDir}/${f}`), `${f} has no manifest row`);
+    for (const r of rows) assert.ok(existsSync(r.file), `${r.file} does not exist`);
+  });
+
+  it('has a row for the case each file selects in its # resnet-studio: comment', () => {
+    for (const f of readdirSync(fixtureDir).filter((n) => n.endsWith('.py'))) {
+      const text = readFileSync(`${fixtureDir}/${f}`, 'utf8');
+      const directive = /^# resnet-studio:(.*)$/m.exec(text)?.[1];
+      assert.ok(directive !== undefined, `${f} has no # resnet-studio: comment`);
+      const model = /model=(\w+)/.exec(directive)?.[1];
+      const input = /input=\(([\d,\s]+)\)/.exec(directive)?.[1]?.split(',').map((d) => Number(d.trim()));
+      assert.ok(input !== undefined, `${f}: the comment gives no input=(N, C, H, W)`);
+      const match = rows.find(
+        (r) =>
+          r.file === `${fixtureDir}/${f}` &&
+          (model === undefined || r.model === model) &&
+          r.args === null &&
+          JSON.stringify(r.input) === JSON.stringify(input),
+      );
+      assert.ok(match, `${f}: no row for ${model ?? 'any model'} at ${JSON.stringify(input)}`);
+    }
+  });
+
+  it('has one row per distinct case', () => {
+    const keys = rows.map((r) => JSON.stringify([r.file, r.model, r.args, r.input]));
+    assert.equal(new Set(keys).size, keys.length);
+  });
+});
+
+describe('manifest rows agree with real PyTorch', { skip }, () => {
+  let results: OracleResult[] = [];
+
+  before(async () => {
+    results = JSON.parse(await runOracle(['--batch', manifestPath])) as OracleResult[];
+    assert.equal(results.length, rows.length, 'one oracle result per row');
+  });
+
+  for (const [i, row] of rows.entries()) {
+    it(label(row), () => {
+      const res = results[i];
+      assert.ok(res, 'oracle result missing');
+      const actual: Expect = {
+        output: res.output,
+        params: res.params,
+        macs: res.macs,
+        errorLine: res.error ? res.error.line : null,
+      };
+      assert.deepEqual(actual, row.expect, res.error ? `${res.error.type}: ${res.error.message}` : undefined);
+    });
+  }
+
+  it('reports per-layer numbers that add up to the model totals', () => {
+    for (const [i, row] of rows.entries()) {
+      const res = results[i];
+      if (!res || res.error !== null) continue;
+      const top = res.layers.filter((l) => !l.name.includes('.'));
+      const topParams = top.reduce((s, l) => s + l.params, 0);
+      const topMacs = top.reduce((s, l) => s + l.macs, 0);
+      // Direct parameters of the root module (none in these fixtures) would be the only gap.
+      assert.equal(topParams, res.params, `${label(row)}: top-level params`);
+      assert.equal(topMacs, res.macs, `${label(row)}: top-level MACs`);
+      for (const l of res.layers) {
+        if (l.type === 'Conv2d' || l.type === 'Linear') {
+          assert.ok(l.line !== null, `${label(row)}: ${l.name} has no construction line`);
+        }
+      }
+    }
+  });
+
+  it('the single-case command line gives the same answer as --batch', async () => {
+    const picks = [
+      rows.findIndex((r) => r.model === 'resnet20'),
+      rows.findIndex((r) => r.expect.errorLine !== null && r.expect.params !== null),
+    ];
+    for (const i of picks) {
+      const row = rows[i];
+      assert.ok(row, 'expected rows for resnet20 and a failing forward');
+      const args = [row.file, '--model', row.model, '--input', row.input.join(',')];
+      if (row.args !== null) args.push('--args', row.args);
+      const single = JSON.parse(await runOracle(args)) as OracleResult;
+      assert.deepEqual(single, results[i]);
+    }
+  });
+
+  it('blames the failing layer when no fixture frame is on the stack', () => {
+    const i = rows.findIndex((r) => r.model === 'tiny_vgg_features');
+    const res = results[i];
+    assert.ok(res?.error, 'tiny_vgg_features must fail');
+    assert.equal(res.error.lineFrom, 'module');
+    assert.equal(res.error.module, '2');
+    const conv = res.layers.find((l) => l.name === '2');
+    assert.equal(res.error.line, conv?.line);
+  });
+});
