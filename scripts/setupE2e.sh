@@ -88,6 +88,10 @@ build_code_server() {
 }
 
 install_apt_packages
+# Two runs on one machine share the cache: the second waits, then finds the marker.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.lock"
+flock -w 1800 9 || { log "timed out waiting for another setupE2e run"; exit 1; }
 if [ -f "$MARKER" ]; then
   log "code-server $VERSION already built: $DIR"
 else
