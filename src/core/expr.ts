@@ -57,96 +57,116 @@ const BINARY: [string[], (a: number, b: number, op: string) => ExprValue][] = [
   }],
 ];
 
+type Compiled = (vars: Readonly<Record<string, ExprValue>>) => ExprValue;
+const cache = new Map<string, Compiled>();
+
 /** Evaluates `src` with the given variables. Throws ExprError with a readable message. */
 export function evalExpr(src: string, vars: Readonly<Record<string, ExprValue>>): ExprValue {
+  let f = cache.get(src);
+  if (!f) {
+    f = compile(src);
+    cache.set(src, f);
+  }
+  return f(vars);
+}
+
+const asNum = (v: ExprValue): number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+/** Parses once into a closure; designs repeat the same few expressions for every block. */
+function compile(src: string): Compiled {
   const toks = lex(src);
   let pos = 0;
   const peek = () => toks[pos];
   const isWord = (w: string) => peek()?.k === 'id' && peek()!.v === w;
+  const isOp = (v: string) => peek()?.k === 'op' && peek()!.v === v;
   const expect = (v: string) => {
     const t = toks[pos++];
     if (!t || t.k !== 'op' || t.v !== v) throw new ExprError(`expected '${v}' in expression '${src}'`);
   };
-  const asNum = (v: ExprValue): number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
-  const or = (): ExprValue => {
+  const or = (): Compiled => {
     let l = and();
     while (isWord('or')) {
       pos++;
-      const r = and();
-      l = Boolean(l) || Boolean(r);
+      const [a, b] = [l, and()];
+      l = (v) => Boolean(a(v)) || Boolean(b(v));
     }
     return l;
   };
-  const and = (): ExprValue => {
+  const and = (): Compiled => {
     let l = not();
     while (isWord('and')) {
       pos++;
-      const r = not();
-      l = Boolean(l) && Boolean(r);
+      const [a, b] = [l, not()];
+      l = (v) => Boolean(a(v)) && Boolean(b(v));
     }
     return l;
   };
-  const not = (): ExprValue => {
+  const not = (): Compiled => {
     if (isWord('not')) {
       pos++;
-      return !not();
+      const a = not();
+      return (v) => !a(v);
     }
     return binary(0);
   };
-  const binary = (level: number): ExprValue => {
+  const binary = (level: number): Compiled => {
     if (level === BINARY.length) return unary();
     const [ops, fn] = BINARY[level]!;
     let l = binary(level + 1);
     for (let t = peek(); t && t.k === 'op' && ops.includes(t.v); t = peek()) {
       pos++;
-      l = fn(asNum(l), asNum(binary(level + 1)), t.v);
+      const [a, b, op] = [l, binary(level + 1), t.v];
+      l = (v) => fn(asNum(a(v)), asNum(b(v)), op);
     }
     return l;
   };
-  const unary = (): ExprValue => {
+  const unary = (): Compiled => {
     const t = peek();
     if (t?.k === 'op' && (t.v === '-' || t.v === '+')) {
       pos++;
-      const v = asNum(unary());
-      return t.v === '-' ? -v : v;
+      const a = unary();
+      return t.v === '-' ? (v) => -asNum(a(v)) : (v) => asNum(a(v));
     }
     return atom();
   };
-  const atom = (): ExprValue => {
+  const atom = (): Compiled => {
     const t = toks[pos++];
     if (!t) throw new ExprError(`unexpected end of expression '${src}'`);
-    if (t.k === 'num') return t.v;
+    if (t.k === 'num') return () => t.v;
     if (t.k === 'op' && t.v === '(') {
-      const v = or();
+      const e = or();
       expect(')');
-      return v;
+      return e;
     }
     if (t.k === 'id') {
-      if (t.v === 'True' || t.v === 'true') return true;
-      if (t.v === 'False' || t.v === 'false') return false;
+      if (t.v === 'True' || t.v === 'true') return () => true;
+      if (t.v === 'False' || t.v === 'false') return () => false;
       const f = FUNCS[t.v];
-      if (f && peek()?.k === 'op' && peek()!.v === '(') {
+      if (f && isOp('(')) {
         pos++;
-        const args: number[] = [];
-        if (!(peek()?.k === 'op' && peek()!.v === ')')) {
-          args.push(asNum(or()));
-          while (peek()?.k === 'op' && peek()!.v === ',') {
+        const args: Compiled[] = [];
+        if (!isOp(')')) {
+          args.push(or());
+          while (isOp(',')) {
             pos++;
-            args.push(asNum(or()));
+            args.push(or());
           }
         }
         expect(')');
-        return f(...args);
+        return (v) => f(...args.map((a) => asNum(a(v))));
       }
-      if (!Object.prototype.hasOwnProperty.call(vars, t.v)) {
-        throw new ExprError(`unknown name '${t.v}' in expression '${src}' (known: ${Object.keys(vars).join(', ')})`);
-      }
-      return vars[t.v]!;
+      const name = t.v;
+      return (vars) => {
+        if (!Object.prototype.hasOwnProperty.call(vars, name)) {
+          throw new ExprError(`unknown name '${name}' in expression '${src}' (known: ${Object.keys(vars).join(', ')})`);
+        }
+        return vars[name]!;
+      };
     }
     throw new ExprError(`unexpected '${t.v}' in expression '${src}'`);
   };
-  const v = or();
+  const e = or();
   if (pos !== toks.length) throw new ExprError(`unexpected '${String(toks[pos]!.v)}' in expression '${src}'`);
-  return v;
+  return e;
 }

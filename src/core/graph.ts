@@ -171,24 +171,10 @@ export function findSkips(nodes: readonly IrNode[], byId: ReadonlyMap<string, Ir
   const skips: IrSkip[] = [];
   for (const add of nodes) {
     if (add.op !== 'add' || add.inputs.length !== 2) continue;
-    const [a, b] = add.inputs as [string, string];
-    const ancA = ancestors(a, byId);
-    const ancB = ancestors(b, byId);
-    let fork: string | null = null;
-    let best = -1;
-    for (const id of ancA) {
-      const i = index.get(id)!;
-      if (ancB.has(id) && i > best) {
-        best = i;
-        fork = id;
-      }
-    }
-    if (fork === null) continue;
-    const branch = (anc: Set<string>) =>
-      [...anc].filter((id) => index.get(id)! > best).sort((x, y) => index.get(x)! - index.get(y)!);
-    const brA = branch(ancA);
-    const brB = branch(ancB);
-    const via = brB.length <= brA.length ? brB : brA;
+    const found = forkOf(add.inputs[0]!, add.inputs[1]!, index, byId);
+    if (!found) continue;
+    const { fork, branchA, branchB } = found;
+    const via = branchB.length <= branchA.length ? branchB : branchA;
     const kind = via.some((id) => (byId.get(id)?.params ?? 0) > 0) ? 'projection' : 'identity';
     const skip: IrSkip = { id: `s${skips.length}`, from: fork, to: add.id, kind, via };
     if (add.group) skip.group = add.group;
@@ -197,20 +183,73 @@ export function findSkips(nodes: readonly IrNode[], byId: ReadonlyMap<string, Ir
   return skips;
 }
 
-function ancestors(start: string, byId: ReadonlyMap<string, IrNode>): Set<string> {
-  const seen = new Set<string>([start]);
-  const stack = [start];
-  while (stack.length) {
-    const n = byId.get(stack.pop()!);
-    if (!n) continue;
-    for (const p of n.inputs) {
-      if (!seen.has(p)) {
-        seen.add(p);
-        stack.push(p);
-      }
+/**
+ * Nearest common ancestor of `a` and `b`, walking backwards in decreasing execution index: the first node
+ * reached from both sides is the fork, and the nodes reached from one side only are that side's branch.
+ * Costs the size of the two branches, not of the whole graph.
+ */
+function forkOf(
+  a: string,
+  b: string,
+  index: ReadonlyMap<string, number>,
+  byId: ReadonlyMap<string, IrNode>,
+): { fork: string; branchA: string[]; branchB: string[] } | null {
+  const mask = new Map<string, number>([[a, 1]]);
+  mask.set(b, (mask.get(b) ?? 0) | 2);
+  const heap = new MaxHeap<string>((id) => index.get(id)!);
+  heap.push(a);
+  if (b !== a) heap.push(b);
+  const branchA: string[] = [];
+  const branchB: string[] = [];
+  while (heap.size) {
+    const id = heap.pop()!;
+    const m = mask.get(id)!;
+    if (m === 3) return { fork: id, branchA: branchA.reverse(), branchB: branchB.reverse() };
+    (m === 1 ? branchA : branchB).push(id);
+    for (const p of byId.get(id)?.inputs ?? []) {
+      const old = mask.get(p);
+      if (old === undefined) heap.push(p);
+      mask.set(p, (old ?? 0) | m);
     }
   }
-  return seen;
+  return null;
+}
+
+class MaxHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly key: (t: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  push(t: T): void {
+    const it = this.items;
+    it.push(t);
+    for (let i = it.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.key(it[p]!) >= this.key(it[i]!)) break;
+      [it[p], it[i]] = [it[i]!, it[p]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const it = this.items;
+    const top = it[0];
+    const last = it.pop();
+    if (it.length && last !== undefined) {
+      it[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < it.length && this.key(it[l]!) > this.key(it[m]!)) m = l;
+        if (r < it.length && this.key(it[r]!) > this.key(it[m]!)) m = r;
+        if (m === i) break;
+        [it[m], it[i]] = [it[i]!, it[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 function markSkipEdges(edges: IrEdge[], skips: readonly IrSkip[]): void {
