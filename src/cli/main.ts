@@ -38,7 +38,8 @@ export function parseArgs(argv: string[], booleans: ReadonlySet<string>): Parsed
 
 /** `1,3,224,224` (also `[1, 3, 224, 224]` or `1x3x224x224`) -> numbers. */
 export function parseShape(s: string): number[] {
-  const parts = s.replace(/[[\]()\s]/g, '').split(/[,x]/).filter(Boolean);
+  const bare = s.replace(/[[\]()\s]/g, '');
+  const parts = bare.split(bare.includes(',') ? ',' : 'x');
   const nums = parts.map(Number);
   if (nums.length < 3 || nums.length > 4 || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new UsageError(`--input must be N,C,H,W with positive integers, got '${s}'`);

@@ -1,0 +1,82 @@
+// The built CLI as users and CI call it: exit codes, one JSON object with --json, table output, overrides.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/resnet-studio.js', ...args], { encoding: 'utf8' });
+
+before(() => {
+  if (!existsSync('dist/cli.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+});
+
+test('analyze --json prints exactly one JSON object with the documented fields', () => {
+  const r = cli('analyze', 'examples/resnet18.resnet.json', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  for (const k of ['model', 'input', 'output', 'params', 'macs', 'layers', 'graph', 'diagnostics']) assert.ok(k in o, k);
+  assert.deepEqual(o.input, [1, 3, 224, 224]);
+  assert.deepEqual(o.output, [1, 1000]);
+  assert.equal(o.params, 11689512);
+  assert.equal(o.macs, 1814073344);
+  const fc = o.layers.find((l: { name: string }) => l.name === 'fc');
+  assert.deepEqual({ type: fc.type, inputShape: fc.inputShape, outputShape: fc.outputShape, params: fc.params, macs: fc.macs }, {
+    type: 'Linear',
+    inputShape: [1, 512],
+    outputShape: [1, 1000],
+    params: 513000,
+    macs: 512000,
+  });
+  assert.equal(typeof fc.line, 'number');
+  assert.ok(Array.isArray(o.graph.nodes) && Array.isArray(o.graph.edges) && Array.isArray(o.graph.skipEdges));
+  assert.equal(o.graph.skipEdges.length, 8);
+});
+
+test('--input overrides the design input', () => {
+  const o = JSON.parse(cli('analyze', 'examples/cifar-resnet20.resnet.json', '--json', '--input', '4,3,64,64').stdout);
+  assert.deepEqual(o.input, [4, 3, 64, 64]);
+  assert.deepEqual(o.output, [4, 10]);
+  // MACs are per sample: the batch does not multiply them, the 4x larger image does (all but the final Linear's 640).
+  assert.equal(o.macs, (40551040 - 640) * 4 + 640);
+});
+
+test('table output has the hierarchy, totals and diagnostics', () => {
+  const r = cli('analyze', 'examples/resnet50.resnet.json');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /layer3\.5 \(Bottleneck\)/);
+  assert.match(r.stdout, /Total params: 25,557,032/);
+  assert.match(r.stdout, /Total MACs: 4,089,184,256/);
+  assert.match(r.stdout, /Diagnostics: none/);
+});
+
+test('exit 1 on error diagnostics, with 1-based positions in the JSON', () => {
+  const r = cli('analyze', 'test/fixtures/json/shape-errors.resnet.json', '--json');
+  assert.equal(r.status, 1);
+  const o = JSON.parse(r.stdout);
+  const d = o.diagnostics.find((x: { code: string }) => x.code === 'shape/in-features');
+  assert.equal(d.severity, 'error');
+  assert.equal(d.line, 10);
+  assert.equal(d.column, 5);
+  assert.ok(d.endLine >= d.line && d.endColumn >= 1);
+  const t = cli('analyze', 'test/fixtures/json/malformed.resnet.json');
+  assert.equal(t.status, 1);
+  assert.match(t.stdout, /malformed\.resnet\.json:5:5: error: malformed JSON/);
+});
+
+test('exit 2 on usage and I/O errors', () => {
+  assert.equal(cli().status, 2);
+  assert.equal(cli('frobnicate').status, 2);
+  assert.equal(cli('analyze').status, 2);
+  const missing = cli('analyze', 'no/such/file.resnet.json');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read no\/such\/file\.resnet\.json/);
+  assert.equal(cli('analyze', 'examples/resnet18.resnet.json', '--input', '1,3,x,7').status, 2);
+  const dir = mkdtempSync(join(tmpdir(), 'rs-cli-'));
+  const other = join(dir, 'notes.txt');
+  writeFileSync(other, 'hello');
+  const unknown = cli('analyze', other, '--json');
+  assert.equal(unknown.status, 1);
+  assert.equal(JSON.parse(unknown.stdout).diagnostics[0].code, 'format/unknown');
+});
