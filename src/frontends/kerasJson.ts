@@ -143,7 +143,8 @@ export function analyzeKeras(file: string, text: string, opts: FrontEndOptions =
     const outs = inboundNames([config['output_layers']]);
     if (outs.length) output = tensors.get(outs[0]!) ?? null;
   }
-  return { file, models: [name], graph: b.finish(output), diagnostics: b.diagnostics };
+  const candidates = [{ name, kind: 'design' as const, source: src.at(topoPath) }];
+  return { file, models: [name], candidates, graph: b.finish(output), diagnostics: b.diagnostics };
 }
 
 /** Functional models list layers in any order; order them by their inbound references, reporting bad ones. */

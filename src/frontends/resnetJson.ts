@@ -59,7 +59,7 @@ export function analyzeDesign(file: string, text: string, opts: FrontEndOptions 
     '',
   );
   const graph = b.finish(out);
-  return { file, models: [name], graph, diagnostics: b.diagnostics };
+  return { file, models: [name], candidates: [{ name, kind: 'design', source: src.at(['name']) }], graph, diagnostics: b.diagnostics };
 }
 
 function normaliseInput(shape: number[]): Shape {
