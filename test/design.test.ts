@@ -2,13 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { designSchema } from '../src/frontends/designSchema';
+import { designSchema, validatorSource } from '../src/frontends/designSchema';
 import { TEMPLATES, cifarResNet } from '../src/frontends/templates';
 import { analyzeText } from '../src/frontends';
 import { evalExpr, ExprError } from '../src/core/expr';
 
 test('the committed JSON Schema is the one generated from the catalogue (run scripts/genExamples.ts to refresh)', () => {
   assert.deepEqual(JSON.parse(readFileSync('schemas/resnet.schema.json', 'utf8')), designSchema());
+});
+
+test('the committed ahead-of-time validator was compiled from the current schema', () => {
+  assert.equal(readFileSync('src/frontends/designValidator.generated.ts', 'utf8'), validatorSource());
 });
 
 test('every template analyses clean and round-trips through JSON text', () => {
