@@ -3,7 +3,7 @@
  * blocks and layers, and builds the IR. Structural problems (unknown references, cycles, bad expressions)
  * and shape problems are diagnostics at the JSON value that caused them.
  */
-import type { JSONPath } from 'jsonc-parser';
+import { type JSONPath, modify } from 'jsonc-parser';
 import type { Shape } from '../core/dims';
 import { type ExprValue, ExprError, evalExpr } from '../core/expr';
 import { GraphBuilder, type Tensor } from '../core/graph';
@@ -144,7 +144,31 @@ class DesignContext {
       this.b.diag('error', 'design/arity', `${def.type} takes ${spec.arity} input(s), got ${inputs.length}`, at);
     }
     const name = def.name !== undefined ? prefix + def.name : this.b.freshName(prefix + def.type.toLowerCase());
-    return this.b.op(def.type, attrs, inputs, { name, source: at });
+    const before = this.b.diagnostics.length;
+    const out = this.b.op(def.type, attrs, inputs, { name, source: at });
+    // A top-level layer is written once, so setting its attribute is a safe edit; a layer inside a block is
+    // shared by every instance of the block and is left to the user.
+    if (prefix === '' && path[0] === 'layers') this.attrFixes(path, before);
+    return out;
+  }
+
+  /** Quick fixes for `{ attr, value }` hints of the diagnostics from `from` on: set (or add) the attribute. */
+  private attrFixes(path: JSONPath, from: number): void {
+    for (const d of this.b.diagnostics.slice(from)) {
+      const attr = d.fix?.attr;
+      const value = d.fix?.value;
+      if (typeof attr !== 'string' || typeof value !== 'number' || d.severity !== 'error') continue;
+      const edits = modify(this.src.text, [...path, attr], value, { formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' } });
+      if (!edits.length) continue;
+      d.fixes = [{ title: `Set ${attr} to ${value}`, edits: edits.map((e) => ({ range: this.span(e.offset, e.length), newText: e.content })) }];
+    }
+  }
+
+  /** The exact range of `length` characters at `offset` (empty for an insertion). */
+  private span(offset: number, length: number): SourceRange {
+    const s = this.src.range(offset, 1);
+    const e = this.src.range(offset + length, 1);
+    return { file: s.file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
   }
 
   private stage(def: StageDef, path: JSONPath, x: Tensor, vars: Vars, prefix: string): Tensor | null {

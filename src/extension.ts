@@ -1,0 +1,46 @@
+/**
+ * Extension entry point: builds the one context object, registers every feature into its disposables, and
+ * reports its own failure. Activation does no analysis and loads no front end; both happen on first use.
+ */
+import * as vscode from 'vscode';
+import { ActiveModel } from './host/activeModel';
+import { AnalysisService } from './host/analysisService';
+import { registerCommands, registerTrainingPlaceholders } from './host/commands';
+import { StudioContext } from './host/context';
+import { registerDiagnostics, registerLanguageFeatures } from './host/languageFeatures';
+import { registerOutlineView } from './host/outlineView';
+
+let studio: StudioContext | undefined;
+
+/** Milliseconds `activate` took, for the activation benchmark and the log. */
+export let activationMs = 0;
+
+export function activate(extension: vscode.ExtensionContext): void {
+  const t0 = performance.now();
+  try {
+    const ctx = new StudioContext(extension);
+    studio = ctx;
+    extension.subscriptions.push(ctx);
+    const service = new AnalysisService(ctx);
+    ctx.subscriptions.push(service);
+    const active = new ActiveModel(ctx, service);
+    registerDiagnostics(ctx, service);
+    registerLanguageFeatures(ctx, service);
+    registerCommands(ctx, service);
+    registerTrainingPlaceholders(ctx);
+    registerOutlineView(ctx, active);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    void vscode.window.showErrorMessage(`ResNet Studio failed to start: ${msg}`);
+    studio?.dispose();
+    studio = undefined;
+    throw err;
+  } finally {
+    activationMs = performance.now() - t0;
+  }
+}
+
+export function deactivate(): void {
+  studio?.dispose();
+  studio = undefined;
+}

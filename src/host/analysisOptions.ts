@@ -1,0 +1,53 @@
+/**
+ * Which model of a file is analysed, and with which input shape and constructor arguments. Three sources,
+ * strongest first: the user's per-model choice (the "Analyze Model…" command, remembered per workspace),
+ * the file itself (a `# resnet-studio:` comment or a design's own `input`, read by the front end), and the
+ * `analysis.defaultInputShape` setting.
+ */
+import type { FrontEndOptions } from '../frontends/resnetJson';
+
+/** What the user picked for one file; every field optional. */
+export interface ModelChoice {
+  model?: string;
+  input?: number[];
+  args?: string;
+}
+
+/**
+ * Whether the file states its own input shape. When it does, the settings default must not override it,
+ * because front ends treat an explicit `input` option as stronger than the file.
+ */
+export function fileDeclaresInput(file: string, text: string): boolean {
+  if (file.endsWith('.py')) return /^[ \t]*#[ \t]*resnet-studio:.*\binput[ \t]*=/m.test(text);
+  if (file.endsWith('.resnet.json')) return /"input"\s*:/.test(text);
+  // Keras/TF.js models carry a batch input shape of their own.
+  return true;
+}
+
+/** The front-end options for a file, given the user's choice and the settings default. */
+export function resolveOptions(file: string, text: string, choice: ModelChoice | undefined, defaultInput: readonly number[]): FrontEndOptions {
+  const opts: FrontEndOptions = {};
+  if (choice?.model) opts.model = choice.model;
+  if (choice?.args !== undefined && choice.args.trim() !== '') opts.args = choice.args.trim();
+  if (choice?.input) opts.input = [...choice.input];
+  else if (!fileDeclaresInput(file, text)) opts.input = [...defaultInput];
+  return opts;
+}
+
+/** A stable key for a set of options, for caches. */
+export function optionsKey(opts: FrontEndOptions): string {
+  return JSON.stringify([opts.model ?? null, opts.input ?? null, opts.args ?? null]);
+}
+
+/** Files the extension analyses. Keras files are recognised by content, so `text` is needed for `.json`. */
+export function isModelFileName(file: string): 'python' | 'design' | 'maybe-keras' | null {
+  if (file.endsWith('.py')) return 'python';
+  if (file.endsWith('.resnet.json')) return 'design';
+  if (file.endsWith('.json')) return 'maybe-keras';
+  return null;
+}
+
+/** Cheap content check for a Keras/TF.js model JSON (the front end does the full check). */
+export function looksLikeKerasText(text: string): boolean {
+  return /"(modelTopology|class_name)"/.test(text.slice(0, 4096)) && /"(layers|config)"/.test(text.slice(0, 65536));
+}

@@ -1,0 +1,197 @@
+/**
+ * The command palette: model choice, summary table, templates, exports, source reveal. Training commands
+ * are contributed by the training side; the graph commands by `graphView.ts`.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SourceRange } from '../core/ir';
+import { formatTable } from '../core/report';
+import type { ModelChoice } from './analysisOptions';
+import type { AnalysisService, AnalyzedDocument } from './analysisService';
+import type { StudioContext } from './context';
+import { lensTitle } from './hoverText';
+import { modelCandidates, toRange } from './languageFeatures';
+import { toZeroBased } from './ranges';
+import { parseShapeText } from './settings';
+
+/** The document a command acts on: the one it was given, else the active editor's model file. */
+export async function commandDocument(service: AnalysisService, uri: unknown): Promise<vscode.TextDocument | undefined> {
+  if (uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(uri);
+  const editors = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors].filter((e): e is vscode.TextEditor => !!e);
+  const doc = editors.map((e) => e.document).find((d) => service.isCandidate(d));
+  if (!doc) {
+    void vscode.window.showInformationMessage(
+      'ResNet Studio: open a model file first (a PyTorch .py file, a *.resnet.json design or a Keras model.json).',
+    );
+  }
+  return doc;
+}
+
+/** Opens a source range in an editor, reusing the column that already shows the file. */
+export async function revealSource(range: SourceRange): Promise<void> {
+  const uri = vscode.Uri.file(range.file);
+  const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
+  const sel = toRange(toZeroBased(range));
+  const editor = await vscode.window.showTextDocument(uri, {
+    viewColumn: open?.viewColumn ?? vscode.ViewColumn.One,
+    selection: new vscode.Selection(sel.start, sel.start),
+    preserveFocus: false,
+  });
+  editor.revealRange(sel, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
+function shapeOf(r: AnalyzedDocument | undefined): number[] | undefined {
+  const s = r?.analysis.graph?.input;
+  return s && s.every((d): d is number => typeof d === 'number') ? s : undefined;
+}
+
+async function analyzeModel(ctx: StudioContext, service: AnalysisService, uri: unknown): Promise<void> {
+  const doc = await commandDocument(service, uri);
+  if (!doc) return;
+  const current = await service.analyze(doc);
+  if (!current) {
+    void vscode.window.showWarningMessage(`ResNet Studio cannot read ${path.basename(doc.fileName)} as a model.`);
+    return;
+  }
+  const choice: ModelChoice = { ...ctx.choiceFor(doc.uri) };
+  const candidates = modelCandidates(current).filter((c) => c.kind !== 'design');
+  if (candidates.length > 1) {
+    const active = current.options.model ?? current.analysis.graph?.name;
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((c) => ({
+        label: c.name,
+        description: `${c.kind}${c.name === active ? ' · current' : ''}`,
+        detail: `line ${c.source.line}`,
+      })),
+      { title: 'Analyze Model (1/3): which model?', placeHolder: 'A module class or factory function defined in this file' },
+    );
+    if (!picked) return;
+    if (picked.label !== choice.model) {
+      delete choice.args;
+      delete choice.input;
+    }
+    choice.model = picked.label;
+  }
+  const shown = choice.input ?? shapeOf(current) ?? ctx.settings().analysis.defaultInputShape;
+  const input = await vscode.window.showInputBox({
+    title: 'Analyze Model (2/3): input shape',
+    prompt: 'Input tensor shape, batch first (N, C, H, W). Leave empty to use the file’s own shape or the default setting.',
+    value: shown.join(', '),
+    validateInput: (v) => (v.trim() === '' ? undefined : (() => {
+      const s = parseShapeText(v);
+      return typeof s === 'string' ? s : undefined;
+    })()),
+  });
+  if (input === undefined) return;
+  const shape = input.trim() === '' ? undefined : parseShapeText(input);
+  if (Array.isArray(shape)) choice.input = shape;
+  else delete choice.input;
+  if (doc.fileName.endsWith('.py')) {
+    const args = await vscode.window.showInputBox({
+      title: 'Analyze Model (3/3): constructor arguments',
+      prompt: 'Python arguments for the class or factory, e.g. `num_classes=10` or `64, 64, stride=2`. Leave empty for none.',
+      value: choice.args ?? '',
+    });
+    if (args === undefined) return;
+    if (args.trim()) choice.args = args.trim();
+    else delete choice.args;
+  }
+  await ctx.setChoice(doc.uri, choice);
+  const r = await service.analyze(doc);
+  if (r) {
+    const name = r.analysis.graph?.name ?? choice.model ?? path.basename(doc.fileName);
+    void vscode.window.showInformationMessage(`ResNet Studio: ${lensTitle(name, r.analysis.graph, r.analysis.diagnostics)}`);
+  }
+}
+
+async function showSummary(ctx: StudioContext, service: AnalysisService, channel: () => vscode.OutputChannel, uri: unknown, model: unknown): Promise<void> {
+  const doc = await commandDocument(service, uri);
+  if (!doc) return;
+  const r = await service.analyze(doc, typeof model === 'string' && model ? model : undefined);
+  if (!r) {
+    void vscode.window.showWarningMessage(`ResNet Studio cannot read ${path.basename(doc.fileName)} as a model.`);
+    return;
+  }
+  const out = channel();
+  out.clear();
+  out.appendLine(formatTable(r.analysis));
+  out.show(true);
+  ctx.logger.debug(`summary shown for ${r.file}`);
+}
+
+async function newFromTemplate(): Promise<void> {
+  const { TEMPLATES } = await import('../frontends/templates');
+  const picked = await vscode.window.showQuickPick(
+    TEMPLATES.map((t) => ({ label: t.label, description: t.id, template: t })),
+    { title: 'New ResNet from Template', placeHolder: 'Pick a network to start from' },
+  );
+  if (!picked) return;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, `${picked.template.id}.resnet.json`) : undefined;
+  const target = await vscode.window.showSaveDialog({
+    title: 'Save the new design',
+    saveLabel: 'Create Design',
+    filters: { 'ResNet Studio design': ['resnet.json', 'json'] },
+    ...(defaultUri ? { defaultUri } : {}),
+  });
+  if (!target) return;
+  const uri = target.path.endsWith('.resnet.json') ? target : target.with({ path: target.path.replace(/(\.json)?$/, '.resnet.json') });
+  // The template's `$schema` points into this repository; in a user's workspace the `jsonValidation`
+  // contribution supplies the schema instead.
+  const { $schema: _schema, ...design } = picked.template.make();
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(`${JSON.stringify(design, null, 2)}\n`, 'utf8'));
+  await vscode.window.showTextDocument(uri);
+}
+
+function notAvailable(what: string, why: string): () => void {
+  return () => void vscode.window.showInformationMessage(`ResNet Studio: ${what} is not available yet. ${why}`);
+}
+
+/** Commands whose implementation lives on the training side; registered here until that side is wired in. */
+export const TRAINING_COMMANDS = ['resnetStudio.train', 'resnetStudio.stopTraining', 'resnetStudio.showRuns'] as const;
+
+export function registerTrainingPlaceholders(ctx: StudioContext): void {
+  const why = 'Training support ships in a later version of ResNet Studio.';
+  ctx.subscriptions.push(
+    vscode.commands.registerCommand('resnetStudio.train', notAvailable('Training', why)),
+    vscode.commands.registerCommand('resnetStudio.stopTraining', notAvailable('Stopping training', why)),
+    vscode.commands.registerCommand('resnetStudio.showRuns', notAvailable('The training run list', why)),
+  );
+}
+
+export function registerCommands(ctx: StudioContext, service: AnalysisService): void {
+  let summary: vscode.OutputChannel | undefined;
+  const channel = (): vscode.OutputChannel => {
+    if (!summary) {
+      summary = vscode.window.createOutputChannel('ResNet Studio: Summary');
+      ctx.subscriptions.push(summary);
+    }
+    return summary;
+  };
+  const guarded =
+    <A extends unknown[]>(what: string, fn: (...args: A) => Promise<void> | void) =>
+    async (...args: A): Promise<void> => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        ctx.reportError(what, err);
+      }
+    };
+  const noExporter = 'This version of ResNet Studio has no code generator yet; the design and its analysis are unchanged.';
+  ctx.subscriptions.push(
+    vscode.commands.registerCommand('resnetStudio.analyzeModel', guarded('Analyze Model failed', (uri?: unknown) => analyzeModel(ctx, service, uri))),
+    vscode.commands.registerCommand(
+      'resnetStudio.showSummary',
+      guarded('Show Summary failed', (uri?: unknown, model?: unknown) => showSummary(ctx, service, channel, uri, model)),
+    ),
+    vscode.commands.registerCommand('resnetStudio.newFromTemplate', guarded('New ResNet from Template failed', newFromTemplate)),
+    vscode.commands.registerCommand('resnetStudio.exportPyTorch', notAvailable('Export to PyTorch', noExporter)),
+    vscode.commands.registerCommand('resnetStudio.exportTfjs', notAvailable('Export to TF.js model.json', noExporter)),
+    vscode.commands.registerCommand('resnetStudio.revealSource', guarded('Reveal source failed', (range: SourceRange) => revealSource(range))),
+    vscode.commands.registerCommand('resnetStudio.resetModelChoice', guarded('Reset failed', async (uri?: unknown) => {
+      const doc = await commandDocument(service, uri);
+      if (doc) await ctx.setChoice(doc.uri, undefined);
+    })),
+  );
+}
+

@@ -1,0 +1,87 @@
+/**
+ * The graph webview's page. Pure (no `vscode` import) so the host panel, the side view and the Chromium tests
+ * all serve exactly the same HTML. Nothing from the workspace is templated in: the model arrives later
+ * through `postMessage` (STYLE.md rule 5).
+ */
+
+export interface GraphHtmlOptions {
+  /** `webview.cspSource`. */
+  cspSource: string;
+  /** A fresh random nonce per render (base64 or hex). */
+  nonce: string;
+  /** `dist/webview/graph.js` as a webview URI. */
+  scriptUri: string;
+  /** `dist/webview/graph.css` as a webview URI. */
+  styleUri: string;
+  /** `codicon.css` from `@vscode/codicons` as a webview URI; without it the toolbar shows text labels. */
+  codiconsUri?: string;
+}
+
+export function escapeAttr(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** The Content-Security-Policy of the page: no inline styles or scripts, no eval, nothing from the network. */
+export function graphCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource}`,
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+export function graphHtml(o: GraphHtmlOptions): string {
+  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('graphHtml: the nonce must be at least 16 base64/hex characters');
+  if (/[;'"\s]/.test(o.cspSource.trim()) || !o.cspSource.trim()) throw new Error('graphHtml: invalid cspSource');
+  const icons = o.codiconsUri !== undefined;
+  const button = (id: string, icon: string, label: string, text: string): string =>
+    icons
+      ? `<vscode-toolbar-button id="${id}" icon="${icon}" label="${label}" title="${label}"></vscode-toolbar-button>`
+      : `<vscode-toolbar-button id="${id}" label="${label}" title="${label}">${text}</vscode-toolbar-button>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(graphCsp(o.cspSource.trim(), o.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<!-- The id tells cytoscape its container rules are already on the page, so it injects no inline <style>. -->
+<link id="__________cytoscape_stylesheet" rel="stylesheet" href="${escapeAttr(o.styleUri)}">
+${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeAttr(o.codiconsUri!)}">` : ''}
+<title>Residual graph</title>
+</head>
+<body>
+<div id="toolbar" role="toolbar" aria-label="Graph tools">
+  <vscode-textfield id="search" placeholder="Search layers" aria-label="Search layers by name" title="Search by name; Enter goes to the next match">${icons ? '<vscode-icon slot="content-before" name="search"></vscode-icon>' : ''}</vscode-textfield>
+  <span id="search-count" aria-live="polite"></span>
+  <span class="spacer"></span>
+  ${button('fit', 'screen-full', 'Fit to window', 'Fit')}
+  ${button('zoom-in', 'zoom-in', 'Zoom in', '+')}
+  ${button('zoom-out', 'zoom-out', 'Zoom out', '−')}
+  ${button('collapse-all', 'collapse-all', 'Collapse stages', 'Collapse')}
+  ${button('expand-all', 'expand-all', 'Expand everything', 'Expand')}
+  <vscode-single-select id="heat" aria-label="Heat overlay" title="Heat overlay">
+    <vscode-option value="none">No heat</vscode-option>
+    <vscode-option value="params">Heat: params</vscode-option>
+    <vscode-option value="macs">Heat: MACs</vscode-option>
+  </vscode-single-select>
+  ${button('export-svg', 'file-code', 'Export SVG', 'SVG')}
+  ${button('export-png', 'file-media', 'Export PNG', 'PNG')}
+</div>
+<div id="graph" aria-label="Residual network graph"></div>
+<div id="empty" hidden></div>
+<div id="legend" aria-label="Legend">
+  <span class="key"><span class="swatch main"></span>main path</span>
+  <span class="key"><span class="swatch identity"></span>identity shortcut</span>
+  <span class="key"><span class="swatch projection"></span>projection shortcut</span>
+  <span class="key"><span class="swatch error"></span>error</span>
+  <span class="hint">double-click a group to collapse or expand it</span>
+</div>
+<div id="status" aria-live="polite"></div>
+<div id="tooltip" role="tooltip" hidden></div>
+<script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,308 @@
+/**
+ * The residual graph webview, hosted twice: as a side-panel view that follows the active editor, and as
+ * editor panels opened by "Show Graph" (restored after a reload by a panel serializer). Both speak the typed
+ * protocol of `graphProtocol.ts`: the page says `ready`, the host answers with the full `setGraph`, then
+ * streams `highlight` as the editor cursor moves. Workspace text reaches the page only by `postMessage`.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { IrGraph } from '../core/ir';
+import { type FromGraphWebview, type GraphWebviewState, type HeatMode, type ToGraphWebview, dispatch } from '../protocol/graphProtocol';
+import type { ActiveModel } from './activeModel';
+import type { AnalysisService, AnalyzedDocument } from './analysisService';
+import { commandDocument, revealSource } from './commands';
+import type { StudioContext } from './context';
+import { nodesAt, sameFile } from './ranges';
+import { imageBytes, newNonce, parseWebviewMessage } from './webviewMessages';
+
+/** What the page template needs; the template itself (`graphHtml.ts`) is a pure function of these. */
+export interface GraphHtmlParts {
+  cspSource: string;
+  nonce: string;
+  scriptUri: string;
+  styleUri: string;
+  codiconsUri?: string;
+}
+export type GraphHtml = (parts: GraphHtmlParts) => string;
+
+export const GRAPH_PANEL_TYPE = 'resnetStudio.graph';
+export const GRAPH_VIEW_ID = 'resnetStudio.graphView';
+/** Bundle folder of the webviews; the only folder the pages may load from. */
+const WEBVIEW_DIR = 'dist/webview';
+
+/** Files a graph's nodes point into; a reveal request for any other file is refused. */
+function graphFiles(g: IrGraph | null, file: string): string[] {
+  const files = new Set<string>([file]);
+  for (const n of g?.nodes ?? []) {
+    if (n.source) files.add(n.source.file);
+    if (n.definedAt) files.add(n.definedAt.file);
+  }
+  return [...files];
+}
+
+/** One webview page showing one model's graph. */
+export class GraphSession implements vscode.Disposable {
+  private ready = false;
+  private shown: AnalyzedDocument | undefined;
+  private lastHighlight = '';
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ctx: StudioContext,
+    readonly webview: vscode.Webview,
+    private readonly html: GraphHtml,
+  ) {
+    webview.options = { enableScripts: true, localResourceRoots: [ctx.asAbsolutePath(WEBVIEW_DIR)] };
+    this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
+    this.render();
+  }
+
+  get document(): AnalyzedDocument | undefined {
+    return this.shown;
+  }
+
+  /** Sets the page (fresh nonce every time); it will say `ready` again and get the whole graph. */
+  render(): void {
+    this.ready = false;
+    const w = this.webview;
+    const asset = (name: string): string => w.asWebviewUri(this.ctx.asAbsolutePath(`${WEBVIEW_DIR}/${name}`)).toString();
+    w.html = this.html({ cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') });
+  }
+
+  show(r: AnalyzedDocument | undefined): void {
+    this.shown = r;
+    this.lastHighlight = '';
+    if (this.ready) this.sendGraph();
+  }
+
+  highlight(nodeIds: string[]): void {
+    const key = nodeIds.join(',');
+    if (!this.ready || key === this.lastHighlight) return;
+    this.lastHighlight = key;
+    this.post({ type: 'highlight', nodeIds });
+  }
+
+  setHeat(mode: HeatMode): void {
+    this.post({ type: 'setHeat', mode });
+  }
+
+  requestExport(format: 'svg' | 'png'): void {
+    this.post({ type: 'requestExport', format });
+  }
+
+  private sendGraph(): void {
+    const r = this.shown;
+    const settings = this.ctx.settings().graph;
+    this.post({
+      type: 'setGraph',
+      version: r?.version ?? 0,
+      file: r?.file ?? '',
+      graph: r?.analysis.graph ?? null,
+      diagnostics: r?.analysis.diagnostics ?? [],
+      settings: { layoutDirection: settings.layoutDirection, autoCollapseThreshold: settings.autoCollapseThreshold },
+    });
+  }
+
+  private post(msg: ToGraphWebview): void {
+    void this.webview.postMessage(msg);
+  }
+
+  private receive(raw: unknown): void {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      this.ctx.logger.warn(`graph webview sent an unexpected message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    dispatch<FromGraphWebview>(
+      {
+        ready: () => {
+          this.ready = true;
+          this.sendGraph();
+        },
+        reveal: (m) => {
+          const files = graphFiles(this.shown?.analysis.graph ?? null, this.shown?.file ?? '');
+          if (!files.some((f) => sameFile(f, m.source.file))) return;
+          revealSource(m.source).catch((err: unknown) => this.ctx.reportError('could not reveal the source', err));
+        },
+        exportedImage: (m) => {
+          saveImage(this.shown?.file, m.format, m.data).catch((err: unknown) => this.ctx.reportError('could not save the image', err));
+        },
+        error: (m) => this.ctx.logger.error(`graph webview: ${m.message}`),
+      },
+      msg,
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+async function saveImage(file: string | undefined, format: 'svg' | 'png', data: string): Promise<void> {
+  const base = file ? path.basename(file).replace(/(\.resnet)?\.(json|py)$/, '') : 'graph';
+  const folder = file && path.isAbsolute(file) ? vscode.Uri.file(path.dirname(file)) : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    title: `Save graph as ${format.toUpperCase()}`,
+    filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] },
+    ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.graph.${format}`) } : {}),
+  });
+  if (!target) return;
+  await vscode.workspace.fs.writeFile(target, imageBytes(format, data));
+  void vscode.window.showInformationMessage(`ResNet Studio: graph saved to ${vscode.workspace.asRelativePath(target)}`);
+}
+
+/** The side-panel view plus the editor panels, and the cursor-to-node highlighting that feeds them. */
+export class GraphViews implements vscode.Disposable {
+  private view: GraphSession | undefined;
+  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession }>();
+  private lastActive: GraphSession | undefined;
+  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly ctx: StudioContext,
+    private readonly service: AnalysisService,
+    private readonly active: ActiveModel,
+    private readonly html: GraphHtml,
+  ) {
+    ctx.subscriptions.push(
+      this,
+      vscode.window.registerWebviewViewProvider(GRAPH_VIEW_ID, { resolveWebviewView: (v) => this.resolveView(v) }),
+      vscode.window.registerWebviewPanelSerializer(GRAPH_PANEL_TYPE, {
+        deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, state as GraphWebviewState | undefined),
+      }),
+      active.onDidChange((r) => this.view?.show(r)),
+      service.onDidAnalyze((r) => this.panels.get(r.uri.toString())?.session.show(r)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.scheduleHighlight(e.textEditor)),
+      ctx.onDidChangeSettings(() => this.sessions().forEach((s) => s.show(s.document))),
+      vscode.commands.registerCommand('resnetStudio.showGraph', (uri?: unknown, model?: unknown) =>
+        this.showGraph(uri, model).catch((err: unknown) => ctx.reportError('Show Graph failed', err)),
+      ),
+      vscode.commands.registerCommand('resnetStudio.exportGraphImage', () => this.exportImage()),
+      vscode.commands.registerCommand('resnetStudio.graphHeat', () => this.pickHeat()),
+    );
+  }
+
+  private sessions(): GraphSession[] {
+    return [...(this.view ? [this.view] : []), ...[...this.panels.values()].map((p) => p.session)];
+  }
+
+  private resolveView(view: vscode.WebviewView): void {
+    const session = new GraphSession(this.ctx, view.webview, this.html);
+    this.view = session;
+    this.lastActive ??= session;
+    view.onDidDispose(() => {
+      session.dispose();
+      if (this.view === session) this.view = undefined;
+      if (this.lastActive === session) this.lastActive = undefined;
+    });
+    view.onDidChangeVisibility(() => {
+      if (view.visible) this.lastActive = session;
+    });
+    session.show(this.active.current);
+    void this.active.start();
+  }
+
+  private adoptPanel(panel: vscode.WebviewPanel, key: string): GraphSession {
+    const session = new GraphSession(this.ctx, panel.webview, this.html);
+    this.panels.set(key, { panel, session });
+    this.lastActive = session;
+    panel.iconPath = this.ctx.asAbsolutePath('media/icons/resnet.svg');
+    panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.lastActive = session;
+    });
+    panel.onDidDispose(() => {
+      session.dispose();
+      if (this.panels.get(key)?.session === session) this.panels.delete(key);
+      if (this.lastActive === session) this.lastActive = this.view;
+    });
+    return session;
+  }
+
+  async showGraph(uri: unknown, model: unknown): Promise<void> {
+    const doc = await commandDocument(this.service, uri);
+    if (!doc) return;
+    if (typeof model === 'string' && model && this.ctx.choiceFor(doc.uri)?.model !== model) {
+      // "Show graph" on another model's CodeLens makes it the file's model everywhere (graph, problems, hints).
+      await this.ctx.setChoice(doc.uri, { model });
+    }
+    const r = await this.service.analyze(doc);
+    if (!r) {
+      void vscode.window.showWarningMessage(`ResNet Studio cannot read ${path.basename(doc.fileName)} as a model.`);
+      return;
+    }
+    const key = doc.uri.toString();
+    const existing = this.panels.get(key);
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      existing.session.show(r);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(GRAPH_PANEL_TYPE, `Graph: ${path.basename(doc.fileName)}`, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    });
+    this.adoptPanel(panel, key).show(r);
+  }
+
+  private async restorePanel(panel: vscode.WebviewPanel, state: GraphWebviewState | undefined): Promise<void> {
+    const file = state?.file;
+    const uri = file && path.isAbsolute(file) ? vscode.Uri.file(file) : undefined;
+    const session = this.adoptPanel(panel, uri?.toString() ?? `restored:${Date.now()}`);
+    if (!uri) return;
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      session.show(await this.service.analyze(doc));
+    } catch (err) {
+      this.ctx.logger.warn(`could not restore the graph of ${file}: ${String(err)}`);
+    }
+  }
+
+  private scheduleHighlight(editor: vscode.TextEditor): void {
+    if (this.highlightTimer !== undefined) clearTimeout(this.highlightTimer);
+    this.highlightTimer = setTimeout(() => {
+      this.highlightTimer = undefined;
+      const doc = editor.document;
+      const pos = editor.selection.active;
+      for (const s of this.sessions()) {
+        const r = s.document;
+        if (!r?.analysis.graph || r.uri.toString() !== doc.uri.toString() || r.version !== doc.version) continue;
+        const at = nodesAt(r.analysis.graph, { line: pos.line, character: pos.character }, r.file);
+        s.highlight([...at.executed, ...at.defined].map((n) => n.id));
+      }
+    }, 60);
+  }
+
+  private target(): GraphSession | undefined {
+    const t = this.lastActive ?? this.view;
+    if (!t) void vscode.window.showInformationMessage('ResNet Studio: open a graph first (ResNet Studio: Show Graph).');
+    return t;
+  }
+
+  private async exportImage(): Promise<void> {
+    const t = this.target();
+    if (!t) return;
+    const pick = await vscode.window.showQuickPick(['SVG', 'PNG'], { title: 'Export the graph as' });
+    if (pick) t.requestExport(pick === 'SVG' ? 'svg' : 'png');
+  }
+
+  private async pickHeat(): Promise<void> {
+    const t = this.target();
+    if (!t) return;
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: 'Off', mode: 'none' as const },
+        { label: 'Parameters', mode: 'params' as const },
+        { label: 'MACs', mode: 'macs' as const },
+      ],
+      { title: 'Graph heat overlay' },
+    );
+    if (pick) t.setHeat(pick.mode);
+  }
+
+  dispose(): void {
+    if (this.highlightTimer !== undefined) clearTimeout(this.highlightTimer);
+    for (const s of this.sessions()) s.dispose();
+    for (const { panel } of this.panels.values()) panel.dispose();
+    this.panels.clear();
+  }
+}
