@@ -4,6 +4,7 @@
  * protocol of `graphProtocol.ts`: the page says `ready`, the host answers with the full `setGraph`, then
  * streams `highlight` as the editor cursor moves. Workspace text reaches the page only by `postMessage`.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { IrGraph } from '../core/ir';
@@ -29,6 +30,7 @@ export const GRAPH_PANEL_TYPE = 'resnetStudio.graph';
 export const GRAPH_VIEW_ID = 'resnetStudio.graphView';
 /** Bundle folder of the webviews; the only folder the pages may load from. */
 const WEBVIEW_DIR = 'dist/webview';
+const CODICONS_CSS = `${WEBVIEW_DIR}/codicons/codicon.css`;
 
 /** Files a graph's nodes point into; a reveal request for any other file is refused. */
 function graphFiles(g: IrGraph | null, file: string): string[] {
@@ -66,7 +68,16 @@ export class GraphSession implements vscode.Disposable {
     this.ready = false;
     const w = this.webview;
     const asset = (name: string): string => w.asWebviewUri(this.ctx.asAbsolutePath(`${WEBVIEW_DIR}/${name}`)).toString();
-    w.html = this.html({ cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') });
+    const parts: GraphHtmlParts = { cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') };
+    // The codicon font is optional: the build copies it next to the bundle when it can, else buttons show text.
+    if (existsSync(this.ctx.asAbsolutePath(CODICONS_CSS).fsPath)) parts.codiconsUri = asset(CODICONS_CSS.slice(WEBVIEW_DIR.length + 1));
+    try {
+      w.html = this.html(parts);
+    } catch (err) {
+      this.ctx.reportError('the graph page could not be built', err);
+      const msg = (err instanceof Error ? err.message : String(err)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      w.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>The graph page could not be built: ${msg}</p></body></html>`;
+    }
   }
 
   show(r: AnalyzedDocument | undefined): void {
