@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { analyzeText } from '../frontends';
 import { formatTable, toReport } from '../core/report';
+import { trainCommand } from './train';
 
 export class UsageError extends Error {}
 
@@ -84,6 +85,7 @@ export function analyzeCommand(argv: string[], out: (s: string) => void): number
 /** Subcommands; other areas (training, export) register theirs here. */
 export const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => number | Promise<number>> = {
   analyze: analyzeCommand,
+  train: trainCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
