@@ -75,6 +75,7 @@ export type FromGraphWebview = ReadyMessage | RevealMessage | ExportedImageMessa
 /** State the webview persists with `vscode.setState` and the panel serializer restores after a reload. */
 export interface GraphWebviewState {
   file: string | null;
+  /** Names (module paths such as `layer3`, `layer3.0`) of the collapsed groups; names survive re-analysis, ids need not. */
   collapsed: string[];
   heat: HeatMode;
 }

@@ -1,0 +1,298 @@
+/**
+ * Loads the built graph webview (`dist/webview/graph.js`) in Debian's Chromium, in a page whose HTML and CSP
+ * come from the same `graphHtml()` the extension host serves, with a stand-in for `acquireVsCodeApi` that
+ * records every posted message and the persisted state. Shared by the webview tests and the benchmark.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { graphHtml } from '../../src/host/graphHtml';
+import type { FromGraphWebview, GraphWebviewState, ToGraphWebview } from '../../src/protocol/graphProtocol';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'webview');
+export const CHROMIUM_PATH = process.env['RESNET_STUDIO_CHROMIUM'] ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const BUNDLE = join(REPO_ROOT, 'dist', 'webview', 'graph.js');
+
+/**
+ * Why the webview tests cannot run here, or undefined when they can. Under `CI=true` a missing tool is an
+ * error rather than a skip, so CI never passes by not testing.
+ */
+export function webviewSkipReason(): string | undefined {
+  const missing: string[] = [];
+  if (!existsSync(CHROMIUM_PATH)) missing.push(`Chromium not found at ${CHROMIUM_PATH} (set RESNET_STUDIO_CHROMIUM)`);
+  if (!existsSync(BUNDLE)) missing.push(`${BUNDLE} is missing (run npm run build)`);
+  if (!missing.length) return undefined;
+  if (process.env['CI'] === 'true') throw new Error(`webview tests cannot run under CI=true: ${missing.join('; ')}`);
+  return missing.join('; ');
+}
+
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
+
+/** A tiny static server: the page, the bundle and stylesheet, and the codicon font. */
+export class PageServer {
+  private constructor(
+    private readonly server: Server,
+    readonly origin: string,
+  ) {}
+
+  static async start(): Promise<PageServer> {
+    const files: Record<string, string> = {
+      '/graph.js': BUNDLE,
+      '/graph.js.map': `${BUNDLE}.map`,
+      '/graph.css': join(REPO_ROOT, 'dist', 'webview', 'graph.css'),
+      '/codicons/codicon.css': join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.css'),
+      '/codicons/codicon.ttf': join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.ttf'),
+    };
+    let origin = '';
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/' || path === '/index.html') {
+        const html = graphHtml({
+          cspSource: origin,
+          nonce: randomBytes(18).toString('base64'),
+          scriptUri: `${origin}/graph.js`,
+          styleUri: `${origin}/graph.css`,
+          codiconsUri: `${origin}/codicons/codicon.css`,
+        });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(html);
+        return;
+      }
+      if (path === '/favicon.ico') {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      const file = files[path];
+      if (!file || !existsSync(file)) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      const ext = path.slice(path.lastIndexOf('.'));
+      res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return new PageServer(server, origin);
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export type ThemeKind = 'dark' | 'light' | 'high-contrast';
+
+/** A few of the variables VS Code sets on the webview's root, per theme (values from its default themes). */
+const THEME_VARS: Record<ThemeKind, Record<string, string>> = {
+  dark: {
+    '--vscode-editor-background': '#1f1f1f',
+    '--vscode-editor-foreground': '#cccccc',
+    '--vscode-foreground': '#cccccc',
+    '--vscode-descriptionForeground': '#9d9d9d',
+    '--vscode-editorWidget-background': '#202020',
+    '--vscode-editorWidget-border': '#454545',
+    '--vscode-panel-border': '#2b2b2b',
+    '--vscode-editorLineNumber-foreground': '#6e7681',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-red': '#f14c4c',
+    '--vscode-editorError-foreground': '#f14c4c',
+    '--vscode-inputValidation-errorBackground': '#5a1d1d',
+    '--vscode-focusBorder': '#0078d4',
+    '--vscode-editor-findMatchHighlightBackground': '#9e6a03',
+    '--vscode-font-family': 'system-ui, sans-serif',
+    '--vscode-font-size': '13px',
+    '--vscode-editor-font-size': '14px',
+  },
+  light: {
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-foreground': '#3b3b3b',
+    '--vscode-descriptionForeground': '#717171',
+    '--vscode-editorWidget-background': '#f8f8f8',
+    '--vscode-editorWidget-border': '#c8c8c8',
+    '--vscode-panel-border': '#e5e5e5',
+    '--vscode-editorLineNumber-foreground': '#6e7681',
+    '--vscode-charts-blue': '#1a85ff',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-red': '#e51400',
+    '--vscode-editorError-foreground': '#e51400',
+    '--vscode-inputValidation-errorBackground': '#f2dede',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-editor-findMatchHighlightBackground': '#ea5c0055',
+    '--vscode-font-family': 'system-ui, sans-serif',
+    '--vscode-font-size': '13px',
+    '--vscode-editor-font-size': '14px',
+  },
+  'high-contrast': {
+    '--vscode-editor-background': '#000000',
+    '--vscode-editor-foreground': '#ffffff',
+    '--vscode-foreground': '#ffffff',
+    '--vscode-descriptionForeground': '#ffffffb3',
+    '--vscode-editorWidget-background': '#0c141f',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-editorLineNumber-foreground': '#ffffff',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-red': '#f14c4c',
+    '--vscode-editorError-foreground': '#f48771',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-font-family': 'system-ui, sans-serif',
+    '--vscode-font-size': '13px',
+    '--vscode-editor-font-size': '14px',
+  },
+};
+
+/**
+ * Runs before the page's own scripts: the `acquireVsCodeApi` stand-in, a CSP violation recorder, and the
+ * theme variables and body class VS Code would set. A string, so that no compiled helper leaks into the page.
+ */
+function initScript(vars: Record<string, string>, bodyClass: string, state: GraphWebviewState | null): string {
+  return `(() => {
+  const rec = { posted: [], state: ${JSON.stringify(state)} ?? undefined, csp: [] };
+  window.__rec = rec;
+  let acquired = false;
+  window.acquireVsCodeApi = function () {
+    if (acquired) throw new Error('acquireVsCodeApi called twice');
+    acquired = true;
+    return {
+      postMessage(m) { rec.posted.push(JSON.parse(JSON.stringify(m))); },
+      getState() { return rec.state; },
+      setState(s) { rec.state = JSON.parse(JSON.stringify(s)); },
+    };
+  };
+  document.addEventListener('securitypolicyviolation', (e) => {
+    rec.csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || '(inline)') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+  });
+  // VS Code puts the variables on <html> and the theme class on <body> before any page script runs.
+  const vars = ${JSON.stringify(vars)};
+  let rootDone = false;
+  const apply = () => {
+    if (!rootDone && document.documentElement) {
+      for (const k of Object.keys(vars)) document.documentElement.style.setProperty(k, vars[k]);
+      rootDone = true;
+    }
+    if (document.body && !document.body.classList.contains(${JSON.stringify(bodyClass)})) {
+      document.body.classList.add(${JSON.stringify(bodyClass)});
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(apply);
+  observer.observe(document, { childList: true, subtree: true });
+  apply();
+})();`;
+}
+
+interface Recorder {
+  posted: FromGraphWebview[];
+  state: GraphWebviewState | undefined;
+  csp: string[];
+}
+
+/** One loaded graph page and what it has said. */
+export class GraphPage {
+  readonly consoleErrors: string[] = [];
+  private constructor(readonly page: Page) {
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') this.consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => this.consoleErrors.push(`pageerror: ${e.message} ${e.stack ?? ''}`));
+  }
+
+  static async open(browser: Browser, server: PageServer, opts: { theme?: ThemeKind; state?: GraphWebviewState; width?: number; height?: number } = {}): Promise<GraphPage> {
+    const page = await browser.newPage({ viewport: { width: opts.width ?? 1200, height: opts.height ?? 900 } });
+    const gp = new GraphPage(page);
+    const theme = opts.theme ?? 'dark';
+    await page.addInitScript({ content: initScript(THEME_VARS[theme], `vscode-${theme}`, opts.state ?? null) });
+    await page.goto(`${server.origin}/`);
+    await page.waitForFunction(() => (window as unknown as { __rec: Recorder }).__rec.posted.length > 0);
+    return gp;
+  }
+
+  posted(): Promise<FromGraphWebview[]> {
+    return this.page.evaluate(() => (window as unknown as { __rec: Recorder }).__rec.posted);
+  }
+
+  state(): Promise<GraphWebviewState | undefined> {
+    return this.page.evaluate(() => (window as unknown as { __rec: Recorder }).__rec.state);
+  }
+
+  cspViolations(): Promise<string[]> {
+    return this.page.evaluate(() => (window as unknown as { __rec: Recorder }).__rec.csp);
+  }
+
+  /** Posts a host message and, for messages that redraw, waits until the result is painted. */
+  async send(msg: ToGraphWebview, waitForRender = msg.type === 'setGraph' || msg.type === 'highlight'): Promise<void> {
+    const before = await this.renderCount();
+    // As JSON: the IR's recursive attribute type is too deep for playwright's serialisable-argument typing.
+    await this.page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(msg));
+    if (waitForRender) await this.waitForRender(before);
+  }
+
+  renderCount(): Promise<number> {
+    return this.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { renderCount: number } } }).resnetStudioGraph.view.renderCount);
+  }
+
+  /** Waits until the view has painted more than `before` renders and has no render queued. */
+  async waitForRender(before: number, timeout = 30_000): Promise<void> {
+    await this.page.waitForFunction(
+      (b) => {
+        const v = (window as unknown as { resnetStudioGraph: { view: { renderCount: number; busy: boolean } } }).resnetStudioGraph.view;
+        return v.renderCount > b && !v.busy;
+      },
+      before,
+      { timeout },
+    );
+  }
+
+  stats(): Promise<{ layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; identitySkips: number; projectionSkips: number }> {
+    return this.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { stats(): never } } }).resnetStudioGraph.view.stats());
+  }
+
+  /** Page coordinates of a drawn node's centre (by view id), or null when it is not drawn. */
+  async nodePoint(viewId: string): Promise<{ x: number; y: number } | null> {
+    return this.page.evaluate((id) => {
+      const cy = (window as unknown as { resnetStudioGraph: { view: { cy: { getElementById(id: string): { empty(): boolean; renderedPosition(): { x: number; y: number } } } } } }).resnetStudioGraph.view.cy;
+      const n = cy.getElementById(id);
+      if (n.empty()) return null;
+      const p = n.renderedPosition();
+      const r = document.getElementById('graph')!.getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, viewId);
+  }
+
+  /** Centres a node in the viewport at a readable zoom, so a pointer event can reach it. */
+  async bringIntoView(viewId: string): Promise<void> {
+    await this.page.evaluate((id) => {
+      const cy = (window as unknown as { resnetStudioGraph: { view: { cy: { getElementById(id: string): unknown; zoom(z: number): void; center(e: unknown): void } } } }).resnetStudioGraph.view.cy;
+      cy.zoom(1);
+      cy.center(cy.getElementById(id));
+    }, viewId);
+    await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }
+
+  /** The classes of drawn elements matching a cytoscape selector. */
+  classesOf(selector: string): Promise<string[][]> {
+    return this.page.evaluate((sel) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const cy = (window as any).resnetStudioGraph.view.cy;
+      return cy.$(sel).map((e: { classes(): string[] }) => e.classes()) as string[][];
+    }, selector);
+  }
+
+  close(): Promise<void> {
+    return this.page.close();
+  }
+}

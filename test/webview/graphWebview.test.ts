@@ -1,0 +1,321 @@
+/**
+ * The graph webview in real Chromium: the built bundle, the host's exact HTML and CSP, a recording stand-in
+ * for `acquireVsCodeApi`, and graphs from the real front ends. Screenshots land in test-artifacts/webview/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { analyzeText } from '../../src/frontends';
+import { cifarResNet } from '../../src/frontends/templates';
+import type { Analysis, IrGraph } from '../../src/core/ir';
+import type { GraphViewSettings, SetGraphMessage } from '../../src/protocol/graphProtocol';
+import { ARTIFACTS, GraphPage, PageServer, REPO_ROOT, launch, webviewSkipReason } from './graphPage';
+
+const skip = webviewSkipReason();
+if (skip) console.log(`# skipping the graph webview tests: ${skip}`);
+
+function analyse(file: string): Analysis {
+  return analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8'));
+}
+
+function setGraph(a: { file: string; graph: IrGraph | null; diagnostics?: Analysis['diagnostics'] }, settings: Partial<GraphViewSettings> = {}, version = 1): SetGraphMessage {
+  return {
+    type: 'setGraph',
+    version,
+    file: a.file,
+    graph: a.graph,
+    diagnostics: a.diagnostics ?? [],
+    settings: { layoutDirection: 'DOWN', autoCollapseThreshold: 300, ...settings },
+  };
+}
+
+/** What the IR says should be drawn, derived from its skips and nodes (not from the webview's model). */
+function expected(g: IrGraph) {
+  const ident = g.skips.filter((s) => s.kind === 'identity');
+  const proj = g.skips.filter((s) => s.kind === 'projection');
+  return {
+    layers: g.nodes.filter((n) => n.op !== 'input').length,
+    identitySkips: ident.length,
+    projectionSkips: proj.length,
+    identityEdges: ident.reduce((n, s) => n + s.via.length + 1, 0),
+    projectionEdges: proj.reduce((n, s) => n + s.via.length + 1, 0),
+    skipEdges: g.edges.filter((e) => e.skip).length,
+  };
+}
+
+/** Layer nodes outside every group plus those inside the named groups. */
+function layersOutsideOrIn(g: IrGraph, groupNames: string[]): number {
+  const byId = new Map(g.groups.map((x) => [x.id, x]));
+  const top = (gid: string | undefined): string | undefined => {
+    let cur = gid ? byId.get(gid) : undefined;
+    while (cur?.parent) cur = byId.get(cur.parent);
+    return cur?.name;
+  };
+  return g.nodes.filter((n) => n.op !== 'input' && (!n.group || groupNames.includes(top(n.group)!))).length;
+}
+
+async function assertClean(p: GraphPage): Promise<void> {
+  assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
+  assert.deepEqual(p.consoleErrors, [], 'no console errors or warnings');
+}
+
+describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
+  let browser: Browser;
+  let server: PageServer;
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await PageServer.start();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('ResNet-50: says ready first, draws every layer and shortcut, no CSP violations', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      assert.deepEqual(await p.posted(), [{ type: 'ready' }], 'ready is the first and only message before the host answers');
+      const a = analyse('examples/resnet50.resnet.json');
+      await p.send(setGraph(a, { autoCollapseThreshold: 1000 }));
+      const s = await p.stats();
+      const e = expected(a.graph!);
+      assert.equal(s.layers, e.layers);
+      assert.equal(s.groups, a.graph!.groups.length);
+      assert.equal(s.collapsed, 0);
+      assert.equal(s.identitySkips, 12);
+      assert.equal(s.projectionSkips, 4);
+      assert.equal(s.identitySkips, e.identitySkips);
+      assert.equal(s.projectionSkips, e.projectionSkips);
+      assert.equal(s.identityEdges, e.identityEdges);
+      assert.equal(s.projectionEdges, e.projectionEdges);
+      assert.equal(s.identityEdges + s.projectionEdges, e.skipEdges);
+      // Projection conv/BN nodes are marked as part of their shortcut.
+      assert.equal((await p.classesOf('node.via-projection')).length, 8);
+      assert.match(await p.page.textContent('#status') ?? '', /ResNet-50 · 25\.6 M params · 4\.09 G MACs · 175 layers · 12 identity \+ 4 projection shortcuts/);
+      await p.page.screenshot({ path: join(ARTIFACTS, 'resnet50-dark.png') });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('CIFAR ResNet-20: option-A shortcuts are identity shortcuts through their slice and pad nodes', async () => {
+    const p = await GraphPage.open(browser, server, { theme: 'light' });
+    try {
+      const a = analyse('examples/cifar-resnet20.resnet.json');
+      await p.send(setGraph(a));
+      const s = await p.stats();
+      const e = expected(a.graph!);
+      assert.equal(s.layers, e.layers);
+      assert.equal(s.identitySkips, 9);
+      assert.equal(s.projectionSkips, 0);
+      assert.equal(s.identityEdges, e.identityEdges);
+      assert.ok(s.identityEdges > s.identitySkips, 'the two option-A shortcuts pass through slice and pad');
+      assert.equal((await p.classesOf('node.via-identity')).length, 4);
+      await p.page.screenshot({ path: join(ARTIFACTS, 'cifar-resnet20-light.png') });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('stages start collapsed above the threshold; double-click expands, the toolbar collapses again', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const a = analyse('examples/resnet50.resnet.json');
+      const g = a.graph!;
+      await p.send(setGraph(a, { autoCollapseThreshold: 100 }));
+      let s = await p.stats();
+      assert.equal(s.collapsed, 4);
+      assert.equal(s.layers, layersOutsideOrIn(g, []));
+      const layer3 = g.groups.find((x) => x.name === 'layer3')!;
+      const label = await p.page.evaluate((id) => (window as unknown as { resnetStudioGraph: { view: { cy: { getElementById(i: string): { data(k: string): string } } } } }).resnetStudioGraph.view.cy.getElementById(id).data('label'), `g/${layer3.id}`);
+      assert.equal(label.split('\n')[0], 'layer3 · 6× Bottleneck · 512→1024 · 28²→14²');
+      await p.page.screenshot({ path: join(ARTIFACTS, 'resnet50-collapsed.png') });
+
+      const layer2 = g.groups.find((x) => x.name === 'layer2')!;
+      const pt = await p.nodePoint(`g/${layer2.id}`);
+      assert.ok(pt);
+      const before = await p.renderCount();
+      await p.page.mouse.dblclick(pt.x, pt.y);
+      await p.waitForRender(before);
+      s = await p.stats();
+      assert.equal(s.collapsed, 3);
+      assert.equal(s.layers, layersOutsideOrIn(g, ['layer2']));
+      assert.equal(s.projectionSkips, 1, 'layer2 brings its one projection shortcut');
+      assert.equal(s.identitySkips, 3);
+      assert.deepEqual((await p.state())?.collapsed.sort(), ['layer1', 'layer3', 'layer4']);
+
+      const again = await p.renderCount();
+      await p.page.click('#collapse-all');
+      await p.waitForRender(again);
+      s = await p.stats();
+      assert.equal(s.collapsed, 4);
+      assert.equal(s.layers, layersOutsideOrIn(g, []));
+      assert.deepEqual((await p.state())?.collapsed.sort(), ['layer1', 'layer2', 'layer3', 'layer4']);
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('clicking a node posts reveal with its source range', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const a = analyse('examples/resnet50.resnet.json');
+      await p.send(setGraph(a, { autoCollapseThreshold: 100 }));
+      const conv1 = a.graph!.nodes.find((n) => n.name === 'conv1')!;
+      await p.bringIntoView(`n/${conv1.id}`);
+      const pt = await p.nodePoint(`n/${conv1.id}`);
+      assert.ok(pt);
+      await p.page.mouse.click(pt.x, pt.y);
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.some((m) => m.type === 'reveal'));
+      const reveal = (await p.posted()).find((m) => m.type === 'reveal');
+      assert.deepEqual(reveal, { type: 'reveal', nodeId: conv1.id, source: conv1.source });
+      assert.equal(conv1.source?.line, 14);
+
+      const layer4 = a.graph!.groups.find((x) => x.name === 'layer4')!;
+      await p.bringIntoView(`g/${layer4.id}`);
+      const gp = await p.nodePoint(`g/${layer4.id}`);
+      assert.ok(gp);
+      await p.page.mouse.click(gp.x, gp.y);
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.filter((m) => m.type === 'reveal').length === 2);
+      const second = (await p.posted()).filter((m) => m.type === 'reveal')[1];
+      assert.deepEqual(second, { type: 'reveal', nodeId: layer4.id, source: layer4.source });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('nodes with errors are red and show the message on hover', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const a = analyse('test/fixtures/json/custom-block-mismatch.resnet.json');
+      const bad = a.graph!.nodes.filter((n) => n.error);
+      assert.ok(bad.length >= 1, 'the fixture has an erroneous node');
+      await p.send(setGraph(a));
+      const errorIds = (await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { id(): string }) => string): string[] } } } } }).resnetStudioGraph.view.cy.$('node.error').map((e) => e.id()))).sort();
+      assert.deepEqual(errorIds, bad.map((n) => `n/${n.id}`).sort());
+      await p.bringIntoView(`n/${bad[0]!.id}`);
+      const pt = await p.nodePoint(`n/${bad[0]!.id}`);
+      assert.ok(pt);
+      await p.page.mouse.move(pt.x, pt.y);
+      await p.page.waitForSelector('#tooltip:not([hidden])');
+      const tip = (await p.page.textContent('#tooltip')) ?? '';
+      assert.ok(tip.includes(bad[0]!.error!), `tooltip shows the error: ${tip}`);
+      assert.ok(await p.page.$eval('#tooltip', (el) => el.classList.contains('has-error')));
+      assert.match((await p.page.textContent('#status')) ?? '', /1 error/);
+      await p.page.screenshot({ path: join(ARTIFACTS, 'errors-hover.png') });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('highlight from the host expands the collapsed stage and block, then selects and centres the node', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const a = analyse('examples/resnet50.resnet.json');
+      await p.send(setGraph(a, { autoCollapseThreshold: 40 }));
+      const target = a.graph!.nodes.find((n) => n.name === 'layer3.2.conv2')!;
+      assert.equal(await p.nodePoint(`n/${target.id}`), null, 'hidden inside collapsed layer3');
+      await p.send({ type: 'highlight', nodeIds: [target.id] });
+      const pt = await p.nodePoint(`n/${target.id}`);
+      assert.ok(pt, 'drawn after the highlight');
+      const selected = await p.classesOf(':selected');
+      assert.equal(selected.length, 1);
+      const box = await p.page.$eval('#graph', (el) => el.getBoundingClientRect().toJSON() as { left: number; top: number; width: number; height: number });
+      assert.ok(pt.x > box.left && pt.x < box.left + box.width && pt.y > box.top && pt.y < box.top + box.height, 'centred in view');
+      const state = await p.state();
+      assert.ok(!state?.collapsed.includes('layer3') && !state?.collapsed.includes('layer3.2'));
+      // layer3 holds more than 40 layers, so its other blocks came in collapsed.
+      assert.ok(state?.collapsed.includes('layer3.0'));
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('search, heat and export: SVG and PNG go to the host', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const a = analyse('examples/resnet18.resnet.json');
+      await p.send(setGraph(a));
+      await p.page.locator('#search input').fill('downsample');
+      await p.page.waitForFunction(() => document.getElementById('search-count')?.textContent === '9 matches');
+      assert.equal((await p.classesOf('.match')).length, 9, 'three downsample modules and their six layers');
+
+      await p.send({ type: 'setHeat', mode: 'macs' });
+      const heats = await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { data(k: string): number }) => number): number[] } } } } }).resnetStudioGraph.view.cy.$('node.layer').map((e) => e.data('heat')));
+      assert.ok(heats.every((h) => h >= 0 && h <= 1));
+      assert.equal(Math.max(...heats), 1);
+      assert.equal((await p.state())?.heat, 'macs');
+      await p.page.screenshot({ path: join(ARTIFACTS, 'resnet18-heat-macs.png') });
+
+      await p.send({ type: 'requestExport', format: 'svg' }, false);
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.some((m) => m.type === 'exportedImage'));
+      const svg = (await p.posted()).find((m) => m.type === 'exportedImage');
+      assert.ok(svg && svg.type === 'exportedImage' && svg.format === 'svg');
+      assert.match(svg.data, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      const e = expected(a.graph!);
+      const rects = svg.data.match(/<rect /g)?.length ?? 0;
+      assert.equal(rects, e.layers + 1 + a.graph!.groups.length + 1, 'one box per node and group, plus the background');
+      const edgePaths = svg.data.match(/<path d="[^"]+" fill="none"[^>]*>/g) ?? [];
+      assert.equal(edgePaths.length, a.graph!.edges.length, 'every edge is drawn (all groups expanded, so none merge)');
+      assert.equal(edgePaths.filter((x) => x.includes('stroke-dasharray')).length, e.identityEdges, 'identity shortcuts are the dashed edges');
+
+      await p.page.click('#export-png');
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string; format?: string }[] } }).__rec.posted.some((m) => m.type === 'exportedImage' && m.format === 'png'));
+      const png = (await p.posted()).find((m) => m.type === 'exportedImage' && m.format === 'png');
+      assert.ok(png && png.type === 'exportedImage');
+      assert.match(png.data, /^data:image\/png;base64,/);
+      const bytes = Buffer.from(png.data.slice(png.data.indexOf(',') + 1), 'base64');
+      assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+      assert.ok(bytes.length > 20_000, `a real picture (${bytes.length} bytes)`);
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('collapsed groups and heat survive a reload (setState)', async () => {
+    const a = analyse('examples/resnet50.resnet.json');
+    const p = await GraphPage.open(browser, server, { state: { file: a.file, collapsed: ['layer1', 'layer4'], heat: 'params' } });
+    try {
+      await p.send(setGraph(a, { autoCollapseThreshold: 1000 }));
+      const s = await p.stats();
+      assert.equal(s.collapsed, 2);
+      assert.equal(s.layers, layersOutsideOrIn(a.graph!, ['layer2', 'layer3']));
+      assert.equal(await p.page.$eval('#heat', (el) => (el as HTMLElement & { value: string }).value), 'params');
+      assert.deepEqual(await p.state(), { file: a.file, collapsed: ['layer1', 'layer4'], heat: 'params' });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('CIFAR ResNet-1202 opens with its stages collapsed; only the visible elements exist', async () => {
+    const p = await GraphPage.open(browser, server, { theme: 'high-contrast' });
+    try {
+      const file = 'cifar-resnet1202.resnet.json';
+      const a = analyzeText(file, JSON.stringify(cifarResNet(1202)));
+      const g = a.graph!;
+      assert.ok(g.nodes.length > 3600);
+      await p.send(setGraph(a));
+      const s = await p.stats();
+      assert.equal(s.collapsed, 3);
+      assert.equal(s.layers, layersOutsideOrIn(g, []));
+      const total = await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { elements(): { length: number } } } } }).resnetStudioGraph.view.cy.elements().length);
+      assert.ok(total < 30, `${total} elements`);
+      await p.page.screenshot({ path: join(ARTIFACTS, 'cifar-resnet1202-collapsed-hc.png') });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+});
+

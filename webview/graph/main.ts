@@ -1,0 +1,183 @@
+/**
+ * Entry of the graph webview (`dist/webview/graph.js`). Wires the toolbar in `graphHtml.ts` to the view,
+ * speaks the typed protocol, says `ready` first and persists collapsed groups and heat with `setState`.
+ */
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import {
+  type FromGraphWebview,
+  type GraphWebviewState,
+  type HeatMode,
+  type MessageHandlers,
+  type SetGraphMessage,
+  type ToGraphWebview,
+  dispatch,
+} from '../../src/protocol/graphProtocol';
+import { getVsCodeApi } from '../shared/vscodeApi';
+import { toSvg } from './svgExport';
+import { GraphView } from './view';
+import { fmtCompact } from './format';
+
+const vscode = getVsCodeApi<GraphWebviewState, FromGraphWebview>();
+const post = (m: FromGraphWebview): void => vscode.postMessage(m);
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`graph page is missing #${id}`);
+  return el as T;
+};
+
+const container = $('graph');
+const tooltip = $('tooltip');
+const status = $('status');
+const empty = $('empty');
+const searchCount = $('search-count');
+
+const saved = vscode.getState();
+let file: string | null = null;
+let version = -Infinity;
+
+const view = new GraphView(container, {
+  onReveal: (nodeId, source) => post({ type: 'reveal', nodeId, source }),
+  onStateChange: () => persist(),
+  onHover: (text, x, y) => {
+    if (!text) {
+      tooltip.hidden = true;
+      return;
+    }
+    tooltip.textContent = text;
+    tooltip.classList.toggle('has-error', /(^|\n)(error:|\d+ errors?, first:)/.test(text));
+    tooltip.hidden = false;
+    const r = container.getBoundingClientRect();
+    const left = Math.min(r.left + x + 14, window.innerWidth - tooltip.offsetWidth - 8);
+    const top = Math.min(r.top + y + 14, window.innerHeight - tooltip.offsetHeight - 8);
+    tooltip.style.left = `${Math.max(4, left)}px`;
+    tooltip.style.top = `${Math.max(4, top)}px`;
+  },
+});
+if (saved?.heat) view.heat = saved.heat;
+
+function persist(): void {
+  const model = view.model;
+  const collapsed = model ? [...view.collapsed].map((id) => model.groups.get(id)?.group.name).filter((n): n is string => !!n) : (saved?.collapsed ?? []);
+  vscode.setState({ file, collapsed, heat: view.heat });
+}
+
+function updateStatus(msg: SetGraphMessage): void {
+  const g = msg.graph;
+  const errors = msg.diagnostics.filter((d) => d.severity === 'error').length;
+  if (!g) {
+    status.textContent = '';
+    const first = msg.diagnostics[0];
+    empty.textContent = first ? `No graph: ${first.message}` : 'No model to draw.';
+    empty.hidden = false;
+    return;
+  }
+  empty.hidden = true;
+  const proj = g.skips.filter((s) => s.kind === 'projection').length;
+  const parts = [
+    g.name,
+    `${fmtCompact(g.params)} params`,
+    `${fmtCompact(g.macs)} MACs`,
+    `${view.model?.layerCount ?? 0} layers`,
+    `${g.skips.length - proj} identity + ${proj} projection shortcuts`,
+  ];
+  if (errors) parts.push(`${errors} error${errors > 1 ? 's' : ''}`);
+  status.textContent = parts.join(' · ');
+  status.classList.toggle('has-error', errors > 0);
+}
+
+async function onSetGraph(msg: SetGraphMessage): Promise<void> {
+  if (msg.file === file && msg.version < version) return;
+  const sameFile = msg.file === file;
+  const names = sameFile && view.model ? [...view.collapsed].map((id) => view.model!.groups.get(id)?.group.name) : msg.file === saved?.file ? saved.collapsed : undefined;
+  file = msg.file;
+  version = msg.version;
+  let collapsed: Set<string> | undefined;
+  if (names && msg.graph) {
+    const byName = new Map(msg.graph.groups.map((g) => [g.name, g.id]));
+    collapsed = new Set(names.map((n) => (n ? byName.get(n) : undefined)).filter((id): id is string => !!id));
+  }
+  const opts: Parameters<GraphView['setGraph']>[1] = {
+    direction: msg.settings.layoutDirection,
+    threshold: msg.settings.autoCollapseThreshold,
+    fit: !sameFile,
+  };
+  if (collapsed) opts.collapsed = collapsed;
+  const render = view.setGraph(msg.graph, opts);
+  updateStatus(msg);
+  persist();
+  await render;
+  syncHeatControl();
+  if (searchField.value) searchCount.textContent = countText(view.search(searchField.value));
+}
+
+async function exportImage(format: 'svg' | 'png'): Promise<void> {
+  const data =
+    format === 'svg'
+      ? toSvg(view.cy, view.theme.background)
+      : view.cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.theme.background, maxWidth: 16000, maxHeight: 16000 });
+  post({ type: 'exportedImage', format, data });
+}
+
+const handlers: MessageHandlers<ToGraphWebview> = {
+  setGraph: (m) => void onSetGraph(m).catch(report),
+  highlight: (m) => void view.highlight(m.nodeIds).catch(report),
+  setHeat: (m) => {
+    view.setHeat(m.mode);
+    syncHeatControl();
+  },
+  requestExport: (m) => void exportImage(m.format).catch(report),
+};
+
+function report(e: unknown): void {
+  post({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
+}
+
+// Toolbar.
+interface ValueElement extends HTMLElement {
+  value: string;
+}
+const searchField = $<ValueElement>('search');
+const heatSelect = $<ValueElement>('heat');
+const countText = (n: number): string => (searchField.value.trim() ? `${n} match${n === 1 ? '' : 'es'}` : '');
+searchField.addEventListener('input', () => {
+  searchCount.textContent = countText(view.search(searchField.value));
+});
+searchField.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  void view.nextMatch().then((i) => {
+    const n = view.search(searchField.value);
+    searchCount.textContent = n ? `${i} of ${n}` : countText(0);
+  }, report);
+});
+function syncHeatControl(): void {
+  if (heatSelect.value !== view.heat) heatSelect.value = view.heat;
+}
+heatSelect.addEventListener('change', () => view.setHeat(heatSelect.value as HeatMode));
+const click = (id: string, fn: () => unknown): void => $(id).addEventListener('click', () => void Promise.resolve(fn()).catch(report));
+click('fit', () => view.fit());
+click('zoom-in', () => view.zoomBy(1.25));
+click('zoom-out', () => view.zoomBy(0.8));
+click('collapse-all', () => view.collapseAll());
+click('expand-all', () => view.expandAll());
+click('export-svg', () => exportImage('svg'));
+click('export-png', () => exportImage('png'));
+
+// VS Code swaps body classes and the root's CSS variables when the theme changes.
+new MutationObserver(() => view.refreshTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => view.refreshTheme()).observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+
+window.addEventListener('message', (e: MessageEvent<ToGraphWebview>) => {
+  if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') dispatch(handlers, e.data);
+});
+window.addEventListener('error', (e) => report(e.error ?? e.message));
+window.addEventListener('unhandledrejection', (e) => report(e.reason));
+
+/** Read-only handle for the webview tests and the benchmark (counts, positions, timings). */
+(globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view };
+
+post({ type: 'ready' });

@@ -1,0 +1,500 @@
+/**
+ * The residual graph on a cytoscape canvas, laid out by ELK (layered, hierarchy-aware). It keeps cytoscape in
+ * step with `GraphModel.view(collapsed)` by diffing element ids, so expanding one stage adds only that
+ * stage's elements and the rest keep their identity (selection, classes).
+ */
+import cytoscape from 'cytoscape';
+import elk from 'cytoscape-elk';
+import type { HeatMode, LayoutDirection } from '../../src/protocol/graphProtocol';
+import type { IrGraph, SourceRange } from '../../src/core/ir';
+import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
+import { type Box, boxExit, routeBow } from './skipRouting';
+import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
+import { type Theme, luminance, mix, readTheme } from './theme';
+
+cytoscape.use(elk);
+
+export interface GraphViewHost {
+  /** The user clicked a node that has a source location. */
+  onReveal(nodeId: string, source: SourceRange): void;
+  /** Collapsed groups or heat changed (to persist). */
+  onStateChange(): void;
+  onHover(text: string | null, x: number, y: number): void;
+}
+
+export interface RenderTiming {
+  /** When the elements were built (ms since navigation start). */
+  start: number;
+  /** Elements added to cytoscape (before the layout). */
+  synced: number;
+  layoutDone: number;
+  painted: number;
+  elements: number;
+}
+
+const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
+
+export class GraphView {
+  readonly cy: cytoscape.Core;
+  model: GraphModel | null = null;
+  collapsed = new Set<string>();
+  heat: HeatMode = 'none';
+  direction: LayoutDirection = 'DOWN';
+  threshold = 300;
+  theme: Theme;
+  lastTiming: RenderTiming | null = null;
+  /** Finished renders, and whether one is queued or running (the tests and the benchmark wait on these). */
+  renderCount = 0;
+  busy = false;
+  private pending = 0;
+  private measure: CanvasRenderingContext2D;
+  private queue: Promise<void> = Promise.resolve();
+  private matches: string[] = [];
+  private matchIndex = -1;
+
+  constructor(
+    container: HTMLElement,
+    private readonly host: GraphViewHost,
+  ) {
+    this.theme = readTheme();
+    this.measure = document.createElement('canvas').getContext('2d')!;
+    this.cy = cytoscape({
+      container,
+      style: buildStylesheet(this.theme),
+      minZoom: 0.02,
+      maxZoom: 4,
+      boxSelectionEnabled: false,
+      autoungrabify: true,
+      selectionType: 'single',
+      textureOnViewport: false,
+      pixelRatio: 'auto',
+    });
+    this.cy.on('tap', 'node', (e) => {
+      const n = e.target as cytoscape.NodeSingular;
+      const src = n.data('src') as SourceRange | undefined;
+      if (src) this.host.onReveal(n.data('irId') as string, src);
+    });
+    this.cy.on('dbltap', 'node.group', (e) => {
+      void this.toggle((e.target as cytoscape.NodeSingular).data('irId') as string);
+    });
+    this.cy.on('mouseover', 'node', (e) => {
+      const n = e.target as cytoscape.NodeSingular;
+      const p = e.renderedPosition ?? n.renderedPosition();
+      this.host.onHover(this.tooltipText(n), p.x, p.y);
+    });
+    this.cy.on('mouseout', 'node', () => this.host.onHover(null, 0, 0));
+    this.cy.on('viewport', () => this.host.onHover(null, 0, 0));
+  }
+
+  /**
+   * Replaces the model. `collapsed` is a set of group ids; undefined applies the default policy. `fit` means a
+   * different document: the old drawing is dropped rather than diffed, and the new one is fitted to the view.
+   */
+  setGraph(graph: IrGraph | null, opts: { collapsed?: Set<string>; direction: LayoutDirection; threshold: number; fit: boolean }): Promise<void> {
+    this.model = graph ? new GraphModel(graph) : null;
+    this.direction = opts.direction;
+    this.threshold = opts.threshold;
+    this.collapsed = this.model ? (opts.collapsed ?? this.model.defaultCollapsed(opts.threshold)) : new Set();
+    this.matches = [];
+    this.matchIndex = -1;
+    if (!this.model || opts.fit) this.cy.elements().remove();
+    return this.render({ fit: opts.fit });
+  }
+
+  /** Re-reads the theme (VS Code changed it) and restyles without a new layout. */
+  refreshTheme(): void {
+    this.theme = readTheme();
+    this.cy.style(buildStylesheet(this.theme));
+    if (this.model) this.cy.batch(() => this.applyFills());
+  }
+
+  setHeat(mode: HeatMode): void {
+    this.heat = mode;
+    this.cy.batch(() => this.applyFills());
+    this.host.onStateChange();
+  }
+
+  isCollapsed(gid: string): boolean {
+    return this.collapsed.has(gid);
+  }
+
+  toggle(gid: string): Promise<void> {
+    if (!this.model?.groups.has(gid)) return Promise.resolve();
+    this.collapsed = this.collapsed.has(gid) ? this.model.expand(gid, this.collapsed, this.threshold) : new Set([...this.collapsed, gid]);
+    this.host.onStateChange();
+    return this.render({ anchor: groupViewId(gid) });
+  }
+
+  collapseAll(): Promise<void> {
+    if (!this.model) return Promise.resolve();
+    const stages = [...this.model.groups.values()].filter((g) => g.group.kind === 'stage').map((g) => g.group.id);
+    this.collapsed = new Set(stages.length ? stages : this.model.rootGroups);
+    this.host.onStateChange();
+    return this.render({ fit: true });
+  }
+
+  expandAll(): Promise<void> {
+    if (!this.model) return Promise.resolve();
+    this.collapsed = new Set();
+    this.host.onStateChange();
+    return this.render({ fit: true });
+  }
+
+  /** Selects and centres the given IR nodes, expanding whatever hides them. */
+  async highlight(irIds: readonly string[]): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const known = irIds.filter((id) => model.nodes.has(id) || model.groups.has(id));
+    const next = model.reveal(known, this.collapsed, this.threshold);
+    if (next.size !== this.collapsed.size || [...next].some((g) => !this.collapsed.has(g))) {
+      this.collapsed = next;
+      this.host.onStateChange();
+      await this.render({});
+    }
+    const eles = this.cy.collection();
+    for (const id of known) {
+      const vid = model.viewIdOf(id, this.collapsed);
+      if (vid) eles.merge(this.cy.getElementById(vid));
+    }
+    this.cy.$(':selected').unselect();
+    if (eles.empty()) return;
+    eles.select();
+    this.ensureVisible(eles);
+  }
+
+  /** Search by name: marks every match and returns how many there are. */
+  search(query: string): number {
+    const model = this.model;
+    this.cy.$('.match').removeClass('match');
+    this.matches = model ? model.search(query) : [];
+    this.matchIndex = -1;
+    if (!model) return 0;
+    const eles = this.cy.collection();
+    for (const id of this.matches) {
+      const vid = model.viewIdOf(id, this.collapsed);
+      if (vid) eles.merge(this.cy.getElementById(vid));
+    }
+    eles.addClass('match');
+    return this.matches.length;
+  }
+
+  /** Moves to the next search match, expanding its groups; returns its 1-based index. */
+  async nextMatch(): Promise<number> {
+    if (!this.matches.length) return 0;
+    this.matchIndex = (this.matchIndex + 1) % this.matches.length;
+    const id = this.matches[this.matchIndex]!;
+    await this.highlight([id]);
+    const model = this.model;
+    if (model) {
+      for (const m of this.matches) {
+        const vid = model.viewIdOf(m, this.collapsed);
+        if (vid) this.cy.getElementById(vid).addClass('match');
+      }
+    }
+    return this.matchIndex + 1;
+  }
+
+  fit(): void {
+    this.cy.fit(undefined, 24);
+  }
+
+  /**
+   * The first view of a new model: the whole graph when that is legible, otherwise the top of it at a
+   * readable zoom (a deep ResNet fitted whole is a hairline), to be scrolled like a document.
+   */
+  fitReadable(): void {
+    const cy = this.cy;
+    cy.fit(undefined, 24);
+    const legible = 0.6;
+    if (cy.zoom() >= legible) return;
+    const bb = cy.nodes().boundingBox({});
+    const z = Math.max(legible, Math.min(1, (cy.width() - 48) / bb.w));
+    cy.zoom(z);
+    cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: 24 - bb.y1 * z });
+  }
+
+  zoomBy(factor: number): void {
+    const z = this.cy.zoom() * factor;
+    this.cy.zoom({ level: z, renderedPosition: { x: this.cy.width() / 2, y: this.cy.height() / 2 } });
+  }
+
+  /** Counts the test suite and the status line report. */
+  stats(): { layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; identitySkips: number; projectionSkips: number } {
+    const skipIds = { identity: new Set<string>(), projection: new Set<string>() };
+    let identityEdges = 0;
+    let projectionEdges = 0;
+    this.cy.edges('.skip').forEach((e) => {
+      const kind = e.data('skip') as 'identity' | 'projection';
+      if (kind === 'projection') projectionEdges++;
+      else identityEdges++;
+      const sid = e.data('skipId') as string | undefined;
+      if (sid) skipIds[kind].add(sid);
+    });
+    return {
+      layers: this.cy.nodes('.layer').filter((n) => n.data('op') !== 'input').length,
+      groups: this.cy.nodes('.group').length,
+      collapsed: this.cy.nodes('.collapsed').length,
+      identityEdges,
+      projectionEdges,
+      identitySkips: skipIds.identity.size,
+      projectionSkips: skipIds.projection.size,
+    };
+  }
+
+  /** Serialises renders: each one lays out what is current when it starts. */
+  render(opts: { fit?: boolean; anchor?: string }): Promise<void> {
+    this.pending++;
+    this.busy = true;
+    const run = this.queue.then(() => this.renderNow(opts)).finally(() => {
+      this.renderCount++;
+      this.busy = --this.pending > 0;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async renderNow(opts: { fit?: boolean; anchor?: string }): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const start = performance.now();
+    const anchor = opts.anchor ? this.cy.getElementById(opts.anchor) : undefined;
+    const anchorBefore = anchor?.nonempty() ? { ...anchor.renderedPosition() } : undefined;
+    const view = model.view(this.collapsed);
+    this.cy.batch(() => this.sync(view));
+    const synced = performance.now();
+    await this.layout();
+    const layoutDone = performance.now();
+    this.routeSkips();
+    if (opts.fit) this.fitReadable();
+    else if (anchorBefore && opts.anchor) {
+      const after = this.cy.getElementById(opts.anchor);
+      if (after.nonempty()) {
+        const p = after.renderedPosition();
+        this.cy.panBy({ x: anchorBefore.x - p.x, y: anchorBefore.y - p.y });
+      }
+    }
+    await nextFrame();
+    await nextFrame();
+    this.lastTiming = { start, synced, layoutDone, painted: performance.now(), elements: this.cy.elements().length };
+  }
+
+  private sync(view: ViewGraph): void {
+    const cy = this.cy;
+    const want = new Map(view.nodes.map((n) => [n.id, n]));
+    const stale = cy.nodes().filter((n) => {
+      const w = want.get(n.id());
+      return !w || (w.parent ?? null) !== (n.data('parent') ?? null);
+    });
+    stale.remove();
+    const add: cytoscape.ElementDefinition[] = [];
+    let i = 0;
+    for (const n of view.nodes) {
+      const data = this.nodeData(n);
+      const classes = this.nodeClasses(n);
+      const ele = cy.getElementById(n.id);
+      if (ele.nonempty()) {
+        const { id: _id, parent: _parent, ...rest } = data;
+        ele.data(rest);
+        for (const k of ['src', 'error', 'w', 'h']) if (!(k in rest)) ele.removeData(k);
+        ele.classes(classes);
+      } else {
+        // Spread new nodes out until the layout places them, so no frame draws them all on one spot.
+        add.push({ group: 'nodes', data, classes, position: { x: 0, y: 80 * i++ } });
+      }
+    }
+    const wantEdges = new Map(view.edges.map((e) => [e.id, e]));
+    cy.edges().filter((e) => !wantEdges.has(e.id())).remove();
+    for (const e of view.edges) {
+      const classes = e.skip ? `skip skip-${e.skip}` : 'main';
+      const data: Record<string, unknown> = { id: e.id, source: e.source, target: e.target, label: e.label, count: e.count };
+      if (e.skip) data['skip'] = e.skip;
+      if (e.skipId) data['skipId'] = e.skipId;
+      const ele = cy.getElementById(e.id);
+      if (ele.nonempty()) {
+        const { id: _id, source: _s, target: _t, ...rest } = data;
+        ele.data(rest);
+        for (const k of ['skip', 'skipId']) if (!(k in rest)) ele.removeData(k);
+        ele.classes(classes);
+      } else add.push({ group: 'edges', data, classes });
+    }
+    if (add.length) cy.add(add);
+    this.applyFills();
+  }
+
+  private nodeData(n: ViewNode): Record<string, unknown> {
+    const irNode = n.kind === 'layer' ? this.model?.nodes.get(n.irId) : undefined;
+    const d: Record<string, unknown> = {
+      id: n.id,
+      irId: n.irId,
+      kind: n.kind,
+      label: n.label,
+      name: n.name,
+      params: n.params,
+      macs: n.macs,
+    };
+    if (irNode) d['op'] = irNode.op;
+    if (n.parent) d['parent'] = n.parent;
+    if (n.source) d['src'] = n.source;
+    if (n.error) d['error'] = n.error;
+    if (n.kind === 'layer' || n.collapsed) {
+      const { w, h } = this.measureLabel(n.label, n.collapsed);
+      d['w'] = w;
+      d['h'] = h;
+    }
+    return d;
+  }
+
+  private nodeClasses(n: ViewNode): string[] {
+    const c: string[] = [n.kind];
+    if (n.kind === 'group') c.push(n.collapsed ? 'collapsed' : 'expanded', n.groupKind ?? 'module');
+    if (n.via) c.push(`via-${n.via}`);
+    if (n.error) c.push('error');
+    const op = n.kind === 'layer' ? this.model?.nodes.get(n.irId)?.op : undefined;
+    if (op === 'add') c.push('op-add');
+    return c;
+  }
+
+  private measureLabel(label: string, bold: boolean): { w: number; h: number } {
+    this.measure.font = labelFont(this.theme, bold);
+    const lines = label.split('\n');
+    let w = 0;
+    for (const l of lines) w = Math.max(w, this.measure.measureText(l).width);
+    const fs = nodeFontSize(this.theme);
+    return { w: Math.ceil(w + 2 * NODE_PAD_X), h: Math.ceil(lines.length * fs * LINE_HEIGHT + 2 * NODE_PAD_Y) };
+  }
+
+  /** Node fills: the theme's, or a heat colour on a log scale of params or MACs among what is drawn. */
+  private applyFills(): void {
+    const t = this.theme;
+    const drawn = this.cy.nodes().filter((n) => n.data('kind') === 'layer' || n.hasClass('collapsed'));
+    const key = this.heat === 'none' ? null : this.heat;
+    let max = 0;
+    if (key) drawn.forEach((n) => void (max = Math.max(max, Number(n.data(key)) || 0)));
+    const textOn = (fill: string): string => {
+      const lf = luminance(fill);
+      const contrast = (c: string) => {
+        const lc = luminance(c);
+        return (Math.max(lf, lc) + 0.05) / (Math.min(lf, lc) + 0.05);
+      };
+      return contrast(t.foreground) >= contrast(t.background) ? t.foreground : t.background;
+    };
+    drawn.forEach((n) => {
+      let fill = n.hasClass('collapsed') ? mix(t.nodeFill, t.foreground, 0.06) : t.nodeFill;
+      if (key && max > 0) {
+        const v = Number(n.data(key)) || 0;
+        const h = v > 0 ? Math.log1p(v) / Math.log1p(max) : 0;
+        fill = mix(fill, t.heat, 0.85 * h);
+        n.data('heat', h);
+      } else n.removeData('heat');
+      n.data({ fill, textColor: textOn(fill) });
+    });
+  }
+
+  private layout(): Promise<void> {
+    const cy = this.cy;
+    const fs = nodeFontSize(this.theme);
+    const titleRow = Math.ceil(fs * LINE_HEIGHT + 6);
+    return new Promise((resolve) => {
+      const layout = cy.layout({
+        name: 'elk',
+        fit: false,
+        animate: false,
+        nodeDimensionsIncludeLabels: false,
+        nodeLayoutOptions: (n: cytoscape.NodeSingular) =>
+          n.isParent() ? { 'elk.padding': `[top=${COMPOUND_PAD + titleRow},left=${COMPOUND_PAD + 4},bottom=${COMPOUND_PAD + 4},right=${COMPOUND_PAD + 4}]` } : {},
+        elk: {
+          algorithm: 'layered',
+          'elk.direction': this.direction,
+          'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+          'elk.layered.spacing.nodeNodeBetweenLayers': 26,
+          'elk.spacing.nodeNode': 30,
+          'elk.spacing.edgeNode': 14,
+          'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+          'elk.layered.thoroughness': 4,
+        },
+        stop: () => resolve(),
+      } as cytoscape.LayoutOptions);
+      layout.run();
+    });
+  }
+
+  /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
+  private routeSkips(): void {
+    const boxes: (Box & { id: string })[] = [];
+    this.cy.nodes().forEach((n) => {
+      if (n.isParent()) return;
+      const p = n.position();
+      const w = n.width() / 2;
+      const h = n.height() / 2;
+      boxes.push({ id: n.id(), x1: p.x - w, y1: p.y - h, x2: p.x + w, y2: p.y + h });
+    });
+    const byId = new Map(boxes.map((b) => [b.id, b]));
+    const skips = this.cy.edges('.skip');
+    const bows = new Map<string, number>();
+    this.cy.batch(() => {
+      skips.forEach((e) => {
+        const s = e.source();
+        const t = e.target();
+        const sb = byId.get(s.id());
+        const tb = byId.get(t.id());
+        if (!sb || !tb) return;
+        const sc = s.position();
+        const tc = t.position();
+        // cytoscape places control points between the points where the centre line leaves the two boxes.
+        const from = boxExit(sc, sb, tc);
+        const to = boxExit(tc, tb, sc);
+        const obstacles = boxes.filter((b) => b !== sb && b !== tb);
+        const d = routeBow(from, to, obstacles, { pad: 10, minimum: 26, ends: [sb, tb] }).distance;
+        bows.set(e.id(), d);
+        e.data('bow', [d, d]);
+      });
+    });
+    // cytoscape measures the bend from whichever end it added first, which may be the target: read the
+    // drawn control points back (outside the batch, so they are current) and mirror the ones that came out
+    // on the wrong side.
+    const flips: cytoscape.EdgeSingular[] = [];
+    skips.forEach((e) => {
+      const d = bows.get(e.id()) ?? 0;
+      const cp = e.controlPoints()?.[0];
+      if (!cp || d === 0) return;
+      const sp = e.source().position();
+      const tp = e.target().position();
+      const side = (cp.x - sp.x) * -(tp.y - sp.y) + (cp.y - sp.y) * (tp.x - sp.x);
+      if (side !== 0 && Math.sign(side) !== Math.sign(d)) flips.push(e);
+    });
+    this.cy.batch(() => flips.forEach((e) => e.data('bow', [-bows.get(e.id())!, -bows.get(e.id())!])));
+  }
+
+  private tooltipText(n: cytoscape.NodeSingular): string {
+    const model = this.model;
+    if (!model) return '';
+    const lines: string[] = [];
+    if (n.data('kind') === 'layer') {
+      const ir = model.nodes.get(n.data('irId') as string);
+      if (!ir) return '';
+      lines.push(`${ir.name} (${ir.op})`);
+      lines.push(`output ${JSON.stringify(ir.outputShape)}`);
+      const skip = model.nodeSkip.get(ir.id);
+      if (skip) lines.push(`on a ${skip.kind} shortcut`);
+      lines.push(`params ${ir.params === null ? '?' : ir.params.toLocaleString('en-US')}${ir.shared ? ' (shared)' : ''} · MACs ${ir.macs === null ? '?' : ir.macs.toLocaleString('en-US')}`);
+      if (ir.error) lines.push(`error: ${ir.error}`);
+    } else {
+      const g = model.groups.get(n.data('irId') as string);
+      if (!g) return '';
+      lines.push(model.groupSummary(g.group.id));
+      lines.push(`${g.layerCount} layers · params ${g.params === null ? '?' : g.params.toLocaleString('en-US')} · MACs ${g.macs === null ? '?' : g.macs.toLocaleString('en-US')}`);
+      if (g.error) lines.push(`${g.errorCount} error${g.errorCount > 1 ? 's' : ''}, first: ${g.error}`);
+      lines.push(this.collapsed.has(g.group.id) ? 'double-click to expand' : 'double-click to collapse');
+    }
+    return lines.join('\n');
+  }
+
+  private ensureVisible(eles: cytoscape.CollectionReturnValue): void {
+    const bb = eles.renderedBoundingBox({});
+    const inView = bb.x1 >= 0 && bb.y1 >= 0 && bb.x2 <= this.cy.width() && bb.y2 <= this.cy.height();
+    const tooSmall = this.cy.zoom() < 0.5;
+    if (tooSmall) this.cy.zoom(0.9);
+    if (tooSmall || !inView) this.cy.center(eles);
+  }
+}
+
