@@ -131,6 +131,12 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
       return v;
     });
     const x = ins[0];
+    if (node.op === 'opaque') {
+      throw new TfjsModelError(
+        `${node.name}: the analyser could not interpret this operation${node.attrs['reason'] ? ` (${String(node.attrs['reason'])})` : ''}, so the TF.js runner cannot build it; train this model with the PyTorch runner`,
+        node.id,
+      );
+    }
     const out = node.op === 'input' ? null : concreteShape(node, node.outputShape, 'output');
     const a = node.attrs;
     const need = (): Value => {
@@ -418,11 +424,6 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         const t = apply(node, v.t, () => [custom.mean({ axes, keepDims, name: nameFor(node) })]);
         return { t, layout: keepDims ? v.layout : 'ir', shape: out! };
       }
-      case 'opaque':
-        throw new TfjsModelError(
-          `${node.name}: the analyser could not interpret this operation${a['reason'] ? ` (${String(a['reason'])})` : ''}, so the TF.js runner cannot build it; train this model with the PyTorch runner`,
-          node.id,
-        );
       default:
         throw new TfjsModelError(`${node.name}: operation '${node.op}' has no TF.js mapping`, node.id);
     }
