@@ -33,7 +33,7 @@ export function tempDir(name: string): string {
 
 /** A tiny-resnet run on synthetic data, small enough for seconds of pure-JS training per epoch. */
 export function tinyRun(store: RunStore, overrides: Partial<RunConfigInput> & Record<string, unknown> = {}): string {
-  const input = {
+  const input: RunConfigInput & Record<string, unknown> = {
     backend: 'tfjs',
     modelFile: TINY_RESNET,
     modelName: 'Tiny ResNet',
@@ -52,5 +52,5 @@ export function tinyRun(store: RunStore, overrides: Partial<RunConfigInput> & Re
     tfjsBackend: 'cpu',
     ...overrides,
   };
-  return store.createRun(input as RunConfigInput).id;
+  return store.createRun(input).id;
 }

@@ -143,6 +143,7 @@ test('a job is a disposable: dispose stops it, unless it was started detached', 
   const owned = await manager.start({ store, runId: a, workerPath: worker });
   const detached = await manager.start({ store, runId: b, workerPath: worker, detached: true });
   assert.equal(manager.list().length, 2);
+  assert.equal(detached.detached, true);
   manager.dispose();
   const ownedResult = await owned.done;
   assert.equal(ownedResult.status, 'stopped');
