@@ -4,6 +4,7 @@
  */
 import type { Analysis } from '../core/ir';
 import { analyzeKeras, isKerasModel } from './kerasJson';
+import { analyzePytorch, isPythonFile } from './pytorch';
 import { type FrontEndOptions, analyzeDesign, isDesignFile } from './resnetJson';
 
 export type { FrontEndOptions } from './resnetJson';
@@ -28,6 +29,7 @@ function looksLikeKeras(file: string, text: string): boolean {
 export const FORMATS: ModelFormat[] = [
   { id: 'resnet-json', match: (f) => isDesignFile(f), open: analyzeDesign },
   { id: 'keras-json', match: looksLikeKeras, open: analyzeKeras },
+  { id: 'pytorch', match: (f) => isPythonFile(f), open: analyzePytorch },
 ];
 
 export function formatFor(file: string, text: string): ModelFormat | undefined {

@@ -1,0 +1,379 @@
+/**
+ * Quick fixes as concrete text edits. The front end knows the syntax and what ran, so it can say exactly
+ * which argument to change and what to insert:
+ * - set `in_channels` / `num_features` / `in_features` to the width that actually arrives;
+ * - give a projection shortcut the stride its block has, or insert a projection (1x1 conv + BatchNorm)
+ *   where a parameter-free shortcut cannot match the main path;
+ * - wire an accepted-but-unused downsample argument into `forward`.
+ * A fix is offered only when it is sure to apply to every instance the edited code makes.
+ */
+import type { GraphBuilder } from '../../core/graph';
+import type { Diagnostic, IrGraph, IrNode, QuickFix, TextEdit } from '../../core/ir';
+import type { Arg, CallExpr, ClassDef, Expr, FunctionDef, Span, Stmt } from './ast';
+import type { Interp } from './interp';
+import { type AddEvent, LAYER_SIGS } from './library';
+import { forEachStmtExpr, methodOf, methodsOf, optionalModuleParamOf, type ParamUse } from './syntax';
+import { ModuleObj, Namespace, PyClass, type Value, isInt, numOf } from './values';
+
+export function computeFixes(I: Interp, graph: IrGraph, _b: GraphBuilder): void {
+  const f = new FixMaker(I, graph);
+  for (const e of I.lib.layerEvents) f.attrFix(e.module, e.diag);
+  for (const e of I.lib.addEvents) f.addFix(e);
+  for (const u of I.unusedArgs) {
+    const fix = f.wireFix(u.cls, u.use);
+    if (fix) push(u.diag, fix);
+  }
+}
+
+function push(d: Diagnostic, fix: QuickFix): void {
+  (d.fixes ??= []).push(fix);
+}
+
+class FixMaker {
+  private readonly byId = new Map<string, IrNode>();
+  private readonly byPath = new Map<string, ModuleObj>();
+
+  constructor(
+    private readonly I: Interp,
+    graph: IrGraph,
+  ) {
+    for (const n of graph.nodes) this.byId.set(n.id, n);
+    for (const [m, p] of I.lib.paths) this.byPath.set(p, m);
+  }
+
+  private edit(s: Span, newText: string): TextEdit {
+    return { range: this.I.range(s), newText };
+  }
+
+  /** The argument expression that sets `attr` in a layer constructor call, by keyword or position. */
+  private argFor(call: CallExpr, type: string, attr: string): Arg | null {
+    const kw = call.args.find((a) => a.name === attr);
+    if (kw) return kw;
+    const i = LAYER_SIGS[type]?.params.indexOf(attr) ?? -1;
+    if (i < 0 || call.args.slice(0, i + 1).some((a) => a.star || a.name !== null)) return null;
+    return call.args[i] ?? null;
+  }
+
+  /** Whether `call` is written as `nn.<type>(...)` (not a partial or a helper whose arguments are shifted). */
+  private directCall(call: CallExpr, type: string): boolean {
+    const fn = call.fn;
+    return (fn.k === 'attr' && fn.name === type) || (fn.k === 'name' && fn.id === type);
+  }
+
+  /** Editing a call site is safe when it builds this one module, or when the argument is a literal anyway. */
+  private safeToEdit(call: CallExpr, arg: Arg | null): boolean {
+    return (this.I.instancesBySite.get(call) ?? 0) === 1 || (arg !== null && arg.e.k === 'num');
+  }
+
+  attrFix(m: ModuleObj, d: Diagnostic): void {
+    const attr = d.fix?.attr;
+    const value = d.fix?.value;
+    const call = m.ctorCall;
+    const type = m.layer?.type;
+    if (!attr || typeof value !== 'number' || !call || !type || !this.directCall(call, type)) return;
+    const arg = this.argFor(call, type, attr);
+    if (!arg || !this.safeToEdit(call, arg)) return;
+    push(d, { title: `Set ${attr} to ${value}`, edits: [this.edit(arg.e, String(value))] });
+  }
+
+  addFix(e: AddEvent): void {
+    const d = e.diag;
+    const cls = e.module?.cls;
+    if (!(cls instanceof PyClass) || !cls.def) return;
+    const unused = this.unusedOptional(cls);
+    if (unused) {
+      const fix = this.wireFix(cls, unused);
+      if (fix) push(d, fix);
+      return;
+    }
+    if (d.severity !== 'error') return;
+    const viaConv = this.shortcutConv(e);
+    if (viaConv) {
+      const fix = this.strideFix(viaConv, e);
+      if (fix) push(d, fix);
+      return;
+    }
+    const fix = this.projectionFix(e, cls);
+    if (fix) push(d, fix);
+  }
+
+  /** An optional module parameter the class stores but never reads after `__init__`. */
+  private unusedOptional(cls: PyClass): ParamUse | null {
+    const u = this.I.unusedArgs.find((x) => x.cls === cls && x.use.param.default?.k === 'const' && x.use.param.default.v === null);
+    if (u) return u.use;
+    const o = optionalModuleParamOf(cls.def!);
+    if (o && o.storedAs.length && !this.readsAttr(cls.def!, o.storedAs[0]!)) return o;
+    return null;
+  }
+
+  private readsAttr(c: ClassDef, attr: string): boolean {
+    let found = false;
+    for (const m of methodsOf(c)) {
+      if (m.name === '__init__') continue;
+      forEachStmtExpr(m.body, (e) => {
+        if (e.k === 'attr' && e.name === attr && e.obj.k === 'name' && e.obj.id === (m.params[0]?.name ?? 'self')) found = true;
+      });
+    }
+    return found;
+  }
+
+  // ------------------------------------------------------------ wire an unused downsample
+
+  wireFix(cls: PyClass, use: ParamUse): QuickFix | null {
+    const def = cls.def;
+    const d = use.param.default;
+    if (!def || !d || d.k !== 'const' || d.v !== null) return null;
+    const site = this.shortcutOperand(def);
+    if (!site) return null;
+    const I = this.I;
+    const edits: TextEdit[] = [];
+    let attr = use.storedAs[0];
+    if (!attr) {
+      const init = methodOf(def, '__init__');
+      const last = init?.body[init.body.length - 1];
+      if (!init || !last) return null;
+      attr = use.param.name;
+      const at = this.endOfStatement(last);
+      edits.push(this.edit({ from: at, to: at }, `\n${this.bodyIndent(init)}${init.params[0]?.name ?? 'self'}.${attr} = ${use.param.name}`));
+    }
+    const ind = I.lines.indentAt(site.stmt.from);
+    const lineStart = I.lines.lineStart(site.stmt.from);
+    const self = site.self;
+    edits.push(this.edit({ from: lineStart, to: lineStart }, `${ind}if ${self}.${attr} is not None:\n${ind}    ${site.name} = ${self}.${attr}(${site.name})\n`));
+    return { title: `Apply ${use.param.name} to the shortcut in forward`, edits };
+  }
+
+  /**
+   * The residual add's shortcut operand in the class's methods: a plain name that holds the block input
+   * (`identity = x`, `identity = x.clone()`, or `x` itself), added with `+=`, `+` or `torch.add`.
+   */
+  private shortcutOperand(def: ClassDef): { stmt: Stmt; name: string; self: string } | null {
+    for (const m of methodsOf(def)) {
+      if (m.name === '__init__') continue;
+      const self = m.params[0]?.name ?? 'self';
+      const input = m.params[1]?.name;
+      if (!input) continue;
+      const holdsInput = new Set([input]);
+      let hit: { stmt: Stmt; name: string; self: string } | null = null;
+      const consider = (ops: Expr[], s: Stmt): void => {
+        if (hit) return;
+        const names = ops.filter((o): o is Extract<Expr, { k: 'name' }> => o.k === 'name');
+        const pick = names.find((n, i) => holdsInput.has(n.id) && i === names.length - 1) ?? names.find((n) => holdsInput.has(n.id) && n.id !== input) ?? names.find((n) => holdsInput.has(n.id));
+        if (pick && names.length === 2) hit = { stmt: s, name: pick.id, self };
+      };
+      forEachStmtExpr(
+        m.body,
+        (e, s) => {
+          if (e.k === 'bin' && e.op === '+') consider([e.l, e.r], s);
+          if (e.k === 'call' && e.fn.k === 'attr' && e.fn.name === 'add' && e.args.length >= 2) consider([e.args[0]!.e, e.args[1]!.e], s);
+        },
+        false,
+        (s) => {
+          if (s.k === 'assign' && s.targets.length === 1 && s.targets[0]!.k === 'name') {
+            const v = s.value;
+            const fromInput = (v.k === 'name' && holdsInput.has(v.id)) || (v.k === 'call' && v.fn.k === 'attr' && ['clone', 'detach', 'contiguous'].includes(v.fn.name) && v.fn.obj.k === 'name' && holdsInput.has(v.fn.obj.id));
+            const t = s.targets[0]!.id;
+            if (fromInput) holdsInput.add(t);
+            else if (t !== input) holdsInput.delete(t);
+            else holdsInput.delete(t);
+          }
+          if (s.k === 'aug' && s.op === '+' && s.target.k === 'name') consider([s.target, s.value], s);
+        },
+      );
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------ a projection that lacks its stride
+
+  /** The conv on the shortcut branch of a failed add, if the shortcut is a projection. */
+  private shortcutConv(e: AddEvent): { node: IrNode; module: ModuleObj } | null {
+    const stop = e.blockInput?.node;
+    let cur = this.byId.get(e.other.node);
+    for (let i = 0; cur && i < 8 && cur.id !== stop; i++) {
+      if (cur.op === 'Conv2d') {
+        const m = this.byPath.get(cur.name);
+        return m ? { node: cur, module: m } : null;
+      }
+      if (cur.inputs.length !== 1) return null;
+      cur = this.byId.get(cur.inputs[0]!);
+    }
+    return null;
+  }
+
+  private strideFix(c: { node: IrNode; module: ModuleObj }, e: AddEvent): QuickFix | null {
+    const main = e.main.shape;
+    const inShape = c.node.inputShapes[0];
+    const call = c.module.ctorCall;
+    const layer = c.module.layer;
+    if (!main || !inShape || !call || !layer || !this.directCall(call, layer.type)) return null;
+    const hMain = main[main.length - 2];
+    const hIn = inShape[inShape.length - 2];
+    if (typeof hMain !== 'number' || typeof hIn !== 'number') return null;
+    const k = layer.attrs['kernel_size'];
+    const p = layer.attrs['padding'] ?? 0;
+    const kk = Array.isArray(k) ? k[0] : k;
+    const pp = Array.isArray(p) ? p[0] : p;
+    if (typeof kk !== 'number' || typeof pp !== 'number') return null;
+    let stride: number | null = null;
+    for (let s = 1; s <= 8; s++) if (Math.floor((hIn + 2 * pp - kk) / s) + 1 === hMain) stride = stride ?? s;
+    if (stride === null) return null;
+    const cur = layer.attrs['stride'];
+    if ((Array.isArray(cur) ? cur[0] : cur ?? 1) === stride) return null;
+    const name = this.variableFor(c.module, stride, 'stride');
+    const text = name ?? String(stride);
+    const arg = this.argFor(call, layer.type, 'stride');
+    if (!name && !this.safeToEdit(call, arg)) return null;
+    const title = `Give ${c.node.name} stride ${text === String(stride) ? stride : `${text} (${stride})`}`;
+    if (arg) return { title, edits: [this.edit(arg.e, text)] };
+    return { title, edits: [this.insertArg(call, `stride=${text}`)] };
+  }
+
+  /** A variable visible at the constructor call whose value is `value`, preferring the name `prefer`. */
+  private variableFor(m: ModuleObj, value: number, prefer: string): string | null {
+    const scope = m.ctorScope;
+    if (!scope) return null;
+    const matches = (v: Value | undefined): boolean => v !== undefined && isInt(v) && numOf(v) === value;
+    if (matches(scope.vars.get(prefer))) return prefer;
+    return null;
+  }
+
+  private insertArg(call: CallExpr, text: string): TextEdit {
+    const src = this.I.text;
+    let close = call.argsSpan.to - 1;
+    let j = close - 1;
+    while (j > call.argsSpan.from && /\s/.test(src[j]!)) j--;
+    const hasArgs = call.args.length > 0;
+    const trailingComma = src[j] === ',';
+    if (!hasArgs) return this.edit({ from: close, to: close }, text);
+    if (trailingComma) {
+      close = j + 1;
+      return this.edit({ from: close, to: close }, ` ${text},`);
+    }
+    return this.edit({ from: j + 1, to: j + 1 }, `, ${text}`);
+  }
+
+  // ------------------------------------------------------------ insert a projection shortcut
+
+  private projectionFix(e: AddEvent, cls: PyClass): QuickFix | null {
+    const I = this.I;
+    const def = cls.def!;
+    const init = methodOf(def, '__init__');
+    const m = e.module;
+    if (!init || !m || !e.blockInput) return null;
+    const inside = (s: Span | null): boolean => !!s && s.from >= init.from && s.to <= init.to;
+    // The block's own layers, written in its __init__, give the expressions for the projection.
+    const convs = [...this.byId.values()].filter((n) => n.op === 'Conv2d' && n.name.startsWith(`${I.lib.paths.get(m)}.`));
+    const first = convs.find((n) => n.inputs.includes(e.blockInput!.node));
+    const last = this.nearestConv(e.main.node, e.blockInput.node);
+    const firstM = first ? this.byPath.get(first.name) : undefined;
+    const lastM = last ? this.byPath.get(last.name) : undefined;
+    if (!firstM?.ctorCall || !lastM?.ctorCall || !inside(firstM.ctorCall) || !inside(lastM.ctorCall)) return null;
+    const inArg = this.argFor(firstM.ctorCall, 'Conv2d', 'in_channels');
+    const outArg = this.argFor(lastM.ctorCall, 'Conv2d', 'out_channels');
+    if (!inArg || !outArg) return null;
+    const inText = I.src(inArg.e);
+    const outText = I.src(outArg.e);
+    let strideText = '1';
+    for (const n of convs) {
+      const s = n.attrs['stride'];
+      if ((Array.isArray(s) ? s[0] : s) !== 1) {
+        const mm = this.byPath.get(n.name);
+        const a = mm?.ctorCall ? this.argFor(mm.ctorCall, 'Conv2d', 'stride') : null;
+        if (a && mm?.ctorCall && inside(mm.ctorCall)) strideText = I.src(a.e);
+        else if (typeof s === 'number') strideText = String(s);
+        break;
+      }
+    }
+    const nn = this.nnName();
+    if (!nn) return null;
+    const self = init.params[0]?.name ?? 'self';
+    const attr = ['shortcut', 'projection', 'proj_shortcut'].find((a) => !this.usesAttr(def, a));
+    if (!attr) return null;
+    const operand = this.operandAt(e, def);
+    if (!operand) return null;
+    const ind = this.bodyIndent(init);
+    const cond = strideText === '1' ? `${inText} != ${outText}` : `${strideText} != 1 or ${inText} != ${outText}`;
+    const block =
+      `\n${ind}${self}.${attr} = ${nn}.Identity()` +
+      `\n${ind}if ${cond}:` +
+      `\n${ind}    ${self}.${attr} = ${nn}.Sequential(` +
+      `\n${ind}        ${nn}.Conv2d(${inText}, ${outText}, kernel_size=1, stride=${strideText}, bias=False),` +
+      `\n${ind}        ${nn}.BatchNorm2d(${outText}),` +
+      `\n${ind}    )`;
+    const at = this.endOfStatement(init.body[init.body.length - 1]!);
+    const fself = operand.self;
+    return {
+      title: 'Insert a projection shortcut (1x1 conv + BatchNorm)',
+      edits: [this.edit({ from: at, to: at }, block), this.edit(operand.e, `${fself}.${attr}(${I.src(operand.e)})`)],
+    };
+  }
+
+  /** The conv closest to `from` walking back along the main path to the block input. */
+  private nearestConv(from: string, stop: string): IrNode | null {
+    let cur = this.byId.get(from);
+    for (let i = 0; cur && i < 64 && cur.id !== stop; i++) {
+      if (cur.op === 'Conv2d') return cur;
+      cur = this.byId.get(cur.inputs[0] ?? '');
+    }
+    return null;
+  }
+
+  /** The shortcut operand of the add at `e.at`: the one holding the block input (the second when unsure). */
+  private operandAt(e: AddEvent, def: ClassDef): { e: Expr; self: string } | null {
+    for (const m of methodsOf(def)) {
+      if (e.at.from < m.from || e.at.to > m.to) continue;
+      const self = m.params[0]?.name ?? 'self';
+      let found: Expr | null = null;
+      forEachStmtExpr(
+        m.body,
+        (x) => {
+          if (found || x.from !== e.at.from || x.to !== e.at.to) return;
+          if (x.k === 'bin') found = e.main.node === e.blockInput?.node ? x.l : x.r;
+          if (x.k === 'call' && x.args.length >= 2) found = e.main.node === e.blockInput?.node ? x.args[0]!.e : x.args[1]!.e;
+        },
+        false,
+        (s) => {
+          if (!found && s.k === 'aug' && s.from === e.at.from && s.to === e.at.to) found = s.value;
+        },
+      );
+      if (found) return { e: found, self };
+    }
+    return null;
+  }
+
+  private usesAttr(def: ClassDef, attr: string): boolean {
+    let used = def.body.some((s) => (s.k === 'def' || s.k === 'class') && s.name === attr);
+    for (const m of methodsOf(def)) {
+      forEachStmtExpr(m.body, (e) => {
+        if (e.k === 'attr' && e.name === attr) used = true;
+      });
+    }
+    return used;
+  }
+
+  /** The name the file uses for `torch.nn`. */
+  private nnName(): string | null {
+    let torchName: string | null = null;
+    for (const [k, v] of this.I.globals.vars) {
+      if (v instanceof Namespace && v.name === 'torch.nn') return k;
+      if (v instanceof Namespace && v.name === 'torch') torchName = k;
+    }
+    return torchName ? `${torchName}.nn` : null;
+  }
+
+  private bodyIndent(f: FunctionDef): string {
+    const first = f.body[0];
+    return first ? this.I.lines.indentAt(first.from) : `${this.I.lines.indentAt(f.from)}    `;
+  }
+
+  /** Offset at the end of a statement's last line (before its newline), for inserting lines after it. */
+  private endOfStatement(s: Stmt): number {
+    const src = this.I.text;
+    let j = Math.min(s.to, src.length) - 1;
+    while (j > s.from && /\s/.test(src[j]!)) j--;
+    return this.I.lines.lineEnd(j);
+  }
+}
+

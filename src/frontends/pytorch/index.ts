@@ -1,0 +1,290 @@
+/**
+ * The PyTorch front end: reads a `.py` file without running Python and returns the same `Analysis` as the
+ * JSON front ends. It parses with `@lezer/python`, runs the module body in the abstract interpreter, builds
+ * the chosen model (a class or a factory, with the CLI's or the file's arguments, or symbolically), then runs
+ * its `forward` on the input shape to build the graph. Parameters are counted the way `model.parameters()`
+ * counts them, MACs the way the layer catalogue does, and every error sits on the line where PyTorch raises.
+ */
+import type { Shape } from '../../core/dims';
+import { GraphBuilder, type Tensor } from '../../core/graph';
+import type { Analysis, Diagnostic, IrGraph, ModelCandidate } from '../../core/ir';
+import type { FrontEndOptions } from '../resnetJson';
+import { type ClassDef, type FunctionDef, parsePython } from './ast';
+import { type Candidate, type Directive, defaultCandidate, findCandidates, readDirective } from './candidates';
+import { computeFixes } from './fixes';
+import { type Budget, DEFAULT_BUDGET, Interp } from './interp';
+import { unusedParams } from './syntax';
+import {
+  BudgetError,
+  type CallArgs,
+  ModuleObj,
+  Opaque,
+  PyClass,
+  PyDict,
+  PyError,
+  PyFunction,
+  PyList,
+  PyTuple,
+  TensorVal,
+  type Value,
+} from './values';
+
+export interface PytorchOptions extends FrontEndOptions {
+  /** Overrides the default analysis budget (tests use small ones). */
+  budget?: Partial<Budget>;
+}
+
+export function isPythonFile(file: string): boolean {
+  return file.endsWith('.py');
+}
+
+const DEFAULT_HW = [224, 224];
+
+export function analyzePytorch(file: string, text: string, opts: PytorchOptions = {}): Analysis {
+  const diagnostics: Diagnostic[] = [];
+  const parsed = parsePython(text);
+  const interp = new Interp(file, text, { ...DEFAULT_BUDGET, ...opts.budget });
+  for (const e of parsed.errors.slice(0, 50)) diagnostics.push({ severity: 'error', ...interp.range(e), code: 'syntax/error', message: e.message });
+  const cands = findCandidates(parsed.body);
+  const directive = readDirective(text);
+  const analysis: Analysis = {
+    file,
+    models: cands.map((c) => c.name),
+    candidates: cands.map((c): ModelCandidate => ({ name: c.name, kind: c.kind, source: interp.range((c.def as ClassDef | FunctionDef).head) })),
+    graph: null,
+    diagnostics,
+  };
+  if (directive) for (const p of directive.problems) diagnostics.push({ severity: 'warning', ...interp.range(directive.span), code: 'pytorch/directive', message: `# resnet-studio: ${p}` });
+
+  let graph: IrGraph | null = null;
+  let builder: GraphBuilder | null = null;
+  try {
+    interp.execModule(parsed.body);
+    const run = new ModelRun(interp, cands, directive, opts, parsed.body);
+    graph = run.run();
+    builder = run.builder;
+    lintClasses(interp);
+    if (graph) computeFixes(interp, graph, run.builder!);
+  } catch (e) {
+    if (e instanceof BudgetError || e instanceof RangeError) {
+      const why = e instanceof RangeError ? 'the code nests too deeply to follow' : e.message;
+      interp.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, interp.site);
+    } else if (e instanceof PyError) {
+      interp.reportPyError(e);
+    } else {
+      interp.diag('information', 'pytorch/internal', `internal error while analysing this file: ${(e as Error).message ?? String(e)}`, null);
+    }
+  }
+  diagnostics.push(...interp.diags, ...(builder?.diagnostics ?? []), ...interp.lib.buildDiagnostics);
+  diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+  analysis.graph = graph;
+  return analysis;
+}
+
+/** Choosing, building and running one model. */
+class ModelRun {
+  builder: GraphBuilder | null = null;
+
+  constructor(
+    private readonly I: Interp,
+    private readonly cands: readonly Candidate[],
+    private readonly directive: Directive | null,
+    private readonly opts: PytorchOptions,
+    private readonly body: Parameters<typeof defaultCandidate>[0],
+  ) {}
+
+  run(): IrGraph | null {
+    const I = this.I;
+    const { opts, directive } = this;
+    const name = opts.model ?? directive?.model ?? defaultCandidate(this.body, this.cands)?.name ?? null;
+    if (!name) {
+      I.diag('information', 'pytorch/no-model', 'no nn.Module class or factory returning one was found in this file', null);
+      return null;
+    }
+    const target = I.globals.vars.get(name);
+    if (target === undefined) {
+      I.diag('error', 'pytorch/no-model', `no model named '${name}' in this file (candidates: ${this.cands.map((c) => c.name).join(', ') || 'none'})`, directive && !opts.model ? directive.span : null);
+      return null;
+    }
+    const directiveApplies = directive !== null && (directive.model === null ? !opts.model || opts.model === defaultCandidate(this.body, this.cands)?.name : directive.model === name);
+    const argsText = opts.args ?? (directiveApplies ? directive?.args ?? null : null);
+    const args = argsText !== null ? this.parseArgs(argsText) : this.symbolicArgs(target);
+    if (!args) return null;
+
+    I.site = null;
+    let root: Value;
+    try {
+      root = I.call(target, args);
+    } catch (e) {
+      if (e instanceof PyError) {
+        I.reportPyError(e);
+        return null;
+      }
+      throw e;
+    }
+    if (!(root instanceof ModuleObj)) {
+      I.diag('error', 'pytorch/not-a-module', `${name}(...) returned ${I.repr(root)}, not an nn.Module`, this.cands.find((c) => c.name === name)?.def.head ?? null);
+      return null;
+    }
+    const lib = I.lib;
+    lib.buildDiagnostics.push(...lib.b.diagnostics.filter((d) => d.severity === 'error'));
+    lib.assignPaths(root);
+
+    const input = this.inputShape(root, directiveApplies ? directive!.input : null);
+    const b = new GraphBuilder(name, I.file);
+    this.builder = b;
+    lib.b = b;
+    lib.phase = 'forward';
+    const forward = root.cls instanceof PyClass ? root.cls.lookup('forward') : undefined;
+    const inputSource = forward instanceof PyFunction && forward.def.params[1] ? I.range(forward.def.params[1]) : undefined;
+    const x = b.input(input, 'input', inputSource);
+    let out: Tensor | null = null;
+    try {
+      const extra = this.extraForwardArgs(forward);
+      const result = lib.callModule(root, { pos: [new TensorVal(x), ...extra], kw: [] });
+      out = this.outputTensor(result);
+    } catch (e) {
+      if (e instanceof PyError) I.reportPyError(e);
+      else if (e instanceof BudgetError || e instanceof RangeError) {
+        const why = e instanceof RangeError ? 'the code nests too deeply to follow' : e.message;
+        I.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, I.site);
+      } else throw e;
+    }
+    const graph = b.finish(out);
+    // Totals follow `model.parameters()`: modules registered but never called still count.
+    graph.params = lib.parameterCount(root);
+    this.reportUnused(root);
+    return graph;
+  }
+
+  private parseArgs(text: string): CallArgs | null {
+    const I = this.I;
+    const p = parsePython(`__args__(${text})\n`);
+    const stmt = p.body[0];
+    if (p.errors.length || !stmt || stmt.k !== 'expr' || stmt.e.k !== 'call') {
+      I.diag('error', 'pytorch/args', `model arguments are not valid Python call arguments: ${text}`, this.directive?.span ?? null);
+      return null;
+    }
+    try {
+      const pos: Value[] = [];
+      const kw: [string, Value][] = [];
+      const evalIn = (e: Parameters<Interp['eval']>[0]): Value => I.eval(e, I.globals);
+      for (const a of stmt.e.args) {
+        if (a.star === 1) pos.push(...I.iterate(evalIn(a.e), a.e));
+        else if (a.star === 2) {
+          const d = evalIn(a.e);
+          if (d instanceof PyDict) for (const [k, v] of d.entries()) kw.push([I.str(k), v]);
+        } else if (a.name) kw.push([a.name, evalIn(a.e)]);
+        else pos.push(evalIn(a.e));
+      }
+      return { pos, kw };
+    } catch (e) {
+      if (!(e instanceof PyError)) throw e;
+      I.diag('error', 'pytorch/args', `model arguments '${text}': ${e.pyType}: ${e.pyMessage}`, this.directive?.span ?? null);
+      return null;
+    }
+  }
+
+  /** Without arguments, required parameters become symbols named after themselves. */
+  private symbolicArgs(target: Value): CallArgs {
+    const I = this.I;
+    const cand = this.cands.find((c) => I.globals.vars.get(c.name) === target);
+    const kw: [string, Value][] = [];
+    for (const p of cand?.required ?? []) kw.push([p, I.syms.atom(p)]);
+    if (kw.length) {
+      I.diag('information', 'pytorch/symbolic', `${cand!.name} is analysed with symbolic ${kw.map(([k]) => k).join(', ')}; pass arguments for concrete shapes`, cand!.def.head);
+    }
+    return { pos: [], kw };
+  }
+
+  /** The input: the CLI's, else the file's comment, else shaped for the model's first layer. */
+  private inputShape(root: ModuleObj, fromDirective: number[] | null): Shape {
+    const I = this.I;
+    const given = this.opts.input ?? fromDirective;
+    if (given) return given.length === 3 ? [1, ...given] : [...given];
+    const fileShape = this.directive?.input ?? null;
+    const n = fileShape?.[0] ?? 1;
+    const hw = fileShape && fileShape.length === 4 ? fileShape.slice(2) : DEFAULT_HW;
+    for (const [, m] of I.lib.walkModules(root)) {
+      const l = m.layer;
+      if (!l || !l.op) continue;
+      if (l.attrs['in_features'] !== undefined) return [n, dimAttr(l.attrs['in_features'])];
+      const c = l.attrs['in_channels'] ?? l.attrs['num_features'];
+      if (c !== undefined) return [n, dimAttr(c), ...hw];
+    }
+    return [n, fileShape?.[1] ?? 3, ...hw];
+  }
+
+  private extraForwardArgs(forward: Value | undefined): Value[] {
+    if (!(forward instanceof PyFunction)) return [];
+    const extra: Value[] = [];
+    for (const p of forward.def.params.slice(2)) {
+      if (p.star || p.default) break;
+      extra.push(new Opaque(p.name));
+      this.I.info(p, `forward's argument '${p.name}' is unknown to the analysis`);
+    }
+    return extra;
+  }
+
+  private outputTensor(v: Value): Tensor | null {
+    if (v instanceof TensorVal) return v.t;
+    const items = v instanceof PyTuple || v instanceof PyList ? v.items : v instanceof PyDict ? v.values() : [];
+    const first = items.find((x): x is TensorVal => x instanceof TensorVal);
+    if (first) {
+      this.I.info(null, 'forward returns several values; the graph output is the first tensor');
+      return first.t;
+    }
+    this.I.info(null, `forward returned ${this.I.repr(v)}, not a tensor the analysis knows`);
+    return null;
+  }
+
+  /** Registered modules whose subtree never ran: PyTorch counts their parameters, the graph has no node for them. */
+  private reportUnused(root: ModuleObj): void {
+    const I = this.I;
+    const lib = I.lib;
+    const ran = new Map<ModuleObj, boolean>();
+    const subtreeRan = (m: ModuleObj): boolean => {
+      const hit = ran.get(m);
+      if (hit !== undefined) return hit;
+      ran.set(m, lib.called.has(m));
+      let r = lib.called.has(m);
+      for (const c of m.modules.values()) if (c && subtreeRan(c)) r = true;
+      ran.set(m, r);
+      return r;
+    };
+    if (!subtreeRan(root)) return;
+    let reported = 0;
+    for (const [path, m] of lib.walkModules(root)) {
+      if (!path || subtreeRan(m)) continue;
+      const parentPath = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+      const parent = lib.walkModules(root).find(([p]) => p === parentPath)?.[1];
+      if (parent && !subtreeRan(parent)) continue;
+      const params = lib.parameterCount(m);
+      if (params === 0) continue;
+      if (++reported > 20) break;
+      I.diag('information', 'pytorch/unused-module', `${path} (${m.cls.name}) is registered but never called in forward; PyTorch still counts its ${params ?? 'unknown'} parameters`, m.definedAt ?? null);
+    }
+  }
+}
+
+function dimAttr(v: unknown): number | string | null {
+  return typeof v === 'number' || typeof v === 'string' ? v : null;
+}
+
+/** Warnings about the user's classes that the run itself cannot see. */
+function lintClasses(I: Interp): void {
+  const classes = [...I.instantiated];
+  for (const cls of classes) {
+    if (!cls.def) continue;
+    const subclasses = classes.filter((c) => c !== cls && c.mro.includes(cls)).map((c) => c.def!).filter(Boolean);
+    for (const u of unusedParams(cls.def, subclasses)) {
+      if (u.param.name.startsWith('_')) continue;
+      const stored = u.storedAs[0];
+      const msg = stored
+        ? `${u.param.name} is accepted but never used: nothing reads self.${stored} after __init__`
+        : `${u.param.name} is accepted but never used`;
+      const d = I.diag('warning', 'pytorch/unused-argument', msg, u.param);
+      if (d) I.unusedArgs.push({ cls, use: u, diag: d });
+    }
+  }
+}

@@ -1,0 +1,1754 @@
+/**
+ * The abstract interpreter: evaluates the parsed module the way CPython would, on the path it takes, with
+ * concrete values where they are known and symbolic or opaque ones where they are not. PyTorch itself is
+ * modelled in `library.ts`; this file is the Python language. Everything is bounded (steps, loop
+ * iterations, call depth, wall time) and nothing it meets is fatal: what it does not understand becomes an
+ * information diagnostic and an opaque value.
+ */
+import type { Diagnostic, Severity, SourceRange } from '../../core/ir';
+import type { CallExpr, ClassDef, CompExpr, Expr, FunctionDef, Param, Pattern, Span, Stmt } from './ast';
+import { LineIndex } from './lines';
+import { SymTable } from './symbolic';
+import type { ParamUse } from './syntax';
+import { Library } from './library';
+import {
+  BoundMethod,
+  Builtin,
+  BudgetError,
+  BuiltinClass,
+  type CallArgs,
+  type ClassLike,
+  CondVal,
+  ModuleObj,
+  Namespace,
+  Opaque,
+  Partial as PyPartial,
+  PyClass,
+  PyDict,
+  PyError,
+  PyFloat,
+  PyFunction,
+  PyInstance,
+  PyList,
+  PyObj,
+  PySet,
+  PySlice,
+  PyTuple,
+  Scope,
+  SuperObj,
+  Sym,
+  TensorVal,
+  type Value,
+  isInt,
+  isNumeric,
+  numOf,
+  typeName,
+} from './values';
+
+export interface Budget {
+  /** Statements and calls, all together. */
+  maxSteps: number;
+  /** Iterations of any one loop. */
+  maxLoopIterations: number;
+  /** Nested Python calls. */
+  maxCallDepth: number;
+  /** Wall time for the whole analysis, in milliseconds. */
+  timeLimitMs: number;
+  /** Largest list `range()` or `*` may build. */
+  maxCollection: number;
+}
+
+export const DEFAULT_BUDGET: Budget = {
+  maxSteps: 1_000_000,
+  maxLoopIterations: 100_000,
+  maxCallDepth: 60,
+  timeLimitMs: 1500,
+  maxCollection: 1_000_000,
+};
+
+type Completion = undefined | { k: 'return'; v: Value } | 'break' | 'continue';
+
+interface Frame {
+  fn: PyFunction;
+  first: Value | undefined;
+  scope: Scope;
+}
+
+export class Interp {
+  readonly diags: Diagnostic[] = [];
+  readonly syms = new SymTable();
+  readonly lines: LineIndex;
+  readonly globals = new Scope(null, 'module');
+  readonly builtins = new Map<string, Value>();
+  readonly lib: Library;
+  /** The innermost call (or add) being evaluated in the user's code: where nodes execute and errors point. */
+  site: Span | null = null;
+  scope: Scope = this.globals;
+  private steps = 0;
+  private depth = 0;
+  private readonly deadline: number;
+  private readonly frames: Frame[] = [];
+  private readonly seenDiag = new Set<string>();
+  private hasStarImport = false;
+  /** Equalities assumed while taking branches on undecidable conditions (union-find over rendered dims). */
+  private readonly uf = new Map<string, string>();
+  /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
+  readonly instancesBySite = new Map<CallExpr, number>();
+  /** User classes instantiated during the analysis. */
+  readonly instantiated = new Set<PyClass>();
+  /** Unused-argument warnings, for the quick fixes that wire the argument in. */
+  readonly unusedArgs: { cls: PyClass; use: ParamUse; diag: Diagnostic }[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly budget: Budget = DEFAULT_BUDGET,
+    now: () => number = () => performance.now(),
+  ) {
+    this.now = now;
+    this.deadline = now() + budget.timeLimitMs;
+    this.lines = new LineIndex(file, text);
+    this.lib = new Library(this);
+    this.installBuiltins();
+  }
+
+  private readonly now: () => number;
+
+  // ---------------------------------------------------------------- diagnostics
+
+  range(s: Span): SourceRange {
+    return this.lines.range(s);
+  }
+
+  diag(severity: Severity, code: string, message: string, at: Span | SourceRange | null, extra: Partial<Diagnostic> = {}): Diagnostic | null {
+    const r: SourceRange = at === null ? this.lines.range({ from: 0, to: 0 }) : 'line' in at ? at : this.lines.range(at);
+    const key = `${severity}|${code}|${r.line}|${message}`;
+    if (this.seenDiag.has(key)) return null;
+    this.seenDiag.add(key);
+    const d: Diagnostic = { severity, file: r.file, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn, code, message, ...extra };
+    this.diags.push(d);
+    return d;
+  }
+
+  /** Something skipped: an information diagnostic, once per line and message. */
+  info(at: Span | SourceRange | null, message: string, code = 'pytorch/unsupported'): void {
+    if (this.diags.length > 500) return;
+    this.diag('information', code, message, at ?? this.site);
+  }
+
+  raise(pyType: string, message: string, at: Span | null = this.site): never {
+    throw new PyError(pyType, message, at);
+  }
+
+  src(s: Span): string {
+    return this.text.slice(s.from, s.to);
+  }
+
+  /** One-line source text of a node, shortened for messages. */
+  snippet(s: Span): string {
+    const t = this.src(s).replace(/\s+/g, ' ').trim();
+    return t.length > 60 ? `${t.slice(0, 57)}...` : t;
+  }
+
+  // ---------------------------------------------------------------- budgets
+
+  tick(): void {
+    this.steps++;
+    if (this.steps > this.budget.maxSteps) throw new BudgetError(`the analysis stopped after ${this.budget.maxSteps} steps`);
+    if ((this.steps & 255) === 0 && this.now() > this.deadline) {
+      throw new BudgetError(`the analysis stopped after its time budget of ${this.budget.timeLimitMs} ms`);
+    }
+  }
+
+  checkTime(): void {
+    if (this.now() > this.deadline) throw new BudgetError(`the analysis stopped after its time budget of ${this.budget.timeLimitMs} ms`);
+  }
+
+  // ---------------------------------------------------------------- assumptions
+
+  private find(a: string): string {
+    let r = a;
+    for (let i = 0; i < 64; i++) {
+      const p = this.uf.get(r);
+      if (p === undefined || p === r) break;
+      r = p;
+    }
+    return r;
+  }
+
+  assume(a: string | number, b: string | number): void {
+    const ra = this.find(String(a));
+    const rb = this.find(String(b));
+    if (ra === rb) return;
+    // Keep a number as the representative so a symbol assumed equal to a number resolves to it.
+    if (/^-?\d+$/.test(ra)) this.uf.set(rb, ra);
+    else this.uf.set(ra, rb);
+  }
+
+  assumedEqual(a: string | number, b: string | number): boolean {
+    return this.find(String(a)) === this.find(String(b));
+  }
+
+  // ---------------------------------------------------------------- module
+
+  execModule(body: Stmt[]): void {
+    this.globals.vars.set('__name__', this.file.replace(/^.*[\\/]/, '').replace(/\.py$/, ''));
+    this.globals.vars.set('__file__', this.file);
+    for (const s of body) {
+      try {
+        this.exec(s, this.globals);
+      } catch (e) {
+        if (e instanceof PyError) this.reportPyError(e);
+        else throw e;
+      }
+    }
+  }
+
+  reportPyError(e: PyError): Diagnostic | null {
+    const at = e.at ?? this.site;
+    return this.diag('error', 'pytorch/raise', `${e.pyType}: ${e.pyMessage}`, at);
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  execBlock(body: readonly Stmt[], scope: Scope): Completion {
+    for (const s of body) {
+      const c = this.exec(s, scope);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+
+  exec(s: Stmt, scope: Scope): Completion {
+    this.tick();
+    switch (s.k) {
+      case 'expr':
+        this.eval(s.e, scope);
+        return undefined;
+      case 'assign': {
+        const v = this.eval(s.value, scope);
+        for (const t of s.targets) this.assign(t, v, scope);
+        return undefined;
+      }
+      case 'annotate':
+        return undefined;
+      case 'aug': {
+        const cur = this.eval(s.target, scope);
+        const rhs = this.eval(s.value, scope);
+        const prev = this.site;
+        this.site = s;
+        try {
+          const v = this.binop(s.op, cur, rhs, s, true);
+          this.assign(s.target, v, scope);
+        } finally {
+          this.site = prev;
+        }
+        return undefined;
+      }
+      case 'if': {
+        for (const br of s.branches) {
+          if (br.test === null || this.truthy(this.eval(br.test, scope), br.test)) return this.execBlock(br.body, scope);
+        }
+        return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
+      }
+      case 'for': {
+        const items = this.iterate(this.eval(s.iter, scope), s.iter);
+        let n = 0;
+        for (const it of items) {
+          if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a loop ran more than ${this.budget.maxLoopIterations} iterations`);
+          this.assign(s.target, it, scope);
+          const c = this.execBlock(s.body, scope);
+          if (c === 'break') return undefined;
+          if (c !== undefined && c !== 'continue') return c;
+        }
+        return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
+      }
+      case 'while': {
+        let n = 0;
+        while (this.truthy(this.eval(s.test, scope), s.test)) {
+          if (++n > this.budget.maxLoopIterations) {
+            throw new BudgetError(`the loop at line ${this.lines.position(s.from).line} ran more than ${this.budget.maxLoopIterations} iterations`);
+          }
+          const c = this.execBlock(s.body, scope);
+          if (c === 'break') return undefined;
+          if (c !== undefined && c !== 'continue') return c;
+        }
+        return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
+      }
+      case 'return':
+        return { k: 'return', v: s.value ? this.eval(s.value, scope) : null };
+      case 'pass':
+        return undefined;
+      case 'break':
+        return 'break';
+      case 'continue':
+        return 'continue';
+      case 'raise': {
+        if (!s.exc) this.raise('RuntimeError', 'No active exception to reraise', s);
+        const exc = this.eval(s.exc, scope);
+        const [type, msg] = this.describeException(exc);
+        throw new PyError(type, msg, s);
+      }
+      case 'assert': {
+        const ok = this.truthy(this.eval(s.test, scope), s.test);
+        if (!ok) {
+          const msg = s.msg ? this.str(this.eval(s.msg, scope)) : '';
+          throw new PyError('AssertionError', msg || this.snippet(s.test), s);
+        }
+        return undefined;
+      }
+      case 'import':
+        for (const n of s.names) {
+          if (n.alias) this.setVar(scope, n.alias, this.lib.importModule(n.path, s));
+          else this.setVar(scope, n.path[0]!, this.lib.importModule([n.path[0]!], s));
+        }
+        return undefined;
+      case 'from': {
+        const mod = this.lib.importModule(s.module, s, s.level);
+        if (s.star) {
+          if (mod instanceof Namespace) for (const [k, v] of mod.members) this.setVar(scope, k, v);
+          this.hasStarImport = true;
+          return undefined;
+        }
+        for (const n of s.names) {
+          const name = n.path[n.path.length - 1]!;
+          let v: Value;
+          if (mod instanceof Namespace && !mod.members.has(name)) {
+            const sub = this.lib.importModule([...s.module, name], s, s.level, true);
+            v = sub ?? this.getAttr(mod, name, s);
+          } else v = this.getAttr(mod, name, s);
+          this.setVar(scope, n.alias ?? name, v);
+        }
+        return undefined;
+      }
+      case 'global':
+        scope.globalNames ??= new Set();
+        for (const n of s.names) scope.globalNames.add(n);
+        return undefined;
+      case 'nonlocal':
+        scope.nonlocalNames ??= new Set();
+        for (const n of s.names) scope.nonlocalNames.add(n);
+        return undefined;
+      case 'del':
+        for (const t of s.targets) this.delete(t, scope);
+        return undefined;
+      case 'try':
+        return this.execTry(s, scope);
+      case 'with': {
+        for (const it of s.items) {
+          const v = this.eval(it.e, scope);
+          if (it.name) this.assign(it.name, v instanceof Opaque ? v : new Opaque('context'), scope);
+        }
+        return this.execBlock(s.body, scope);
+      }
+      case 'match':
+        return this.execMatch(s.subject, s.cases, scope);
+      case 'def':
+        this.setVar(scope, s.name, this.defineFunction(s, scope));
+        return undefined;
+      case 'class':
+        this.setVar(scope, s.name, this.defineClass(s, scope));
+        return undefined;
+      case 'bad':
+        this.info(s, `skipped a statement the analysis does not model (${s.what})`);
+        return undefined;
+    }
+  }
+
+  private execTry(s: Extract<Stmt, { k: 'try' }>, scope: Scope): Completion {
+    let c: Completion;
+    try {
+      c = this.execBlock(s.body, scope);
+    } catch (e) {
+      if (!(e instanceof PyError)) throw e;
+      const h = s.handlers.find((h) => this.handlerMatches(h.type, e, scope));
+      if (!h) {
+        if (s.final) this.execBlock(s.final, scope);
+        throw e;
+      }
+      if (h.name) this.setVar(scope, h.name, new Opaque(`${e.pyType} instance`));
+      c = this.execBlock(h.body, scope);
+      if (s.final) {
+        const f = this.execBlock(s.final, scope);
+        if (f !== undefined) return f;
+      }
+      return c;
+    }
+    if (c === undefined && s.orelse) c = this.execBlock(s.orelse, scope);
+    if (s.final) {
+      const f = this.execBlock(s.final, scope);
+      if (f !== undefined) return f;
+    }
+    return c;
+  }
+
+  private handlerMatches(type: Expr | null, e: PyError, scope: Scope): boolean {
+    if (!type) return true;
+    const t = this.eval(type, scope);
+    const names = (t instanceof PyTuple ? t.items : [t]).map((x) => (x instanceof BuiltinClass || x instanceof PyClass ? x : null));
+    return names.some((c) => {
+      if (!c) return true;
+      if (c.name === 'Exception' || c.name === 'BaseException') return true;
+      return c.name === e.pyType || exceptionParents(e.pyType).includes(c.name);
+    });
+  }
+
+  private execMatch(subjectE: Expr, cases: Extract<Stmt, { k: 'match' }>['cases'], scope: Scope): Completion {
+    const subject = this.eval(subjectE, scope);
+    for (const c of cases) {
+      if (c.patterns.some((p) => this.matchPattern(p, subject, scope)) && (!c.guard || this.truthy(this.eval(c.guard, scope), c.guard))) {
+        return this.execBlock(c.body, scope);
+      }
+    }
+    return undefined;
+  }
+
+  private matchPattern(p: Pattern, v: Value, scope: Scope): boolean {
+    switch (p.k) {
+      case 'wild':
+        return true;
+      case 'capture':
+        this.setVar(scope, p.name, v);
+        return true;
+      case 'value':
+        return this.truthy(this.compareOp('==', v, this.eval(p.e, scope), p.e), p.e);
+      case 'or':
+        return p.alts.some((a) => this.matchPattern(a, v, scope));
+      case 'as':
+        if (!this.matchPattern(p.p, v, scope)) return false;
+        this.setVar(scope, p.name, v);
+        return true;
+      case 'other':
+        this.info(this.site, 'a match pattern the analysis does not model was treated as not matching');
+        return false;
+    }
+  }
+
+  describeException(exc: Value): [string, string] {
+    if (exc instanceof BuiltinClass || exc instanceof PyClass) return [exc.name, ''];
+    if (exc instanceof PyInstance) {
+      const args = exc.attrs.get('args');
+      const msg = args instanceof PyTuple && args.items.length ? this.str(args.items[0]!) : '';
+      return [exc.cls.name, msg];
+    }
+    return ['Exception', this.str(exc)];
+  }
+
+  // ---------------------------------------------------------------- definitions
+
+  private defineFunction(d: FunctionDef, scope: Scope): Value {
+    const closure = scope.kind === 'class' ? (scope.parent ?? this.globals) : scope;
+    const defaults = d.params.map((p) => (p.default ? this.eval(p.default, scope) : undefined));
+    let fn: Value = new PyFunction(d.name, d, closure, defaults);
+    // Decorators pass through, except the three that change how a method binds.
+    for (let i = d.decorators.length - 1; i >= 0; i--) {
+      const e = d.decorators[i]!.e;
+      if (e.k !== 'name' && e.k !== 'attr') continue;
+      if (e.k === 'attr' && (e.name === 'setter' || e.name === 'deleter')) return scope.vars.get(e.obj.k === 'name' ? e.obj.id : '') ?? fn;
+      let dec: Value;
+      try {
+        dec = this.eval(e, scope);
+      } catch {
+        continue;
+      }
+      if (!(dec instanceof Builtin) || !(fn instanceof PyFunction)) continue;
+      if (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property') fn = fn.withKind(dec.name);
+    }
+    return fn;
+  }
+
+  private defineClass(d: ClassDef, scope: Scope): Value {
+    const bases: ClassLike[] = [];
+    let opaqueBase = false;
+    for (const b of d.bases) {
+      const v = this.eval(b, scope);
+      if (v instanceof PyClass || v instanceof BuiltinClass) bases.push(v);
+      else opaqueBase = true;
+    }
+    if (bases.length === 0) bases.push(this.lib.objectClass);
+    const cls = new PyClass(d.name, bases, new Map(), d);
+    cls.mro = c3(cls, bases);
+    if (opaqueBase) cls.dict.set('__opaque_base__', true);
+    const body = new Scope(scope, 'class');
+    body.vars.set('__qualname__', d.name);
+    this.execBlock(d.body, body);
+    for (const [k, v] of body.vars) {
+      if (v instanceof PyFunction) v.ownerClass = cls;
+      cls.dict.set(k, v);
+    }
+    return cls;
+  }
+
+  // ---------------------------------------------------------------- variables
+
+  setVar(scope: Scope, name: string, v: Value): void {
+    if (scope.globalNames?.has(name)) this.globals.vars.set(name, v);
+    else if (scope.nonlocalNames?.has(name)) {
+      for (let s = scope.parent; s; s = s.parent) {
+        if (s.kind === 'function' && s.vars.has(name)) {
+          s.vars.set(name, v);
+          return;
+        }
+      }
+      scope.vars.set(name, v);
+    } else scope.vars.set(name, v);
+  }
+
+  lookup(name: string, scope: Scope, at: Span): Value {
+    for (let s: Scope | null = scope; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v !== undefined) return v;
+    }
+    const b = this.builtins.get(name);
+    if (b !== undefined) return b;
+    if (this.hasStarImport) {
+      this.info(at, `'${name}' may come from a star import; its value is unknown`);
+      return new Opaque(name);
+    }
+    return this.raise('NameError', `name '${name}' is not defined`, at);
+  }
+
+  assign(t: Expr, v: Value, scope: Scope): void {
+    switch (t.k) {
+      case 'name':
+        this.setVar(scope, t.id, v);
+        return;
+      case 'attr':
+        this.setAttr(this.eval(t.obj, scope), t.name, v, t);
+        return;
+      case 'sub': {
+        const obj = this.eval(t.obj, scope);
+        const idx = this.subscriptIndex(t, scope);
+        this.setItem(obj, idx, v, t);
+        return;
+      }
+      case 'tuple':
+      case 'list': {
+        const items = this.iterate(v, t);
+        const starAt = t.elts.findIndex((e) => e.k === 'star');
+        if (starAt < 0) {
+          if (items.length !== t.elts.length) {
+            if (v instanceof Opaque) {
+              t.elts.forEach((e) => this.assign(e, new Opaque('unpacked value'), scope));
+              return;
+            }
+            this.raise('ValueError', items.length > t.elts.length ? `too many values to unpack (expected ${t.elts.length})` : `not enough values to unpack (expected ${t.elts.length}, got ${items.length})`, t);
+          }
+          t.elts.forEach((e, i) => this.assign(e, items[i]!, scope));
+          return;
+        }
+        const after = t.elts.length - starAt - 1;
+        if (items.length < t.elts.length - 1) this.raise('ValueError', 'not enough values to unpack', t);
+        t.elts.slice(0, starAt).forEach((e, i) => this.assign(e, items[i]!, scope));
+        this.assign((t.elts[starAt] as Extract<Expr, { k: 'star' }>).e, new PyList(items.slice(starAt, items.length - after)), scope);
+        t.elts.slice(starAt + 1).forEach((e, i) => this.assign(e, items[items.length - after + i]!, scope));
+        return;
+      }
+      case 'star':
+        this.assign(t.e, v, scope);
+        return;
+      default:
+        this.info(t, `cannot assign to ${this.snippet(t)}`);
+    }
+  }
+
+  private delete(t: Expr, scope: Scope): void {
+    if (t.k === 'name') {
+      scope.vars.delete(t.id);
+      return;
+    }
+    if (t.k === 'sub') {
+      const obj = this.eval(t.obj, scope);
+      const idx = this.subscriptIndex(t, scope);
+      if (obj instanceof PyDict) obj.delete(idx);
+      else if (obj instanceof PyList && typeof idx === 'number') obj.items.splice(idx < 0 ? idx + obj.items.length : idx, 1);
+      else if (obj instanceof ModuleObj) this.lib.deleteItem(obj, idx, t);
+      return;
+    }
+    if (t.k === 'attr') {
+      const obj = this.eval(t.obj, scope);
+      if (obj instanceof ModuleObj) obj.modules.delete(t.name);
+      if (obj instanceof PyInstance) obj.attrs.delete(t.name);
+      return;
+    }
+    if (t.k === 'tuple' || t.k === 'list') for (const e of t.elts) this.delete(e, scope);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  eval(e: Expr, scope: Scope): Value {
+    switch (e.k) {
+      case 'name':
+        return this.lookup(e.id, scope, e);
+      case 'num':
+        return e.float ? new PyFloat(e.v) : e.v;
+      case 'str':
+        return e.fstring ? this.fstring(e, scope) : e.v;
+      case 'const':
+        return e.v === 'ellipsis' ? this.lib.ellipsis : e.v;
+      case 'attr':
+        return this.getAttr(this.eval(e.obj, scope), e.name, e);
+      case 'sub': {
+        const obj = this.eval(e.obj, scope);
+        return this.getItem(obj, this.subscriptIndex(e, scope), e);
+      }
+      case 'slice':
+        return new PySlice(e.lo ? this.eval(e.lo, scope) : null, e.hi ? this.eval(e.hi, scope) : null, e.step ? this.eval(e.step, scope) : null);
+      case 'call':
+        return this.evalCall(e, scope);
+      case 'bin': {
+        const l = this.eval(e.l, scope);
+        const r = this.eval(e.r, scope);
+        const prev = this.site;
+        this.site = e;
+        try {
+          return this.binop(e.op, l, r, e, false);
+        } finally {
+          this.site = prev;
+        }
+      }
+      case 'cmp': {
+        let left = this.eval(e.items[0]!, scope);
+        let result: Value = true;
+        for (let i = 0; i < e.ops.length; i++) {
+          const right = this.eval(e.items[i + 1]!, scope);
+          const r = this.compareOp(e.ops[i]!, left, right, e);
+          if (i === 0) result = r;
+          else result = this.andValues(result, r);
+          if (result === false) return false;
+          left = right;
+        }
+        return result;
+      }
+      case 'and': {
+        const l = this.eval(e.l, scope);
+        if (!this.truthyQuiet(l)) return l;
+        return this.andValues(l, this.eval(e.r, scope));
+      }
+      case 'or': {
+        const l = this.eval(e.l, scope);
+        if (l instanceof CondVal) {
+          if (l.assumed) return l;
+          const r = this.eval(e.r, scope);
+          return this.orValues(l, r);
+        }
+        if (this.truthyQuiet(l)) return l;
+        return this.eval(e.r, scope);
+      }
+      case 'not': {
+        const v = this.eval(e.e, scope);
+        if (v instanceof CondVal) return new CondVal(!v.assumed, v.eqs, `not ${v.text}`);
+        return !this.truthy(v, e);
+      }
+      case 'unary':
+        return this.unary(e.op, this.eval(e.e, scope), e);
+      case 'ifexp':
+        return this.truthy(this.eval(e.test, scope), e.test) ? this.eval(e.body, scope) : this.eval(e.orelse, scope);
+      case 'lambda':
+        return new PyFunction('<lambda>', e, scope.kind === 'class' ? (scope.parent ?? this.globals) : scope, e.params.map((p) => (p.default ? this.eval(p.default, scope) : undefined)));
+      case 'list':
+        return new PyList(this.evalElts(e.elts, scope));
+      case 'tuple':
+        return new PyTuple(this.evalElts(e.elts, scope));
+      case 'set':
+        return new PySet(dedupe(this.evalElts(e.elts, scope)));
+      case 'dict': {
+        const d = new PyDict();
+        for (const en of e.entries) {
+          if (en.key === null) {
+            const src = this.eval(en.value, scope);
+            if (src instanceof PyDict) for (const [k, v] of src.entries()) d.set(k, v);
+            else if (!(src instanceof Opaque)) this.raise('TypeError', `'${typeName(src)}' object is not a mapping`, en.value);
+          } else d.set(this.eval(en.key, scope), this.eval(en.value, scope));
+        }
+        return d;
+      }
+      case 'comp':
+        return this.comprehension(e, scope);
+      case 'star':
+        this.info(e, 'a starred expression is only understood inside calls, lists and assignments');
+        return new Opaque('starred');
+      case 'walrus': {
+        const v = this.eval(e.e, scope);
+        this.setVar(scope.kind === 'class' ? scope : scope, e.name, v);
+        return v;
+      }
+      case 'bad':
+        return new Opaque(e.what);
+    }
+  }
+
+  private evalElts(elts: readonly Expr[], scope: Scope): Value[] {
+    const out: Value[] = [];
+    for (const x of elts) {
+      if (x.k === 'star') out.push(...this.iterate(this.eval(x.e, scope), x));
+      else out.push(this.eval(x, scope));
+    }
+    this.checkSize(out.length);
+    return out;
+  }
+
+  private fstring(e: Extract<Expr, { k: 'str' }>, scope: Scope): Value {
+    if (!e.parts) return e.v;
+    let out = '';
+    for (const p of e.parts) {
+      if (typeof p === 'string') out += p;
+      else {
+        const v = this.eval(p.e, scope);
+        out += (p.selfDoc ?? '') + (p.conv === 'r' || (p.selfDoc && !p.conv) ? this.repr(v) : this.str(v));
+      }
+    }
+    return out;
+  }
+
+  private comprehension(e: CompExpr, scope: Scope): Value {
+    const inner = new Scope(scope.kind === 'class' ? (scope.parent ?? this.globals) : scope, 'function');
+    // The first iterable is evaluated in the enclosing scope, as Python does.
+    const out: Value[] = [];
+    const d = e.kind === 'dict' ? new PyDict() : null;
+    let n = 0;
+    const loop = (i: number): void => {
+      const g = e.gens[i]!;
+      const iterScope = i === 0 ? scope : inner;
+      for (const item of this.iterate(this.eval(g.iter, iterScope), g.iter)) {
+        if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a comprehension ran more than ${this.budget.maxLoopIterations} iterations`);
+        this.tick();
+        this.assign(g.target, item, inner);
+        if (!g.ifs.every((c) => this.truthy(this.eval(c, inner), c))) continue;
+        if (i + 1 < e.gens.length) loop(i + 1);
+        else if (d) d.set(this.eval(e.elt, inner), this.eval(e.value!, inner));
+        else out.push(this.eval(e.elt, inner));
+      }
+    };
+    if (e.gens.length) loop(0);
+    if (d) return d;
+    if (e.kind === 'set') return new PySet(dedupe(out));
+    return e.kind === 'gen' ? new PyTuple(out) : new PyList(out);
+  }
+
+  subscriptIndex(e: Extract<Expr, { k: 'sub' }>, scope: Scope): Value {
+    if (e.items.length === 1 && !e.tuple) return this.eval(e.items[0]!, scope);
+    return new PyTuple(this.evalElts(e.items, scope));
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private evalCall(e: CallExpr, scope: Scope): Value {
+    const fn = this.eval(e.fn, scope);
+    const pos: Value[] = [];
+    const kw: [string, Value][] = [];
+    for (const a of e.args) {
+      if (a.star === 1) pos.push(...this.iterate(this.eval(a.e, scope), a.e));
+      else if (a.star === 2) {
+        const d = this.eval(a.e, scope);
+        if (d instanceof PyDict) for (const [k, v] of d.entries()) kw.push([this.str(k), v]);
+        else if (!(d instanceof Opaque)) this.raise('TypeError', `argument after ** must be a mapping, not ${typeName(d)}`, a);
+      } else if (a.name !== null) kw.push([a.name, this.eval(a.e, scope)]);
+      else pos.push(this.eval(a.e, scope));
+    }
+    const prevSite = this.site;
+    const prevScope = this.scope;
+    this.site = e;
+    this.scope = scope;
+    try {
+      return this.call(fn, { pos, kw });
+    } finally {
+      this.site = prevSite;
+      this.scope = prevScope;
+    }
+  }
+
+  call(fn: Value, args: CallArgs): Value {
+    this.tick();
+    if (fn instanceof PyFunction) return this.invoke(fn, args);
+    if (fn instanceof BoundMethod) return this.invoke(fn.fn, { pos: [fn.self, ...args.pos], kw: args.kw });
+    if (fn instanceof Builtin) return fn.fn(args);
+    if (fn instanceof PyClass) return this.instantiate(fn, args);
+    if (fn instanceof BuiltinClass) return this.lib.constructBuiltin(fn, args);
+    if (fn instanceof PyPartial) return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: mergeKw(fn.args.kw, args.kw) });
+    if (fn instanceof ModuleObj) return this.lib.callModule(fn, args);
+    if (fn instanceof Opaque) return this.lib.opaqueCall(fn, args);
+    if (fn instanceof CondVal) return this.raise('TypeError', `'bool' object is not callable`);
+    if (fn instanceof Sym) {
+      // A symbolic constructor argument may stand for a class or a function (`block`): its result is unknown.
+      this.info(this.site, `calling ${this.dimText(fn)}, whose value is unknown; the result is unknown`);
+      return new Opaque(`${this.dimText(fn)}(...)`);
+    }
+    return this.raise('TypeError', `'${typeName(fn)}' object is not callable`);
+  }
+
+  /** The function currently running (for `super()` and messages). */
+  currentFrame(): Frame | undefined {
+    return this.frames[this.frames.length - 1];
+  }
+
+  invoke(fn: PyFunction, args: CallArgs): Value {
+    if (this.depth >= this.budget.maxCallDepth) {
+      throw new BudgetError(`calls nested deeper than ${this.budget.maxCallDepth} levels (in ${fn.name}); unbounded recursion?`);
+    }
+    const scope = new Scope(fn.closure, 'function');
+    this.bind(fn, scope, args);
+    const def = fn.def;
+    this.depth++;
+    const frame: Frame = { fn, first: args.pos[0], scope };
+    this.frames.push(frame);
+    const prevScope = this.scope;
+    this.scope = scope;
+    try {
+      if (def.k === 'lambda') return this.eval(def.body, scope);
+      const c = this.execBlock(def.body, scope);
+      return c !== undefined && typeof c === 'object' ? c.v : null;
+    } finally {
+      this.depth--;
+      this.frames.pop();
+      this.scope = prevScope;
+    }
+  }
+
+  /** Python's argument binding: positional, defaults, keyword-only, `*args`, `**kwargs`. */
+  private bind(fn: PyFunction, scope: Scope, args: CallArgs): void {
+    const params: readonly Param[] = fn.def.params;
+    const fname = fn.name;
+    let varargs: Param | null = null;
+    let varkw: Param | null = null;
+    const positional: number[] = [];
+    const byName = new Map<string, number>();
+    let seenStar = false;
+    params.forEach((p, i) => {
+      if (p.star === 1) {
+        seenStar = true;
+        if (p.name) varargs = p;
+      } else if (p.star === 2) varkw = p;
+      else {
+        if (!seenStar) positional.push(i);
+        byName.set(p.name, i);
+      }
+    });
+    const set = new Set<number>();
+    const values = new Map<number, Value>();
+    args.pos.forEach((v, j) => {
+      if (j < positional.length) {
+        values.set(positional[j]!, v);
+        set.add(positional[j]!);
+      }
+    });
+    const extra = args.pos.slice(positional.length);
+    if (extra.length && !varargs) {
+      this.raise('TypeError', `${fname}() takes ${positional.length} positional argument${positional.length === 1 ? '' : 's'} but ${args.pos.length} were given`);
+    }
+    const kwExtra = new PyDict();
+    for (const [k, v] of args.kw) {
+      const i = byName.get(k);
+      if (i !== undefined) {
+        if (set.has(i)) this.raise('TypeError', `${fname}() got multiple values for argument '${k}'`);
+        values.set(i, v);
+        set.add(i);
+      } else if (varkw) kwExtra.set(k, v);
+      else this.raise('TypeError', `${fname}() got an unexpected keyword argument '${k}'`);
+    }
+    params.forEach((p, i) => {
+      if (p.star) return;
+      if (!set.has(i)) {
+        const d = fn.defaults[i];
+        if (d === undefined) this.raise('TypeError', `${fname}() missing required argument: '${p.name}'`);
+        values.set(i, d);
+      }
+      scope.vars.set(p.name, values.get(i)!);
+    });
+    if (varargs) scope.vars.set((varargs as Param).name, new PyTuple(extra));
+    if (varkw) scope.vars.set((varkw as Param).name, kwExtra);
+  }
+
+  /** `Cls(...)` for a class defined in the file. */
+  instantiate(cls: PyClass, args: CallArgs): Value {
+    const base = cls.builtinBase();
+    let obj: PyInstance;
+    if (base && base.kind === 'exception') {
+      const inst = new PyInstance(cls);
+      inst.attrs.set('args', new PyTuple(args.pos));
+      obj = inst;
+    } else if (cls.mro.some((c) => c instanceof BuiltinClass && c.kind !== 'object' && c.kind !== 'opaque' && c.kind !== 'type' && c.kind !== 'exception')) {
+      const m = new ModuleObj(cls);
+      this.lib.noteConstruction(m);
+      this.instantiated.add(cls);
+      obj = m;
+    } else obj = new PyInstance(cls);
+    if (cls.dict.get('__opaque_base__') === true && !cls.lookup('__init__')) {
+      return obj;
+    }
+    this.initInstance(obj, cls.mro, 0, args);
+    return obj;
+  }
+
+  /** Runs the first `__init__` found in `mro[start..]` on `obj`. */
+  initInstance(obj: PyInstance, mro: readonly ClassLike[], start: number, args: CallArgs): void {
+    for (let i = start; i < mro.length; i++) {
+      const c = mro[i]!;
+      if (c instanceof PyClass) {
+        const init = c.dict.get('__init__');
+        if (init instanceof PyFunction) {
+          this.invoke(init, { pos: [obj, ...args.pos], kw: args.kw });
+          return;
+        }
+        if (c.dict.get('__opaque_base__') === true) return;
+      } else {
+        this.lib.builtinInit(c, obj, args);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- attributes and items
+
+  getAttr(obj: Value, name: string, at: Span): Value {
+    if (obj instanceof ModuleObj) return this.lib.moduleAttr(obj, name, at);
+    if (obj instanceof TensorVal) return this.lib.tensorAttr(obj, name, at);
+    if (obj instanceof PyInstance) {
+      const v = obj.attrs.get(name);
+      if (v !== undefined) return v;
+      if (obj.cls instanceof PyClass) {
+        const c = obj.cls.lookup(name);
+        if (c !== undefined) return this.bindAttr(c, obj, obj.cls);
+        if (name === '__class__') return obj.cls;
+        if (obj.cls.dict.get('__opaque_base__') === true || obj.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) {
+          return new Opaque(`${obj.cls.name}.${name}`);
+        }
+      }
+      if (name === 'args' || name === '__class__') return name === 'args' ? new PyTuple([]) : obj.cls;
+      return this.raise('AttributeError', `'${obj.cls.name}' object has no attribute '${name}'`, at);
+    }
+    if (obj instanceof PyClass) {
+      const c = obj.lookup(name);
+      if (c !== undefined) {
+        if (c instanceof PyFunction && c.kind === 'classmethod') return new BoundMethod(obj, c);
+        if (c instanceof PyFunction && c.kind === 'staticmethod') return c.withKind('function');
+        return c;
+      }
+      if (name === '__name__' || name === '__qualname__') return obj.name;
+      if (name === '__init__' || name === 'forward') {
+        for (const m of obj.mro) if (m instanceof BuiltinClass) return this.lib.builtinMethodOfClass(m, name);
+      }
+      if (obj.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return new Opaque(`${obj.name}.${name}`);
+      for (const m of obj.mro) if (m instanceof BuiltinClass && m.kind !== 'object') return this.lib.classAttr(m, name, at);
+      return this.raise('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, at);
+    }
+    if (obj instanceof Namespace) {
+      const v = obj.members.get(name) ?? obj.fallback?.(name);
+      if (v !== undefined) return v;
+      if (obj.open) return new Opaque(`${obj.name}.${name}`);
+      this.info(at, `${obj.name}.${name} is not modelled; its value is unknown`);
+      return new Opaque(`${obj.name}.${name}`);
+    }
+    if (obj instanceof SuperObj) return this.superAttr(obj, name, at);
+    if (obj instanceof BuiltinClass) {
+      if (name === '__name__') return obj.name;
+      return this.lib.classAttr(obj, name, at);
+    }
+    if (obj instanceof Opaque) return new Opaque(`${obj.what}.${name}`);
+    if (obj instanceof PyFunction) {
+      if (name === '__name__') return obj.name;
+      return new Opaque(`${obj.name}.${name}`);
+    }
+    return this.lib.valueMethod(obj, name, at);
+  }
+
+  /** A class attribute seen through an instance: functions bind, class/static methods and properties follow their kind. */
+  private bindAttr(c: Value, self: Value, cls: PyClass): Value {
+    if (c instanceof PyFunction) {
+      if (c.kind === 'function') return new BoundMethod(self, c);
+      if (c.kind === 'classmethod') return new BoundMethod(cls, c);
+      if (c.kind === 'staticmethod') return c.withKind('function');
+      if (c.kind === 'property') return this.invoke(c, { pos: [self], kw: [] });
+    }
+    return c;
+  }
+
+  private superAttr(s: SuperObj, name: string, at: Span): Value {
+    const self = s.self;
+    const mro = self instanceof PyInstance && self.cls instanceof PyClass ? self.cls.mro : self instanceof PyClass ? self.mro : [];
+    const start = mro.indexOf(s.cls) + 1;
+    for (let i = start; i < mro.length; i++) {
+      const c = mro[i]!;
+      if (c instanceof PyClass) {
+        if (c.dict.has(name)) return this.bindAttr(c.dict.get(name)!, self, self instanceof PyInstance && self.cls instanceof PyClass ? self.cls : c);
+        if (c.dict.get('__opaque_base__') === true) return name === '__init__' ? new Builtin('__init__', () => null) : new Opaque(`super().${name}`);
+      } else {
+        if (name === '__init__') {
+          return new Builtin('__init__', (args) => {
+            if (self instanceof PyInstance) this.lib.builtinInit(c, self, args);
+            return null;
+          });
+        }
+        if (self instanceof ModuleObj) return this.lib.builtinModuleMethod(self, name, at, c);
+        return new Opaque(`super().${name}`);
+      }
+    }
+    return this.raise('AttributeError', `'super' object has no attribute '${name}'`, at);
+  }
+
+  setAttr(obj: Value, name: string, v: Value, at: Span): void {
+    if (obj instanceof ModuleObj) {
+      this.lib.setModuleAttr(obj, name, v, at);
+      return;
+    }
+    if (obj instanceof PyInstance) {
+      obj.attrs.set(name, v);
+      return;
+    }
+    if (obj instanceof PyClass) {
+      obj.dict.set(name, v);
+      return;
+    }
+    if (obj instanceof Namespace) {
+      obj.members.set(name, v);
+      return;
+    }
+    if (obj instanceof Opaque) return;
+    this.raise('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
+  }
+
+  getItem(obj: Value, idx: Value, at: Span): Value {
+    if (obj instanceof PyList || obj instanceof PyTuple) {
+      if (idx instanceof PySlice) {
+        const items = sliceList(obj.items, idx, this);
+        return obj instanceof PyList ? new PyList(items) : new PyTuple(items);
+      }
+      const i = this.index(idx, obj.items.length, at);
+      if (i === null) return new Opaque('item');
+      return obj.items[i]!;
+    }
+    if (typeof obj === 'string') {
+      if (idx instanceof PySlice) return sliceList([...obj], idx, this).join('');
+      const i = this.index(idx, obj.length, at);
+      return i === null ? new Opaque('character') : obj[i]!;
+    }
+    if (obj instanceof PyDict) {
+      const v = obj.get(idx);
+      if (v === undefined) {
+        if (idx instanceof Opaque || idx instanceof Sym) return new Opaque('dict item');
+        return this.raise('KeyError', this.repr(idx), at);
+      }
+      return v;
+    }
+    if (obj instanceof TensorVal) return this.lib.tensorIndex(obj, idx, at);
+    if (obj instanceof ModuleObj) return this.lib.moduleItem(obj, idx, at);
+    if (obj instanceof Opaque || obj instanceof Sym) return new Opaque('item');
+    if (obj instanceof PyClass || obj instanceof BuiltinClass || obj instanceof Namespace) return new Opaque(`${typeName(obj)}[...]`);
+    return this.raise('TypeError', `'${typeName(obj)}' object is not subscriptable`, at);
+  }
+
+  /** A concrete index into a sequence of `len` items, or null when the index is unknown. */
+  index(idx: Value, len: number, at: Span): number | null {
+    if (!isInt(idx)) {
+      if (idx instanceof Sym || idx instanceof Opaque || idx instanceof CondVal) return null;
+      return this.raise('TypeError', `indices must be integers, not ${typeName(idx)}`, at);
+    }
+    let i = numOf(idx);
+    if (i < 0) i += len;
+    if (i < 0 || i >= len) return this.raise('IndexError', 'index out of range', at);
+    return i;
+  }
+
+  setItem(obj: Value, idx: Value, v: Value, at: Span): void {
+    if (obj instanceof PyList) {
+      const i = this.index(idx, obj.items.length, at);
+      if (i !== null) obj.items[i] = v;
+      return;
+    }
+    if (obj instanceof PyDict) {
+      obj.set(idx, v);
+      return;
+    }
+    if (obj instanceof ModuleObj) {
+      this.lib.setModuleItem(obj, idx, v, at);
+      return;
+    }
+    if (obj instanceof Opaque || obj instanceof TensorVal) return;
+    this.raise('TypeError', `'${typeName(obj)}' object does not support item assignment`, at);
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  iterate(v: Value, at: Span): Value[] {
+    if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.slice();
+    if (v instanceof PyDict) return v.keys();
+    if (typeof v === 'string') return [...v];
+    if (v instanceof ModuleObj) return this.lib.iterateModule(v, at);
+    if (v instanceof Opaque || v instanceof Sym) {
+      this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
+      return [];
+    }
+    if (v instanceof TensorVal) {
+      this.info(at, 'iterating over a tensor is not modelled; the loop was skipped');
+      return [];
+    }
+    return this.raise('TypeError', `'${typeName(v)}' object is not iterable`, at);
+  }
+
+  checkSize(n: number): void {
+    if (n > this.budget.maxCollection) throw new BudgetError(`a collection grew past ${this.budget.maxCollection} items`);
+  }
+
+  // ---------------------------------------------------------------- truth and comparisons
+
+  /** Truth of a value; an undecided condition takes its assumed branch, records the assumption and says so. */
+  truthy(v: Value, at: Span): boolean {
+    if (v instanceof CondVal) {
+      for (const [a, b] of v.eqs) this.assume(a, b);
+      const eqs = v.eqs.map(([a, b]) => `${a} == ${b}`).join(' and ');
+      this.diag('information', 'pytorch/assumption', `'${this.snippet(at)}' depends on unknown values; assuming it is ${v.assumed ? 'true' : 'false'}${eqs ? ` (${eqs})` : ''}`, at);
+      return v.assumed;
+    }
+    if (v instanceof Opaque) {
+      this.info(at, `'${this.snippet(at)}' depends on a value the analysis does not know; assuming it is false`, 'pytorch/assumption');
+      return false;
+    }
+    return this.truthyQuiet(v);
+  }
+
+  truthyQuiet(v: Value): boolean {
+    if (v === null) return false;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'number') return v !== 0;
+    if (typeof v === 'string') return v.length > 0;
+    if (v instanceof PyFloat) return v.v !== 0;
+    if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length > 0;
+    if (v instanceof PyDict) return v.map.size > 0;
+    if (v instanceof CondVal) return v.assumed;
+    if (v instanceof Opaque) return false;
+    if (v instanceof ModuleObj) return this.lib.moduleLength(v) !== 0;
+    return true;
+  }
+
+  private andValues(l: Value, r: Value): Value {
+    if (l instanceof CondVal) {
+      if (r instanceof CondVal) return new CondVal(l.assumed && r.assumed, [...l.eqs, ...r.eqs], `${l.text} and ${r.text}`);
+      return new CondVal(this.truthyQuiet(r), l.eqs, l.text);
+    }
+    return r;
+  }
+
+  private orValues(l: CondVal, r: Value): Value {
+    if (r instanceof CondVal) return new CondVal(l.assumed || r.assumed, [...l.eqs, ...r.eqs], `${l.text} or ${r.text}`);
+    return new CondVal(this.truthyQuiet(r), l.eqs, l.text);
+  }
+
+  compareOp(op: string, a: Value, b: Value, at: Span): Value {
+    switch (op) {
+      case 'is':
+        return this.identical(a, b, at);
+      case 'is not': {
+        const r = this.identical(a, b, at);
+        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, r.text) : !r;
+      }
+      case 'in':
+      case 'not in': {
+        const r = this.contains(b, a, at);
+        if (op === 'in') return r;
+        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, r.text) : !r;
+      }
+      case '==':
+      case '!=': {
+        const r = this.equals(a, b);
+        if (op === '==') return r;
+        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, `${r.text.replace(' == ', ' != ')}`) : !r;
+      }
+      default:
+        return this.order(op, a, b, at);
+    }
+  }
+
+  private identical(a: Value, b: Value, _at: Span): Value {
+    if (a === b) return true;
+    if (a === null || b === null) {
+      const other = a === null ? b : a;
+      // Unknown objects are things, never None: `weights is not None` with opaque weights is true.
+      if (other instanceof Opaque) return false;
+      return false;
+    }
+    if (typeof a !== 'object' && typeof b !== 'object') return a === b;
+    if (a instanceof PyFloat && b instanceof PyFloat) return a.v === b.v;
+    return false;
+  }
+
+  /** Python `==`; undecidable symbolic equalities become a `CondVal` assumed true. */
+  equals(a: Value, b: Value): Value {
+    if (a instanceof CondVal) a = a.assumed;
+    if (b instanceof CondVal) b = b.assumed;
+    if (isNumeric(a) && isNumeric(b)) return numOf(a) === numOf(b);
+    if (a instanceof Sym || b instanceof Sym) {
+      if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) {
+        const diff = this.syms.add(symOf(a, this), symOf(b, this), -1);
+        if (typeof diff === 'number') return diff === 0;
+        const ra = this.dimText(a);
+        const rb = this.dimText(b);
+        if (this.assumedEqual(ra, rb)) return true;
+        return new CondVal(true, [[ra, rb]], `${ra} == ${rb}`);
+      }
+      return false;
+    }
+    if (typeof a === 'string' || typeof b === 'string') return a === b;
+    if (a === null || b === null) return a === b;
+    if ((a instanceof PyList && b instanceof PyList) || (a instanceof PyTuple && b instanceof PyTuple)) {
+      if (a.items.length !== b.items.length) return false;
+      let cond: Value = true;
+      for (let i = 0; i < a.items.length; i++) {
+        const r = this.equals(a.items[i]!, b.items[i]!);
+        if (r === false) return false;
+        cond = this.andValues(cond, r);
+      }
+      return cond;
+    }
+    if (a instanceof PyDict && b instanceof PyDict) {
+      if (a.map.size !== b.map.size) return false;
+      for (const [k, v] of a.entries()) {
+        const o = b.get(k);
+        if (o === undefined || this.equals(v, o) !== true) return false;
+      }
+      return true;
+    }
+    if (a instanceof Opaque || b instanceof Opaque) return new CondVal(false, [], 'unknown');
+    return a === b;
+  }
+
+  dimText(v: Value): string | number {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (v instanceof PyFloat) return v.v;
+    if (v instanceof Sym) {
+      const n = this.syms.norm(v);
+      return typeof n === 'number' ? n : this.syms.render(n);
+    }
+    return this.str(v);
+  }
+
+  private order(op: string, a: Value, b: Value, at: Span): Value {
+    if (a instanceof CondVal) a = a.assumed;
+    if (b instanceof CondVal) b = b.assumed;
+    if (isNumeric(a) && isNumeric(b)) {
+      const x = numOf(a);
+      const y = numOf(b);
+      return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : op === '>=' ? x >= y : this.raise('SyntaxError', `unknown operator ${op}`, at);
+    }
+    if (typeof a === 'string' && typeof b === 'string') return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+    if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) {
+      const diff = this.syms.add(symOf(a, this), symOf(b, this), -1);
+      if (typeof diff === 'number') return op === '<' ? diff < 0 : op === '<=' ? diff <= 0 : op === '>' ? diff > 0 : diff >= 0;
+      // Sizes are positive: `planes > 0`-style checks hold; otherwise the equal case decides.
+      const ra = this.dimText(a);
+      const rb = this.dimText(b);
+      const eqCase = op === '<=' || op === '>=';
+      if (this.assumedEqual(ra, rb)) return eqCase;
+      return new CondVal(eqCase, eqCase ? [[ra, rb]] : [], `${ra} ${op} ${rb}`);
+    }
+    if ((a instanceof PyTuple && b instanceof PyTuple) || (a instanceof PyList && b instanceof PyList)) {
+      const n = Math.min(a.items.length, b.items.length);
+      for (let i = 0; i < n; i++) {
+        const e = this.equals(a.items[i]!, b.items[i]!);
+        if (e !== true) return this.order(op, a.items[i]!, b.items[i]!, at);
+      }
+      return this.order(op, a.items.length, b.items.length, at);
+    }
+    if (a instanceof Opaque || b instanceof Opaque) return new CondVal(false, [], 'unknown');
+    return this.raise('TypeError', `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`, at);
+  }
+
+  private contains(container: Value, item: Value, at: Span): Value {
+    if (container instanceof PyList || container instanceof PyTuple || container instanceof PySet) {
+      let unknown: CondVal | null = null;
+      for (const x of container.items) {
+        const r = this.equals(x, item);
+        if (r === true) return true;
+        if (r instanceof CondVal) unknown = r;
+      }
+      return unknown ? new CondVal(false, [], unknown.text) : false;
+    }
+    if (container instanceof PyDict) return container.get(item) !== undefined;
+    if (typeof container === 'string' && typeof item === 'string') return container.includes(item);
+    if (container instanceof ModuleObj) return typeof item === 'string' && container.modules.has(item);
+    if (container instanceof Opaque || item instanceof Opaque) return new CondVal(false, [], 'unknown');
+    return this.raise('TypeError', `argument of type '${typeName(container)}' is not iterable`, at);
+  }
+
+  // ---------------------------------------------------------------- arithmetic
+
+  binop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
+    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorBinop(op, a, b, at, inplace);
+    if (a instanceof CondVal) a = a.assumed;
+    if (b instanceof CondVal) b = b.assumed;
+    if (isNumeric(a) && isNumeric(b)) return this.numeric(op, a, b, at);
+    if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) return this.symbolic(op, a, b, at);
+    if (a instanceof Opaque || b instanceof Opaque) return new Opaque('arithmetic on an unknown value');
+    if (op === '+') {
+      if (typeof a === 'string' && typeof b === 'string') return a + b;
+      if (a instanceof PyList && b instanceof PyList) {
+        if (inplace) {
+          a.items.push(...b.items);
+          return a;
+        }
+        return new PyList([...a.items, ...b.items]);
+      }
+      if (a instanceof PyList && inplace && (b instanceof PyTuple || b instanceof PyList)) {
+        a.items.push(...b.items);
+        return a;
+      }
+      if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
+    }
+    if (op === '*') {
+      const [seq, n] = isInt(b) ? [a, numOf(b)] : isInt(a) ? [b, numOf(a)] : [null, 0];
+      if (seq !== null) {
+        const count = Math.max(0, n);
+        if (typeof seq === 'string') {
+          this.checkSize(seq.length * count);
+          return seq.repeat(count);
+        }
+        if (seq instanceof PyList || seq instanceof PyTuple) {
+          this.checkSize(seq.items.length * count);
+          const out: Value[] = [];
+          for (let i = 0; i < count; i++) out.push(...seq.items);
+          return seq instanceof PyList ? new PyList(out) : new PyTuple(out);
+        }
+      }
+      if ((seq instanceof Sym || a instanceof Sym || b instanceof Sym) && (a instanceof PyList || b instanceof PyList)) {
+        return new Opaque('list repeated an unknown number of times');
+      }
+    }
+    if (op === '%' && typeof a === 'string') return a;
+    if (op === '|' && a instanceof PyDict && b instanceof PyDict) {
+      const d = new PyDict();
+      for (const [k, v] of a.entries()) d.set(k, v);
+      for (const [k, v] of b.entries()) d.set(k, v);
+      return d;
+    }
+    if ((op === '|' || op === '&') && (a instanceof PyClass || a instanceof BuiltinClass || a === null)) return new Opaque('type union');
+    return this.raise('TypeError', `unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`, at);
+  }
+
+  private numeric(op: string, a: number | boolean | PyFloat, b: number | boolean | PyFloat, at: Span): Value {
+    const float = a instanceof PyFloat || b instanceof PyFloat;
+    const x = numOf(a);
+    const y = numOf(b);
+    const mk = (v: number, f = float): Value => (f ? new PyFloat(v) : v);
+    switch (op) {
+      case '+':
+        return mk(x + y);
+      case '-':
+        return mk(x - y);
+      case '*':
+        return mk(x * y);
+      case '/':
+        if (y === 0) this.raise('ZeroDivisionError', 'division by zero', at);
+        return new PyFloat(x / y);
+      case '//':
+        if (y === 0) this.raise('ZeroDivisionError', 'integer division or modulo by zero', at);
+        return mk(Math.floor(x / y));
+      case '%':
+        if (y === 0) this.raise('ZeroDivisionError', 'integer division or modulo by zero', at);
+        return mk(x - y * Math.floor(x / y));
+      case '**':
+        return mk(x ** y, float || y < 0);
+      case '<<':
+        return x * 2 ** y;
+      case '>>':
+        return Math.floor(x / 2 ** y);
+      case '&':
+        return x & y;
+      case '|':
+        return x | y;
+      case '^':
+        return x ^ y;
+      case '@':
+        return this.raise('TypeError', "unsupported operand type(s) for @: 'int' and 'int'", at);
+      default:
+        return this.raise('SyntaxError', `unknown operator ${op}`, at);
+    }
+  }
+
+  private symbolic(op: string, a: Value, b: Value, _at: Span): Value {
+    const A = symOf(a, this);
+    const B = symOf(b, this);
+    const float = (a instanceof PyFloat || (a instanceof Sym && a.float)) || (b instanceof PyFloat || (b instanceof Sym && b.float));
+    const wrap = (v: Sym | number): Value => (typeof v === 'number' ? (float && op !== '//' ? new PyFloat(v) : v) : v);
+    switch (op) {
+      case '+':
+        return wrap(this.syms.add(A, B));
+      case '-':
+        return wrap(this.syms.add(A, B, -1));
+      case '*':
+        return wrap(this.syms.mul(A, B));
+      case '//':
+        return wrap(this.syms.div(A, typeof b === 'number' ? b : B, true));
+      case '/':
+        return wrap(this.syms.div(this.syms.lift(A, true), isNumeric(b) ? numOf(b) : B, false));
+      case '**':
+        if (typeof b === 'number' && b >= 0 && b <= 4) {
+          let r: Sym | number = 1;
+          for (let i = 0; i < b; i++) r = this.syms.mul(r, A);
+          return wrap(r);
+        }
+        return this.syms.compound(`${this.dimText(a)} ** ${this.dimText(b)}`);
+      default:
+        return this.syms.compound(`${this.dimText(a)} ${op} ${this.dimText(b)}`);
+    }
+  }
+
+  unary(op: string, v: Value, at: Span): Value {
+    if (v instanceof CondVal) v = v.assumed;
+    if (op === '-') {
+      if (isNumeric(v)) return v instanceof PyFloat ? new PyFloat(-v.v) : -numOf(v);
+      if (v instanceof Sym) return this.syms.mul(v, -1);
+      if (v instanceof TensorVal) return v;
+    }
+    if (op === '+') {
+      if (isNumeric(v) || v instanceof Sym || v instanceof TensorVal) return isInt(v) ? numOf(v) : v;
+    }
+    if (op === '~' && isInt(v)) return ~numOf(v);
+    if (v instanceof Opaque) return v;
+    return this.raise('TypeError', `bad operand type for unary ${op}: '${typeName(v)}'`, at);
+  }
+
+  // ---------------------------------------------------------------- text
+
+  str(v: Value): string {
+    if (v === null) return 'None';
+    if (typeof v === 'boolean') return v ? 'True' : 'False';
+    if (typeof v === 'number') return String(v);
+    if (typeof v === 'string') return v;
+    if (v instanceof PyFloat) return Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
+    if (v instanceof Sym) return String(this.dimText(v));
+    return this.repr(v);
+  }
+
+  repr(v: Value): string {
+    if (typeof v === 'string') return `'${v}'`;
+    if (v instanceof PyList) return `[${v.items.map((x) => this.repr(x)).join(', ')}]`;
+    if (v instanceof PyTuple) return v.items.length === 1 ? `(${this.repr(v.items[0]!)},)` : `(${v.items.map((x) => this.repr(x)).join(', ')})`;
+    if (v instanceof PyDict) return `{${v.entries().map(([k, x]) => `${this.repr(k)}: ${this.repr(x)}`).join(', ')}}`;
+    if (v instanceof PyClass || v instanceof BuiltinClass) return `<class '${v.name}'>`;
+    if (v instanceof ModuleObj) return `${v.cls.name}()`;
+    if (v instanceof PyInstance) return `<${v.cls.name} object>`;
+    if (v instanceof PyFunction) return `<function ${v.name}>`;
+    if (v instanceof Opaque) return `<${v.what}>`;
+    if (v instanceof TensorVal) return 'tensor(...)';
+    if (v instanceof CondVal) return v.text;
+    if (v instanceof PyObj) return `<${v.typeName()}>`;
+    return this.str(v);
+  }
+
+  // ---------------------------------------------------------------- Python builtins
+
+  private installBuiltins(): void {
+    const B = this.builtins;
+    const def = (name: string, fn: (args: CallArgs) => Value): void => {
+      B.set(name, new Builtin(name, fn));
+    };
+    const arg = (a: CallArgs, i: number, name?: string): Value | undefined => {
+      if (a.pos.length > i) return a.pos[i];
+      if (name) return a.kw.find(([k]) => k === name)?.[1];
+      return undefined;
+    };
+    for (const [name, cls] of this.lib.pythonTypes) B.set(name, cls);
+    for (const [name, cls] of this.lib.exceptionClasses) B.set(name, cls);
+    def('len', (a) => {
+      const v = a.pos[0] ?? null;
+      if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length;
+      if (v instanceof PyDict) return v.map.size;
+      if (typeof v === 'string') return v.length;
+      if (v instanceof ModuleObj) return this.lib.moduleLength(v) ?? new Opaque('len');
+      if (v instanceof TensorVal) return this.lib.tensorLen(v);
+      if (v instanceof Opaque || v instanceof Sym) return new Opaque('len');
+      return this.raise('TypeError', `object of type '${typeName(v)}' has no len()`);
+    });
+    def('range', (a) => {
+      const nums = a.pos.map((x) => (x instanceof CondVal ? x.assumed : x));
+      if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) {
+        this.info(this.site, `range() over an unknown bound (${nums.map((x) => this.str(x)).join(', ')}); treated as empty`);
+        return new PyList([]);
+      }
+      if (!nums.every(isInt)) return this.raise('TypeError', `'${typeName(nums.find((x) => !isInt(x)) ?? null)}' object cannot be interpreted as an integer`);
+      const [start, stop, step] = nums.length === 1 ? [0, numOf(nums[0] as number), 1] : [numOf(nums[0] as number), numOf(nums[1] as number), nums[2] === undefined ? 1 : numOf(nums[2] as number)];
+      if (step === 0) return this.raise('ValueError', 'range() arg 3 must not be zero');
+      const count = Math.max(0, Math.ceil((stop - start) / step));
+      this.checkSize(count);
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push(start + i * step);
+      return new PyList(out);
+    });
+    def('enumerate', (a) => {
+      const start = arg(a, 1, 'start');
+      const s = isInt(start ?? 0) ? numOf((start ?? 0) as number) : 0;
+      return new PyList(this.iterate(a.pos[0] ?? null, this.site!).map((v, i) => new PyTuple([i + s, v])));
+    });
+    def('zip', (a) => {
+      const lists = a.pos.map((v) => this.iterate(v, this.site!));
+      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
+      const out: Value[] = [];
+      for (let i = 0; i < n; i++) out.push(new PyTuple(lists.map((l) => l[i]!)));
+      return new PyList(out);
+    });
+    const minmax = (isMax: boolean) => (a: CallArgs): Value => {
+      const items = a.pos.length === 1 ? this.iterate(a.pos[0]!, this.site!) : a.pos;
+      if (items.length === 0) {
+        const d = arg(a, 99, 'default');
+        if (d !== undefined) return d;
+        return this.raise('ValueError', `${isMax ? 'max' : 'min'}() arg is an empty sequence`);
+      }
+      let best: Value = items[0] ?? null;
+      for (const x of items.slice(1)) {
+        const c = this.order(isMax ? '>' : '<', x, best, this.site!);
+        if (c instanceof CondVal) return new Opaque(isMax ? 'max' : 'min');
+        if (c === true) best = x;
+      }
+      return best;
+    };
+    def('min', minmax(false));
+    def('max', minmax(true));
+    def('sum', (a) => {
+      let acc: Value = arg(a, 1, 'start') ?? 0;
+      for (const x of this.iterate(a.pos[0] ?? null, this.site!)) acc = this.binop('+', acc, x, this.site!, false);
+      return acc;
+    });
+    def('abs', (a) => {
+      const v = a.pos[0] ?? null;
+      if (isNumeric(v)) return v instanceof PyFloat ? new PyFloat(Math.abs(v.v)) : Math.abs(numOf(v));
+      return new Opaque('abs');
+    });
+    def('round', (a) => {
+      const v = a.pos[0] ?? null;
+      const nd = a.pos[1];
+      if (isNumeric(v)) {
+        if (nd === undefined || nd === null) return roundHalfEven(numOf(v));
+        const f = 10 ** numOf(nd as number);
+        return new PyFloat(roundHalfEven(numOf(v) * f) / f);
+      }
+      return v instanceof Sym ? v : new Opaque('round');
+    });
+    def('divmod', (a) => new PyTuple([this.binop('//', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false), this.binop('%', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false)]));
+    def('pow', (a) => this.binop('**', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false));
+    def('isinstance', (a) => this.isInstance(a.pos[0] ?? null, a.pos[1] ?? null));
+    def('issubclass', (a) => {
+      const c = a.pos[0];
+      const t = a.pos[1] ?? null;
+      const targets = t instanceof PyTuple ? t.items : [t];
+      if (c instanceof PyClass || c instanceof BuiltinClass) return targets.some((x) => c.mro.includes(x as ClassLike));
+      return false;
+    });
+    def('hasattr', (a) => {
+      const [obj, name] = a.pos;
+      if (typeof name !== 'string') return false;
+      if (obj instanceof Opaque) return new CondVal(false, [], `hasattr(..., '${name}')`);
+      try {
+        this.getAttr(obj ?? null, name, this.site!);
+        return true;
+      } catch (e) {
+        if (e instanceof PyError && e.pyType === 'AttributeError') return false;
+        throw e;
+      }
+    });
+    def('getattr', (a) => {
+      const [obj, name, dflt] = a.pos;
+      if (typeof name !== 'string') return new Opaque('getattr');
+      try {
+        return this.getAttr(obj ?? null, name, this.site!);
+      } catch (e) {
+        if (e instanceof PyError && e.pyType === 'AttributeError' && dflt !== undefined) return dflt;
+        throw e;
+      }
+    });
+    def('setattr', (a) => {
+      const [obj, name, v] = a.pos;
+      if (typeof name === 'string') this.setAttr(obj ?? null, name, v ?? null, this.site!);
+      else this.info(this.site, 'setattr with a computed name the analysis cannot know');
+      return null;
+    });
+    def('delattr', (a) => {
+      const [obj, name] = a.pos;
+      if (obj instanceof ModuleObj && typeof name === 'string') obj.modules.delete(name);
+      if (obj instanceof PyInstance && typeof name === 'string') obj.attrs.delete(name);
+      return null;
+    });
+    def('callable', (a) => {
+      const v = a.pos[0] ?? null;
+      return v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof PyClass || v instanceof BuiltinClass || v instanceof PyPartial || v instanceof ModuleObj;
+    });
+    def('print', () => null);
+    def('repr', (a) => this.repr(a.pos[0] ?? null));
+    def('id', () => new Opaque('id'));
+    def('hash', () => new Opaque('hash'));
+    def('sorted', (a) => {
+      const items = this.iterate(a.pos[0] ?? null, this.site!);
+      if (a.kw.some(([k]) => k === 'key')) return new PyList(items);
+      const rev = a.kw.find(([k]) => k === 'reverse')?.[1] === true;
+      const out = items.slice().sort((x, y) => {
+        const lt = this.order('<', x, y, this.site!);
+        if (lt === true) return -1;
+        const gt = this.order('>', x, y, this.site!);
+        return gt === true ? 1 : 0;
+      });
+      return new PyList(rev ? out.reverse() : out);
+    });
+    def('reversed', (a) => new PyList(this.iterate(a.pos[0] ?? null, this.site!).reverse()));
+    def('any', (a) => this.iterate(a.pos[0] ?? null, this.site!).some((x) => this.truthyQuiet(x)));
+    def('all', (a) => this.iterate(a.pos[0] ?? null, this.site!).every((x) => this.truthyQuiet(x)));
+    def('map', (a) => {
+      const [fn, ...its] = a.pos;
+      const lists = its.map((v) => this.iterate(v, this.site!));
+      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
+      const out: Value[] = [];
+      for (let i = 0; i < n; i++) out.push(this.call(fn ?? null, { pos: lists.map((l) => l[i]!), kw: [] }));
+      return new PyList(out);
+    });
+    def('filter', (a) => {
+      const [fn, it] = a.pos;
+      return new PyList(this.iterate(it ?? null, this.site!).filter((x) => this.truthyQuiet(fn === null || fn === undefined ? x : this.call(fn, { pos: [x], kw: [] }))));
+    });
+    def('iter', (a) => new PyList(this.iterate(a.pos[0] ?? null, this.site!)));
+    def('next', (a) => {
+      const it = a.pos[0];
+      if (it instanceof PyList && it.items.length) return it.items.shift()!;
+      if (a.pos[1] !== undefined) return a.pos[1];
+      return it instanceof PyList ? this.raise('StopIteration', '') : new Opaque('next');
+    });
+    def('super', (a) => {
+      if (a.pos.length >= 2) {
+        const cls = a.pos[0];
+        if (cls instanceof PyClass || cls instanceof BuiltinClass) return new SuperObj(cls, a.pos[1] ?? null);
+        return new Opaque('super');
+      }
+      const f = this.currentFrame();
+      if (!f || !f.fn.ownerClass || f.first === undefined) return this.raise('RuntimeError', 'super(): no arguments');
+      return new SuperObj(f.fn.ownerClass, f.first);
+    });
+    def('vars', () => new Opaque('vars'));
+    def('globals', () => {
+      const d = new PyDict();
+      for (const [k, v] of this.globals.vars) d.set(k, v);
+      return d;
+    });
+    def('locals', () => new Opaque('locals'));
+    def('open', () => new Opaque('file'));
+    def('format', (a) => this.str(a.pos[0] ?? null));
+    def('ord', (a) => (typeof a.pos[0] === 'string' ? a.pos[0].charCodeAt(0) : new Opaque('ord')));
+    def('chr', (a) => (typeof a.pos[0] === 'number' ? String.fromCharCode(a.pos[0]) : new Opaque('chr')));
+    def('classmethod', (a) => a.pos[0] ?? null);
+    def('staticmethod', (a) => a.pos[0] ?? null);
+    def('property', (a) => a.pos[0] ?? null);
+    B.set('NotImplemented', new Opaque('NotImplemented'));
+    B.set('Ellipsis', this.lib.ellipsis);
+    B.set('__debug__', true);
+  }
+
+  isInstance(v: Value, t: Value): Value {
+    const targets = t instanceof PyTuple ? t.items : [t];
+    for (const c of targets) {
+      if (c instanceof BuiltinClass) {
+        if (c.impl.isInstance) {
+          if (c.impl.isInstance(v)) return true;
+          continue;
+        }
+        if (v instanceof PyInstance && v.cls.mro.includes(c)) return true;
+      } else if (c instanceof PyClass) {
+        if (v instanceof PyInstance && v.cls.mro.includes(c)) return true;
+      } else if (c instanceof Opaque) {
+        if (v instanceof Opaque) return new CondVal(false, [], 'isinstance');
+      }
+    }
+    if (v instanceof Opaque) return new CondVal(false, [], 'isinstance');
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+export function symOf(v: Value, interp: Interp): Sym | number {
+  if (v instanceof Sym) return v;
+  if (isNumeric(v)) return numOf(v);
+  return interp.syms.compound(interp.str(v));
+}
+
+function dedupe(items: Value[]): Value[] {
+  const seen = new Set<string>();
+  const out: Value[] = [];
+  for (const it of items) {
+    const k = typeof it === 'object' && it !== null && !(it instanceof PyFloat) && !(it instanceof PyTuple) ? `o${out.length}` : JSON.stringify(String(it));
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(it);
+    }
+  }
+  return out;
+}
+
+export function mergeKw(a: [string, Value][], b: [string, Value][]): [string, Value][] {
+  const m = new Map(a);
+  for (const [k, v] of b) m.set(k, v);
+  return [...m];
+}
+
+export function sliceList<T>(items: T[], s: PySlice, interp: Interp): T[] {
+  const num = (v: Value): number | null => (v === null ? null : isInt(v) ? numOf(v) : null);
+  const step = num(s.step) ?? 1;
+  if (step === 0) interp.raise('ValueError', 'slice step cannot be zero');
+  const n = items.length;
+  const norm = (v: number | null, dflt: number, lo: number, hi: number): number => {
+    if (v === null) return dflt;
+    const x = v < 0 ? v + n : v;
+    return Math.min(Math.max(x, lo), hi);
+  };
+  const out: T[] = [];
+  if (step > 0) {
+    const start = norm(num(s.lo), 0, 0, n);
+    const stop = norm(num(s.hi), n, 0, n);
+    for (let i = start; i < stop; i += step) out.push(items[i]!);
+  } else {
+    const start = norm(num(s.lo), n - 1, -1, n - 1);
+    const stop = norm(num(s.hi), -1, -1, n - 1);
+    for (let i = start; i > stop; i += step) out.push(items[i]!);
+  }
+  return out;
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+const EXCEPTION_PARENTS: Record<string, string[]> = {
+  ValueError: ['Exception'],
+  TypeError: ['Exception'],
+  KeyError: ['LookupError', 'Exception'],
+  IndexError: ['LookupError', 'Exception'],
+  AttributeError: ['Exception'],
+  NameError: ['Exception'],
+  NotImplementedError: ['RuntimeError', 'Exception'],
+  RuntimeError: ['Exception'],
+  AssertionError: ['Exception'],
+  ZeroDivisionError: ['ArithmeticError', 'Exception'],
+  ImportError: ['Exception'],
+  ModuleNotFoundError: ['ImportError', 'Exception'],
+  StopIteration: ['Exception'],
+};
+
+function exceptionParents(name: string): string[] {
+  return EXCEPTION_PARENTS[name] ?? ['Exception'];
+}
+
+/** C3 linearisation; on an inconsistent hierarchy, a depth-first order without repeats. */
+function c3(cls: PyClass, bases: ClassLike[]): ClassLike[] {
+  const seqs = [...bases.map((b) => b.mro.slice()), bases.slice()];
+  const out: ClassLike[] = [cls];
+  for (let guard = 0; guard < 1000; guard++) {
+    const nonEmpty = seqs.filter((s) => s.length);
+    if (!nonEmpty.length) return out;
+    const head = nonEmpty.map((s) => s[0]!).find((h) => !nonEmpty.some((s) => s.indexOf(h) > 0));
+    if (!head) break;
+    out.push(head);
+    for (const s of nonEmpty) if (s[0] === head) s.shift();
+  }
+  const dfs: ClassLike[] = [cls];
+  for (const b of bases) for (const m of b.mro) if (!dfs.includes(m)) dfs.push(m);
+  return dfs;
+}
