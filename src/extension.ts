@@ -7,6 +7,8 @@ import { ActiveModel } from './host/activeModel';
 import { AnalysisService } from './host/analysisService';
 import { registerCommands, registerTrainingPlaceholders } from './host/commands';
 import { StudioContext } from './host/context';
+import { graphHtml } from './host/graphHtml';
+import { GraphViews } from './host/graphView';
 import { registerDiagnostics, registerLanguageFeatures } from './host/languageFeatures';
 import { registerOutlineView } from './host/outlineView';
 
@@ -28,6 +30,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerLanguageFeatures(ctx, service);
     registerCommands(ctx, service);
     registerTrainingPlaceholders(ctx);
+    new GraphViews(ctx, service, active, graphHtml);
     registerOutlineView(ctx, active);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);

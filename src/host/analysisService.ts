@@ -1,16 +1,16 @@
 /**
- * Runs the pure core on open documents. The core is imported on first use (not at activation), results are
- * cached by URI, version and options, edits are debounced per document, and a result is announced only if
- * the document has not changed since: nothing downstream ever sees a stale analysis.
+ * Runs the pure core on open documents, in a worker thread (see `analysisRunner.ts`) started on first use, not
+ * at activation. Results are cached by URI, version and options, edits are debounced per document, and a
+ * result is announced only if the document has not changed since: nothing downstream sees a stale analysis.
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Analysis } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/resnetJson';
 import { AnalysisCache, Debouncer, VersionGate } from './analysisCache';
 import { type ModelChoice, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from './analysisOptions';
+import { type AnalysisRunner, AnalysisTimeoutError, WorkerRunner } from './analysisRunner';
 import type { StudioContext } from './context';
-
-type Core = typeof import('../frontends/index');
 
 /** A document's analysis, tied to the version it was computed from. */
 export interface AnalyzedDocument {
@@ -26,11 +26,12 @@ export interface AnalyzedDocument {
 export const EDIT_DEBOUNCE_MS = 250;
 /** Analyses slower than this are logged: the budget for a torchvision-size file on each edit. */
 const SLOW_MS = 20;
+const WORKER_SCRIPT = 'dist/analysisWorker.js';
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs', 'vscode-test-web']);
 
 export class AnalysisService implements vscode.Disposable {
-  private core: Core | undefined;
-  private coreLoading: Promise<Core> | undefined;
+  private runner: AnalysisRunner | undefined;
+  private readonly inFlight = new Map<string, Promise<Analysis | null>>();
   private readonly cache = new AnalysisCache();
   private readonly gate = new VersionGate();
   private readonly debouncer = new Debouncer();
@@ -54,13 +55,17 @@ export class AnalysisService implements vscode.Disposable {
     const file = AnalysisService.fileOf(doc);
     const kind = isModelFileName(file);
     if (kind === 'maybe-keras') return looksLikeKerasText(doc.getText());
-    if (kind === 'python') return !this.core || this.core.formatFor(file, '') !== undefined;
     return kind !== null;
   }
 
-  private loadCore(): Promise<Core> {
-    this.coreLoading ??= import('../frontends/index').then((m) => (this.core = m));
-    return this.coreLoading;
+  private getRunner(): AnalysisRunner {
+    if (!this.runner) {
+      // The front ends live only in the worker bundle, so the extension's own bundle stays small and quick to load.
+      const script = this.ctx.asAbsolutePath(WORKER_SCRIPT).fsPath;
+      if (!existsSync(script)) throw new Error(`${WORKER_SCRIPT} is missing from the extension; rebuild it with npm run build`);
+      this.runner = new WorkerRunner(script);
+    }
+    return this.runner;
   }
 
   /** Front-end options for a document: the user's choice, the file, then settings; `model` overrides the choice's model. */
@@ -78,45 +83,51 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   /**
-   * Analyses the document's current version (cached). Undefined when it is not a model file the front ends
-   * read. `model` analyses another model of the same file (CodeLens of each class).
+   * Analyses the document's current version (cached; concurrent requests share one run). Undefined when it
+   * is not a model file the front ends read. `model` analyses another model of the same file (the CodeLens
+   * of each class). The result names the version it was computed from, which may be older than the
+   * document by the time it resolves.
    */
   async analyze(doc: vscode.TextDocument, model?: string): Promise<AnalyzedDocument | undefined> {
     if (!this.isCandidate(doc)) return undefined;
-    const core = this.core ?? (await this.loadCore());
-    return this.analyzeNow(core, doc, model);
-  }
-
-  private analyzeNow(core: Core, doc: vscode.TextDocument, model?: string): AnalyzedDocument | undefined {
     const file = AnalysisService.fileOf(doc);
-    const text = doc.getText();
-    if (!core.formatFor(file, text)) return undefined;
     const version = doc.version;
     const options = this.optionsFor(doc, model);
     const key = optionsKey(options);
     const uri = doc.uri.toString();
-    let analysis = this.cache.get(uri, version, key);
+    let analysis: Analysis | null | undefined = this.cache.get(uri, version, key);
     if (!analysis) {
-      const t0 = performance.now();
-      try {
-        analysis = core.analyzeText(file, text, options);
-      } catch (err) {
-        // Front ends report problems as diagnostics; an exception is a bug in one, shown as one diagnostic.
-        this.ctx.logger.error(`analysis of ${file} threw: ${err instanceof Error ? err.stack : String(err)}`);
-        analysis = {
-          file,
-          models: [],
-          graph: null,
-          diagnostics: [
-            { severity: 'error', file, line: 1, column: 1, endLine: 1, endColumn: 1, code: 'internal', message: `ResNet Studio could not analyse this file: ${err instanceof Error ? err.message : String(err)}` },
-          ],
-        };
+      const flightKey = `${uri}@${version}#${key}`;
+      let flight = this.inFlight.get(flightKey);
+      if (!flight) {
+        flight = this.compute(file, doc.getText(), options, version);
+        this.inFlight.set(flightKey, flight);
+        void flight.finally(() => this.inFlight.delete(flightKey));
       }
-      const ms = performance.now() - t0;
-      if (ms > SLOW_MS) this.ctx.logger.warn(`analysing ${file} (v${version}) took ${ms.toFixed(1)} ms`);
-      this.cache.set(uri, version, key, analysis);
+      analysis = await flight;
+      if (analysis) this.cache.set(uri, version, key, analysis);
     }
-    return { uri: doc.uri, version, file, options, analysis };
+    return analysis ? { uri: doc.uri, version, file, options, analysis } : undefined;
+  }
+
+  private async compute(file: string, text: string, options: FrontEndOptions, version: number): Promise<Analysis | null> {
+    try {
+      const { analysis, ms } = await this.getRunner().run(file, text, options);
+      if (ms > SLOW_MS) this.ctx.logger.info(`analysing ${file} (v${version}) took ${ms.toFixed(1)} ms`);
+      return analysis;
+    } catch (err) {
+      // Front ends report problems as diagnostics; an exception or a runaway analysis is a bug in one,
+      // shown as one diagnostic rather than a silent failure.
+      const msg = err instanceof Error ? err.message : String(err);
+      this.ctx.logger.error(`analysis of ${file} failed: ${err instanceof Error ? err.stack : msg}`);
+      const code = err instanceof AnalysisTimeoutError ? 'internal/timeout' : 'internal';
+      return {
+        file,
+        models: [],
+        graph: null,
+        diagnostics: [{ severity: 'error', file, line: 1, column: 1, endLine: 1, endColumn: 1, code, message: `ResNet Studio could not analyse this file: ${msg}` }],
+      };
+    }
   }
 
   /**
@@ -156,6 +167,7 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.runner?.dispose();
     this.debouncer.dispose();
     this.emitter.dispose();
     this.clearEmitter.dispose();

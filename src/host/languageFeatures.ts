@@ -75,7 +75,7 @@ class ShapeHover implements vscode.HoverProvider {
 
   async provideHover(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.Hover | undefined> {
     const r = await this.service.analyze(doc);
-    if (!r?.analysis.graph) return undefined;
+    if (!r?.analysis.graph || r.version !== doc.version) return undefined;
     const md = hoverMarkdown(nodesAt(r.analysis.graph, { line: pos.line, character: pos.character }, r.file));
     if (!md) return undefined;
     const m = new vscode.MarkdownString(md);
