@@ -1,0 +1,161 @@
+/**
+ * Messages between the extension host and the metrics panel. The panel posts `ready` first; the host answers
+ * with `init`, the full current state (every shown run's rows read from its `metrics.jsonl`), and only then
+ * streams `rows`. Each row batch carries the index in `metrics.jsonl` of its first row, so the panel appends
+ * exactly the rows it lacks: a batch that overlaps what it has is trimmed (no duplicates), and one that starts
+ * past its count makes it ask for the missing rows (no gaps). Imported by both sides; never imports `vscode`
+ * at runtime.
+ */
+import type { TrainingRow } from '../training/protocol';
+
+export type RunStatusName = 'created' | 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
+
+/** One run as the run list shows it. */
+export interface RunInfo {
+  id: string;
+  /** The model's name. */
+  model: string;
+  backend: 'tfjs' | 'pytorch';
+  status: RunStatusName;
+  /** ISO 8601. */
+  createdAt: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: string;
+  /** `synthetic` or the data directory. */
+  data: string;
+  inputShape: number[];
+  /** The reason of the last failure, when the run failed. */
+  error?: string | null;
+  /** A checkpoint exists, so the run can be resumed. */
+  resumable: boolean;
+  /** A job of this window follows it, so Stop can reach it. */
+  stoppable: boolean;
+}
+
+export interface BackendInfo {
+  /** Native TF.js packages found (`@tensorflow/tfjs-node`, ...); empty means pure JavaScript. */
+  nativePackages: string[];
+  /** An install of the native backend is running. */
+  installing: boolean;
+}
+
+/** Host -> panel: everything, replacing what the panel had. */
+export interface InitMessage {
+  type: 'init';
+  runs: RunInfo[];
+  /** Runs drawn together (overlay), in drawing order. */
+  shown: string[];
+  /** The run whose header (progress, ETA, backend, Stop) the panel shows. */
+  focus: string | null;
+  /** Rows of every shown run, from index 0. */
+  rows: Record<string, TrainingRow[]>;
+  backend: BackendInfo;
+}
+
+/** Host -> panel: rows `from`, `from + 1`, ... of a run's `metrics.jsonl`. */
+export interface RowsMessage {
+  type: 'rows';
+  runId: string;
+  from: number;
+  rows: TrainingRow[];
+}
+
+/** Host -> panel: the run list changed (a run started, ended, or was added). */
+export interface RunsMessage {
+  type: 'runs';
+  runs: RunInfo[];
+}
+
+export interface BackendMessage {
+  type: 'backend';
+  backend: BackendInfo;
+}
+
+/** Host -> panel: focus and show these runs (a command opened the panel on a run). */
+export interface ShowMessage {
+  type: 'show';
+  focus: string;
+  shown: string[];
+  rows: Record<string, TrainingRow[]>;
+}
+
+export type ToMetricsWebview = InitMessage | RowsMessage | RunsMessage | BackendMessage | ShowMessage;
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Panel -> host: the user changed which runs are drawn or which one is in focus. */
+export interface SelectMessage {
+  type: 'select';
+  shown: string[];
+  focus: string | null;
+  /** How many rows the panel already holds per shown run; the host sends the rest as `rows`. */
+  have: Record<string, number>;
+}
+
+/** Panel -> host: rows from `from` on are missing (a batch arrived past the panel's count). */
+export interface RequestRowsMessage {
+  type: 'requestRows';
+  runId: string;
+  from: number;
+}
+
+export interface StopMessage {
+  type: 'stop';
+  runId: string;
+}
+
+export interface ResumeMessage {
+  type: 'resume';
+  runId: string;
+}
+
+/** Panel -> host: save this CSV (the panel builds it from the rows it draws). */
+export interface SaveCsvMessage {
+  type: 'saveCsv';
+  fileName: string;
+  csv: string;
+}
+
+export interface InstallBackendMessage {
+  type: 'installBackend';
+}
+
+export interface WebviewErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type FromMetricsWebview = ReadyMessage | SelectMessage | RequestRowsMessage | StopMessage | ResumeMessage | SaveCsvMessage | InstallBackendMessage | WebviewErrorMessage;
+
+/** What the panel persists with `setState`: choices only; rows are always re-read from `metrics.jsonl`. */
+export interface MetricsWebviewState {
+  shown: string[];
+  focus: string | null;
+}
+
+export const METRICS_VIEW_TYPE = 'resnetStudio.metrics';
+
+/** The one handler shape both ends use: a map from message type to a typed handler. */
+export type MessageHandlers<M extends { type: string }> = {
+  [K in M['type']]?: (msg: Extract<M, { type: K }>) => void;
+};
+
+export function dispatch<M extends { type: string }>(handlers: MessageHandlers<M>, msg: M): boolean {
+  const h = (handlers as Record<string, ((m: M) => void) | undefined>)[msg.type];
+  if (!h) return false;
+  h(msg);
+  return true;
+}
+
+/**
+ * Merges a batch into rows already held: returns the rows to append (none of which the holder has), or
+ * `gap` when the batch starts past the end. The single rule both the panel and the tests rely on.
+ */
+export function mergeBatch(have: number, from: number, rows: readonly TrainingRow[]): { append: TrainingRow[] } | { gap: true } {
+  if (from > have) return { gap: true };
+  return { append: rows.slice(have - from) };
+}

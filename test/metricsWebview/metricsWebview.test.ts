@@ -1,0 +1,173 @@
+/**
+ * The metrics panel in real Chromium: the built bundle, the host's exact HTML and CSP, a recording stand-in
+ * for `acquireVsCodeApi`. It rebuilds from rows, streams more without duplicates or gaps, overlays runs,
+ * exports CSV, shows a failure's reason, and comes back the same when reopened. Screenshots go to
+ * test-artifacts/metrics/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import type { InitMessage, RunInfo } from '../../src/protocol/metricsProtocol';
+import type { TrainingRow } from '../../src/training/protocol';
+import { ARTIFACTS, MetricsPage, PageServer, launch, skipReason } from './metricsPage';
+
+const skip = skipReason();
+if (skip) console.log(`# skipping the metrics webview tests: ${skip}`);
+
+const T0 = 1_800_000_000;
+
+/** Rows a run of `epochs` x `spe` steps writes, logging every `every` steps, up to step `until`. */
+function rowsOf(epochs: number, spe: number, every: number, until = epochs * spe, opts: { seed?: number; end?: 'completed' | 'failed' | 'stopped'; error?: string } = {}): TrainingRow[] {
+  const k = opts.seed ?? 1;
+  const out: TrainingRow[] = [
+    { type: 'status', backend: 'tfjs (pure JavaScript CPU)', device: 'cpu (pure JavaScript, one thread)', epochs, stepsPerEpoch: spe, step: 0, epoch: 1, trainSize: 480, valSize: 160, message: 'training on synthetic (4 classes)', time: T0 },
+  ];
+  for (let step = 1; step <= until; step++) {
+    const epoch = Math.ceil(step / spe);
+    const loss = 1.4 * Math.exp(-step / (12 * k)) + 0.05;
+    if (step % every === 0 && step % spe !== 0) out.push({ type: 'metric', split: 'train', epoch, step, loss, accuracy: 1 - loss / 1.5, lr: 0.05 * (1 + Math.cos((Math.PI * step) / (epochs * spe))) / 2, imagesPerSecond: 100 + 10 * Math.sin(step), time: T0 + step, scope: 'window' });
+    if (step % spe === 0) {
+      out.push({ type: 'metric', split: 'train', epoch, step, loss, accuracy: 1 - loss / 1.5, lr: 0.01, imagesPerSecond: 101, time: T0 + step, scope: 'epoch' });
+      out.push({ type: 'metric', split: 'val', epoch, step, loss: loss * 1.1, accuracy: 1 - (loss * 1.1) / 1.5, time: T0 + step });
+      out.push({ type: 'checkpoint', epoch, step, path: `checkpoints/epoch-${epoch}-step-${step}`, time: T0 + step });
+      out.push({ type: 'status', backend: 'tfjs (pure JavaScript CPU)', device: 'cpu (pure JavaScript, one thread)', epochs, stepsPerEpoch: spe, step, epoch, eta: (epochs * spe - step) * 0.5, time: T0 + step });
+    }
+  }
+  if (opts.end) out.push({ type: 'end', status: opts.end, error: opts.error ?? null, time: T0 + until + 1 });
+  return out;
+}
+
+function info(id: string, status: RunInfo['status'], extra: Partial<RunInfo> = {}): RunInfo {
+  return { id, model: 'Tiny ResNet', backend: 'tfjs', status, createdAt: '2026-11-26T20:00:00.000Z', epochs: 4, batchSize: 32, lr: 0.05, optimizer: 'sgd', data: 'synthetic', inputShape: [1, 3, 16, 16], resumable: true, stoppable: status === 'running', ...extra };
+}
+
+describe('metrics panel in Chromium', { skip }, () => {
+  let browser: Browser;
+  let server: PageServer;
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launch();
+    server = await PageServer.start();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const LIVE = '20261126-200000-Tiny-ResNet-aaaaaa';
+  const DONE = '20261126-190000-Tiny-ResNet-bbbbbb';
+  const FAILED = '20261126-180000-Tiny-ResNet-cccccc';
+  const all = rowsOf(4, 15, 1, 60, { end: 'completed' });
+  const partial = all.slice(0, 20);
+
+  function init(shown: string[], focus: string, rows: Record<string, TrainingRow[]>): InitMessage {
+    return {
+      type: 'init',
+      runs: [info(LIVE, 'running'), info(DONE, 'completed', { lr: 0.1 }), info(FAILED, 'failed', { data: '/no/such/images', error: 'data path does not exist: /no/such/images', resumable: false })],
+      shown,
+      focus,
+      rows,
+      backend: { nativePackages: [], installing: false },
+    };
+  }
+
+  test('says ready first, rebuilds from rows, then streams more without duplicates or gaps', async () => {
+    const p = await MetricsPage.open(browser, server);
+    assert.deepEqual(await p.posted(), [{ type: 'ready' }], 'ready is the first message');
+    await p.send(init([LIVE], LIVE, { [LIVE]: partial }));
+    assert.deepEqual(await p.counts(), { [LIVE]: 20 });
+    assert.equal(await p.page.locator('.uplot').count(), 4, 'four charts');
+    assert.match(await p.text('#backend'), /tfjs \(pure JavaScript CPU\)/);
+    assert.match(await p.text('#device'), /cpu/);
+    assert.match(await p.text('#progress-text'), /step \d+\/60/);
+    assert.match(await p.text('#eta'), /^ETA \d/);
+    assert.equal(await p.page.locator('#stop').isDisabled(), false, 'Stop is live for a running run of this window');
+    assert.equal(await p.page.locator('#install-native').isVisible(), true, 'pure JS: the panel offers the native backend');
+
+    // An overlapping batch (the last 5 rows again plus 10 new): only the new ones are kept.
+    await p.send({ type: 'rows', runId: LIVE, from: 15, rows: all.slice(15, 30) });
+    assert.deepEqual(await p.counts(), { [LIVE]: 30 });
+    // A batch past the end: nothing is appended and the page asks for what it lacks.
+    await p.send({ type: 'rows', runId: LIVE, from: 35, rows: all.slice(35, 40) }, false);
+    assert.deepEqual(await p.counts(), { [LIVE]: 30 });
+    const asked = (await p.posted()).filter((m) => m.type === 'requestRows');
+    assert.deepEqual(asked, [{ type: 'requestRows', runId: LIVE, from: 30 }]);
+    await p.send({ type: 'rows', runId: LIVE, from: 30, rows: all.slice(30) });
+    assert.deepEqual(await p.counts(), { [LIVE]: all.length });
+    // The same rows again change nothing.
+    await p.send({ type: 'rows', runId: LIVE, from: 0, rows: all }, false);
+    assert.deepEqual(await p.counts(), { [LIVE]: all.length });
+    const legend = await p.page.locator('#chart-loss .u-legend').innerText();
+    assert.match(legend, /train/);
+    assert.match(legend, /val/);
+    assert.match(await p.text('#run-status'), /completed/);
+    assert.match(await p.text('#progress-text'), /step 60\/60/);
+    assert.equal(await p.page.locator('#progress').getAttribute('aria-valuenow'), '100');
+    assert.deepEqual(await p.cspViolations(), [], 'no CSP violations');
+    assert.deepEqual(p.consoleErrors, []);
+    await p.page.close();
+  });
+
+  test('overlays runs, exports CSV, stops, and shows why a run failed', async () => {
+    const p = await MetricsPage.open(browser, server);
+    await p.send(init([LIVE], LIVE, { [LIVE]: partial }));
+    // Tick the finished run: the page asks for its rows, the host sends them, both are drawn.
+    await p.page.locator(`tr[data-run-id="${DONE}"] input[type=checkbox]`).check();
+    const select = (await p.posted()).filter((m) => m.type === 'select').at(-1);
+    assert.deepEqual(select, { type: 'select', shown: [LIVE, DONE], focus: LIVE, have: { [LIVE]: 20, [DONE]: 0 } });
+    const done = rowsOf(4, 15, 5, 60, { seed: 2, end: 'completed' });
+    await p.send({ type: 'rows', runId: DONE, from: 0, rows: done });
+    assert.deepEqual(await p.counts(), { [LIVE]: 20, [DONE]: done.length });
+    const legend = await p.page.locator('#chart-accuracy .u-legend').innerText();
+    assert.ok(legend.includes(LIVE.slice(0, 15)) && legend.includes(DONE.slice(0, 15)), `both runs in the legend: ${legend}`);
+    assert.match(await p.page.locator(`tr[data-run-id="${DONE}"] td.num`).nth(1).innerText(), /\d+\.\d%/);
+    await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-overlay.png'), fullPage: true });
+
+    await p.page.locator('#export-csv').click();
+    const csv = (await p.posted()).filter((m) => m.type === 'saveCsv').at(-1);
+    assert.ok(csv && csv.type === 'saveCsv');
+    const lines = csv.csv.trim().split('\n');
+    assert.equal(lines[0], 'run,model,backend,row,type,split,scope,epoch,step,loss,accuracy,lr,imagesPerSecond,time,status,error');
+    const expected = [...partial, ...done].filter((r) => r.type === 'metric' || r.type === 'end').length;
+    assert.equal(lines.length - 1, expected);
+    assert.equal(lines.filter((l) => l.startsWith(DONE)).length, done.filter((r) => r.type === 'metric' || r.type === 'end').length);
+
+    await p.page.locator('#stop').click();
+    assert.deepEqual((await p.posted()).filter((m) => m.type === 'stop'), [{ type: 'stop', runId: LIVE }]);
+
+    // Focus the failed run: its reason is on screen, Stop is off, and there is nothing to resume.
+    await p.page.locator(`tr[data-run-id="${FAILED}"] button.link`).click();
+    await p.send({ type: 'rows', runId: FAILED, from: 0, rows: [{ type: 'end', status: 'failed', error: 'data path does not exist: /no/such/images', time: T0 }] });
+    assert.match(await p.text('#error'), /Failed: data path does not exist: \/no\/such\/images/);
+    assert.equal(await p.page.locator('#stop').isDisabled(), true);
+    assert.equal(await p.page.locator('#resume').isVisible(), false);
+    assert.deepEqual(await p.state(), { shown: [LIVE, DONE, FAILED], focus: FAILED });
+    await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-failed.png'), fullPage: true });
+    assert.deepEqual(await p.cspViolations(), []);
+    assert.deepEqual(p.consoleErrors, []);
+    await p.page.close();
+  });
+
+  test('reopened with its saved state, it rebuilds the same picture and keeps streaming', async () => {
+    const first = await MetricsPage.open(browser, server);
+    const done = rowsOf(4, 15, 1, 60, { seed: 2, end: 'completed' });
+    await first.send(init([LIVE, DONE], LIVE, { [LIVE]: all.slice(0, 40), [DONE]: done }));
+    const state = await first.state();
+    const counts = await first.counts();
+    await first.page.close();
+
+    const p = await MetricsPage.open(browser, server, state ?? null);
+    assert.deepEqual(await p.posted(), [{ type: 'ready' }]);
+    // The host reads metrics.jsonl again (it holds what the first page had and more), then streams on.
+    await p.send(init(state!.shown, state!.focus!, { [LIVE]: all.slice(0, 45), [DONE]: done }));
+    assert.deepEqual(await p.counts(), { ...counts, [LIVE]: 45 });
+    await p.send({ type: 'rows', runId: LIVE, from: 40, rows: all.slice(40) });
+    assert.deepEqual(await p.counts(), { [LIVE]: all.length, [DONE]: done.length });
+    await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-panel.png'), fullPage: true });
+    assert.deepEqual(await p.cspViolations(), []);
+    assert.deepEqual(p.consoleErrors, []);
+    await p.page.close();
+  });
+});

@@ -1,0 +1,367 @@
+/**
+ * Entry of the metrics panel (`dist/webview/metrics.js`). Says `ready` first, takes the host's `init` as the
+ * whole truth, then appends streamed `rows` by their index in `metrics.jsonl` (never twice, never with a hole:
+ * a batch past its count makes it ask for what is missing). Draws loss, accuracy, learning rate and images
+ * per second with uPlot, overlaying the ticked runs; persists only which runs are shown and focused.
+ */
+import uPlot from 'uplot';
+import {
+  type FromMetricsWebview,
+  type MessageHandlers,
+  type MetricsWebviewState,
+  type RunInfo,
+  type ToMetricsWebview,
+  type BackendInfo,
+  dispatch,
+  mergeBatch,
+} from '../../src/protocol/metricsProtocol';
+import type { TrainingRow } from '../../src/training/protocol';
+import { getVsCodeApi } from '../shared/vscodeApi';
+import { type Point, align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from './model';
+
+const vscode = getVsCodeApi<MetricsWebviewState, FromMetricsWebview>();
+const post = (m: FromMetricsWebview): void => vscode.postMessage(m);
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`metrics page is missing #${id}`);
+  return el as T;
+};
+
+const saved = vscode.getState();
+let runs: RunInfo[] = [];
+const rows = new Map<string, TrainingRow[]>();
+let shown: string[] = saved?.shown ?? [];
+let focus: string | null = saved?.focus ?? null;
+let backend: BackendInfo = { nativePackages: [], installing: false };
+/** Rows asked for after a gap, per run, so one gap makes one request. */
+const pending = new Map<string, number>();
+
+/** Test hooks: row counts per run and how many times the page has drawn. */
+const probe = { renderCount: 0, busy: false, counts: () => Object.fromEntries([...rows].map(([k, v]) => [k, v.length])) };
+(window as unknown as { resnetStudioMetrics: typeof probe }).resnetStudioMetrics = probe;
+
+function persist(): void {
+  vscode.setState({ shown, focus });
+}
+
+function runInfo(id: string): RunInfo | undefined {
+  return runs.find((r) => r.id === id);
+}
+
+function append(runId: string, from: number, batch: readonly TrainingRow[]): void {
+  const have = rows.get(runId)?.length ?? 0;
+  const merged = mergeBatch(have, from, batch);
+  if ('gap' in merged) {
+    if (pending.get(runId) !== have) {
+      pending.set(runId, have);
+      post({ type: 'requestRows', runId, from: have });
+    }
+    return;
+  }
+  pending.delete(runId);
+  if (!merged.append.length) return;
+  rows.set(runId, [...(rows.get(runId) ?? []), ...merged.append]);
+  schedule();
+}
+
+const handlers: MessageHandlers<ToMetricsWebview> = {
+  init(m) {
+    runs = m.runs;
+    rows.clear();
+    pending.clear();
+    for (const [id, rs] of Object.entries(m.rows)) rows.set(id, [...rs]);
+    shown = m.shown.filter((id) => runInfo(id));
+    focus = m.focus && runInfo(m.focus) ? m.focus : (shown[0] ?? null);
+    backend = m.backend;
+    persist();
+    schedule(true);
+  },
+  rows(m) {
+    if (!shown.includes(m.runId)) return;
+    append(m.runId, m.from, m.rows);
+  },
+  runs(m) {
+    runs = m.runs;
+    shown = shown.filter((id) => runInfo(id));
+    if (focus && !runInfo(focus)) focus = shown[0] ?? null;
+    schedule(true);
+  },
+  backend(m) {
+    backend = m.backend;
+    schedule();
+  },
+  show(m) {
+    for (const [id, rs] of Object.entries(m.rows)) {
+      rows.delete(id);
+      append(id, 0, rs);
+    }
+    shown = m.shown;
+    focus = m.focus;
+    persist();
+    schedule(true);
+  },
+};
+
+window.addEventListener('message', (e: MessageEvent<ToMetricsWebview>) => {
+  const msg = e.data;
+  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+  try {
+    dispatch(handlers, msg);
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
+  }
+});
+
+// ---- drawing ------------------------------------------------------------------------------------------
+
+let frame = 0;
+let structural = false;
+function schedule(rebuild = false): void {
+  structural ||= rebuild;
+  if (frame) return;
+  probe.busy = true;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    const rebuildNow = structural;
+    structural = false;
+    try {
+      render(rebuildNow);
+    } finally {
+      probe.renderCount++;
+      probe.busy = false;
+    }
+  });
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function palette(): string[] {
+  return [
+    cssVar('--vscode-charts-blue', '#3794ff'),
+    cssVar('--vscode-charts-orange', '#d18616'),
+    cssVar('--vscode-charts-green', '#89d185'),
+    cssVar('--vscode-charts-purple', '#b180d7'),
+    cssVar('--vscode-charts-red', '#f14c4c'),
+    cssVar('--vscode-charts-yellow', '#cca700'),
+  ];
+}
+
+interface ChartSpec {
+  id: string;
+  /** Per run, the series to draw with their label suffix and whether dashed (validation). */
+  pick: (s: ReturnType<typeof seriesOf>) => { name: string; points: Point[]; dashed: boolean }[];
+  log?: boolean;
+  percent?: boolean;
+}
+
+const CHARTS: ChartSpec[] = [
+  { id: 'chart-loss', pick: (s) => [{ name: 'train', points: s.trainLoss, dashed: false }, { name: 'val', points: s.valLoss, dashed: true }] },
+  { id: 'chart-accuracy', percent: true, pick: (s) => [{ name: 'train', points: s.trainAcc, dashed: false }, { name: 'val', points: s.valAcc, dashed: true }] },
+  { id: 'chart-lr', pick: (s) => [{ name: 'lr', points: s.lr, dashed: false }] },
+  { id: 'chart-ips', pick: (s) => [{ name: 'img/s', points: s.imagesPerSecond, dashed: false }] },
+];
+
+const plots = new Map<string, { plot: uPlot; key: string }>();
+
+function label(id: string): string {
+  const info = runInfo(id);
+  return info ? `${info.model} · ${id.slice(0, 15)}` : id;
+}
+
+function drawCharts(rebuild: boolean): void {
+  const colours = palette();
+  const fg = cssVar('--vscode-foreground', '#cccccc');
+  const grid = cssVar('--vscode-editorWidget-border', '#454545');
+  const ids = shown.filter((id) => rows.has(id));
+  for (const spec of CHARTS) {
+    const el = $(spec.id);
+    const per = ids.map((id, k) => ({ id, colour: colours[k % colours.length]!, parts: spec.pick(seriesOf(rows.get(id)!)) }));
+    // A run with nothing to draw yet (just started, or failed before its first step) gets no legend entry.
+    const flat = per.flatMap((p) => p.parts.filter((part) => part.points.length > 0).map((part) => ({ ...part, id: p.id, colour: p.colour })));
+    const data = align(flat.map((f) => f.points)) as uPlot.AlignedData;
+    const key = flat.map((f) => `${f.id}/${f.name}`).join('|');
+    const width = Math.max(240, el.clientWidth || 400);
+    const existing = plots.get(spec.id);
+    if (existing && existing.key === key && !rebuild) {
+      existing.plot.setData(data);
+      if (Math.abs(existing.plot.width - width) > 2) existing.plot.setSize({ width, height: 200 });
+      continue;
+    }
+    existing?.plot.destroy();
+    const opts: uPlot.Options = {
+      width,
+      height: 200,
+      legend: { show: flat.length > 0 },
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: false } },
+      axes: [
+        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, label: 'step', labelSize: 18 },
+        {
+          stroke: fg,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          size: 56,
+          ...(spec.percent ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => `${Math.round(v * 100)}%`) } : {}),
+        },
+      ],
+      series: [
+        { label: 'step' },
+        ...flat.map((f) => ({
+          label: ids.length > 1 ? `${label(f.id)} ${f.name}` : f.name,
+          stroke: f.colour,
+          width: 1.5,
+          spanGaps: true,
+          points: { show: f.points.length < 3 || f.dashed, size: 4 },
+          ...(f.dashed ? { dash: [5, 4] } : {}),
+        })),
+      ],
+    };
+    el.replaceChildren();
+    plots.set(spec.id, { plot: new uPlot(opts, data, el), key });
+  }
+}
+
+function drawHeader(): void {
+  const info = focus ? runInfo(focus) : undefined;
+  const rs = focus ? (rows.get(focus) ?? []) : [];
+  const h = headerOf(rs, Date.now() / 1000);
+  $('title').textContent = info ? `${info.model} — ${info.id}` : 'No run selected';
+  const badge = $('run-status');
+  const status = info ? (h.ended ?? info.status) : null;
+  badge.hidden = !status;
+  badge.textContent = status ?? '';
+  badge.className = `badge ${status ?? ''}`;
+  $('backend').textContent = h.backend ? `backend: ${h.backend}` : info ? `backend: ${info.backend}` : '';
+  $('device').textContent = h.device ? `device: ${h.device}` : '';
+  $('data').textContent = info ? `data: ${info.data}` : '';
+  const pct = h.progress === null ? 0 : Math.round(h.progress * 1000) / 10;
+  const bar = $('progress-bar');
+  bar.style.width = `${pct}%`;
+  const progress = $('progress');
+  progress.setAttribute('aria-valuenow', String(pct));
+  progress.classList.toggle('failed', status === 'failed');
+  $('progress-text').textContent = info
+    ? `epoch ${h.epoch ?? '–'}/${h.epochs ?? info.epochs} · step ${h.step}${h.totalSteps ? `/${h.totalSteps}` : ''}${h.lastLoss !== null ? ` · loss ${h.lastLoss.toFixed(4)}` : ''}${h.lastValAccuracy !== null ? ` · val acc ${(h.lastValAccuracy * 100).toFixed(1)}%` : ''}`
+    : '';
+  $('eta').textContent = status === 'running' && h.eta !== null ? `ETA ${formatDuration(h.eta)}` : '';
+  const err = $('error');
+  const error = h.error ?? (info?.status === 'failed' ? info.error : null) ?? null;
+  err.hidden = !error;
+  err.textContent = error ? `Failed: ${error}` : '';
+  const stop = $<HTMLButtonElement>('stop');
+  stop.disabled = !(info && status === 'running' && info.stoppable);
+  $('resume').hidden = !(info && info.resumable && (status === 'interrupted' || status === 'stopped' || status === 'failed'));
+  const install = $<HTMLButtonElement>('install-native');
+  install.hidden = !(info?.backend === 'tfjs' && backend.nativePackages.length === 0);
+  install.disabled = backend.installing;
+  install.textContent = backend.installing ? 'Installing the native TF.js backend…' : 'Install native TF.js backend';
+}
+
+function drawRunList(): void {
+  const body = $('runs');
+  $('no-runs').hidden = runs.length > 0;
+  const trs = runs.map((r) => {
+    const tr = document.createElement('tr');
+    tr.dataset['runId'] = r.id;
+    if (r.id === focus) tr.classList.add('focus');
+    const cell = (text: string, cls?: string) => {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (cls) td.className = cls;
+      return td;
+    };
+    const tick = document.createElement('td');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = shown.includes(r.id);
+    box.setAttribute('aria-label', `Overlay ${r.model} ${r.id}`);
+    box.addEventListener('change', () => setShown(r.id, box.checked));
+    tick.append(box);
+    const name = document.createElement('td');
+    const link = document.createElement('button');
+    link.type = 'button';
+    link.className = 'link';
+    link.textContent = `${r.model} · ${r.id}`;
+    link.title = `${r.inputShape.join('×')} · batch ${r.batchSize} · lr ${r.lr} · ${r.optimizer} · ${r.data}`;
+    link.addEventListener('click', () => setFocus(r.id));
+    name.append(link);
+    const best = bestValAccuracy(rows.get(r.id));
+    const when = new Date(r.createdAt);
+    tr.append(
+      tick,
+      name,
+      cell(r.status, `status ${r.status}`),
+      cell(r.backend),
+      cell(String(r.epochs), 'num'),
+      cell(best === null ? '–' : `${(best * 100).toFixed(1)}%`, 'num'),
+      cell(Number.isNaN(when.getTime()) ? r.createdAt : when.toLocaleString()),
+    );
+    return tr;
+  });
+  body.replaceChildren(...trs);
+}
+
+function render(rebuild: boolean): void {
+  drawHeader();
+  drawRunList();
+  drawCharts(rebuild);
+}
+
+function select(): void {
+  persist();
+  const have: Record<string, number> = {};
+  for (const id of shown) have[id] = rows.get(id)?.length ?? 0;
+  post({ type: 'select', shown, focus, have });
+  schedule(true);
+}
+
+function setShown(id: string, on: boolean): void {
+  shown = on ? [...shown.filter((x) => x !== id), id] : shown.filter((x) => x !== id);
+  if (!on) rows.delete(id);
+  if (on && !focus) focus = id;
+  if (!on && focus === id) focus = shown[0] ?? null;
+  select();
+}
+
+function setFocus(id: string): void {
+  focus = id;
+  if (!shown.includes(id)) shown = [...shown, id];
+  select();
+}
+
+$('stop').addEventListener('click', () => {
+  if (focus) post({ type: 'stop', runId: focus });
+  $<HTMLButtonElement>('stop').disabled = true;
+});
+$('resume').addEventListener('click', () => {
+  if (focus) post({ type: 'resume', runId: focus });
+});
+$('install-native').addEventListener('click', () => post({ type: 'installBackend' }));
+$('export-csv').addEventListener('click', () => {
+  const ids = shown.length ? shown : focus ? [focus] : [];
+  const parts = ids.flatMap((id) => {
+    const info = runInfo(id);
+    return info ? [{ info, rows: rows.get(id) ?? [] }] : [];
+  });
+  const name = ids.length === 1 ? `${ids[0]}.csv` : 'training-runs.csv';
+  post({ type: 'saveCsv', fileName: name, csv: toCsv(parts) });
+});
+
+let resizeFrame = 0;
+new ResizeObserver(() => {
+  if (resizeFrame) return;
+  resizeFrame = requestAnimationFrame(() => {
+    resizeFrame = 0;
+    schedule();
+  });
+}).observe($('charts'));
+// The ETA counts down between status rows.
+setInterval(() => {
+  if (focus && runInfo(focus)?.status === 'running') drawHeader();
+}, 1000);
+
+post({ type: 'ready' });

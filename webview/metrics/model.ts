@@ -1,0 +1,184 @@
+/**
+ * What the metrics panel derives from rows: chart series, the focus run's header (progress, ETA, backend,
+ * device, error) and CSV. Pure, so it is unit-tested in Node; `main.ts` only draws it.
+ */
+import type { MetricRow, StatusRow, TrainingRow } from '../../src/training/protocol';
+import type { RunInfo } from '../../src/protocol/metricsProtocol';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface RunSeries {
+  trainLoss: Point[];
+  valLoss: Point[];
+  trainAcc: Point[];
+  valAcc: Point[];
+  lr: Point[];
+  imagesPerSecond: Point[];
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Series by optimiser step. Train curves use the per-window rows; a run whose epochs are shorter than its
+ * logging interval has only per-epoch rows, and those are used instead.
+ */
+export function seriesOf(rows: readonly TrainingRow[]): RunSeries {
+  const metric = rows.filter((r): r is MetricRow => r.type === 'metric');
+  const train = metric.filter((r) => r.split === 'train');
+  const windows = train.filter((r) => r.scope !== 'epoch');
+  const trainCurve = windows.length ? windows : train;
+  const val = metric.filter((r) => r.split === 'val');
+  const pts = (rs: MetricRow[], f: (r: MetricRow) => unknown): Point[] =>
+    rs.flatMap((r) => {
+      const y = f(r);
+      return finite(y) && finite(r.step) ? [{ x: r.step, y }] : [];
+    });
+  return {
+    trainLoss: pts(trainCurve, (r) => r.loss),
+    valLoss: pts(val, (r) => r.loss),
+    trainAcc: pts(trainCurve, (r) => r.accuracy),
+    valAcc: pts(val, (r) => r.accuracy),
+    lr: pts(trainCurve, (r) => r.lr),
+    imagesPerSecond: pts(trainCurve, (r) => r.imagesPerSecond),
+  };
+}
+
+export interface HeaderInfo {
+  backend: string;
+  device: string;
+  epoch: number | null;
+  epochs: number | null;
+  step: number;
+  totalSteps: number | null;
+  /** 0..1, or null when the total is not known yet. */
+  progress: number | null;
+  /** Seconds left now (the last reported ETA less the time since), or null. */
+  eta: number | null;
+  lastLoss: number | null;
+  lastValAccuracy: number | null;
+  ended: 'completed' | 'failed' | 'stopped' | null;
+  error: string | null;
+  message: string | null;
+}
+
+/** The focus run's header from its rows; `now` in seconds since the epoch. */
+export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo {
+  let backend = '';
+  let device = '';
+  let epochs: number | null = null;
+  let spe: number | null = null;
+  let total: number | null = null;
+  let epoch: number | null = null;
+  let step = 0;
+  let eta: number | null = null;
+  let etaAt: number | null = null;
+  let lastLoss: number | null = null;
+  let lastVal: number | null = null;
+  let ended: HeaderInfo['ended'] = null;
+  let error: string | null = null;
+  let message: string | null = null;
+  for (const r of rows) {
+    if (r.type === 'status') {
+      const s = r as StatusRow & { totalSteps?: number };
+      if (s.backend) backend = s.backend;
+      if (s.device) device = s.device;
+      if (finite(s.epochs)) epochs = s.epochs;
+      if (finite(s.stepsPerEpoch)) spe = s.stepsPerEpoch;
+      if (finite(s.totalSteps)) total = s.totalSteps;
+      if (finite(s.epoch)) epoch = s.epoch;
+      if (finite(s.step)) step = Math.max(step, s.step);
+      if (s.message) message = s.message;
+      if (finite(s.eta)) {
+        eta = s.eta;
+        etaAt = finite(s.time) ? s.time : null;
+      }
+      // A new attempt (a resume) starts after an end row: it is running again.
+      ended = null;
+      error = null;
+    } else if (r.type === 'metric') {
+      step = Math.max(step, r.step);
+      epoch = r.epoch;
+      if (r.split === 'train' && finite(r.loss)) lastLoss = r.loss;
+      if (r.split === 'val' && finite(r.accuracy)) lastVal = r.accuracy;
+    } else if (r.type === 'end') {
+      ended = r.status;
+      error = r.error ?? null;
+    }
+  }
+  if (total === null && epochs !== null && spe !== null) total = epochs * spe;
+  const progress = ended === 'completed' ? 1 : total ? Math.min(1, step / total) : null;
+  let etaNow: number | null = null;
+  if (!ended && eta !== null) etaNow = Math.max(0, eta - (etaAt !== null ? Math.max(0, now - etaAt) : 0));
+  return { backend, device, epoch, epochs, step, totalSteps: total, progress, eta: etaNow, lastLoss, lastValAccuracy: lastVal, ended, error, message };
+}
+
+export function bestValAccuracy(rows: readonly TrainingRow[] | undefined): number | null {
+  let best: number | null = null;
+  for (const r of rows ?? []) if (r.type === 'metric' && r.split === 'val' && finite(r.accuracy)) best = best === null ? r.accuracy : Math.max(best, r.accuracy);
+  return best;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+const CSV_COLUMNS = ['run', 'model', 'backend', 'row', 'type', 'split', 'scope', 'epoch', 'step', 'loss', 'accuracy', 'lr', 'imagesPerSecond', 'time', 'status', 'error'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Metric and end rows of the given runs, one line each, with the run and the row's index in metrics.jsonl. */
+export function toCsv(runs: readonly { info: Pick<RunInfo, 'id' | 'model' | 'backend'>; rows: readonly TrainingRow[] }[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const { info, rows } of runs) {
+    rows.forEach((r, i) => {
+      if (r.type !== 'metric' && r.type !== 'end') return;
+      const m = r as Partial<MetricRow> & { type: string; status?: string; error?: string | null };
+      const rec: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+        run: info.id,
+        model: info.model,
+        backend: info.backend,
+        row: i,
+        type: r.type,
+        split: m.split,
+        scope: m.split === 'train' ? (m.scope ?? 'window') : undefined,
+        epoch: m.epoch,
+        step: m.step,
+        loss: m.loss,
+        accuracy: m.accuracy,
+        lr: m.lr,
+        imagesPerSecond: m.imagesPerSecond,
+        time: m.time,
+        status: m.status,
+        error: m.error,
+      };
+      lines.push(CSV_COLUMNS.map((c) => csvCell(rec[c])).join(','));
+    });
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Joins per-run point lists into uPlot's aligned form: one sorted x array and a y array per series, with
+ * null where a series has no point at that x (drawn as a continuous line with gaps spanned).
+ */
+export function align(series: readonly Point[][]): [number[], ...(number | null)[][]] {
+  const xs = [...new Set(series.flatMap((s) => s.map((p) => p.x)))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const ys = series.map((s) => {
+    const y: (number | null)[] = new Array(xs.length).fill(null);
+    for (const p of s) y[index.get(p.x)!] = p.y;
+    return y;
+  });
+  return [xs, ...ys];
+}
