@@ -165,6 +165,7 @@ class ModelRun {
       I.diag('error', 'pytorch/args', `model arguments are not valid Python call arguments: ${text}`, this.directive?.span ?? null);
       return null;
     }
+    I.foreign = true;
     try {
       const pos: Value[] = [];
       const kw: [string, Value][] = [];
@@ -182,6 +183,8 @@ class ModelRun {
       if (!(e instanceof PyError)) throw e;
       I.diag('error', 'pytorch/args', `model arguments '${text}': ${e.pyType}: ${e.pyMessage}`, this.directive?.span ?? null);
       return null;
+    } finally {
+      I.foreign = false;
     }
   }
 

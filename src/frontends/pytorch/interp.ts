@@ -83,6 +83,8 @@ export class Interp {
   readonly lib: Library;
   /** The innermost call (or add) being evaluated in the user's code: where nodes execute and errors point. */
   site: Span | null = null;
+  /** Set while evaluating text that is not the file (`--args`): its offsets must not become locations. */
+  foreign = false;
   scope: Scope = this.globals;
   private steps = 0;
   private depth = 0;
@@ -600,7 +602,7 @@ export class Interp {
         const l = this.eval(e.l, scope);
         const r = this.eval(e.r, scope);
         const prev = this.site;
-        this.site = e;
+        if (!this.foreign) this.site = e;
         try {
           return this.binop(e.op, l, r, e, false);
         } finally {
@@ -748,7 +750,7 @@ export class Interp {
     }
     const prevSite = this.site;
     const prevScope = this.scope;
-    this.site = e;
+    if (!this.foreign) this.site = e;
     this.scope = scope;
     try {
       return this.call(fn, { pos, kw });
@@ -793,7 +795,9 @@ export class Interp {
     const frame: Frame = { fn, first: args.pos[0], scope };
     this.frames.push(frame);
     const prevScope = this.scope;
+    const prevForeign = this.foreign;
     this.scope = scope;
+    this.foreign = false;
     try {
       if (def.k === 'lambda') return this.eval(def.body, scope);
       const c = this.execBlock(def.body, scope);
@@ -802,6 +806,7 @@ export class Interp {
       this.depth--;
       this.frames.pop();
       this.scope = prevScope;
+      this.foreign = prevForeign;
     }
   }
 
