@@ -3,9 +3,12 @@
 // `npm run test:e2e` packages dist/resnet-studio.vsix before running this file.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { test } from 'node:test';
+import { basename, join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import type { IrGraph } from '../../src/core/ir';
 import { analyzeText } from '../../src/frontends';
+import { applyEdits } from '../../src/host/quickFixes';
+import { toZeroBased } from '../../src/host/ranges';
 import { REPO_ROOT, type ProblemEntry, Workbench, copyWorkspace, e2eSkip } from './workbench';
 
 const VSIX = join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
@@ -14,9 +17,9 @@ const SOURCE = 'ResNet Studio';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The expected problems of a fixture, from the same analysis the extension runs. */
-function expectedErrors(folder: string, rel: string, options = {}) {
+function expectedErrors(folder: string, rel: string) {
   const file = join(folder, rel);
-  const a = analyzeText(file, readFileSync(file, 'utf8'), options);
+  const a = analyzeText(file, readFileSync(file, 'utf8'));
   return { analysis: a, errors: a.diagnostics.filter((d) => d.severity === 'error') };
 }
 
@@ -57,84 +60,136 @@ async function applyQuickFix(wb: Workbench, problem: ProblemEntry, title: string
   throw new Error(`the quick fix "${title}" could not be selected`);
 }
 
-/** The status line of the graph webview once it shows a model (`name · params · MACs · N layers · …`). */
-async function graphStatus(wb: Workbench, timeoutMs = 45_000): Promise<string> {
+/** The status line of the graph webview once it shows a model with `layers` (e.g. ` 22 layers `) in it. */
+async function graphStatus(wb: Workbench, layers: string, timeoutMs = 45_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  const status = await wb.findInWebviews('#status', timeoutMs);
   let text = '';
   while (Date.now() < deadline) {
+    // Frames come and go as panels open and close: look the status up again on every poll.
+    const status = await wb.findInWebviews('#status', Math.max(1, deadline - Date.now()));
     text = (await status.textContent().catch(() => '')) ?? '';
-    if (/\d+ layers/.test(text)) return text;
+    if (text.includes(layers)) return text;
     await sleep(200);
   }
-  throw new Error(`the graph never showed a model; status was "${text}"`);
+  throw new Error(`the graph never showed "${layers.trim()}"; its status was "${text}"`);
 }
 
-test('extension: problems, quick fix and undo, graph (JSON design)', { skip: e2eSkip(), timeout: 300_000 }, async (t) => {
-  assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` (npm run test:e2e does it first)`);
-  const folder = copyWorkspace();
-  const rel = 'resnet/wrong-fc.resnet.json';
-  const { analysis, errors } = expectedErrors(folder, rel);
-  assert.equal(errors.length, 1, 'the fixture has exactly one error');
+/** How the graph's status line counts shortcuts, e.g. `1 identity + 1 projection shortcuts`. */
+function shortcutText(g: IrGraph): string {
+  const projection = g.skips.filter((k) => k.kind === 'projection').length;
+  return `${g.skips.length - projection} identity + ${projection} projection shortcuts`;
+}
+
+interface Case {
+  /** File inside the fixture workspace. */
+  rel: string;
+  /** Also undo the fix and see the error return. */
+  undo: boolean;
+}
+
+/**
+ * One model file through the whole loop: its error in Problems at the right line and column, "Show Graph"
+ * with the analysed layer count, the quick fix clearing the error (and the graph following the edit).
+ */
+async function modelFileLoop(wb: Workbench, t: TestContext, c: Case): Promise<void> {
+  const name = basename(c.rel);
+  const tag = name.replace(/\..*$/, '');
+  const { analysis, errors } = expectedErrors(wb.folder, c.rel);
+  assert.equal(errors.length, 1, `${c.rel} has exactly one error`);
   const expected = errors[0]!;
-  assert.ok(expected.fixes?.length, 'the fixture error has a quick fix');
-  const wb = await Workbench.start({ folder, vsix: [VSIX] });
-  try {
-    t.diagnostic(JSON.stringify(wb.timings));
-    await wb.openFile(rel);
-    const problem = await wb.waitForProblem((p) => p.source === SOURCE && p.file === 'wrong-fc.resnet.json' && p.severity === 'Error', 45_000);
-    assert.equal(problem.line, expected.line);
-    assert.equal(problem.column, expected.column);
-    assert.equal(problem.message, expected.message);
-    await wb.screenshot('json-problem');
+  assert.ok(expected.fixes?.length, `${c.rel}: the error has a quick fix`);
 
-    await applyQuickFix(wb, problem, expected.fixes![0]!.title);
-    await waitForNoErrors(wb, 'wrong-fc.resnet.json');
-    await wb.screenshot('json-fixed');
+  await wb.runCommand('View: Close All Editors');
+  await wb.openFile(c.rel);
+  const problem = await wb.waitForProblem((p) => p.source === SOURCE && p.file === name && p.severity === 'Error', 45_000);
+  assert.equal(problem.line, expected.line);
+  assert.equal(problem.column, expected.column);
+  assert.equal(problem.message, expected.message);
+  await wb.screenshot(`${tag}-problem`);
 
+  await wb.runCommand('ResNet Studio: Show Graph');
+  const layers = analysis.graph!.nodes.filter((n) => n.op !== 'input').length;
+  const status = await graphStatus(wb, ` ${layers} layers `);
+  assert.ok(status.includes(shortcutText(analysis.graph!)), `${status} should count ${shortcutText(analysis.graph!)}`);
+  assert.match(status, /1 error/, status);
+  await wb.screenshot(`${tag}-graph`);
+
+  await applyQuickFix(wb, problem, expected.fixes![0]!.title);
+  await waitForNoErrors(wb, name);
+  const fixedText = applyEdits(readFileSync(join(wb.folder, c.rel), 'utf8'), expected.fixes![0]!.edits.map((e) => ({ range: toZeroBased(e.range), newText: e.newText })));
+  const fixed = analyzeText(join(wb.folder, c.rel), fixedText);
+  assert.deepEqual(fixed.diagnostics.filter((d) => d.severity !== 'information'), [], 'the fixed text analyses clean');
+  const fixedLayers = fixed.graph!.nodes.filter((n) => n.op !== 'input').length;
+  const after = await graphStatus(wb, ` ${fixedLayers} layers `);
+  assert.doesNotMatch(after, /error/, after);
+  assert.ok(after.includes(shortcutText(fixed.graph!)), `${after} should count ${shortcutText(fixed.graph!)}`);
+  await wb.screenshot(`${tag}-fixed`);
+  t.diagnostic(`${c.rel}: ${layers} layers with the error, ${fixedLayers} after the fix`);
+
+  if (c.undo) {
     // The fix was one WorkspaceEdit: a single undo restores the error.
     await wb.page.locator('.monaco-editor .view-lines').first().click();
     await wb.page.keyboard.press('Control+Z');
-    await wb.waitForProblem((p) => p.source === SOURCE && p.line === expected.line && p.severity === 'Error', 20_000);
+    await wb.waitForProblem((p) => p.source === SOURCE && p.file === name && p.line === expected.line && p.severity === 'Error', 20_000);
+  }
+}
 
-    await wb.runCommand('ResNet Studio: Show Graph');
-    const status = await graphStatus(wb);
-    const layers = analysis.graph!.nodes.filter((n) => n.op !== 'input').length;
-    assert.match(status, new RegExp(`· ${layers} layers ·`), status);
-    assert.match(status, /1 identity \+ 1 projection shortcuts/, status);
-    await wb.screenshot('json-graph');
+/** Clicking a node reveals its source; moving the cursor selects the node built on that line. */
+async function revealAndHighlight(wb: Workbench, rel: string): Promise<void> {
+  const { analysis } = expectedErrors(wb.folder, rel);
+  const page = await wb.findInWebviews('#status');
+  const fc = analysis.graph!.nodes.find((n) => n.name === 'fc')!;
+  await page.evaluate((_el, id) => {
+    const g = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { nodes(): { filter(f: (n: { data(k: string): unknown }) => boolean): { emit(e: string): void } } } } } }).resnetStudioGraph;
+    g.view.cy.nodes().filter((n) => n.data('irId') === id).emit('tap');
+  }, fc.id);
+  await wb.page.locator('.statusbar-item', { hasText: `Ln ${fc.source!.line}, Col ${fc.source!.column}` }).first().waitFor({ state: 'visible', timeout: 15_000 });
 
-    // Clicking a node reveals its source: the cursor lands where the layer is written.
-    const fc = analysis.graph!.nodes.find((n) => n.name === 'fc')!;
-    const page = await wb.findInWebviews('#status');
-    await page.evaluate((_el, id) => {
-      const g = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { nodes(): { filter(f: (n: { data(k: string): unknown }) => boolean): { emit(e: string): void } } } } } }).resnetStudioGraph;
-      g.view.cy.nodes().filter((n) => n.data('irId') === id).emit('tap');
-    }, fc.id);
-    await wb.page.locator('.statusbar-item', { hasText: `Ln ${fc.source!.line}, Col ${fc.source!.column}` }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  const conv1 = analysis.graph!.nodes.find((n) => n.name === 'conv1')!;
+  await wb.runCommand('Go to Line/Column...');
+  await wb.page.keyboard.type(String(conv1.source!.line));
+  await wb.page.keyboard.press('Enter');
+  const deadline = Date.now() + 15_000;
+  let selected: string[] = [];
+  while (Date.now() < deadline) {
+    selected = await page.evaluate(() => {
+      const g = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map<T>(f: (n: { data(k: string): unknown }) => T): T[] } } } } }).resnetStudioGraph;
+      return g.view.cy.$(':selected').map((n) => String(n.data('irId')));
+    });
+    if (selected.includes(conv1.id)) break;
+    await sleep(200);
+  }
+  assert.deepEqual(selected, [conv1.id], 'the cursor on the conv1 line selects conv1 in the graph');
+  await wb.screenshot('highlight');
+}
 
-    // Moving the cursor highlights the node(s) built from that line.
-    const conv1 = analysis.graph!.nodes.find((n) => n.name === 'conv1')!;
-    await wb.runCommand('Go to Line/Column...');
-    await wb.page.keyboard.type(String(conv1.source!.line));
-    await wb.page.keyboard.press('Enter');
-    const deadline = Date.now() + 15_000;
-    let selected: string[] = [];
-    while (Date.now() < deadline) {
-      selected = await page.evaluate(() => {
-        const g = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map<T>(f: (n: { data(k: string): unknown }) => T): T[] } } } } }).resnetStudioGraph;
-        return g.view.cy.$(':selected').map((n) => String(n.data('irId')));
-      });
-      if (selected.includes(conv1.id)) break;
-      await sleep(200);
-    }
-    assert.deepEqual(selected, [conv1.id], 'the cursor on the conv1 line selects conv1 in the graph');
-    await wb.screenshot('json-highlight');
-  } catch (err) {
-    await wb.screenshot('json-failure').catch(() => undefined);
-    if (err instanceof Error) err.message += `\n--- code-server log (tail) ---\n${wb.serverLog()}`;
-    throw err;
+test('extension in a real workbench', { skip: e2eSkip(), timeout: 420_000 }, async (t) => {
+  assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` (npm run test:e2e does it first)`);
+  const folder = copyWorkspace();
+  const wb = await Workbench.start({ folder, vsix: [VSIX] });
+  t.diagnostic(JSON.stringify(wb.timings));
+  const failed: string[] = [];
+  const step = async (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> => {
+    await t.test(name, async (st) => {
+      try {
+        await fn(st);
+      } catch (err) {
+        failed.push(name);
+        await wb.screenshot(`failure-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+  try {
+    await step('design: wrong in_features, quick fix, undo, reveal and highlight', async (st) => {
+      await modelFileLoop(wb, st, { rel: 'resnet/wrong-fc.resnet.json', undo: true });
+      await revealAndHighlight(wb, 'resnet/wrong-fc.resnet.json');
+    });
+    await step('PyTorch: tutorial block whose identity_downsample is never applied', async (st) => {
+      await modelFileLoop(wb, st, { rel: 'pytorch/tutorial_block.py', undo: false });
+    });
   } finally {
+    if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);
     await wb.stop();
     rmSync(join(folder, '..'), { recursive: true, force: true });
   }
