@@ -134,6 +134,42 @@ function say(line: string): void {
   if (log) appendFileSync(log, `${line}\n`);
 }
 
+const TUTORIAL = 'pytorch/tutorial_block.py';
+
+test('PyTorch: the tutorial block\'s error at `x += identity`, hovers on definition and forward lines, shape hints', async () => {
+  const uri = workspaceFile(TUTORIAL);
+  const text = readFileSync(uri.fsPath, 'utf8');
+  const lines = text.split('\n');
+  const a = analyzeText(uri.fsPath, text);
+  const error = a.diagnostics.find((d) => d.severity === 'error')!;
+  const addLine = lines.findIndex((l) => l.trim() === 'x += identity');
+  assert.equal(error.line - 1, addLine, 'the fixture\'s error is on the x += identity line');
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const diags = await until('PyTorch diagnostics', () => {
+    const d = ourDiagnostics(uri).filter((x) => x.severity === vscode.DiagnosticSeverity.Error);
+    return d.length ? d : undefined;
+  });
+  assert.equal(diags[0]!.range.start.line, addLine);
+  assert.equal(diags[0]!.message, error.message);
+
+  const defLine = lines.findIndex((l) => l.includes('self.conv1 = nn.Conv2d('));
+  const defHover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(defLine, 12)));
+  assert.match(defHover, /Conv2d\*\*, 2 instances/, defHover);
+  assert.match(defHover, /`blocks\.0\.conv1`/, defHover);
+  assert.match(defHover, /`blocks\.1\.conv1`/, defHover);
+
+  const fwdLine = lines.findIndex((l) => l.includes('x = self.bn3(self.conv3(x))'));
+  const fwdHover = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(fwdLine, 10)));
+  assert.match(fwdHover, /over 2 calls → \[1, 256, 32, 32\]/, fwdHover);
+
+  const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', uri, new vscode.Range(0, 0, doc.lineCount, 0));
+  const label = (h: vscode.InlayHint): string => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join(''));
+  const fcLine = lines.findIndex((l) => l.includes('return self.fc(x)'));
+  assert.equal(label(hints.find((h) => h.position.line === fcLine)!), '[1, 10]');
+  assert.match(label(hints.find((h) => h.position.line === fwdLine)!), /^\[1, 256, 32, 32\] ×2$/);
+});
+
 export async function run(): Promise<void> {
   const failures: string[] = [];
   for (const [name, fn] of tests) {
