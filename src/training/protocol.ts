@@ -14,6 +14,11 @@ export interface MetricRow {
   accuracy: number;
   lr?: number;
   imagesPerSecond?: number;
+  /**
+   * What a train row averages: the steps since the previous train row (`window`), or the whole epoch (`epoch`,
+   * the last train row of each epoch). Absent means `window`.
+   */
+  scope?: 'window' | 'epoch';
   /** Seconds since the Unix epoch. */
   time: number;
 }
@@ -32,6 +37,8 @@ export interface StatusRow {
   /** Estimated seconds to completion. */
   eta?: number;
   message?: string;
+  /** Processes in a data-parallel run (absent or 1 for one process); batch sizes and rates then cover all of them. */
+  worldSize?: number;
   time?: number;
 }
 

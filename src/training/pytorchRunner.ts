@@ -1,0 +1,393 @@
+/**
+ * Runs `python/resnet_studio_train.py` for a run of the {@link RunStore} as a child process and reports its
+ * protocol rows. Pure Node: the extension host wraps a {@link PytorchJob} in a disposable; the CLI and tests use
+ * it directly.
+ *
+ * The child writes straight into the run's `stdout.log` and `stderr.log` (file descriptors, not pipes), and the
+ * job follows those files. So a detached job keeps running and logging after this process exits, and a later
+ * session can {@link PytorchJob.attach} to it; with pipes, the job would die of a broken pipe with its parent.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from './protocol';
+import { processStartTime, isProcessAlive, readCompleteLines, type RunStore } from './runStore';
+import { distributedLaunchArgs, freePort, probePython, trainScriptPath } from './pythonEnv';
+
+/** The shape of VS Code's `Event<T>`, without depending on it. */
+export type Event<T> = (listener: (e: T) => void) => { dispose(): void };
+
+export interface JobResult {
+  status: EndStatus;
+  error: string | null;
+  /** Null when the process was killed by a signal, or when an attached job's exit could not be observed. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export interface PytorchJobOptions {
+  store: RunStore;
+  runId: string;
+  /** An interpreter that imports torch (see `resolveTorchPython`). */
+  python: string;
+  /** Continue from the run's newest checkpoint; the step count carries on. */
+  resume?: boolean;
+  /** Processes on this node; more than one (or `nnodes` > 1) launches through `torch.distributed.run`. */
+  nproc?: number;
+  /** Multi-node rendezvous, passed through to `torch.distributed.run`; every node runs its own job. */
+  nnodes?: number;
+  nodeRank?: number;
+  /** Required for several nodes; a single node uses 127.0.0.1. */
+  masterAddr?: string;
+  /** Default: a free local port for one node, 29500 for several. */
+  masterPort?: number;
+  /** Keep training if this process exits. Otherwise the job is stopped when this process exits. */
+  detached?: boolean;
+  /** Default: found by `trainScriptPath()`. */
+  scriptPath?: string;
+  /** Default: the run directory. */
+  cwd?: string;
+  env?: Record<string, string>;
+  /** SIGTERM, then SIGKILL after this long (default 20 s: a stop writes a checkpoint first). */
+  stopTimeoutMs?: number;
+  /** How often the logs are read (default 200 ms). */
+  pollIntervalMs?: number;
+  onRow?: (row: TrainingRow) => void;
+  onLog?: (line: LogLine) => void;
+  onExit?: (result: JobResult) => void;
+}
+
+class Emitter<T> {
+  private listeners: ((e: T) => void)[] = [];
+  readonly event: Event<T> = (listener) => {
+    this.listeners.push(listener);
+    return { dispose: () => void (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        console.error('training listener failed:', err);
+      }
+    }
+  }
+}
+
+/** Follows one file from an offset, yielding whole lines. */
+class LineTail {
+  constructor(private readonly file: string, private offset: number) {}
+  read(final: boolean): string[] {
+    const { rows, offset } = readCompleteLines(this.file, this.offset, splitLines);
+    this.offset = offset;
+    if (!final) return rows;
+    // A process that died mid-line leaves a fragment; hand it over rather than lose it.
+    const fragment = readFrom(this.file, this.offset);
+    this.offset += fragment.length;
+    const text = fragment.toString('utf8');
+    return text ? [...rows, text] : rows;
+  }
+}
+
+const STDERR_KEEP = 20;
+
+export class PytorchJob {
+  private readonly rowEmitter = new Emitter<TrainingRow>();
+  private readonly logEmitter = new Emitter<LogLine>();
+  private readonly exitEmitter = new Emitter<JobResult>();
+  /** Every protocol row of this attempt, in order. */
+  readonly onDidEmitRow: Event<TrainingRow> = this.rowEmitter.event;
+  /** Lines of stderr, and lines of stdout that are not rows. */
+  readonly onDidLog: Event<LogLine> = this.logEmitter.event;
+  readonly onDidExit: Event<JobResult> = this.exitEmitter.event;
+  /** Settles once the process is gone and exactly one `end` row of this attempt is in metrics.jsonl. */
+  readonly done: Promise<JobResult>;
+  readonly rows: TrainingRow[] = [];
+
+  private resolveDone!: (r: JobResult) => void;
+  private finished = false;
+  private following = true;
+  private stopRequested = false;
+  private killed = false;
+  private endRow: EndRow | undefined;
+  private readonly stderrTail: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly exitHook = () => this.signal('SIGTERM');
+
+  private constructor(
+    readonly store: RunStore,
+    readonly runId: string,
+    readonly pid: number,
+    private readonly pidStart: string | undefined,
+    private readonly child: ChildProcess | undefined,
+    private readonly out: LineTail,
+    private readonly err: LineTail,
+    private readonly options: {
+      stopTimeoutMs: number;
+      pollIntervalMs: number;
+      detached: boolean;
+      onRow?: ((row: TrainingRow) => void) | undefined;
+      onLog?: ((line: LogLine) => void) | undefined;
+      onExit?: ((result: JobResult) => void) | undefined;
+    },
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    if (options.onRow) this.onDidEmitRow(options.onRow);
+    if (options.onLog) this.onDidLog(options.onLog);
+    if (options.onExit) this.onDidExit(options.onExit);
+    this.timer = setInterval(() => this.poll(), options.pollIntervalMs);
+    if (child) {
+      child.once('exit', (code, signal) => this.finish(code, signal));
+      if (!options.detached) process.once('exit', this.exitHook);
+    }
+  }
+
+  /** Starts (or, with `resume`, restarts) the run; resolves once the process is running. */
+  static async start(o: PytorchJobOptions): Promise<PytorchJob> {
+    const p = o.store.paths(o.runId);
+    if (!fs.existsSync(p.config)) throw new Error(`run ${o.runId} has no config.json`);
+    const run = o.store.getRun(o.runId);
+    if (run?.status === 'running') throw new Error(`run ${o.runId} is already running (pid ${run.state.pid})`);
+    const script = o.scriptPath ?? trainScriptPath();
+    const scriptArgs = [script, '--config', p.config, ...(o.resume ? ['--resume'] : [])];
+    const nproc = o.nproc ?? 1;
+    const nnodes = o.nnodes ?? 1;
+    let args = scriptArgs;
+    if (nproc > 1 || nnodes > 1) {
+      if (nnodes > 1 && !o.masterAddr) throw new Error('a multi-node run needs masterAddr (the address of node 0)');
+      const masterAddr = o.masterAddr ?? '127.0.0.1';
+      const masterPort = o.masterPort ?? (nnodes > 1 ? 29500 : await freePort(masterAddr));
+      const { redirectBug } = await probePython(o.python);
+      args = [
+        ...distributedLaunchArgs({ nprocPerNode: nproc, nnodes, nodeRank: o.nodeRank ?? 0, masterAddr, masterPort, avoidRedirectBug: redirectBug }),
+        ...scriptArgs,
+      ];
+    }
+    const outOffset = fileSize(p.stdout);
+    const errOffset = fileSize(p.stderr);
+    const outFd = fs.openSync(p.stdout, 'a');
+    const errFd = fs.openSync(p.stderr, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(o.python, args, {
+        cwd: o.cwd ?? p.dir,
+        env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
+        stdio: ['ignore', outFd, errFd],
+        // On POSIX the job always leads its own process group, so a stop reaches every rank and loader process.
+        detached: process.platform !== 'win32' || o.detached === true,
+        windowsHide: true,
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    } catch (e) {
+      throw new Error(`cannot start ${o.python}: ${(e as Error).message}`);
+    } finally {
+      fs.closeSync(outFd);
+      fs.closeSync(errFd);
+    }
+    const pid = child.pid!;
+    if (o.detached) child.unref();
+    const pidStart = processStartTime(pid);
+    const previous = o.store.readState(o.runId);
+    o.store.writeState(o.runId, {
+      status: 'running',
+      pid,
+      pidStart: pidStart ?? null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      exitCode: null,
+      signal: null,
+      error: null,
+      attempts: (previous?.attempts ?? 0) + 1,
+    });
+    return new PytorchJob(o.store, o.runId, pid, pidStart, child, new LineTail(p.stdout, outOffset), new LineTail(p.stderr, errOffset), {
+      stopTimeoutMs: o.stopTimeoutMs ?? 20_000,
+      pollIntervalMs: o.pollIntervalMs ?? 200,
+      detached: o.detached === true,
+      onRow: o.onRow,
+      onLog: o.onLog,
+      onExit: o.onExit,
+    });
+  }
+
+  /**
+   * Follows a run that a previous session started detached and that is still running. New rows are reported
+   * from now on (earlier ones are in metrics.jsonl); `stop()` works as for a job started here. Undefined when
+   * the run is not running.
+   */
+  static attach(
+    store: RunStore,
+    runId: string,
+    options: Pick<PytorchJobOptions, 'stopTimeoutMs' | 'pollIntervalMs' | 'onRow' | 'onLog' | 'onExit'> = {},
+  ): PytorchJob | undefined {
+    const run = store.getRun(runId);
+    if (!run || run.status !== 'running' || !run.state.pid) return undefined;
+    const p = store.paths(runId);
+    return new PytorchJob(store, runId, run.state.pid, run.state.pidStart ?? undefined, undefined,
+      new LineTail(p.stdout, fileSize(p.stdout)), new LineTail(p.stderr, fileSize(p.stderr)), {
+        stopTimeoutMs: options.stopTimeoutMs ?? 20_000,
+        pollIntervalMs: options.pollIntervalMs ?? 200,
+        detached: true,
+        onRow: options.onRow,
+        onLog: options.onLog,
+        onExit: options.onExit,
+      });
+  }
+
+  get running(): boolean {
+    return !this.finished;
+  }
+
+  /** Asks the job to stop after its current step (SIGTERM to its process group), then kills it if it lingers. */
+  stop(): Promise<JobResult> {
+    if (!this.finished && !this.stopRequested) {
+      this.stopRequested = true;
+      this.signal('SIGTERM');
+      this.killTimer = setTimeout(() => {
+        this.killed = true;
+        this.signal('SIGKILL');
+      }, this.options.stopTimeoutMs);
+    }
+    return this.done;
+  }
+
+  /** Stops following a detached job and leaves it running; it can be attached to again later. */
+  detach(): void {
+    this.following = false;
+    this.clearTimers();
+  }
+
+  /** Stops the job (the disposable contract: nothing outlives its owner unless it was started detached and detached from). */
+  dispose(): void {
+    if (this.following) void this.stop();
+  }
+
+  private poll(): void {
+    this.pump(false);
+    if (!this.child && !isProcessAlive(this.pid, this.pidStart)) this.finish(null, null);
+  }
+
+  private pump(final: boolean): void {
+    for (const line of this.out.read(final)) {
+      const row = parseTrainingRow(line);
+      if (row) this.emitRow(row);
+      else if (line.trim()) this.logEmitter.fire({ stream: 'stdout', line });
+    }
+    for (const line of this.err.read(final)) {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_KEEP) this.stderrTail.shift();
+      this.logEmitter.fire({ stream: 'stderr', line });
+    }
+  }
+
+  private emitRow(row: TrainingRow): void {
+    if (this.endRow) return; // exactly one end row per attempt: nothing after it belongs to this attempt
+    if (row.type === 'end') this.endRow = row;
+    this.rows.push(row);
+    this.rowEmitter.fire(row);
+  }
+
+  private finish(exitCode: number | null, signal: NodeJS.Signals | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimers();
+    process.removeListener('exit', this.exitHook);
+    this.pump(true);
+    let end = this.endRow;
+    if (!end) {
+      // The process died without its end row (killed, crashed, out of memory): write one for it.
+      const how = signal ? `was killed by ${signal}` : exitCode === null ? 'ended' : `exited with code ${exitCode}`;
+      const detail = this.stderrTail.filter((l) => l.trim()).slice(-5).join('\n');
+      end = {
+        type: 'end',
+        status: this.stopRequested ? 'stopped' : 'failed',
+        error: this.stopRequested
+          ? this.killed ? `the process did not stop within ${this.options.stopTimeoutMs / 1000} s and was killed` : null
+          : `the training process ${how} without reporting an end row${detail ? `; last output:\n${detail}` : ''}`,
+        time: Date.now() / 1000,
+      };
+      try {
+        this.store.appendRows(this.runId, [end]);
+      } catch (e) {
+        console.error('cannot record the end of the run:', e);
+      }
+      this.emitRow(end);
+    }
+    const result: JobResult = { status: end.status, error: end.error ?? null, exitCode, signal };
+    try {
+      this.store.writeState(this.runId, {
+        status: result.status,
+        endedAt: new Date().toISOString(),
+        exitCode,
+        signal,
+        error: result.error,
+      });
+    } catch (e) {
+      console.error('cannot record the end of the run:', e);
+    }
+    this.resolveDone(result);
+    this.exitEmitter.fire(result);
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.finished) return;
+    if (process.platform === 'win32') {
+      // No signals or process groups: end the whole tree.
+      execFile('taskkill', ['/pid', String(this.pid), '/T', '/F'], () => undefined);
+      return;
+    }
+    if (!this.child && !isProcessAlive(this.pid, this.pidStart)) return;
+    try {
+      process.kill(-this.pid, sig);
+    } catch {
+      try {
+        process.kill(this.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.timer = this.killTimer = undefined;
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+function readFrom(file: string, offset: number): Buffer {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.max(0, size - offset));
+      const n = buf.length ? fs.readSync(fd, buf, 0, buf.length, offset) : 0;
+      return buf.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Shared by the training tests that need PyTorch: resolves the interpreter the way the extension does, and
+ * makes a missing torch a failure under CI=true (a skip, with the reason, elsewhere).
+ */
+import type { TestContext } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { resolveTorchPython } from '../../src/training/pythonEnv';
+import type { RunConfigInput } from '../../src/training/runStore';
+
+export const FIXTURE_MODEL = path.resolve(__dirname, '../fixtures/training/cifar_resnet8.py');
+
+let cached: Promise<string | Error> | undefined;
+
+/** The torch interpreter, or null after marking the test skipped. */
+export async function torchPython(t: TestContext): Promise<string | null> {
+  cached ??= resolveTorchPython().then((p) => p.python, (e: Error) => e);
+  const found = await cached;
+  if (typeof found === 'string') return found;
+  if (process.env['CI'] === 'true') throw new Error(`CI=true and PyTorch is unavailable: ${found.message}`);
+  t.skip(`PyTorch is unavailable: ${found.message}`);
+  return null;
+}
+
+export function tempRoot(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `rs-${name}-`));
+}
+
+/** ResNet-8 (width 8) on 16x16 synthetic images: seconds per epoch on two CPU threads. */
+export function smallRun(overrides: Partial<RunConfigInput> = {}): RunConfigInput {
+  return {
+    modelFile: FIXTURE_MODEL,
+    modelName: 'resnet8',
+    modelArgs: 'num_classes=10, width=8',
+    inputShape: [1, 3, 16, 16],
+    data: 'synthetic',
+    syntheticSize: 1500,
+    epochs: 5,
+    batchSize: 64,
+    lr: 0.1,
+    schedule: 'cosine',
+    valSplit: 0.2,
+    device: 'cpu',
+    threads: 2,
+    logEvery: 5,
+    ...overrides,
+  };
+}
