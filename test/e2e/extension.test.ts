@@ -185,6 +185,22 @@ test('extension in a real workbench', { skip: e2eSkip(), timeout: 420_000 }, asy
       await modelFileLoop(wb, st, { rel: 'resnet/wrong-fc.resnet.json', undo: true });
       await revealAndHighlight(wb, 'resnet/wrong-fc.resnet.json');
     });
+    await step('side panel: the graph view and the outline follow the active editor', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('resnet/wrong-fc.resnet.json');
+      await wb.runCommand('ResNet Studio: Focus on Graph View');
+      const design = expectedErrors(wb.folder, 'resnet/wrong-fc.resnet.json').analysis.graph!;
+      await graphStatus(wb, ` ${design.nodes.length - 1} layers `);
+      const outline = wb.page.locator('.pane', { has: wb.page.locator('.pane-header', { hasText: 'Model Outline' }) });
+      const outlineRow = (label: string) => outline.locator('.monaco-list-row', { hasText: new RegExp(`^${label}[A-Z]`) }).first();
+      await outlineRow('layer2').waitFor({ state: 'visible', timeout: 15_000 });
+      await wb.openFile('pytorch/tutorial_block.py');
+      const net = expectedErrors(wb.folder, 'pytorch/tutorial_block.py').analysis.graph!;
+      await graphStatus(wb, ` ${net.nodes.length - 1} layers `);
+      await outlineRow('blocks').waitFor({ state: 'visible', timeout: 15_000 });
+      assert.equal(await outlineRow('layer2').count(), 0, 'the outline no longer shows the design');
+      await wb.screenshot('side-panel');
+    });
     await step('PyTorch: tutorial block whose identity_downsample is never applied', async (st) => {
       await modelFileLoop(wb, st, { rel: 'pytorch/tutorial_block.py', undo: false });
     });
