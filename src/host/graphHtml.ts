@@ -46,7 +46,7 @@ export function graphHtml(o: GraphHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(graphCsp(o.cspSource.trim(), o.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<!-- The id tells cytoscape its container rules are already on the page, so it injects no inline <style>. -->
+<!-- The id tells cytoscape its container rules are already on the page, so it injects no inline style element. -->
 <link id="__________cytoscape_stylesheet" rel="stylesheet" href="${escapeAttr(o.styleUri)}">
 ${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeAttr(o.codiconsUri!)}">` : ''}
 <title>Residual graph</title>

@@ -50,10 +50,10 @@ function strided(v: unknown): boolean {
 /** The hyper-parameters a reader scans for: kernel, stride, channel change. */
 export function opDetail(n: IrNode): string {
   const a = n.attrs;
-  const io = arrow(
-    channels(n.inputShapes[0] ?? null) === undefined ? undefined : dim(channels(n.inputShapes[0] ?? null)),
-    channels(n.outputShape) === undefined ? undefined : dim(channels(n.outputShape)),
-  );
+  const cin = channels(n.inputShapes[0] ?? null);
+  const cout = channels(n.outputShape);
+  // Always both ends: `64→64` says "no change" where a lone `64` reads like a kernel count.
+  const io = cin === undefined || cout === undefined ? undefined : `${dim(cin)}→${dim(cout)}`;
   switch (n.op) {
     case 'Conv2d': {
       const parts = [kernel(a['kernel_size'])];

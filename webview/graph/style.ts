@@ -60,6 +60,7 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
         'font-weight': 'bold',
       },
     },
+    { selector: 'node.expanded[titleDx]', style: { 'text-margin-x': 'data(titleDx)' } },
     { selector: 'node.expanded.block', style: { 'background-color': theme.blockFill, 'border-style': 'dashed' } },
     {
       selector: 'node.collapsed',
