@@ -42,32 +42,27 @@ export class AnalysisTimeoutError extends Error {}
 
 /**
  * Runs the front ends in one worker thread, started on first use. Requests are answered in order. A request
- * that takes longer than `timeoutMs` (a front-end bug on a pathological file) terminates the worker, fails
- * with {@link AnalysisTimeoutError}, and the next request starts a fresh worker.
+ * that takes longer than `timeoutMs` (a front-end bug on a pathological file) fails with
+ * {@link AnalysisTimeoutError}; the worker is replaced and the requests queued behind it are sent again.
  */
 export class WorkerRunner implements AnalysisRunner {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: { analysis: Analysis | null; ms: number }) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly pending = new Map<number, Pending>();
   private disposed = false;
 
   constructor(
     private readonly script: string,
     private readonly timeoutMs = 10_000,
-    private readonly execArgv: string[] = [],
   ) {}
 
   run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
     if (this.disposed) return Promise.reject(new Error('the analysis worker was disposed'));
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
+    const req: AnalysisRequest = { id: this.nextId++, file, text, options };
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.failAll(new AnalysisTimeoutError(`analysing ${file} took longer than ${this.timeoutMs} ms and was stopped`));
-      }, this.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      const req: AnalysisRequest = { id, file, text, options };
-      worker.postMessage(req);
+      const p: Pending = { req, resolve, reject, timer: undefined };
+      this.pending.set(req.id, p);
+      this.send(p);
     });
   }
 
@@ -76,13 +71,20 @@ export class WorkerRunner implements AnalysisRunner {
     return this.worker !== undefined;
   }
 
+  private send(p: Pending): void {
+    // Each request's clock runs from when it is handed to a worker; requests run one at a time, so the
+    // clock of a queued request also covers those ahead of it, which is what a user waits for too.
+    p.timer = setTimeout(() => this.timedOut(p), this.timeoutMs);
+    this.ensureWorker().postMessage(p.req);
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(this.script, { execArgv: this.execArgv });
+    const w = new Worker(this.script);
     w.unref();
     w.on('message', (reply: AnalysisReply) => {
       const p = this.pending.get(reply.id);
-      if (!p) return;
+      if (!p || this.worker !== w) return;
       this.pending.delete(reply.id);
       clearTimeout(p.timer);
       if ('error' in reply) p.reject(new Error(reply.error));
@@ -96,6 +98,19 @@ export class WorkerRunner implements AnalysisRunner {
     });
     this.worker = w;
     return w;
+  }
+
+  /** Fails the runaway request, replaces the worker and resends what was queued behind it. */
+  private timedOut(culprit: Pending): void {
+    this.pending.delete(culprit.req.id);
+    culprit.reject(new AnalysisTimeoutError(`analysing ${culprit.req.file} took longer than ${this.timeoutMs} ms and was stopped`));
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      this.send(p);
+    }
   }
 
   /** Rejects every pending request and stops the worker; the next request starts a new one. */
@@ -114,4 +129,11 @@ export class WorkerRunner implements AnalysisRunner {
     this.disposed = true;
     this.failAll(new Error('the analysis worker was disposed'));
   }
+}
+
+interface Pending {
+  req: AnalysisRequest;
+  resolve: (r: { analysis: Analysis | null; ms: number }) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }

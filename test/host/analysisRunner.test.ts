@@ -1,7 +1,7 @@
 // The worker-thread runner gives the same analyses as the in-process one, answers "no front end" with null,
 // and stops a runaway analysis without taking the host down.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -56,4 +56,28 @@ test('a runaway analysis is stopped and the next request gets a fresh worker', a
   const r = await runner.run(R50, R50_TEXT, {});
   assert.equal(r.analysis?.graph?.name, 'ResNet-50');
   await assert.rejects(impatient.run(R50, R50_TEXT, {}), /disposed/);
+});
+
+test('requests queued behind a runaway one are sent again to the new worker', async () => {
+  // A stand-in worker that never answers for the file "hang" and echoes the file name otherwise.
+  const script = join(OUT, 'hangingWorker.js');
+  writeFileSync(
+    script,
+    `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (req) => {
+  if (req.file === 'hang') for (;;) {}
+  parentPort.postMessage({ id: req.id, analysis: { file: req.file, models: [], graph: null, diagnostics: [] }, ms: 0 });
+});`,
+  );
+  const r = new WorkerRunner(script, 1_500);
+  try {
+    await r.run('warm', '', {});
+    const hang = r.run('hang', '', {});
+    const queued = r.run('after', '', {});
+    await assert.rejects(hang, AnalysisTimeoutError);
+    assert.equal((await queued).analysis?.file, 'after');
+    assert.equal((await r.run('again', '', {})).analysis?.file, 'again');
+  } finally {
+    r.dispose();
+  }
 });
