@@ -185,6 +185,26 @@ test('extension in a real workbench', { skip: e2eSkip(), timeout: 420_000 }, asy
       await modelFileLoop(wb, st, { rel: 'resnet/wrong-fc.resnet.json', undo: true });
       await revealAndHighlight(wb, 'resnet/wrong-fc.resnet.json');
     });
+    await step('graph: SVG export through the save dialog, panel restored after a reload', async () => {
+      const layers = ` ${expectedErrors(wb.folder, 'resnet/wrong-fc.resnet.json').analysis.graph!.nodes.length - 1} layers `;
+      const target = join(wb.folder, 'resnet', 'wrong-fc.graph.svg');
+      await (await wb.findInWebviews('#export-svg')).click();
+      // The save dialog proposes <model>.graph.svg next to the file; accept it.
+      const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match(await input.inputValue(), /wrong-fc\.graph\.svg$/);
+      await wb.page.keyboard.press('Enter');
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(target) && Date.now() < deadline) await sleep(200);
+      const svg = readFileSync(target, 'utf8');
+      assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
+
+      await wb.runCommand('Developer: Reload Window');
+      await wb.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await wb.page.locator('.tabs-container .tab', { hasText: 'Graph: wrong-fc.resnet.json' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await graphStatus(wb, layers, 60_000);
+      await wb.screenshot('restored-graph');
+    });
     await step('side panel: the graph view and the outline follow the active editor', async () => {
       await wb.runCommand('View: Close All Editors');
       await wb.openFile('resnet/wrong-fc.resnet.json');
