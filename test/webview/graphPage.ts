@@ -95,7 +95,7 @@ export async function launch(): Promise<Browser> {
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
 
 /** A few of the variables VS Code sets on the webview's root, per theme (values from its default themes). */
-const THEME_VARS: Record<ThemeKind, Record<string, string>> = {
+export const THEME_VARS: Record<ThemeKind, Record<string, string>> = {
   dark: {
     '--vscode-editor-background': '#1f1f1f',
     '--vscode-editor-foreground': '#cccccc',

@@ -11,7 +11,7 @@ import { analyzeText } from '../../src/frontends';
 import { cifarResNet } from '../../src/frontends/templates';
 import type { Analysis, IrGraph } from '../../src/core/ir';
 import type { GraphViewSettings, SetGraphMessage } from '../../src/protocol/graphProtocol';
-import { ARTIFACTS, GraphPage, PageServer, REPO_ROOT, launch, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, GraphPage, PageServer, REPO_ROOT, THEME_VARS, launch, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 if (skip) console.log(`# skipping the graph webview tests: ${skip}`);
@@ -116,6 +116,16 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.ok(s.identityEdges > s.identitySkips, 'the two option-A shortcuts pass through slice and pad');
       assert.equal((await p.classesOf('node.via-identity')).length, 4);
       await p.page.screenshot({ path: join(ARTIFACTS, 'cifar-resnet20-light.png') });
+
+      // VS Code switches theme by rewriting the root's variables and the body class; the canvas follows.
+      const fill = () => p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { first(): { style(k: string): string } } } } } }).resnetStudioGraph.view.cy.$('node.layer[op = "Conv2d"]').first().style('background-color'));
+      assert.equal(await fill(), 'rgb(248,248,248)');
+      await p.page.evaluate((vars) => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+        document.body.classList.replace('vscode-light', 'vscode-dark');
+      }, THEME_VARS.dark);
+      await p.page.waitForFunction(() => (window as unknown as { resnetStudioGraph: { view: { theme: { kind: string } } } }).resnetStudioGraph.view.theme.kind === 'dark');
+      assert.equal(await fill(), 'rgb(32,32,32)');
       await assertClean(p);
     } finally {
       await p.close();

@@ -60,6 +60,8 @@ export interface ViewEdge {
   /** Present when every IR edge merged into this one lies on a shortcut. */
   skip?: SkipKind;
   skipId?: string;
+  /** The whole of a plain identity shortcut (no nodes on it): the view routes it itself, outside the layout. */
+  direct?: boolean;
   /** How many IR edges this view edge stands for (edges merge when their ends collapse into the same boxes). */
   count: number;
 }
@@ -263,7 +265,10 @@ export class GraphModel {
   }
 
   private layerLabel(n: IrNode): string {
-    const gname = n.group ? this.groups.get(n.group)?.group.name : undefined;
+    // Named relative to the block or stage around it (`downsample.0`, not `0` inside `layer3.0.downsample`).
+    const chain = this.chainOf(n).map((id) => this.groups.get(id)!.group);
+    const owner = [...chain].reverse().find((g) => g.kind !== 'module') ?? chain[chain.length - 1];
+    const gname = owner?.name;
     const short = gname && n.name.startsWith(`${gname}.`) ? n.name.slice(gname.length + 1) : n.name;
     const head = short === n.op || n.op === 'input' ? short : `${short} · ${n.op}`;
     const lines = [head];
@@ -338,6 +343,7 @@ export class GraphModel {
         if (!skip) {
           delete prev.skip;
           delete prev.skipId;
+          delete prev.direct;
         }
         continue;
       }
@@ -345,6 +351,7 @@ export class GraphModel {
       if (e.skip) {
         v.skip = skip?.kind ?? 'identity';
         if (skip) v.skipId = skip.id;
+        if (skip && skip.via.length === 0) v.direct = true;
       }
       edges.set(id, v);
     }
