@@ -5,20 +5,17 @@
 import * as vscode from 'vscode';
 import { ActiveModel } from './host/activeModel';
 import { AnalysisService } from './host/analysisService';
-import { registerCommands, registerTrainingPlaceholders } from './host/commands';
+import { registerCommands } from './host/commands';
 import { StudioContext } from './host/context';
 import { graphHtml } from './host/graphHtml';
 import { GraphViews } from './host/graphView';
 import { registerDiagnostics, registerLanguageFeatures } from './host/languageFeatures';
 import { registerOutlineView } from './host/outlineView';
+import { registerTraining } from './host/training';
 
 let studio: StudioContext | undefined;
 
-/** Milliseconds `activate` took, for the activation benchmark and the log. */
-export let activationMs = 0;
-
 export function activate(extension: vscode.ExtensionContext): void {
-  const t0 = performance.now();
   try {
     const ctx = new StudioContext(extension);
     studio = ctx;
@@ -29,7 +26,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerDiagnostics(ctx, service);
     registerLanguageFeatures(ctx, service);
     registerCommands(ctx, service);
-    registerTrainingPlaceholders(ctx);
+    registerTraining(ctx);
     new GraphViews(ctx, service, active, graphHtml);
     registerOutlineView(ctx, active);
   } catch (err) {
@@ -38,8 +35,6 @@ export function activate(extension: vscode.ExtensionContext): void {
     studio?.dispose();
     studio = undefined;
     throw err;
-  } finally {
-    activationMs = performance.now() - t0;
   }
 }
 

@@ -110,6 +110,15 @@ export class AnalysisService implements vscode.Disposable {
     return analysis ? { uri: doc.uri, version, file, options, analysis } : undefined;
   }
 
+  /**
+   * Analyses any text off the extension host's thread, uncached: for features that analyse a file on their
+   * own terms (training resolves a model with the options of its run) without loading the front ends into
+   * the extension bundle. Null when no front end reads the file.
+   */
+  async analyzeText(file: string, text: string, options: FrontEndOptions): Promise<Analysis | null> {
+    return (await this.getRunner().run(file, text, options)).analysis;
+  }
+
   private async compute(file: string, text: string, options: FrontEndOptions, version: number): Promise<Analysis | null> {
     try {
       const { analysis, ms } = await this.getRunner().run(file, text, options);

@@ -1,6 +1,6 @@
 /**
  * The command palette: model choice, summary table, templates, exports, source reveal. Training commands
- * are contributed by the training side; the graph commands by `graphView.ts`.
+ * are registered by `training/index.ts`, the graph commands by `graphView.ts`.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -145,18 +145,6 @@ async function newFromTemplate(): Promise<void> {
 
 function notAvailable(what: string, why: string): () => void {
   return () => void vscode.window.showInformationMessage(`ResNet Studio: ${what} is not available yet. ${why}`);
-}
-
-/** Commands whose implementation lives on the training side; registered here until that side is wired in. */
-export const TRAINING_COMMANDS = ['resnetStudio.train', 'resnetStudio.stopTraining', 'resnetStudio.showRuns'] as const;
-
-export function registerTrainingPlaceholders(ctx: StudioContext): void {
-  const why = 'Training support ships in a later version of ResNet Studio.';
-  ctx.subscriptions.push(
-    vscode.commands.registerCommand('resnetStudio.train', notAvailable('Training', why)),
-    vscode.commands.registerCommand('resnetStudio.stopTraining', notAvailable('Stopping training', why)),
-    vscode.commands.registerCommand('resnetStudio.showRuns', notAvailable('The training run list', why)),
-  );
 }
 
 export function registerCommands(ctx: StudioContext, service: AnalysisService): void {
