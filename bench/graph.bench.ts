@@ -9,6 +9,7 @@
 // one-off start-up (which the page begins right after `ready`) included.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { analyzeText } from '../src/frontends';
 import { cifarResNet } from '../src/frontends/templates';
 import type { IrGraph } from '../src/core/ir';
@@ -78,9 +79,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) all.push(await measureOnce(browser, server, msg));
     const m = (k: keyof Measured) => median(all.map((x) => x[k]));
     report(`${label} (median of ${RUNS} fresh pages)`, m(key), target);
-    console.log(`  layout ${m('layout').toFixed(0)} ms, ${m('elements')} elements, from page load ${m('fromLoad').toFixed(0)} ms; runs: ${all.map((x) => x[key].toFixed(0)).join(', ')} ms`);
+    console.log(`  layout ${m('layout').toFixed(0)} ms, ${m('elements')} elements, from page load ${m('fromLoad').toFixed(0)} ms; runs: ${all.map((x) => x[key].toFixed(0)).join(', ')} ms (best ${Math.min(...all.map((x) => x[key])).toFixed(0)})`);
   };
   try {
+    // Other work on the machine inflates wall-clock times; say how busy it was.
+    console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
     console.log(`${r152.nodes.length - 1} layer nodes in ResNet-152, ${r1202.nodes.length - 1} in CIFAR ResNet-1202`);
     await run('ResNet-152 layout + first paint, default policy (threshold 300: stages collapsed)', message('resnet152.resnet.json', r152, 300), 500, 'paint');
     await run('ResNet-152 layout + first paint, everything expanded', message('resnet152.resnet.json', r152, 100_000), 500, 'paint');

@@ -2,6 +2,15 @@
  * The graph webview's page. Pure (no `vscode` import) so the host panel, the side view and the Chromium tests
  * all serve exactly the same HTML. Nothing from the workspace is templated in: the model arrives later
  * through `postMessage` (STYLE.md rule 5).
+ *
+ * Hosting it (panel or webview view): `enableScripts: true`, `localResourceRoots` = the folder holding
+ * `dist/webview/` (plus the codicons folder if that lives elsewhere), a fresh nonce per render, then follow
+ * `graphProtocol.ts`: wait for `ready`, answer with `setGraph` (full state), then stream `highlight`/`setHeat`.
+ * The page persists `GraphWebviewState` itself with `setState`; a panel serializer only has to re-render this
+ * HTML and send `setGraph` again, and the page restores collapsed groups and heat for the same `file`.
+ * `exportedImage` carries SVG text or a PNG `data:` URL for the host to save; `error` reports page failures.
+ * The toolbar icons need `codicon.css` and `codicon.ttf` side by side (from `@vscode/codicons/dist`);
+ * without `codiconsUri` the buttons fall back to text labels.
  */
 
 export interface GraphHtmlOptions {

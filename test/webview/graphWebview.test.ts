@@ -258,6 +258,10 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       await p.page.locator('#search input').fill('downsample');
       await p.page.waitForFunction(() => document.getElementById('search-count')?.textContent === '9 matches');
       assert.equal((await p.classesOf('.match')).length, 9, 'three downsample modules and their six layers');
+      await p.page.locator('#search input').press('Enter');
+      await p.page.waitForFunction(() => document.getElementById('search-count')?.textContent === '1 of 9');
+      const first = a.graph!.nodes.find((n) => n.name.includes('downsample'))!;
+      assert.deepEqual(await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { id(): string }) => string): string[] } } } } }).resnetStudioGraph.view.cy.$(':selected').map((e) => e.id())), [`n/${first.id}`]);
 
       await p.send({ type: 'setHeat', mode: 'macs' });
       const heats = await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { data(k: string): number }) => number): number[] } } } } }).resnetStudioGraph.view.cy.$('node.layer').map((e) => e.data('heat')));
@@ -302,6 +306,26 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.equal(s.layers, layersOutsideOrIn(a.graph!, ['layer2', 'layer3']));
       assert.equal(await p.page.$eval('#heat', (el) => (el as HTMLElement & { value: string }).value), 'params');
       assert.deepEqual(await p.state(), { file: a.file, collapsed: ['layer1', 'layer4'], heat: 'params' });
+      await assertClean(p);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('an older version of the same file is ignored; a file without a graph says why', async () => {
+    const p = await GraphPage.open(browser, server);
+    try {
+      const r18 = analyse('examples/resnet18.resnet.json');
+      const r34 = analyse('examples/resnet34.resnet.json');
+      await p.send(setGraph({ ...r18, file: 'model.resnet.json' }, {}, 5));
+      await p.send(setGraph({ ...r34, file: 'model.resnet.json' }, {}, 4), false);
+      await p.send(setGraph({ ...r18, file: 'model.resnet.json' }, {}, 6));
+      assert.equal((await p.stats()).layers, expected(r18.graph!).layers, 'version 4 arrived late and was dropped');
+      const broken = analyse('test/fixtures/json/cycle.resnet.json');
+      await p.send(setGraph({ file: broken.file, graph: null, diagnostics: broken.diagnostics }), false);
+      await p.page.waitForSelector('#empty:not([hidden])');
+      assert.match((await p.page.textContent('#empty')) ?? '', /^No graph: .*a -> b -> c -> a/);
+      assert.equal((await p.stats()).layers, 0);
       await assertClean(p);
     } finally {
       await p.close();
