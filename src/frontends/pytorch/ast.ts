@@ -4,7 +4,7 @@
  * interpreter evaluates, records each syntax error once, and degrades anything it cannot read (or that nests
  * too deeply to walk safely) to a `bad` node instead of failing.
  */
-import type { SyntaxNode } from '@lezer/common';
+import type { SyntaxNode, Tree } from '@lezer/common';
 import { parser } from '@lezer/python';
 
 /** Offsets into the source text; every AST node carries them. */
@@ -119,24 +119,43 @@ export interface SyntaxProblem extends Span {
 export interface ParsedModule {
   body: Stmt[];
   errors: SyntaxProblem[];
-  /** Offsets of `# ...` comments, for directives. */
   text: string;
+  /** Set when the time budget ran out: only the text before this offset was read. */
+  truncatedAt: number | null;
 }
 
 /** Nesting deeper than this is not walked: the interpreter recurses over the AST, and real code never gets close. */
 const MAX_DEPTH = 120;
 
-export function parsePython(text: string): ParsedModule {
-  const tree = parser.parse(text);
-  const c = new Converter(text);
+/**
+ * Parses and converts `text`. Parsing stops at `deadline` and conversion at `convertDeadline` (`now()`
+ * timestamps): a huge file is then read up to where the time ran out, and `truncatedAt` says where.
+ */
+export function parsePython(text: string, deadline = Infinity, convertDeadline = deadline, now: () => number = () => performance.now()): ParsedModule {
+  const p = parser.startParse(text);
+  let tree: Tree | null = null;
+  let truncatedAt: number | null = null;
+  // advance() is one parser step: look at the clock every few hundred of them.
+  for (let steps = 1; !(tree = p.advance()); steps++) {
+    if ((steps & 511) === 0 && p.stoppedAt === null && now() > deadline) {
+      truncatedAt = lineStartBefore(text, p.parsedPos);
+      p.stopAt(truncatedAt);
+    }
+  }
+  const c = new Converter(text, convertDeadline, now);
   const body = c.block(tree.topNode);
+  if (c.stoppedAt !== null) truncatedAt = Math.min(truncatedAt ?? Infinity, c.stoppedAt);
   // The converter skips some subtrees wholesale; one pass over the whole tree finds every error node.
   const cur = tree.cursor();
   do {
-    if (cur.type.isError) c.reportError(cur.node);
+    if (cur.type.isError && (truncatedAt === null || cur.from < truncatedAt)) c.reportError(cur.node);
   } while (cur.next());
   c.errors.sort((a, b) => a.from - b.from);
-  return { body, errors: c.errors, text };
+  return { body, errors: c.errors, text, truncatedAt };
+}
+
+function lineStartBefore(text: string, pos: number): number {
+  return text.lastIndexOf('\n', Math.max(0, pos - 1)) + 1;
 }
 
 /** Children of a lezer node, without comments. */
@@ -158,10 +177,17 @@ const STATEMENTS = new Set([
 
 class Converter {
   readonly errors: SyntaxProblem[] = [];
+  /** Offset of the first top-level statement not converted because the deadline passed. */
+  stoppedAt: number | null = null;
   private depth = 0;
+  private count = 0;
   private readonly errorLines = new Set<number>();
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly deadline = Infinity,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   private src(n: SyntaxNode | Span): string {
     return this.text.slice(n.from, n.to);
@@ -202,6 +228,11 @@ class Converter {
   block(n: SyntaxNode): Stmt[] {
     const out: Stmt[] = [];
     for (const ch of kids(n)) {
+      if (this.stoppedAt !== null) break;
+      if ((++this.count & 127) === 0 && this.now() > this.deadline) {
+        this.stoppedAt = lineStartBefore(this.text, ch.from + 1);
+        break;
+      }
       if (ch.type.isError) {
         this.error(ch);
         if (ch.firstChild) this.scanErrors(ch);
@@ -772,14 +803,19 @@ class Converter {
   }
 
   private number(n: SyntaxNode): NumExpr {
-    const raw = this.src(n).replace(/_/g, '');
+    let raw = this.src(n);
     const s = span(n);
-    if (/^0[xX]/.test(raw)) return { k: 'num', v: parseInt(raw.slice(2), 16), float: false, ...s };
-    if (/^0[oO]/.test(raw)) return { k: 'num', v: parseInt(raw.slice(2), 8), float: false, ...s };
-    if (/^0[bB]/.test(raw)) return { k: 'num', v: parseInt(raw.slice(2), 2), float: false, ...s };
-    const isFloat = /[.eEjJ]/.test(raw);
-    const v = Number(raw.replace(/[jJ]$/, ''));
-    return { k: 'num', v: Number.isFinite(v) ? v : NaN, float: isFloat, ...s };
+    if (raw.includes('_')) raw = raw.split('_').join('');
+    const radix = raw.length > 2 && raw[0] === '0' ? ({ x: 16, X: 16, o: 8, O: 8, b: 2, B: 2 } as Record<string, number>)[raw[1]!] : undefined;
+    if (radix) return { k: 'num', v: parseInt(raw.slice(2), radix), float: false, ...s };
+    let isFloat = false;
+    for (let i = 0; i < raw.length; i++) {
+      const ch = raw.charCodeAt(i);
+      if (ch === 46 || ch === 101 || ch === 69 || ch === 106 || ch === 74) isFloat = true;
+    }
+    const last = raw[raw.length - 1];
+    const v = Number(last === 'j' || last === 'J' ? raw.slice(0, -1) : raw);
+    return { k: 'num', v, float: isFloat, ...s };
   }
 
   private call(fn: Expr, argList: SyntaxNode, whole?: SyntaxNode): CallExpr {

@@ -42,8 +42,23 @@ const DEFAULT_HW = [224, 224];
 
 export function analyzePytorch(file: string, text: string, opts: PytorchOptions = {}): Analysis {
   const diagnostics: Diagnostic[] = [];
-  const parsed = parsePython(text);
-  const interp = new Interp(file, text, { ...DEFAULT_BUDGET, ...opts.budget });
+  const budget = { ...DEFAULT_BUDGET, ...opts.budget };
+  const start = performance.now();
+  // Reading the file may use part of the time budget; a file too big for it is read up to where time ran out.
+  const parsed = parsePython(text, start + budget.timeLimitMs * 0.5, start + budget.timeLimitMs * 0.75);
+  const interp = new Interp(file, text, budget, start + budget.timeLimitMs);
+  if (parsed.truncatedAt !== null) {
+    const line = interp.lines.position(parsed.truncatedAt).line;
+    diagnostics.push({
+      severity: 'warning',
+      ...interp.range({ from: parsed.truncatedAt, to: parsed.truncatedAt }),
+      code: 'pytorch/budget',
+      message:
+        line > 1
+          ? `this file is too large to read within the analysis time budget (${budget.timeLimitMs} ms); only lines 1-${line - 1} of ${interp.lines.lineCount} were analysed`
+          : `this file could not be read within the analysis time budget (${budget.timeLimitMs} ms)`,
+    });
+  }
   for (const e of parsed.errors.slice(0, 50)) diagnostics.push({ severity: 'error', ...interp.range(e), code: 'syntax/error', message: e.message });
   const cands = findCandidates(parsed.body);
   const directive = readDirective(text);

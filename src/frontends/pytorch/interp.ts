@@ -60,7 +60,7 @@ export interface Budget {
 
 export const DEFAULT_BUDGET: Budget = {
   maxSteps: 1_000_000,
-  maxLoopIterations: 100_000,
+  maxLoopIterations: 20_000,
   maxCallDepth: 60,
   timeLimitMs: 1500,
   maxCollection: 1_000_000,
@@ -105,10 +105,12 @@ export class Interp {
     readonly file: string,
     readonly text: string,
     readonly budget: Budget = DEFAULT_BUDGET,
+    /** When the whole analysis must stop (parsing shares it); defaults to the budget from now. */
+    deadline?: number,
     now: () => number = () => performance.now(),
   ) {
     this.now = now;
-    this.deadline = now() + budget.timeLimitMs;
+    this.deadline = deadline ?? now() + budget.timeLimitMs;
     this.lines = new LineIndex(file, text);
     this.lib = new Library(this);
     this.installBuiltins();
@@ -450,8 +452,9 @@ export class Interp {
       let dec: Value;
       try {
         dec = this.eval(e, scope);
-      } catch {
-        continue;
+      } catch (err) {
+        if (err instanceof PyError) continue;
+        throw err;
       }
       if (!(dec instanceof Builtin) || !(fn instanceof PyFunction)) continue;
       if (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property') fn = fn.withKind(dec.name);

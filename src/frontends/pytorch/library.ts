@@ -127,6 +127,7 @@ export class Library {
   private readonly layerClasses = new Map<string, BuiltinClass>();
   private readonly modules = new Map<string, Namespace>();
   private readonly catalogueCache = new Map<string, string | null>();
+  private readonly layerChecks = new Map<string, { params: number | null; error: string | null }>();
 
   /** The graph being built: a scratch one while modules are constructed, the real one in `forward`. */
   b: GraphBuilder;
@@ -588,11 +589,17 @@ export class Library {
     const spec = opSpec(op)!;
     const kept: Attrs = {};
     for (const k of Object.keys(attrs)) if (k in spec.defaults) kept[k] = attrs[k]!;
-    const r = spec.infer(withDefaults(op, kept), [null]);
-    const bad = r.issues.find((i) => i.severity === 'error');
+    // Models repeat the same layer configuration many times; its input-free check and count are cached.
+    const key = `${op}|${JSON.stringify(kept)}`;
+    let checked = this.layerChecks.get(key);
+    if (!checked) {
+      const r = spec.infer(withDefaults(op, kept), [null]);
+      checked = { params: r.params, error: r.issues.find((i) => i.severity === 'error')?.message ?? null };
+      this.layerChecks.set(key, checked);
+    }
     // Errors that need no input (groups that do not divide the channels) are raised by PyTorch's constructor.
-    if (bad) I.raise('ValueError', bad.message);
-    m.layer = { type, op, attrs: kept, params: r.params };
+    if (checked.error !== null) I.raise('ValueError', checked.error);
+    m.layer = { type, op, attrs: kept, params: checked.params };
   }
 
   /** A Python value as an IR attribute; symbols become their rendered expression. */
@@ -966,6 +973,7 @@ export class Library {
   }
 
   callModule(m: ModuleObj, args: CallArgs): Value {
+    this.interp.tick();
     this.called.add(m);
     const forward = m.cls instanceof PyClass ? m.cls.lookup('forward') : undefined;
     if (forward instanceof PyFunction) {

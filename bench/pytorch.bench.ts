@@ -1,0 +1,65 @@
+// PyTorch front end targets:
+// 1. analysing ResNet-152 from a ~1000-line torchvision-style file in-process: <= 20 ms (median);
+// 2. the whole CLI process on that file, side by side with building and running the same model in PyTorch
+//    to learn its shapes: at least 30x faster.
+// The file is torchvision's own resnet.py when python3-torchvision is installed, else our model-zoo fixture.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { analyzePytorch } from '../src/frontends/pytorch';
+import { medianMs, report } from './util';
+
+const TORCHVISION = '/usr/lib/python3/dist-packages/torchvision/models/resnet.py';
+const FIXTURE = 'test/fixtures/pytorch/torchvision_style.py';
+const file = existsSync(TORCHVISION) ? TORCHVISION : FIXTURE;
+const text = readFileSync(file, 'utf8');
+const model = 'resnet152';
+console.log(`file: ${file} (${text.split('\n').length} lines), model ${model}`);
+
+const once = analyzePytorch(file, text, { model, input: [1, 3, 224, 224] });
+if (once.graph?.params !== 60192808) throw new Error(`unexpected analysis: params ${once.graph?.params}`);
+const ms = medianMs(() => analyzePytorch(file, text, { model, input: [1, 3, 224, 224] }), 100, 20);
+report('ResNet-152 PyTorch source analysis, in-process (median of 100)', ms, 20);
+
+function wallMs(cmd: string, args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const elapsed = performance.now() - t;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return elapsed;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const cliArgs = ['bin/resnet-studio.js', 'analyze', file, '--model', model, '--input', '1,3,224,224', '--json'];
+wallMs(process.execPath, cliArgs);
+const cli = median(Array.from({ length: 15 }, () => wallMs(process.execPath, cliArgs)));
+report('CLI process: analyze ResNet-152 --json (median of 15, including Node start-up)', cli, 130);
+
+const python = process.env['RESNET_STUDIO_PYTHON'] ?? '/usr/bin/python3.11';
+const script =
+  file === TORCHVISION
+    ? `import torch, torchvision.models.resnet as r
+m = r.${model}().eval()
+with torch.no_grad():
+    y = m(torch.zeros(1, 3, 224, 224))
+print(list(y.shape), sum(p.numel() for p in m.parameters()))`
+    : `import importlib.util, torch
+spec = importlib.util.spec_from_file_location('fixture', '${file}')
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+m = mod.${model}().eval()
+with torch.no_grad():
+    y = m(torch.zeros(1, 3, 224, 224))
+print(list(y.shape), sum(p.numel() for p in m.parameters()))`;
+const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+if (probe.status !== 0) {
+  console.log(`PyTorch side skipped: ${python} cannot import torch`);
+} else {
+  const torchMs = median(Array.from({ length: 3 }, () => wallMs(python, ['-c', script])));
+  console.log(`PyTorch process: build and run ${model} on zeros to learn its shapes (median of 3): ${torchMs.toFixed(0)} ms`);
+  const ratio = torchMs / cli;
+  console.log(`CLI is ${ratio.toFixed(1)}x faster than running PyTorch (target >= 30x) ${ratio >= 30 ? 'MET' : 'MISSED'}`);
+}

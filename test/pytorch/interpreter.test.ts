@@ -1,0 +1,295 @@
+/**
+ * The Python and PyTorch semantics the reader relies on, one small model each: module registration and
+ * `named_modules()` paths, parameter counting as `model.parameters()` does it, argument binding, classes,
+ * containers, functional calls in `forward`, and errors raised where Python raises them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Analysis } from '../../src/core/ir';
+import { analyzePytorch } from '../../src/frontends/pytorch';
+import { describe, errorsOf } from './helpers';
+
+const HEAD = 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom collections import OrderedDict\nfrom functools import partial\n\n';
+
+function run(body: string, model: string, input: number[], args?: string): Analysis {
+  return analyzePytorch('snippet.py', HEAD + body, { model, input, ...(args ? { args } : {}) });
+}
+
+const names = (a: Analysis): string[] => a.graph!.nodes.filter((n) => n.op !== 'input').map((n) => n.name);
+/** 1-based line in the snippet body (after the common header). */
+const L = (n: number): number => n + HEAD.split('\n').length - 1;
+
+function clean(a: Analysis): void {
+  assert.deepEqual(a.diagnostics.filter((d) => d.severity !== 'information'), [], describe(a.diagnostics));
+}
+
+test('named_modules paths: nested Sequential, OrderedDict, ModuleList, ModuleDict, add_module, setattr', () => {
+  const a = run(
+    `class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(OrderedDict([("conv", nn.Conv2d(3, 8, 3)), ("act", nn.ReLU())]))
+        self.blocks = nn.ModuleList()
+        for i in range(2):
+            self.blocks.append(nn.Sequential(nn.Conv2d(8, 8, 1), nn.BatchNorm2d(8)))
+        self.heads = nn.ModuleDict({"a": nn.Identity()})
+        self.add_module("pool", nn.AdaptiveAvgPool2d(1))
+        setattr(self, f"fc{1}", nn.Linear(8, 2))
+
+    def forward(self, x):
+        x = self.stem(x)
+        for b in self.blocks:
+            x = b(x)
+        x = self.heads["a"](x)
+        return self.fc1(torch.flatten(self.pool(x), 1))
+`,
+    'M',
+    [1, 3, 10, 10],
+  );
+  clean(a);
+  assert.deepEqual(names(a), ['stem.conv', 'stem.act', 'blocks.0.0', 'blocks.0.1', 'blocks.1.0', 'blocks.1.1', 'heads.a', 'pool', 'flatten', 'fc1']);
+  assert.deepEqual(a.graph?.output, [1, 2]);
+  const groups = a.graph!.groups.map((g) => `${g.name}:${g.label}`);
+  assert.deepEqual(groups, ['stem:Sequential', 'blocks.0:Sequential', 'blocks.1:Sequential']);
+});
+
+test('parameters count every registered module once; unregistered ones are not parameters', () => {
+  const a = run(
+    `class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1, bias=False)
+        self.same = self.conv
+        self.unused = nn.Linear(10, 10)
+        self.plain = [nn.Conv2d(4, 4, 1, bias=False)]
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.same(x.view(1, 3, 4, 4)[:, :, :, :])
+        return self.plain[0](self.conv(torch.zeros(1, 3, 4, 4)))
+`,
+    'M',
+    [1, 3, 4, 4],
+  );
+  assert.deepEqual(errorsOf(a).map((d) => d.line), [L(11)], describe(a.diagnostics));
+  // conv (12) once although registered twice and called three times, unused Linear (110); the list's conv is not registered.
+  assert.equal(a.graph?.params, 12 + 110);
+  assert.ok(a.diagnostics.some((d) => d.code === 'pytorch/unused-module' && d.message.startsWith('unused (Linear)')), describe(a.diagnostics));
+  const convs = a.graph!.nodes.filter((n) => n.name === 'conv');
+  assert.equal(convs.length, 3);
+  assert.deepEqual(convs.map((n) => n.shared ?? false), [false, true, true]);
+});
+
+test('a shared module counts its parameters once and its MACs per call', () => {
+  const a = run(
+    `class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv(self.conv(x))
+`,
+    'M',
+    [1, 4, 5, 5],
+  );
+  clean(a);
+  assert.equal(a.graph?.params, 144);
+  assert.equal(a.graph?.macs, 2 * 144 * 25);
+});
+
+test('classes: local bases, super(Cls, self), class attributes, classmethod, staticmethod, property', () => {
+  const a = run(
+    `class Base(nn.Module):
+    expansion: int = 2
+
+    def __init__(self, c):
+        super(Base, self).__init__()
+        self.c = c
+
+    @classmethod
+    def make(cls, c):
+        return cls(c)
+
+    @staticmethod
+    def width(c):
+        return c * Base.expansion
+
+    @property
+    def out(self):
+        return self.width(self.c)
+
+
+class Child(Base):
+    expansion = 3
+
+    def __init__(self, c, *args, extra=1, **kw):
+        super().__init__(c)
+        self.conv = nn.Conv2d(c, self.out * self.expansion + extra + len(args) + len(kw), 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def child():
+    return Child.make(4)
+`,
+    'child',
+    [1, 4, 2, 2],
+  );
+  clean(a);
+  // out = 4 * Base.expansion = 8; 8 * 3 + 1 = 25 channels.
+  assert.deepEqual(a.graph?.output, [1, 25, 2, 2]);
+});
+
+test('values: partial, aliases, comprehensions, zip, enumerate, min/max, isinstance, dict unpacking', () => {
+  const a = run(
+    `norm = partial(nn.BatchNorm2d, eps=1e-3)
+act = nn.ReLU
+
+def widths(base, n):
+    return [base * 2 ** i for i in range(n) if i >= 0]
+
+class M(nn.Module):
+    def __init__(self, **cfg):
+        super().__init__()
+        ws = widths(**{"base": 4, "n": 3})
+        pairs = list(zip([3] + ws[:-1], ws))
+        layers = []
+        for i, (cin, cout) in enumerate(pairs):
+            layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), norm(cout), act(inplace=True)]
+        self.body = nn.Sequential(*layers)
+        assert isinstance(self.body, nn.Sequential) and not isinstance(ws, tuple)
+        self.fc = nn.Linear(max(ws), min(10, cfg.get("classes", 7)))
+
+    def forward(self, x):
+        return self.fc(self.body(x).mean([2, 3]))
+`,
+    'M',
+    [2, 3, 8, 8],
+  );
+  clean(a);
+  assert.deepEqual(a.graph?.output, [2, 7]);
+  const bn = a.graph!.nodes.find((n) => n.op === 'BatchNorm2d');
+  assert.equal(bn?.attrs['eps'], 0.001);
+});
+
+test('forward: view, reshape, size, shape, strided slices, F.pad, torch.cat, torch.add, flatten', () => {
+  const a = run(
+    `class M(nn.Module):
+    def forward(self, x):
+        n, c, h, w = x.size()
+        y = x[:, :, ::2, 1::2]
+        y = F.pad(y, (0, 0, 0, 0, c // 2, c // 2))
+        z = torch.cat([y, y], dim=1)
+        z = torch.add(z, z)
+        z = F.max_pool2d(z, 2)
+        z = z.view(z.size(0), -1)
+        return z.reshape(x.shape[0], -1, 1).flatten(1)
+`,
+    'M',
+    [2, 4, 8, 6],
+  );
+  clean(a);
+  // slice -> [2, 4, 4, 3]; pad channels -> 8; cat -> 16; pool 2 -> [2, 16, 2, 1]; view -> [2, 32]
+  assert.deepEqual(a.graph?.output, [2, 32]);
+  assert.deepEqual(a.graph!.nodes.find((n) => n.op === 'slice')?.outputShape, [2, 4, 4, 3]);
+});
+
+test('errors are raised where Python raises: missing argument, raise, assert, bad attribute, bad groups', () => {
+  const missing = run('class M(nn.Module):\n    def __init__(self, a):\n        super().__init__()\n\n\ndef make():\n    return M()\n', 'make', [1, 3, 4, 4]);
+  assert.deepEqual(errorsOf(missing).map((d) => [d.line, d.message]), [[L(7), "TypeError: __init__() missing required argument: 'a'"]]);
+  const raised = run('class M(nn.Module):\n    def __init__(self, k=3):\n        super().__init__()\n        if k % 2 == 1:\n            raise ValueError(f"odd kernel {k}")\n', 'M', [1, 3, 4, 4]);
+  assert.deepEqual(errorsOf(raised).map((d) => [d.line, d.message]), [[L(5), 'ValueError: odd kernel 3']]);
+  assert.equal(raised.graph, null);
+  const asserted = run('class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        assert 1 > 2, "no"\n', 'M', [1, 3, 4, 4]);
+  assert.deepEqual(errorsOf(asserted).map((d) => [d.line, d.message]), [[L(4), 'AssertionError: no']]);
+  const attr = run('class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n\n    def forward(self, x):\n        return self.conv(x)\n', 'M', [1, 3, 4, 4]);
+  assert.deepEqual(errorsOf(attr).map((d) => [d.line, d.message]), [[L(6), "AttributeError: 'M' object has no attribute 'conv'"]]);
+  const groups = run('class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(\n            6, 8, 3, groups=4)\n', 'M', [1, 6, 4, 4]);
+  assert.deepEqual(errorsOf(groups).map((d) => d.line), [L(4)]);
+  const early = run('class M(nn.Module):\n    def __init__(self):\n        self.conv = nn.Conv2d(3, 3, 1)\n        super().__init__()\n', 'M', [1, 3, 4, 4]);
+  assert.deepEqual(errorsOf(early).map((d) => [d.line, d.message]), [[L(3), 'AttributeError: cannot assign module before Module.__init__() call']]);
+});
+
+test('weight-init loops and apply() are no-ops on shapes', () => {
+  const a = run(
+    `def init(m):
+    if isinstance(m, (nn.Conv2d, nn.Linear)):
+        nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+        self.apply(init)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+`,
+    'M',
+    [1, 3, 4, 4],
+  );
+  clean(a);
+  assert.equal(a.graph?.params, 16 + 8);
+});
+
+test('lambdas stored on modules run in forward with their closures (CIFAR option A)', () => {
+  const a = run(
+    `class Lambda(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+class M(nn.Module):
+    def __init__(self, planes=8):
+        super().__init__()
+        self.short = Lambda(lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4), "constant", 0))
+        self.conv = nn.Conv2d(4, planes, 3, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(planes)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x))) + self.short(x)
+`,
+    'M',
+    [1, 4, 8, 8],
+  );
+  clean(a);
+  assert.deepEqual(a.graph?.output, [1, 8, 4, 4]);
+  const skip = a.graph!.skips[0];
+  assert.equal(skip?.kind, 'identity');
+  assert.deepEqual(skip?.via.map((id) => a.graph!.nodes.find((n) => n.id === id)?.op), ['slice', 'pad']);
+});
+
+test('unknown libraries and layers outside the catalogue are opaque, with information, never errors', () => {
+  const a = run(
+    `import timm
+from .utils import helper
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = timm.create_model("resnet50")
+        self.norm = nn.LayerNorm(8)
+        self.conv = nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        x = helper(self.conv(x))
+        return self.norm(x)
+`,
+    'M',
+    [1, 3, 4, 4],
+  );
+  assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
+  assert.ok(a.diagnostics.some((d) => d.severity === 'information' && d.message.includes('LayerNorm')), describe(a.diagnostics));
+  assert.equal(a.graph?.output, null);
+});
