@@ -141,6 +141,11 @@ describe('skip routing', () => {
     assert.equal(bow.distance, 26);
   });
 
+  test('a short hop with nothing in the way stays straight', () => {
+    assert.equal(routeBow({ x: 0, y: 0 }, { x: 0, y: 26 }, [], { minimum: 26, straightBelow: 60 }).distance, 0);
+    assert.notEqual(routeBow({ x: 0, y: 0 }, { x: 0, y: 100 }, [], { minimum: 26, straightBelow: 60 }).distance, 0);
+  });
+
   test('it takes the other side when that is clearly shorter', () => {
     const wall: Box[] = [{ x1: -400, x2: 20, y1: 100, y2: 200 }];
     // For a downward edge the preferred (positive) side is towards negative x, where the wall extends far.

@@ -72,7 +72,7 @@ export function routeBow(
   s: Point,
   t: Point,
   obstacles: readonly Box[],
-  opts: { pad?: number; minimum?: number; prefer?: 1 | -1; ends?: readonly Box[]; weights?: [number, number] } = {},
+  opts: { pad?: number; minimum?: number; prefer?: 1 | -1; ends?: readonly Box[]; weights?: [number, number]; straightBelow?: number } = {},
 ): Bow {
   const pad = opts.pad ?? 8;
   const weights = opts.weights ?? WEIGHTS;
@@ -82,6 +82,8 @@ export function routeBow(
   const hi = { x: Math.max(s.x, t.x) + len, y: Math.max(s.y, t.y) + len };
   const near = obstacles.filter((b) => b.x2 > lo.x && b.x1 < hi.x && b.y2 > lo.y && b.y1 < hi.y);
   const ends = opts.ends ?? [];
+  // A short hop between stacked nodes (a projection's conv to its BN) reads best straight, when nothing is in the way.
+  if (len < (opts.straightBelow ?? 0) && !bowHits(s, t, { distance: 0, weights }, near, pad)) return { distance: 0, weights };
   const blocked = (bow: Bow): boolean => controlPoints(s, t, bow).some((c) => ends.some((b) => inside(c, b, 3))) || bowHits(s, t, bow, near, pad);
   const solve = (sign: 1 | -1): number => {
     let d = minimum;
