@@ -202,21 +202,21 @@ export class GraphView {
    * The first view of a new model: the whole graph when that is legible, otherwise the top of it at a
    * readable zoom (a deep ResNet fitted whole is a hairline), to be scrolled like a document.
    */
-  fitReadable(): void {
+  fitReadable(bounds?: Box): void {
     const cy = this.cy;
-    cy.fit(undefined, 24);
+    // From the layout's own box sizes when given: asking cytoscape for bounds measures every label first,
+    // which costs more than the rest of a first paint on a large graph.
+    const b = bounds ?? cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false });
+    const bb = { x1: b.x1, y1: b.y1, w: b.x2 - b.x1, h: b.y2 - b.y1 };
+    const pad = 24;
+    const fitZoom = Math.min((cy.width() - 2 * pad) / bb.w, (cy.height() - 2 * pad) / bb.h, 1.5);
     const legible = 0.6;
-    if (cy.zoom() >= legible) return;
-    const bb = cy.nodes().boundingBox({});
-    if (this.direction === 'RIGHT') {
-      const z = Math.max(legible, Math.min(1, (cy.height() - 48) / bb.h));
-      cy.zoom(z);
-      cy.pan({ x: 24 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
-    } else {
-      const z = Math.max(legible, Math.min(1, (cy.width() - 48) / bb.w));
-      cy.zoom(z);
-      cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: 24 - bb.y1 * z });
-    }
+    let z = fitZoom;
+    if (fitZoom < legible) z = this.direction === 'RIGHT' ? Math.max(legible, Math.min(1, (cy.height() - 2 * pad) / bb.h)) : Math.max(legible, Math.min(1, (cy.width() - 2 * pad) / bb.w));
+    cy.zoom(z);
+    if (fitZoom >= legible) cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
+    else if (this.direction === 'RIGHT') cy.pan({ x: pad - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
+    else cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: pad - bb.y1 * z });
   }
 
   zoomBy(factor: number): void {
@@ -266,13 +266,16 @@ export class GraphView {
     const anchor = opts.anchor ? this.cy.getElementById(opts.anchor) : undefined;
     const anchorBefore = anchor?.nonempty() ? { ...anchor.renderedPosition() } : undefined;
     const view = model.view(this.collapsed);
-    this.cy.batch(() => this.sync(view));
+    const prepared = this.prepare(view);
     const synced = performance.now();
-    await this.layout();
+    // Laid out before anything reaches the canvas: no frame draws (or measures) unplaced elements.
+    const { positions, bounds } = await layoutChains(view, prepared.sizes, this.direction, nodeFontSize(this.theme));
+    if (this.model !== model) return;
     const layoutDone = performance.now();
+    this.cy.batch(() => this.sync(view, prepared, positions));
     this.routeSkips();
     this.placeTitles();
-    if (opts.fit) this.fitReadable();
+    if (opts.fit) this.fitReadable(bounds);
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
       if (after.nonempty()) {
@@ -285,7 +288,24 @@ export class GraphView {
     this.lastTiming = { start, synced, layoutDone, painted: performance.now(), elements: this.cy.elements().length };
   }
 
-  private sync(view: ViewGraph): void {
+  /** Element data and classes for `view`, and each drawn leaf's box size (what the layout needs). */
+  private prepare(view: ViewGraph): { data: Map<string, { data: Record<string, unknown>; classes: string[] }>; sizes: Map<string, { w: number; h: number }> } {
+    const data = new Map<string, { data: Record<string, unknown>; classes: string[] }>();
+    const sizes = new Map<string, { w: number; h: number }>();
+    const key = this.heat === 'none' ? null : this.heat;
+    let max = 0;
+    if (key) for (const n of view.nodes) if (n.kind === 'layer' || n.collapsed) max = Math.max(max, n[key] ?? 0);
+    for (const n of view.nodes) {
+      const d = this.nodeData(n);
+      if (n.kind === 'layer' || n.collapsed) Object.assign(d, this.fillOf(key ? (n[key] ?? 0) : 0, n.collapsed, max));
+      if (typeof d['w'] === 'number') sizes.set(n.id, { w: d['w'], h: d['h'] as number });
+      data.set(n.id, { data: d, classes: this.nodeClasses(n) });
+    }
+    return { data, sizes };
+  }
+
+  /** Brings cytoscape in line with `view`, placing every leaf where the layout put it. */
+  private sync(view: ViewGraph, prepared: ReturnType<GraphView['prepare']>, positions: ReadonlyMap<string, { x: number; y: number }>): void {
     const cy = this.cy;
     const want = new Map(view.nodes.map((n) => [n.id, n]));
     const stale = cy.nodes().filter((n) => {
@@ -294,19 +314,20 @@ export class GraphView {
     });
     stale.remove();
     const add: cytoscape.ElementDefinition[] = [];
-    let i = 0;
     for (const n of view.nodes) {
-      const data = this.nodeData(n);
-      const classes = this.nodeClasses(n);
+      const { data, classes } = prepared.data.get(n.id)!;
+      const pos = positions.get(n.id);
       const ele = cy.getElementById(n.id);
       if (ele.nonempty()) {
         const { id: _id, parent: _parent, ...rest } = data;
         ele.data(rest);
-        for (const k of ['src', 'error', 'w', 'h']) if (!(k in rest)) ele.removeData(k);
+        for (const k of ['src', 'error', 'w', 'h', 'fill', 'textColor', 'heat']) if (!(k in rest)) ele.removeData(k);
         ele.classes(classes);
+        if (pos && !ele.isParent()) ele.position(pos);
       } else {
-        // Spread new nodes out until the layout places them, so no frame draws them all on one spot.
-        add.push({ group: 'nodes', data, classes, position: { x: 0, y: 80 * i++ } });
+        const def: cytoscape.ElementDefinition = { group: 'nodes', data, classes };
+        if (pos) def.position = { ...pos };
+        add.push(def);
       }
     }
     const wantEdges = new Map(view.edges.map((e) => [e.id, e]));
@@ -325,7 +346,6 @@ export class GraphView {
       } else add.push({ group: 'edges', data, classes });
     }
     if (add.length) cy.add(add);
-    this.applyFills();
   }
 
   private nodeData(n: ViewNode): Record<string, unknown> {
@@ -372,33 +392,37 @@ export class GraphView {
 
   /** Node fills: the theme's, or a heat colour on a log scale of params or MACs among what is drawn. */
   private applyFills(): void {
-    const t = this.theme;
     const drawn = this.cy.nodes().filter((n) => n.data('kind') === 'layer' || n.hasClass('collapsed'));
     const key = this.heat === 'none' ? null : this.heat;
     let max = 0;
     if (key) drawn.forEach((n) => void (max = Math.max(max, Number(n.data(key)) || 0)));
-    const textOn = (fill: string): string => {
+    drawn.forEach((n) => {
+      const f = this.fillOf(key ? Number(n.data(key)) || 0 : 0, n.hasClass('collapsed'), max);
+      if (f.heat === undefined) n.removeData('heat');
+      n.data(f);
+    });
+  }
+
+  private fillCache = new Map<string, { fill: string; textColor: string }>();
+
+  /** Fill and readable text colour for a drawn box; `max` is the largest heat value drawn (0: no heat). */
+  private fillOf(value: number, collapsed: boolean, max: number): { fill: string; textColor: string; heat?: number } {
+    const t = this.theme;
+    const h = max > 0 ? (value > 0 ? Math.log1p(value) / Math.log1p(max) : 0) : undefined;
+    const key = `${t.nodeFill}|${t.heat}|${t.foreground}|${t.background}|${collapsed}|${h === undefined ? '' : h.toFixed(3)}`;
+    let f = this.fillCache.get(key);
+    if (!f) {
+      let fill = collapsed ? mix(t.nodeFill, t.foreground, 0.06) : t.nodeFill;
+      if (h !== undefined) fill = mix(fill, t.heat, 0.85 * h);
       const lf = luminance(fill);
       const contrast = (c: string) => {
         const lc = luminance(c);
         return (Math.max(lf, lc) + 0.05) / (Math.min(lf, lc) + 0.05);
       };
-      return contrast(t.foreground) >= contrast(t.background) ? t.foreground : t.background;
-    };
-    drawn.forEach((n) => {
-      let fill = n.hasClass('collapsed') ? mix(t.nodeFill, t.foreground, 0.06) : t.nodeFill;
-      if (key && max > 0) {
-        const v = Number(n.data(key)) || 0;
-        const h = v > 0 ? Math.log1p(v) / Math.log1p(max) : 0;
-        fill = mix(fill, t.heat, 0.85 * h);
-        n.data('heat', h);
-      } else n.removeData('heat');
-      n.data({ fill, textColor: textOn(fill) });
-    });
-  }
-
-  private layout(): Promise<void> {
-    return layoutChains(this.cy, this.direction, nodeFontSize(this.theme));
+      f = { fill, textColor: contrast(t.foreground) >= contrast(t.background) ? t.foreground : t.background };
+      this.fillCache.set(key, f);
+    }
+    return h === undefined ? { ...f } : { ...f, heat: h };
   }
 
   /**
@@ -537,84 +561,100 @@ function layerGap(direction: LayoutDirection): number {
 }
 
 /**
- * Lays out `cy` with ELK after folding every straight run of layers (conv → BN → ReLU → ...: each link the
- * only way out of one node and the only way into the next, inside the same group) into one box as tall as the
- * run. ELK would stack such a run exactly so, one layer per node; folded, a ResNet reaches ELK with about a
- * fifth of its nodes, which is most of the layout time on deep models. The runs are unfolded afterwards.
+ * Lays out the drawn graph with ELK after folding every straight run of layers (conv → BN → ReLU → ...: each
+ * link the only way out of one node and the only way into the next, inside the same group) into one box as
+ * tall as the run. ELK would stack such a run exactly so, one layer per node; folded, a ResNet reaches ELK
+ * with about a fifth of its nodes, which is most of the layout time on deep models. The runs are unfolded
+ * afterwards. Works from the view graph and plain maps: cytoscape collections are costly by the thousand.
  */
-async function layoutChains(cy: cytoscape.Core, direction: LayoutDirection, fontSize: number): Promise<void> {
+async function layoutChains(
+  view: ViewGraph,
+  sizes: ReadonlyMap<string, { w: number; h: number }>,
+  direction: LayoutDirection,
+  fontSize: number,
+): Promise<{ positions: Map<string, { x: number; y: number }>; bounds: Box }> {
   const gap = layerGap(direction);
   const down = direction !== 'RIGHT';
-  const leaves = cy.nodes().filter((n) => !n.isParent());
-  const edges = cy.edges().not('.direct');
+  const parentOf = new Map<string, string>();
+  for (const n of view.nodes) parentOf.set(n.id, n.parent ?? '');
+  const edges = view.edges.filter((e) => !e.direct);
   const ins = new Map<string, string[]>();
   const outs = new Map<string, string[]>();
-  edges.forEach((e) => {
-    const a = e.source().id();
-    const b = e.target().id();
-    if (!outs.get(a)?.push(b)) outs.set(a, [b]);
-    if (!ins.get(b)?.push(a)) ins.set(b, [a]);
-  });
-  const isLeaf = new Set(leaves.map((n) => n.id()));
-  const parentOf = (id: string): string => String(cy.getElementById(id).data('parent') ?? '');
+  for (const e of edges) {
+    if (!outs.get(e.source)?.push(e.target)) outs.set(e.source, [e.target]);
+    if (!ins.get(e.target)?.push(e.source)) ins.set(e.target, [e.source]);
+  }
   /** The next node of a run, if `id`'s only successor has `id` as its only predecessor, in the same group. */
   const next = (id: string): string | undefined => {
     const o = outs.get(id);
     if (o?.length !== 1) return undefined;
     const b = o[0]!;
-    return isLeaf.has(b) && ins.get(b)?.length === 1 && parentOf(b) === parentOf(id) ? b : undefined;
+    return sizes.has(b) && ins.get(b)?.length === 1 && parentOf.get(b) === parentOf.get(id) ? b : undefined;
   };
+  const leaves = view.nodes.filter((n) => sizes.has(n.id));
   const continues = new Set<string>();
-  leaves.forEach((n) => {
-    const b = next(n.id());
+  for (const n of leaves) {
+    const b = next(n.id);
     if (b) continues.add(b);
-  });
+  }
   const chainOf = new Map<string, string>();
-  const chains: { id: string; members: cytoscape.NodeSingular[] }[] = [];
-  leaves.forEach((n) => {
-    if (continues.has(n.id())) return;
-    const members = [n];
-    for (let b = next(n.id()); b && members.length < 10_000; b = next(b)) members.push(cy.getElementById(b));
-    chains.push({ id: n.id(), members });
-    for (const m of members) chainOf.set(m.id(), n.id());
-  });
-  const folded = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } }] });
+  const chains: { id: string; members: string[] }[] = [];
+  for (const n of leaves) {
+    if (continues.has(n.id)) continue;
+    const members = [n.id];
+    for (let b = next(n.id); b && !chainOf.has(b); b = next(b)) members.push(b);
+    chains.push({ id: n.id, members });
+    for (const m of members) chainOf.set(m, n.id);
+  }
+  const along = (id: string) => (down ? sizes.get(id)!.h : sizes.get(id)!.w);
+  const across = (id: string) => (down ? sizes.get(id)!.w : sizes.get(id)!.h);
   const elements: cytoscape.ElementDefinition[] = [];
-  cy.nodes().filter((n) => n.isParent()).forEach((n) => {
-    const parent = n.data('parent') as string | undefined;
-    elements.push({ group: 'nodes', data: parent ? { id: n.id(), parent } : { id: n.id() } });
-  });
+  for (const n of view.nodes) {
+    if (sizes.has(n.id)) continue;
+    elements.push({ group: 'nodes', data: n.parent ? { id: n.id, parent: n.parent } : { id: n.id } });
+  }
   for (const c of chains) {
-    const along = c.members.reduce((s, m) => s + (down ? m.height() : m.width()), 0) + gap * (c.members.length - 1);
-    const across = Math.max(...c.members.map((m) => (down ? m.width() : m.height())));
-    const parent = c.members[0]!.data('parent') as string | undefined;
-    const data: Record<string, unknown> = { id: c.id, w: down ? across : along, h: down ? along : across };
+    const length = c.members.reduce((sum, m) => sum + along(m), 0) + gap * (c.members.length - 1);
+    const width = Math.max(...c.members.map(across));
+    const parent = parentOf.get(c.id);
+    const data: Record<string, unknown> = { id: c.id, w: down ? width : length, h: down ? length : width };
     if (parent) data['parent'] = parent;
     elements.push({ group: 'nodes', data });
   }
   const seen = new Set<string>();
-  edges.forEach((e) => {
-    const a = chainOf.get(e.source().id());
-    const b = chainOf.get(e.target().id());
-    if (!a || !b || a === b || seen.has(`${a}>${b}`)) return;
+  for (const e of edges) {
+    const a = chainOf.get(e.source);
+    const b = chainOf.get(e.target);
+    if (!a || !b || a === b || seen.has(`${a}>${b}`)) continue;
     seen.add(`${a}>${b}`);
     elements.push({ group: 'edges', data: { id: `${a}>${b}`, source: a, target: b } });
-  });
-  folded.add(elements);
+  }
+  const folded = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } }] });
   try {
+    folded.add(elements);
     await runLayout(folded, direction, fontSize);
     const pos = new Map<string, { x: number; y: number }>();
     for (const c of chains) {
       const box = folded.getElementById(c.id);
       const p = box.position();
-      let at = (down ? p.y - box.height() / 2 : p.x - box.width() / 2);
+      let at = down ? p.y - box.height() / 2 : p.x - box.width() / 2;
       for (const m of c.members) {
-        const size = down ? m.height() : m.width();
-        pos.set(m.id(), down ? { x: p.x, y: at + size / 2 } : { x: at + size / 2, y: p.y });
+        const size = along(m);
+        pos.set(m, down ? { x: p.x, y: at + size / 2 } : { x: at + size / 2, y: p.y });
         at += size + gap;
       }
     }
-    cy.batch(() => leaves.positions((n) => pos.get(n.id()) ?? n.position()));
+    // The drawing's extent: leaf boxes, widened by the group borders around them.
+    const box: Box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+    for (const [id, p] of pos) {
+      const sz = sizes.get(id)!;
+      box.x1 = Math.min(box.x1, p.x - sz.w / 2);
+      box.x2 = Math.max(box.x2, p.x + sz.w / 2);
+      box.y1 = Math.min(box.y1, p.y - sz.h / 2);
+      box.y2 = Math.max(box.y2, p.y + sz.h / 2);
+    }
+    const margin = view.nodes.some((n) => n.kind === 'group' && !n.collapsed) ? 2 * COMPOUND_PAD + 8 : 0;
+    return { positions: pos, bounds: { x1: box.x1 - margin, y1: box.y1 - margin, x2: box.x2 + margin, y2: box.y2 + margin } };
   } finally {
     folded.destroy();
   }
