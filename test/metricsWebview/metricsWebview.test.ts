@@ -9,8 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { RunFeed, toRunInfo } from '../../src/host/training/runFeed';
 import type { InitMessage, RunInfo } from '../../src/protocol/metricsProtocol';
+import { JobManager } from '../../src/training/jobs';
 import type { TrainingRow } from '../../src/training/protocol';
+import { RunStore } from '../../src/training/runStore';
+import { buildBundles, tempDir, tinyRun } from '../tfjs/bundles';
 import { ARTIFACTS, MetricsPage, PageServer, launch, skipReason } from './metricsPage';
 
 const skip = skipReason();
@@ -169,5 +173,52 @@ describe('metrics panel in Chromium', { skip }, () => {
     assert.deepEqual(await p.cspViolations(), []);
     assert.deepEqual(p.consoleErrors, []);
     await p.page.close();
+  });
+
+  test('a real TF.js run, fed from its metrics.jsonl while it trains, reaches the page row for row', async () => {
+    const { worker } = await buildBundles();
+    const store = new RunStore(tempDir('panel-runs'));
+    const id = tinyRun(store, { epochs: 2, syntheticSize: 320, batchSize: 16, logEvery: 1 });
+    const manager = new JobManager();
+    const job = await manager.start({ store, runId: id, workerPath: worker });
+    const p = await MetricsPage.open(browser, server);
+    // Open the panel mid-run: init carries what the file holds now, the feed streams the rest.
+    await new Promise<void>((resolve) => {
+      const sub = job.onDidEmitRow((r) => {
+        if (r.type === 'metric') {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    const feed = new RunFeed(store);
+    const snapshot = feed.snapshot(id);
+    await p.send({ type: 'init', runs: store.listRuns().map((r) => toRunInfo(store, r, true)), shown: [id], focus: id, rows: { [id]: snapshot }, backend: { nativePackages: [], installing: false } });
+    let done = false;
+    void job.done.then(() => (done = true));
+    let batches = 0;
+    while (!done) {
+      for (const m of feed.poll()) {
+        batches++;
+        await p.send(m, false);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    for (const m of feed.poll()) await p.send(m, false);
+    const before = await p.renderCount();
+    await p.send({ type: 'runs', runs: store.listRuns().map((r) => toRunInfo(store, r, false)) });
+    assert.ok((await p.renderCount()) > before);
+    const all = store.readRows(id);
+    assert.ok(batches > 1, `streamed in ${batches} batches`);
+    assert.deepEqual(await p.counts(), { [id]: all.length }, 'every row of metrics.jsonl, once');
+    assert.equal((await p.posted()).filter((m) => m.type === 'requestRows').length, 0, 'no gaps');
+    assert.match(await p.text('#run-status'), /completed/);
+    assert.match(await p.text('#backend'), /tfjs \(pure JavaScript CPU\)/);
+    assert.match(await p.text('#progress-text'), /step 30\/30/);
+    await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-live-run.png'), fullPage: true });
+    assert.deepEqual(await p.cspViolations(), []);
+    assert.deepEqual(p.consoleErrors, []);
+    await p.page.close();
+    manager.dispose();
   });
 });

@@ -181,7 +181,13 @@ function drawCharts(rebuild: boolean): void {
     const el = $(spec.id);
     const per = ids.map((id, k) => ({ id, colour: colours[k % colours.length]!, parts: spec.pick(seriesOf(rows.get(id)!)) }));
     // A run with nothing to draw yet (just started, or failed before its first step) gets no legend entry.
-    const flat = per.flatMap((p) => p.parts.filter((part) => part.points.length > 0).map((part) => ({ ...part, id: p.id, colour: p.colour })));
+    // One run: train and validation in two colours. Several: a colour per run, validation dashed.
+    const single = ids.length === 1;
+    const flat = per.flatMap((p) =>
+      p.parts
+        .filter((part) => part.points.length > 0)
+        .map((part) => ({ ...part, id: p.id, colour: single && part.dashed ? colours[1]! : p.colour })),
+    );
     const data = align(flat.map((f) => f.points)) as uPlot.AlignedData;
     const key = flat.map((f) => `${f.id}/${f.name}`).join('|');
     const width = Math.max(240, el.clientWidth || 400);
