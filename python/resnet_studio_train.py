@@ -1252,10 +1252,12 @@ def decode_pnm(path):
 
 
 def channel_stats(torch, ds):
-    """Per-channel mean/std (0..1 scale) from up to 4096 training images."""
+    """Per-channel mean/std (0..1 scale) from a sample of the training images (at most ~64M values)."""
     if isinstance(ds, TensorSet):
         n = len(ds)
-        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:4096].to(ds.images.device)
+        per_image = max(1, ds.images[0].numel())
+        k = max(16, min(4096, (1 << 26) // per_image))
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:k].to(ds.images.device)
         sample = ds.images.index_select(0, idx).float() / 255.0
     else:
         k = min(len(ds), 256)

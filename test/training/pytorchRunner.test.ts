@@ -180,6 +180,31 @@ describe('PyTorch runner', () => {
     for (const r of train) assert.ok(r.accuracy >= 0 && r.accuracy <= 1);
   });
 
+  test('stopping a two-process DDP run stops every rank at the same step, with one end row', async (t) => {
+    const python = await torchPython(t);
+    if (!python) return;
+    const store = new RunStore(tempRoot('ddpstop'));
+    const run = store.createRun(smallRun({ syntheticSize: 8000, batchSize: 32, epochs: 1, threads: 1, logEvery: 2 }));
+    let job!: PytorchJob;
+    let stopping: Promise<unknown> | undefined;
+    job = await PytorchJob.start({
+      store, runId: run.id, python, nproc: 2, pollIntervalMs: 20, stopTimeoutMs: 30_000,
+      onRow: (r) => {
+        if (r.type === 'metric' && !stopping) stopping = job.stop();
+      },
+    });
+    const result = await job.done;
+    assert.ok(stopping);
+    assert.equal(result.status, 'stopped', `${result.error}\n${fs.readFileSync(store.paths(run.id).stderr, 'utf8').slice(-3000)}`);
+    assert.equal(result.error, null, 'stopped by its own end row, not killed');
+    const rows = store.readRows(run.id);
+    assert.equal(ends(rows).length, 1);
+    assert.equal(rows.at(-1)!.type, 'end');
+    const ckpt = rows.filter((r): r is CheckpointRow => r.type === 'checkpoint');
+    assert.equal(ckpt.length, 1);
+    assert.ok(ckpt[0]!.step < 100, `stopped mid-epoch at step ${ckpt[0]!.step} of 100`);
+  });
+
   test('reads CIFAR-10 binary batches and PNG image folders', async (t) => {
     const python = await torchPython(t);
     if (!python) return;
