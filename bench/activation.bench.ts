@@ -24,11 +24,13 @@ const inert = () => {
     get: (t, k) => (k === 'then' ? undefined : k === Symbol.toPrimitive ? () => '' : k === 'dispose' ? () => {} : inert()),
     apply: () => inert(),
     construct: () => inert(),
+    set: () => true,
   });
 };
-// esbuild copies the namespace's own keys when it imports 'vscode', so the stand-in lists every member the
-// bundle reads (found by scanning it) as a key.
-const names = new Set([...require('fs').readFileSync(process.argv[1], 'utf8').matchAll(/\bvscode\d*\.([A-Za-z_]\w*)/g)].map((m) => m[1]));
+// esbuild copies the namespace's own keys when it imports 'vscode', so the stand-in has every name the API
+// declares (read from @types/vscode), each an inert object.
+const dts = require('fs').readFileSync(require.resolve('@types/vscode/index.d.ts'), 'utf8');
+const names = new Set([...dts.matchAll(/^\t(?:export )?(?:declare )?(?:class|enum|namespace|function|const|let|var) ([A-Za-z_]\w*)/gm)].map((m) => m[1]));
 const vscode = Object.fromEntries([...names].map((n) => [n, inert()]));
 const load = Module._load;
 Module._load = function (request, ...rest) { return request === 'vscode' ? vscode : load.call(this, request, ...rest); };

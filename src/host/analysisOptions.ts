@@ -51,3 +51,12 @@ export function isModelFileName(file: string): 'python' | 'design' | 'maybe-kera
 export function looksLikeKerasText(text: string): boolean {
   return /"(modelTopology|class_name)"/.test(text.slice(0, 4096)) && /"(layers|config)"/.test(text.slice(0, 65536));
 }
+
+/**
+ * Whether an analysis is of a model file. Any `.py` file is read, but one that defines no model (a script,
+ * a utility module) is not ours to report on: its "no model here" note would clutter the Problems panel of
+ * every Python project. Designs and Keras files are models by their name or content, even when broken.
+ */
+export function isModelAnalysis(file: string, a: { models: readonly string[]; graph: unknown }): boolean {
+  return !file.endsWith('.py') || a.models.length > 0 || a.graph !== null;
+}

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Diagnostic, ModelCandidate, Severity } from '../core/ir';
+import { isModelAnalysis } from './analysisOptions';
 import { type AnalysisService, type AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
 import { hoverMarkdown, lensTitle } from './hoverText';
@@ -46,7 +47,8 @@ export function toVsDiagnostic(d: Diagnostic): vscode.Diagnostic {
 export function registerDiagnostics(ctx: StudioContext, service: AnalysisService): void {
   const collection = vscode.languages.createDiagnosticCollection('resnetStudio');
   const publish = (r: AnalyzedDocument): void => {
-    collection.set(r.uri, r.analysis.diagnostics.filter((d) => sameFile(d.file, r.file)).map(toVsDiagnostic));
+    if (!isModelAnalysis(r.file, r.analysis)) collection.delete(r.uri);
+    else collection.set(r.uri, r.analysis.diagnostics.filter((d) => sameFile(d.file, r.file)).map(toVsDiagnostic));
   };
   ctx.subscriptions.push(
     collection,

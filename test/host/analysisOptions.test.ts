@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fileDeclaresInput, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from '../../src/host/analysisOptions';
+import { analyzeText } from '../../src/frontends';
+import { fileDeclaresInput, isModelAnalysis, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from '../../src/host/analysisOptions';
 
 const DEFAULT = [1, 3, 224, 224];
 
@@ -50,4 +51,14 @@ test('model file kinds', () => {
   assert.equal(isModelFileName('/w/readme.md'), null);
   assert.equal(looksLikeKerasText('{"modelTopology": {"class_name": "Sequential", "config": {"layers": []}}}'), true);
   assert.equal(looksLikeKerasText('{"compilerOptions": {"strict": true}}'), false);
+});
+
+test('a Python file without a model is not reported on; broken designs still are', () => {
+  const script = analyzeText('/w/tool.py', 'import os\nprint(os.getcwd())\n');
+  assert.equal(isModelAnalysis('/w/tool.py', script), false);
+  const model = analyzeText('/w/net.py', 'import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n    def forward(self, x):\n        return self.fc(x)\n');
+  assert.equal(isModelAnalysis('/w/net.py', model), true);
+  const broken = analyzeText('/w/b.resnet.json', '{ "layers": [ }');
+  assert.equal(broken.graph, null);
+  assert.equal(isModelAnalysis('/w/b.resnet.json', broken), true);
 });
