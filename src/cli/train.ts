@@ -24,7 +24,9 @@ export const TRAIN_USAGE = `usage:
 
 The input size comes from --input, else the file's "# resnet-studio: input=(...)" comment or the design's
 own input, else ${JSON.stringify(DEFAULT_INPUT)}. --out is the runs directory (default ${DEFAULT_RUNS_DIR} under the current
-folder); the run is written to OUT/<run-id>/. Exit codes: 0 completed, 1 failed or stopped, 2 usage or I/O error.`;
+folder); the run is written to OUT/<run-id>/. DIR is an ImageFolder (class subfolders) or CIFAR-10 binary
+batches; the TF.js backend reads PNG and binary PPM/PGM images (JPEG folders need --backend pytorch).
+Exit codes: 0 completed, 1 failed or stopped, 2 usage or I/O error.`;
 
 const BOOLEANS = new Set(['no-augment', 'json', 'detach', 'help']);
 

@@ -65,6 +65,20 @@ const CASES: { name: string; graph: () => IrGraph }[] = [
       { type: 'Linear', name: 'fc2', out_features: 3, bias: false },
     ],
   })) },
+  { name: 'pooling variants (ceil_mode, adaptive to 2x2, adaptive max), spatial pad, reshape, softmax', graph: () => graphOf('pool.resnet.json', design({
+    name: 'pools', input: [1, 3, 15, 15],
+    layers: [
+      { type: 'Conv2d', name: 'c1', out_channels: 4, kernel_size: 3, padding: 1 },
+      { type: 'MaxPool2d', name: 'mp', kernel_size: 2, stride: 2, ceil_mode: true },
+      { type: 'pad', name: 'pad', pad: [1, 1, 1, 1], value: 0, mode: 'constant' },
+      { type: 'AdaptiveAvgPool2d', name: 'aap', output_size: [2, 2] },
+      { type: 'Conv2d', name: 'c2', out_channels: 6, kernel_size: 1 },
+      { type: 'AdaptiveMaxPool2d', name: 'amp', output_size: 1 },
+      { type: 'reshape', name: 'view', shape: [1, 6] },
+      { type: 'Linear', name: 'fc', out_features: 3 },
+      { type: 'Softmax', name: 'softmax', dim: 1 },
+    ],
+  })) },
   ...['functional-residual', 'sequential'].map((k) => ({
     name: `Keras fixture ${k}.model.json`,
     graph: () => graphOf(`test/fixtures/keras/${k}.model.json`, readFileSync(path.join(root, `test/fixtures/keras/${k}.model.json`), 'utf8')),
