@@ -4,7 +4,7 @@
  * function), plus the `# resnet-studio:` comment that names the file's default model, input and arguments.
  */
 import type { ClassDef, Expr, FunctionDef, Span, Stmt } from './ast';
-import { forEachExpr, forEachStmtExpr, methodOf } from './syntax';
+import { forEachStmtExpr, methodOf } from './syntax';
 
 export interface Candidate {
   name: string;
@@ -37,18 +37,7 @@ function dotted(e: Expr, al: Map<string, string>): string | null {
 }
 
 function requiredParams(params: FunctionDef['params'], skipSelf: boolean): string[] {
-  const ps = skipSelf ? params.slice(1) : params;
-  const out: string[] = [];
-  let star = false;
-  for (const p of ps) {
-    if (p.star) {
-      star = true;
-      continue;
-    }
-    if (!p.default) out.push(p.name);
-    if (star && !p.default && !out.includes(p.name)) out.push(p.name);
-  }
-  return out;
+  return (skipSelf ? params.slice(1) : params).filter((p) => !p.star && !p.default).map((p) => p.name);
 }
 
 export function findCandidates(body: readonly Stmt[]): Candidate[] {
@@ -222,13 +211,4 @@ function parseDirective(rest: string, span: Span): Directive {
     } else d.problems.push(`unknown key '${key}'`);
   }
   return d;
-}
-
-/** Names referenced anywhere in an expression (for "is this candidate used by another"). */
-export function namesIn(e: Expr): Set<string> {
-  const s = new Set<string>();
-  forEachExpr(e, (x) => {
-    if (x.k === 'name') s.add(x.id);
-  });
-  return s;
 }

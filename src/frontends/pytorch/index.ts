@@ -272,10 +272,11 @@ class ModelRun {
     };
     if (!subtreeRan(root)) return;
     let reported = 0;
-    for (const [path, m] of lib.walkModules(root)) {
+    const all = lib.walkModules(root);
+    const byPath = new Map(all);
+    for (const [path, m] of all) {
       if (!path || subtreeRan(m)) continue;
-      const parentPath = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
-      const parent = lib.walkModules(root).find(([p]) => p === parentPath)?.[1];
+      const parent = byPath.get(path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '');
       if (parent && !subtreeRan(parent)) continue;
       const params = lib.parameterCount(m);
       if (params === 0) continue;
