@@ -181,4 +181,3 @@ window.addEventListener('unhandledrejection', (e) => report(e.reason));
 (globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view };
 
 post({ type: 'ready' });
-setTimeout(() => void view.warmUp().catch(report), 0);

@@ -34,6 +34,7 @@ export interface RenderTiming {
 
 const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
 
+
 export class GraphView {
   readonly cy: cytoscape.Core;
   model: GraphModel | null = null;
@@ -426,29 +427,6 @@ export class GraphView {
   }
 
   /**
-   * ELK's first layout in a page pays a one-off cost (its compiled-Java runtime initialising, and the JIT
-   * meeting its code) of a few hundred milliseconds, whatever the graph's size. Laying out a tiny residual
-   * block off-screen right after `ready` pays it while the host is still analysing and sending the model,
-   * instead of after. Queued like a render, so a model that arrives meanwhile simply waits for it.
-   */
-  warmUp(): Promise<void> {
-    const run = this.queue.then(async () => {
-      const cy = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node', style: { width: 120, height: 40 } }] });
-      const n = (id: string, parent?: string) => ({ group: 'nodes' as const, data: parent ? { id, parent } : { id } });
-      const e = (a: string, b: string) => ({ group: 'edges' as const, data: { id: `${a}>${b}`, source: a, target: b } });
-      cy.add([
-        n('stage'), n('block', 'stage'), n('ds', 'block'), n('in'), n('c1', 'block'), n('b1', 'block'), n('r1', 'block'), n('c2', 'block'),
-        n('b2', 'block'), n('dc', 'ds'), n('db', 'ds'), n('add', 'block'), n('out'),
-        e('in', 'c1'), e('c1', 'b1'), e('b1', 'r1'), e('r1', 'c2'), e('c2', 'b2'), e('b2', 'add'), e('in', 'dc'), e('dc', 'db'), e('db', 'add'), e('add', 'out'),
-      ]);
-      await runLayout(cy, this.direction, nodeFontSize(this.theme));
-      cy.destroy();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /**
    * Moves each expanded group's title to the side of its box that the main path does not enter through, so
    * the incoming edge and its shape label do not run across the title.
    */
@@ -632,7 +610,12 @@ async function layoutChains(
   const folded = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } }] });
   try {
     folded.add(elements);
-    await runLayout(folded, direction, fontSize);
+    if (chains.length === 1 && elements.length === 1) {
+      // One straight column and no groups: nothing for ELK to decide (it would stack the run exactly so),
+      // and skipping it spares ELK's one-off start-up (a few hundred milliseconds in a fresh page, whatever
+      // the graph's size) on the first paint of a model whose stages start collapsed.
+      folded.getElementById(chains[0]!.id).position({ x: 0, y: 0 });
+    } else await runLayout(folded, direction, fontSize);
     const pos = new Map<string, { x: number; y: number }>();
     for (const c of chains) {
       const box = folded.getElementById(c.id);
