@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Analysis } from '../../src/core/ir';
 import { analyzePytorch } from '../../src/frontends/pytorch';
 import { describe, errorsOf } from './helpers';
@@ -292,4 +293,14 @@ class M(nn.Module):
   assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
   assert.ok(a.diagnostics.some((d) => d.severity === 'information' && d.message.includes('LayerNorm')), describe(a.diagnostics));
   assert.equal(a.graph?.output, null);
+});
+
+test('a user variation: dataclass config, setattr stages, getattr and named_children in forward, apply(init)', () => {
+  // Numbers from real PyTorch (scripts/torchOracle.py); oracle.test.ts re-checks this file layer by layer.
+  const a = analyzePytorch('test/pytorch/fixtures/user_variation.py', readFileSync('test/pytorch/fixtures/user_variation.py', 'utf8'), { model: 'Net', input: [1, 3, 32, 32] });
+  clean(a);
+  assert.deepEqual(a.graph?.output, [1, 10]);
+  assert.equal(a.graph?.params, 175258);
+  assert.equal(a.graph?.macs, 26657408);
+  assert.equal(a.graph?.skips.filter((s) => s.kind === 'projection').length, 2);
 });

@@ -53,7 +53,8 @@ const manifest = JSON.parse(readFileSync('test/fixtures/pytorch/manifest.json', 
 // GroupNorm rows wait for the catalogue (see manifest.test.ts).
 const layerRows: Row[] = manifest
   .filter((r) => (r.input[2]! <= 64 || r.model === 'Bottleneck') && !r.model.endsWith('_gn'))
-  .map(({ file, model, args, input }) => ({ file, model, args, input }));
+  .map(({ file, model, args, input }) => ({ file, model, args, input }))
+  .concat([{ file: 'test/pytorch/fixtures/user_variation.py', model: 'net', args: 'classes=7', input: [2, 3, 32, 32] }]);
 
 const LEAVES = new Set(['Conv2d', 'BatchNorm2d', 'Linear', 'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Hardswish', 'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool2d', 'Flatten', 'Dropout', 'Identity']);
 

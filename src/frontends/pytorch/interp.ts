@@ -481,7 +481,50 @@ export class Interp {
       if (v instanceof PyFunction) v.ownerClass = cls;
       cls.dict.set(k, v);
     }
+    if (!cls.dict.has('__init__') && d.decorators.some((dec) => this.isDataclass(dec.e, scope))) cls.dict.set('__init__', this.dataclassInit(d, cls));
     return cls;
+  }
+
+  private isDataclass(e: Expr, scope: Scope): boolean {
+    const callee = e.k === 'call' ? e.fn : e;
+    if (callee.k !== 'name' && callee.k !== 'attr') return false;
+    try {
+      return this.eval(callee, scope) === this.lib.dataclassDecorator;
+    } catch (err) {
+      if (err instanceof PyError) return false;
+      throw err;
+    }
+  }
+
+  /** The `__init__` `@dataclass` generates: annotated class fields in order, class values as defaults. */
+  private dataclassInit(d: ClassDef, cls: PyClass): Builtin {
+    const fields: { name: string; required: boolean }[] = [];
+    for (const s of d.body) {
+      if ((s.k === 'assign' && s.annotated && s.targets.length === 1 && s.targets[0]!.k === 'name') || (s.k === 'annotate' && s.target.k === 'name')) {
+        const t = s.k === 'assign' ? s.targets[0]! : s.target;
+        if (t.k === 'name') fields.push({ name: t.id, required: s.k === 'annotate' });
+      }
+    }
+    return new Builtin('__init__', (a) => {
+      const self = a.pos[0];
+      if (!(self instanceof PyInstance)) return null;
+      const given = new Map<string, Value>();
+      a.pos.slice(1).forEach((v, i) => {
+        const f = fields[i];
+        if (!f) this.raise('TypeError', `${cls.name}.__init__() takes ${fields.length + 1} positional arguments but ${a.pos.length} were given`);
+        given.set(f.name, v);
+      });
+      for (const [k, v] of a.kw) {
+        if (!fields.some((f) => f.name === k)) this.raise('TypeError', `${cls.name}.__init__() got an unexpected keyword argument '${k}'`);
+        given.set(k, v);
+      }
+      for (const f of fields) {
+        const v = given.get(f.name) ?? (f.required ? undefined : cls.dict.get(f.name));
+        if (v === undefined) this.raise('TypeError', `${cls.name}.__init__() missing 1 required positional argument: '${f.name}'`);
+        self.attrs.set(f.name, v);
+      }
+      return null;
+    });
   }
 
   // ---------------------------------------------------------------- variables
@@ -896,6 +939,10 @@ export class Interp {
         const init = c.dict.get('__init__');
         if (init instanceof PyFunction) {
           this.invoke(init, { pos: [obj, ...args.pos], kw: args.kw });
+          return;
+        }
+        if (init instanceof Builtin) {
+          init.fn({ pos: [obj, ...args.pos], kw: args.kw });
           return;
         }
         if (c.dict.get('__opaque_base__') === true) return;

@@ -124,6 +124,8 @@ export class Library {
   readonly exceptionClasses = new Map<string, BuiltinClass>();
   readonly pythonTypes = new Map<string, BuiltinClass>();
   readonly ellipsis = new Opaque('Ellipsis');
+  /** `@dataclass`: the interpreter gives such classes the `__init__` it would generate. */
+  readonly dataclassDecorator = new Builtin('dataclass', (a) => a.pos[0] ?? new Builtin('dataclass', (b) => b.pos[0] ?? null));
   private readonly layerClasses = new Map<string, BuiltinClass>();
   private readonly modules = new Map<string, Namespace>();
   private readonly catalogueCache = new Map<string, string | null>();
@@ -378,7 +380,7 @@ export class Library {
       deepcopy: this.fn('deepcopy', (a) => this.deepCopy(a.pos[0] ?? null, new Map())),
     });
     this.ns('abc', { ABC: this.objectClass, abstractmethod: passThrough('abstractmethod') });
-    this.ns('dataclasses', { dataclass: passThrough('dataclass'), field: this.fn('field', () => new Opaque('field')) });
+    this.ns('dataclasses', { dataclass: this.dataclassDecorator, field: this.fn('field', () => new Opaque('field')) });
     this.ns('warnings', { warn: this.fn('warn', () => null) });
     this.ns('torchvision', {});
     this.ns('torchvision.models', {});
@@ -657,7 +659,13 @@ export class Library {
     if (m.layer) {
       if (name === 'weight') return new Opaque('Parameter');
       if (name === 'bias') return m.layer.attrs['bias'] === false ? null : new Opaque('Parameter');
-      const a = m.layer.attrs[name];
+      let a = m.layer.attrs[name];
+      const conv = /^Conv(Transpose)?([123])d$/.exec(m.layer.type);
+      if (conv && ['kernel_size', 'stride', 'padding', 'dilation', 'output_padding'].includes(name)) {
+        // Convolutions store these as tuples, one entry per spatial dimension (`m.kernel_size[0]`).
+        a ??= name === 'stride' || name === 'dilation' ? 1 : name === 'kernel_size' ? null : 0;
+        if (typeof a === 'number') a = Array.from({ length: Number(conv[2]) }, () => a as number);
+      }
       if (a !== undefined) return this.fromAttr(a);
     }
     if (name === 'training') return this.phase !== 'forward';
