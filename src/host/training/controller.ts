@@ -209,7 +209,12 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       tfjsStorageDir: this.nativeStorageDir(),
     });
     this.track(job, config.modelName);
-    this.showPanel(runId);
+    try {
+      this.showPanel(runId);
+    } catch (err) {
+      // The job runs either way; the status bar and notification still follow it.
+      this.ctx.reportError('the metrics panel could not be opened', err);
+    }
     return job;
   }
 

@@ -31,7 +31,9 @@ export function metricsCsp(cspSource: string, nonce: string): string {
 
 export function metricsHtml(o: MetricsHtmlOptions): string {
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('metricsHtml: the nonce must be at least 16 base64/hex characters');
-  if (/[;'"\s]/.test(o.cspSource.trim()) || !o.cspSource.trim()) throw new Error('metricsHtml: invalid cspSource');
+  // VS Code's cspSource is a list of sources (`'self' https://*.vscode-cdn.net`); what would end or escape the
+  // directive (a semicolon, a double quote, a line break, markup) is refused.
+  if (/[;"<>\r\n]/.test(o.cspSource) || !o.cspSource.trim()) throw new Error('metricsHtml: invalid cspSource');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
