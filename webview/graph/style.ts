@@ -61,6 +61,7 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
       },
     },
     { selector: 'node.expanded[titleDx]', style: { 'text-margin-x': 'data(titleDx)' } },
+    { selector: 'node.expanded[minW]', style: { 'min-width': 'data(minW)' } },
     { selector: 'node.expanded.block', style: { 'background-color': theme.blockFill, 'border-style': 'dashed' } },
     {
       selector: 'node.collapsed',

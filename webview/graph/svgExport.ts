@@ -82,7 +82,7 @@ export function toSvg(cy: cytoscape.Core, background: string): string {
     const family = st(n, 'font-family');
     const weight = st(n, 'font-weight');
     const color = st(n, 'color');
-    if (n.isParent()) body.push(textLines(label, x + nw / 2, y - fs * 0.8, fs, lh, color, family, weight));
+    if (n.isParent()) body.push(textLines(label, x + nw / 2 + (Number(n.data('titleDx')) || 0), y - fs * 0.8, fs, lh, color, family, weight));
     else body.push(textLines(label, p.x, p.y, fs, lh, color, family, weight));
   });
   cy.edges().forEach((e) => {

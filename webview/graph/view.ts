@@ -270,12 +270,14 @@ export class GraphView {
     const prepared = this.prepare(view);
     const synced = performance.now();
     // Laid out before anything reaches the canvas: no frame draws (or measures) unplaced elements.
-    const { positions, bounds } = await layoutChains(view, prepared.sizes, this.direction, nodeFontSize(this.theme));
+    const minWidths = new Map<string, number>();
+    if (this.direction === 'DOWN') for (const [id, p] of prepared.data) if (typeof p.data['minW'] === 'number') minWidths.set(id, p.data['minW']);
+    const { positions, bounds } = await layoutChains(view, prepared.sizes, minWidths, this.direction, nodeFontSize(this.theme));
     if (this.model !== model) return;
     const layoutDone = performance.now();
     this.cy.batch(() => this.sync(view, prepared, positions));
-    this.routeSkips();
-    this.placeTitles();
+    const titles = this.placeTitles();
+    this.routeSkips(titles);
     if (opts.fit) this.fitReadable(bounds);
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
@@ -300,6 +302,11 @@ export class GraphView {
       const d = this.nodeData(n);
       if (n.kind === 'layer' || n.collapsed) Object.assign(d, this.fillOf(key ? (n[key] ?? 0) : 0, n.collapsed, max));
       if (typeof d['w'] === 'number') sizes.set(n.id, { w: d['w'], h: d['h'] as number });
+      else if (n.kind === 'group') {
+        // Wide enough for the title to sit on one side of the edge entering at the middle (see `placeTitles`).
+        this.measure.font = labelFont(this.theme, true);
+        d['minW'] = Math.ceil(2 * this.measure.measureText(n.label).width + 2 * COMPOUND_PAD + 24);
+      }
       data.set(n.id, { data: d, classes: this.nodeClasses(n) });
     }
     return { data, sizes };
@@ -322,7 +329,7 @@ export class GraphView {
       if (ele.nonempty()) {
         const { id: _id, parent: _parent, ...rest } = data;
         ele.data(rest);
-        for (const k of ['src', 'error', 'w', 'h', 'fill', 'textColor', 'heat']) if (!(k in rest)) ele.removeData(k);
+        for (const k of ['src', 'error', 'w', 'h', 'fill', 'textColor', 'heat', 'minW']) if (!(k in rest)) ele.removeData(k);
         ele.classes(classes);
         if (pos && !ele.isParent()) ele.position(pos);
       } else {
@@ -430,32 +437,40 @@ export class GraphView {
    * Moves each expanded group's title to the side of its box that the main path does not enter through, so
    * the incoming edge and its shape label do not run across the title.
    */
-  private placeTitles(): void {
+  private placeTitles(): Box[] {
     this.measure.font = labelFont(this.theme, true);
-    this.cy.batch(() => {
-      this.cy.nodes('.expanded').forEach((g) => {
-        if (this.direction !== 'DOWN') {
-          g.removeData('titleDx');
-          return;
-        }
-        const bb = g.boundingBox({ includeLabels: false, includeOverlays: false });
-        const room = bb.w / 2 - this.measure.measureText(String(g.data('label'))).width / 2 - 8;
-        const inside = g.descendants();
-        const entry = inside.incomers('edge.main').edges().filter((e) => !inside.contains(e.source()));
-        if (room <= 4 || entry.empty()) {
-          g.removeData('titleDx');
-          return;
-        }
+    const fs = nodeFontSize(this.theme);
+    const titles: Box[] = [];
+    const shifts: [cytoscape.NodeSingular, number][] = [];
+    // Read outside a batch: inside one, cytoscape has not yet grown the groups around their moved children.
+    this.cy.nodes('.expanded').forEach((g) => {
+      const bb = g.boundingBox({ includeLabels: false, includeOverlays: false });
+      const tw = this.measure.measureText(String(g.data('label'))).width;
+      let dx = 0;
+      const room = bb.w / 2 - tw / 2 - 8;
+      const inside = g.descendants();
+      const entry = inside.incomers('edge.main').edges().filter((e) => !inside.contains(e.source()));
+      if (this.direction === 'DOWN' && room > 4 && entry.nonempty()) {
         const e = entry[0]!;
         const crossing = (e.source().position().x + e.target().position().x) / 2;
-        g.data('titleDx', crossing >= (bb.x1 + bb.x2) / 2 ? -room : room);
-      });
+        dx = crossing >= (bb.x1 + bb.x2) / 2 ? -room : room;
+      }
+      shifts.push([g, dx]);
+      const cx = (bb.x1 + bb.x2) / 2 + dx;
+      titles.push({ x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
     });
+    this.cy.batch(() => {
+      for (const [g, dx] of shifts) {
+        if (dx) g.data('titleDx', dx);
+        else g.removeData('titleDx');
+      }
+    });
+    return titles;
   }
 
   /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
-  private routeSkips(): void {
-    const boxes: (Box & { id: string })[] = [];
+  private routeSkips(titles: readonly Box[]): void {
+    const boxes: (Box & { id: string })[] = titles.map((t, i) => ({ ...t, id: `title ${i}` }));
     this.cy.nodes().forEach((n) => {
       if (n.isParent()) return;
       const p = n.position();
@@ -548,6 +563,7 @@ function layerGap(direction: LayoutDirection): number {
 async function layoutChains(
   view: ViewGraph,
   sizes: ReadonlyMap<string, { w: number; h: number }>,
+  minWidths: ReadonlyMap<string, number>,
   direction: LayoutDirection,
   fontSize: number,
 ): Promise<{ positions: Map<string, { x: number; y: number }>; bounds: Box }> {
@@ -589,7 +605,10 @@ async function layoutChains(
   const elements: cytoscape.ElementDefinition[] = [];
   for (const n of view.nodes) {
     if (sizes.has(n.id)) continue;
-    elements.push({ group: 'nodes', data: n.parent ? { id: n.id, parent: n.parent } : { id: n.id } });
+    const data: Record<string, unknown> = { id: n.id };
+    if (n.parent) data['parent'] = n.parent;
+    if (minWidths.has(n.id)) data['minW'] = minWidths.get(n.id);
+    elements.push({ group: 'nodes', data });
   }
   for (const c of chains) {
     const length = c.members.reduce((sum, m) => sum + along(m), 0) + gap * (c.members.length - 1);
@@ -665,8 +684,17 @@ function runLayout(cy: cytoscape.Core, direction: LayoutDirection, fontSize: num
       fit: false,
       animate: false,
       nodeDimensionsIncludeLabels: false,
-      nodeLayoutOptions: (n: cytoscape.NodeSingular) =>
-        n.isParent() ? { 'elk.padding': `[top=${COMPOUND_PAD + titleRow},left=${COMPOUND_PAD + 4},bottom=${COMPOUND_PAD + 4},right=${COMPOUND_PAD + 4}]` } : {},
+      nodeLayoutOptions: (n: cytoscape.NodeSingular) => {
+        if (!n.isParent()) return {};
+        const o: Record<string, string> = { 'elk.padding': `[top=${COMPOUND_PAD + titleRow},left=${COMPOUND_PAD + 4},bottom=${COMPOUND_PAD + 4},right=${COMPOUND_PAD + 4}]` };
+        const minW = Number(n.data('minW'));
+        if (minW > 0) {
+          o['elk.nodeSize.constraints'] = 'MINIMUM_SIZE';
+          o['elk.nodeSize.minimum'] = `(${minW + 8}, 0)`;
+          o['elk.contentAlignment'] = 'H_CENTER V_TOP';
+        }
+        return o;
+      },
       elk: {
         algorithm: 'layered',
         'elk.direction': direction,
