@@ -783,6 +783,9 @@ export class Interp {
 
   private evalCall(e: CallExpr, scope: Scope): Value {
     const fn = this.eval(e.fn, scope);
+    // An unknown function's result is unknown whatever its arguments; outside forward (where tensor arguments
+    // keep the graph connected) they need not be computed. Model zoos pass large metadata literals this way.
+    if (fn instanceof Opaque && this.lib.phase === 'build') return new Opaque(`${fn.what}(...)`);
     const pos: Value[] = [];
     const kw: [string, Value][] = [];
     for (const a of e.args) {
