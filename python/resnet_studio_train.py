@@ -20,6 +20,8 @@ The config is the run's ``config.json`` (written by ``src/training/runStore.ts``
     logEvery       train metric row every N steps (default 20); threads (CPU threads); workers (data loader
                    processes for streamed image folders); syntheticSize (images, default 5000);
     maxSteps       stop (as "completed") after this many optimiser steps in total; keepCheckpoints (default 3)
+    preloadLimit   image folders up to this many bytes (decoded) are held in memory, larger ones are decoded
+                   per batch by `workers` loader processes (default 2 GiB)
     runDir         defaults to the directory holding the config file
     resume         same as --resume
 
@@ -441,7 +443,9 @@ class Trainer:
             self.data_desc = "CIFAR-10 binary batches in %s" % root
             self.dataset_classes = 10
         else:
-            train, val, n_classes = load_image_folder(torch, cfg["dataPath"], c, h, w, cfg["valSplit"], cfg["seed"])
+            limit = cfg.get("preloadLimit")
+            train, val, n_classes = load_image_folder(torch, cfg["dataPath"], c, h, w, cfg["valSplit"], cfg["seed"],
+                                                      PRELOAD_LIMIT_BYTES if limit is None else int(limit))
             self.data_desc = "image folder %s (%d classes)" % (cfg["dataPath"], n_classes)
             self.dataset_classes = n_classes
         if self.dataset_classes > self.num_classes:
@@ -1102,7 +1106,7 @@ def list_image_folder(root):
     return classes, files, labels
 
 
-def load_image_folder(torch, path, c, h, w, val_split, seed):
+def load_image_folder(torch, path, c, h, w, val_split, seed, preload_limit=PRELOAD_LIMIT_BYTES):
     split_dirs = [os.path.join(path, s) for s in ("train", "val")]
     if all(os.path.isdir(d) for d in split_dirs):
         classes, tf, tl = list_image_folder(split_dirs[0])
@@ -1120,7 +1124,7 @@ def load_image_folder(torch, path, c, h, w, val_split, seed):
         raise RunError("%s has %d class folder; training needs at least 2" % (path, len(classes)))
     probe = tf[0]
     read_image(torch, probe, c, h, w)  # fail now, with the file's name, if images cannot be read at all
-    if (len(tf) + len(vf)) * c * h * w <= PRELOAD_LIMIT_BYTES:
+    if (len(tf) + len(vf)) * c * h * w <= preload_limit:
         def load(fs, ls):
             if not fs:
                 return None
@@ -1319,7 +1323,13 @@ def main(argv=None):
     trainer = None
     cfg = None
     try:
-        cfg = load_config(args.config, args.resume)
+        try:
+            cfg = load_config(args.config, args.resume)
+        except RunError:
+            # The end row still belongs in the run directory the config file sits in.
+            if os.path.isdir(os.path.dirname(os.path.abspath(args.config))):
+                writer.open_metrics(os.path.dirname(os.path.abspath(args.config)))
+            raise
         os.makedirs(cfg["runDir"], exist_ok=True)
         writer.open_metrics(cfg["runDir"])
         cfg["dataKind"] = check_data_path(cfg)

@@ -72,6 +72,8 @@ export interface RunConfig extends Hyperparameters {
   syntheticSize?: number;
   /** Ends the run (as completed) after this many optimiser steps in total. */
   maxSteps?: number;
+  /** Image folders up to this many decoded bytes are held in memory; larger ones are decoded per batch (default 2 GiB). */
+  preloadLimit?: number;
   /** Newest checkpoints kept; 0 keeps all. */
   keepCheckpoints?: number;
   runDir: string;

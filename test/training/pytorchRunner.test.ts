@@ -38,7 +38,7 @@ describe('PyTorch runner', () => {
     assert.deepEqual(rows.at(-1), { ...rows.at(-1), type: 'end', status: 'completed' });
     const status = rows.find((r): r is StatusRow => r.type === 'status')!;
     assert.equal(status.backend, 'pytorch');
-    assert.match(status.device ?? '', /^cpu/);
+    assert.match(status.device ?? '', /^cpu \(1 thread\)/);
     assert.equal(status.trainSize, 1200);
     assert.equal(status.valSize, 300);
     assert.equal(status.stepsPerEpoch, 18);
@@ -73,8 +73,8 @@ describe('PyTorch runner', () => {
     test('stopping mid-epoch leaves a readable run whose end row is stopped', async (t) => {
       const python = await torchPython(t);
       if (!python) return;
-      // 150 steps per epoch: long enough that the stop lands inside the first epoch.
-      runId = store.createRun(smallRun({ epochs: 2, logEvery: 2, syntheticSize: 6000, batchSize: 32 })).id;
+      // 150 steps in the epoch: long enough that the stop lands inside it.
+      runId = store.createRun(smallRun({ epochs: 1, logEvery: 2, syntheticSize: 6000, batchSize: 32 })).id;
       let job!: PytorchJob;
       let stopping: Promise<unknown> | undefined;
       job = await PytorchJob.start({
@@ -112,11 +112,11 @@ describe('PyTorch runner', () => {
       assert.match(start.message ?? '', new RegExp(`resumed from checkpoints/.* at step ${stoppedAt}`));
       const train = metrics(fresh, 'train');
       assert.ok(train[0]!.step > stoppedAt);
-      assert.equal(train.at(-1)!.step, 300, 'two epochs of 150 steps in all');
+      assert.equal(train.at(-1)!.step, 150, 'one epoch of 150 steps in all');
       const all = store.readRows(runId);
       assertStrictlyIncreasing(metrics(all, 'train').map((r) => r.step), 'train rows across both attempts');
       assert.deepEqual(ends(all).map((r) => (r as { status: string }).status), ['stopped', 'completed']);
-      assert.equal(metrics(all, 'val').length, 2);
+      assert.equal(metrics(all, 'val').length, 1);
       assert.equal(store.readState(runId)?.attempts, 2);
       assert.equal(store.getRun(runId)?.status, 'completed');
     });
@@ -205,7 +205,7 @@ describe('PyTorch runner', () => {
     assert.ok(ckpt[0]!.step < 100, `stopped mid-epoch at step ${ckpt[0]!.step} of 100`);
   });
 
-  test('reads CIFAR-10 binary batches and PNG image folders', async (t) => {
+  test('reads CIFAR-10 binary batches, validating on the test batch', async (t) => {
     const python = await torchPython(t);
     if (!python) return;
     const store = new RunStore(tempRoot('data'));
@@ -225,6 +225,12 @@ describe('PyTorch runner', () => {
     assert.equal(r1.status, 'completed', r1.error ?? '');
     const s1 = store.readRows(cifarRun.id).find((r): r is StatusRow => r.type === 'status')!;
     assert.deepEqual([s1.trainSize, s1.valSize, s1.stepsPerEpoch], [160, 40, 5]);
+  });
+
+  test('reads PNG image folders, in memory or decoded per batch', async (t) => {
+    const python = await torchPython(t);
+    if (!python) return;
+    const store = new RunStore(tempRoot('folder'));
 
     const folder = path.join(store.root, 'images');
     for (const [k, cls] of ['cat', 'dog', 'eel'].entries()) {
@@ -238,15 +244,23 @@ describe('PyTorch runner', () => {
       path.resolve(__dirname, '../../python'), path.join(folder, 'dog', '3.png')], { encoding: 'utf8' });
     const px = (x: number, y: number, c: number) => (83 * 13 + x * 9 + y * 5 + c * 70) & 255;
     assert.equal(decoded.trim(), `12 20 3 [${[px(0, 0, 0), px(0, 0, 1), px(0, 0, 2), px(1, 0, 0), px(1, 0, 1), px(1, 0, 2)].join(', ')}] [${[px(19, 11, 0), px(19, 11, 1), px(19, 11, 2)].join(', ')}]`);
-    const folderRun = store.createRun(smallRun({ data: folder, batchSize: 8, epochs: 1, valSplit: 0.25, modelArgs: 'num_classes=3, width=8' }));
+    // A model with more outputs (10) than the data has classes (3) is allowed.
+    const folderRun = store.createRun(smallRun({ data: folder, batchSize: 8, epochs: 1, valSplit: 0.25 }));
     const r2 = await (await PytorchJob.start({ store, runId: folderRun.id, python })).done;
     assert.equal(r2.status, 'completed', r2.error ?? '');
     const s2 = store.readRows(folderRun.id).find((r): r is StatusRow => r.type === 'status')!;
     assert.deepEqual([s2.trainSize, s2.valSize], [27, 9]);
 
-    const tooFew = store.createRun(smallRun({ data: folder, batchSize: 8, epochs: 1 }));
-    const r3 = await (await PytorchJob.start({ store, runId: tooFew.id, python })).done;
-    assert.equal(r3.status, 'completed', 'a model with more outputs than classes is allowed');
+    // Too large to preload (limit 0): decoded per batch by a loader process instead.
+    const streamed = store.createRun(smallRun({ data: folder, batchSize: 8, epochs: 1, valSplit: 0.25, modelArgs: 'num_classes=3, width=8', preloadLimit: 0, workers: 1 }));
+    const rs = await (await PytorchJob.start({ store, runId: streamed.id, python })).done;
+    assert.equal(rs.status, 'completed', rs.error ?? '');
+    const streamedRows = store.readRows(streamed.id);
+    assert.deepEqual(
+      [streamedRows.find((r): r is StatusRow => r.type === 'status')!.trainSize, metrics(streamedRows, 'val').length],
+      [27, 1],
+    );
+
     const twoClass = store.createRun(smallRun({ data: folder, modelArgs: 'num_classes=2, width=8' }));
     const r4 = await (await PytorchJob.start({ store, runId: twoClass.id, python })).done;
     assert.equal(r4.status, 'failed');

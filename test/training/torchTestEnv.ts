@@ -27,7 +27,7 @@ export function tempRoot(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `rs-${name}-`));
 }
 
-/** ResNet-8 (width 8) on 16x16 synthetic images: seconds per epoch on two CPU threads. */
+/** ResNet-8 (width 8) on 16x16 synthetic images: seconds per epoch on one CPU thread (one thread because OpenMP teams degrade badly on a shared, busy machine). */
 export function smallRun(overrides: Partial<RunConfigInput> = {}): RunConfigInput {
   return {
     modelFile: FIXTURE_MODEL,
@@ -42,7 +42,7 @@ export function smallRun(overrides: Partial<RunConfigInput> = {}): RunConfigInpu
     schedule: 'cosine',
     valSplit: 0.2,
     device: 'cpu',
-    threads: 2,
+    threads: 1,
     logEvery: 5,
     ...overrides,
   };
