@@ -225,7 +225,7 @@ class FixMaker {
     const text = name ?? String(stride);
     const arg = this.argFor(call, layer.type, 'stride');
     if (!name && !this.safeToEdit(call, arg)) return null;
-    const title = `Give ${c.node.name} stride ${text === String(stride) ? stride : `${text} (${stride})`}`;
+    const title = `Pass stride=${text}${name ? ` (${stride})` : ''} to ${c.node.name}`;
     if (arg) return { title, edits: [this.edit(arg.e, text)] };
     return { title, edits: [this.insertArg(call, `stride=${text}`)] };
   }
