@@ -735,10 +735,10 @@ class Trainer:
                 stop_now = self.check_flags(verdict, epoch)
             last = self.epoch_batches == spe or self.step >= self.total_steps
             if stop_now or last or win_steps == cfg["logEvery"]:
-                if not stop_now:
-                    verdict = flags.drain()
-                    if verdict is not None:
-                        stop_now = self.check_flags(verdict, epoch)
+                # Settles the flags still in flight (in a distributed run, their collective) on every rank alike.
+                verdict = flags.drain()
+                if verdict is not None:
+                    stop_now = self.check_flags(verdict, epoch) or stop_now
                 lsum, csum, nsum = self.reduce_sums(win_loss, win_correct, win_n)
                 now = time.perf_counter()
                 dt = now - win_t0

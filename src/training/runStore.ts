@@ -152,6 +152,8 @@ export interface RowsSince {
 
 const END_STATUSES: ReadonlySet<string> = new Set<EndStatus>(['completed', 'failed', 'stopped']);
 const TAIL_BYTES = 64 * 1024;
+/** Row times come from the trainer's clock and `startedAt` from the launcher's, a moment apart. */
+const STALE_SLACK_MS = 1000;
 
 export class RunStore {
   constructor(readonly root: string) {}
@@ -295,7 +297,12 @@ export class RunStore {
  */
 export function deriveStatus(state: RunState, lastRow: TrainingRow | undefined): RunStatus {
   if (state.pid && isProcessAlive(state.pid, state.pidStart ?? undefined)) return 'running';
-  if (lastRow?.type === 'end') return lastRow.status;
+  if (lastRow?.type === 'end') {
+    // An end row older than the latest start belongs to an earlier attempt: this one died without a word.
+    const started = state.status === 'running' && state.startedAt ? Date.parse(state.startedAt) : NaN;
+    const stale = lastRow.time !== undefined && lastRow.time * 1000 < started - STALE_SLACK_MS;
+    return stale ? 'interrupted' : lastRow.status;
+  }
   if (state.status === 'created' && !state.pid) return 'created';
   if (END_STATUSES.has(state.status) && !lastRow) return state.status;
   return 'interrupted';

@@ -55,16 +55,22 @@ test('listRuns reports a dead process without an end row as interrupted', () => 
   // A resumed run still importing torch: an old end row, but a live process.
   store.appendRows(live, [{ type: 'end', status: 'stopped' }]);
 
+  // Resumed, then died before writing anything: the end row is the previous attempt's.
+  const resumedThenLost = store.createRun({ modelFile: MODEL, modelName: 'e' }, { now: at(0) }).id;
+  store.appendRows(resumedThenLost, [metric(1), { type: 'end', status: 'stopped', time: Date.now() / 1000 - 3600 }]);
+  store.writeState(resumedThenLost, { status: 'running', pid: deadPid(), startedAt: new Date().toISOString() });
+
   const fresh = store.createRun({ modelFile: MODEL, modelName: 'd' }, { now: at(4) }).id;
   fs.mkdirSync(path.join(store.root, 'not-a-run'));
 
   const runs = store.listRuns();
-  assert.deepEqual(runs.map((r) => r.id), [fresh, live, finished, interrupted], 'newest first; stray folders skipped');
+  assert.deepEqual(runs.map((r) => r.id), [fresh, live, finished, interrupted, resumedThenLost], 'newest first; stray folders skipped');
   const status = Object.fromEntries(runs.map((r) => [r.id, r.status]));
   assert.equal(status[interrupted], 'interrupted');
   assert.equal(status[finished], 'completed');
   assert.equal(status[live], 'running');
   assert.equal(status[fresh], 'created');
+  assert.equal(status[resumedThenLost], 'interrupted');
   assert.deepEqual(runs.find((r) => r.id === finished)?.lastRow, { type: 'end', status: 'completed' });
   assert.deepEqual(new RunStore(path.join(store.root, 'missing')).listRuns(), []);
 });
