@@ -437,10 +437,10 @@ export class GraphView {
    * Moves each expanded group's title to the side of its box that the main path does not enter through, so
    * the incoming edge and its shape label do not run across the title.
    */
-  private placeTitles(): Box[] {
+  private placeTitles(): (Box & { group: string })[] {
     this.measure.font = labelFont(this.theme, true);
     const fs = nodeFontSize(this.theme);
-    const titles: Box[] = [];
+    const titles: (Box & { group: string })[] = [];
     const shifts: [cytoscape.NodeSingular, number][] = [];
     // Read outside a batch: inside one, cytoscape has not yet grown the groups around their moved children.
     this.cy.nodes('.expanded').forEach((g) => {
@@ -457,7 +457,7 @@ export class GraphView {
       }
       shifts.push([g, dx]);
       const cx = (bb.x1 + bb.x2) / 2 + dx;
-      titles.push({ x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
+      titles.push({ group: g.id(), x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
     });
     this.cy.batch(() => {
       for (const [g, dx] of shifts) {
@@ -469,8 +469,8 @@ export class GraphView {
   }
 
   /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
-  private routeSkips(titles: readonly Box[]): void {
-    const boxes: (Box & { id: string })[] = titles.map((t, i) => ({ ...t, id: `title ${i}` }));
+  private routeSkips(titles: readonly (Box & { group: string })[]): void {
+    const boxes: (Box & { id: string })[] = titles.map((t) => ({ ...t, id: `title of ${t.group}` }));
     this.cy.nodes().forEach((n) => {
       if (n.isParent()) return;
       const p = n.position();
@@ -494,7 +494,15 @@ export class GraphView {
         const from = boxExit(sc, sb, tc);
         const to = boxExit(tc, tb, sc);
         const obstacles = boxes.filter((b) => b !== sb && b !== tb);
-        const d = routeBow(from, to, obstacles, { pad: 10, minimum: 26, ends: [sb, tb], straightBelow: 3 * layerGap(this.direction) }).distance;
+        const opts = { pad: 10, minimum: 26, ends: [sb, tb], straightBelow: 3 * layerGap(this.direction) };
+        let d = routeBow(from, to, obstacles, opts).distance;
+        // An edge into or out of a group must cross that group's border; when dodging the group's own title
+        // as well costs a long detour, crossing the title row is the lesser evil.
+        const own = new Set([...s.ancestors().map((a) => `title of ${a.id()}`), ...t.ancestors().map((a) => `title of ${a.id()}`)]);
+        if (own.size && Math.abs(d) > 200) {
+          const through = routeBow(from, to, obstacles.filter((b) => !own.has(b.id)), opts).distance;
+          if (Math.abs(through) * 2 < Math.abs(d)) d = through;
+        }
         bows.set(e.id(), d);
         e.data('bow', [d, d]);
       });
