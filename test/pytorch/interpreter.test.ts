@@ -304,3 +304,25 @@ test('a user variation: dataclass config, setattr stages, getattr and named_chil
   assert.equal(a.graph?.macs, 26657408);
   assert.equal(a.graph?.skips.filter((s) => s.kind === 'projection').length, 2);
 });
+
+test('an unknown object used as a submodule makes the parameter count unknown, not wrong', () => {
+  const a = run(
+    `import torchvision
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = torchvision.models.resnet50()
+        self.scale = torch.tensor(2.0)
+        self.fc = nn.Linear(1000, 10)
+
+    def forward(self, x):
+        return self.fc(self.backbone(x) * self.scale)
+`,
+    'M',
+    [1, 3, 64, 64],
+  );
+  assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
+  assert.equal(a.graph?.params, null);
+  assert.ok(a.diagnostics.some((d) => d.message.includes('torchvision.models.resnet50')), describe(a.diagnostics));
+});

@@ -168,6 +168,10 @@ class ModelRun {
     const graph = b.finish(out);
     // Totals follow `model.parameters()`: modules registered but never called still count.
     graph.params = lib.parameterCount(root);
+    if (lib.unknownSubmodule !== null && graph.params !== null) {
+      I.info(null, `${lib.unknownSubmodule} acts as a submodule the analysis does not know, so the parameter count is unknown`);
+      graph.params = null;
+    }
     this.reportUnused(root);
     return graph;
   }

@@ -143,6 +143,10 @@ export class Library {
   readonly called = new Set<ModuleObj>();
   readonly addEvents: AddEvent[] = [];
   readonly layerEvents: LayerEvent[] = [];
+  /** Unknown objects kept on modules: if one is called on a tensor it is an unknown submodule. */
+  private readonly opaqueOnModules = new WeakSet<Opaque>();
+  /** Set when an unknown submodule ran: PyTorch counts parameters the analysis cannot see. */
+  unknownSubmodule: string | null = null;
   /** Diagnostics of tensor code run while modules were being built (`self.features(torch.zeros(...))`). */
   readonly buildDiagnostics: Diagnostic[] = [];
 
@@ -837,6 +841,7 @@ export class Library {
       }
       this.interp.raise('TypeError', `cannot assign '${typeName(v)}' as child module '${name}' (torch.nn.Module or None expected)`, at);
     }
+    if (v instanceof Opaque) this.opaqueOnModules.add(v);
     m.attrs.set(name, v);
   }
 
@@ -1072,6 +1077,7 @@ export class Library {
     const tensors = [...args.pos, ...args.kw.map(([, v]) => v)].filter((v): v is TensorVal => v instanceof TensorVal);
     if (tensors.length === 0) return new Opaque(`${fn.what}(...)`);
     this.interp.info(this.interp.site, `${fn.what} is not modelled; its output shape is unknown`);
+    if (this.opaqueOnModules.has(fn)) this.unknownSubmodule ??= fn.what;
     return this.fop('opaque', { reason: fn.what }, tensors.map((t) => t.t), fn.what.split('.').pop() ?? 'call');
   }
 
