@@ -343,6 +343,26 @@ export const OPS: Record<string, OpSpec> = {
       return ok(s, params, 0, issues);
     },
   },
+  GroupNorm: {
+    category: 'norm',
+    torch: 'nn.GroupNorm',
+    keras: ['GroupNormalization'],
+    defaults: { num_groups: null, num_channels: null, eps: 1e-5, affine: true },
+    inferred: ['num_channels'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const s = x ?? null;
+      const c = asDim(a['num_channels']);
+      const g = asDim(a['num_groups']);
+      if (typeof c === 'number' && typeof g === 'number' && (g <= 0 || c % g !== 0)) {
+        issues.push({ severity: 'error', code: 'attr/groups', message: `num_channels (${c}) must be divisible by num_groups (${g})` });
+      }
+      if (s !== null && s.length >= 2) channelCheck('GroupNorm', 'num_channels', c, s[1]!, s, issues);
+      const params = a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null;
+      return ok(s, params, 0, issues);
+    },
+  },
   ReLU: activation('nn.ReLU', ['ReLU'], 'reLU'),
   ReLU6: activation('nn.ReLU6', [], 'reLU', { max_value: 6 }),
   LeakyReLU: activation('nn.LeakyReLU', ['LeakyReLU'], 'leakyReLU', { negative_slope: 0.01 }),
