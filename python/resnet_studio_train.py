@@ -574,6 +574,8 @@ class Trainer:
     def run(self):
         torch = self.torch
         cfg = self.cfg
+        if not cfg["resume"] and self.checkpoints():
+            raise RunError("run directory %s already has checkpoints; resume it or start a new run" % self.run_dir)
         threads = cfg.get("threads")
         if isinstance(threads, int) and threads > 0:
             torch.set_num_threads(threads)
@@ -605,13 +607,7 @@ class Trainer:
         self.step = 0
         self.resumed_from = None
 
-        existing = self.checkpoints()
-        if cfg["resume"]:
-            start_epoch, start_batch = self.restore()
-        else:
-            if existing:
-                raise RunError("run directory %s already has checkpoints; resume it or start a new run" % self.run_dir)
-            start_epoch, start_batch = 0, 0
+        start_epoch, start_batch = self.restore() if cfg["resume"] else (0, 0)
         torch.manual_seed(cfg["seed"] + 1000003 * self.step + self.dist.rank)
 
         if self.dist.enabled:

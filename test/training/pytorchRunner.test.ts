@@ -120,6 +120,16 @@ describe('PyTorch runner', () => {
       assert.equal(store.readState(runId)?.attempts, 2);
       assert.equal(store.getRun(runId)?.status, 'completed');
     });
+
+    test('starting over (not resuming) on a run with checkpoints is refused', async (t) => {
+      const python = await torchPython(t);
+      if (!python) return;
+      assert.ok(runId);
+      const result = await (await PytorchJob.start({ store, runId, python })).done;
+      assert.equal(result.status, 'failed');
+      assert.match(result.error ?? '', /already has checkpoints; resume it or start a new run/);
+      assert.deepEqual(ends(store.readRows(runId)).map((r) => (r as { status: string }).status), ['stopped', 'completed', 'failed']);
+    });
   });
 
   test('a bad data path fails fast with the reason in the end row', async (t) => {
