@@ -5,6 +5,7 @@
 // The file is torchvision's own resnet.py when python3-torchvision is installed, else our model-zoo fixture.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { analyzePytorch } from '../src/frontends/pytorch';
 import { medianMs, report } from './util';
@@ -15,6 +16,8 @@ const file = existsSync(TORCHVISION) ? TORCHVISION : FIXTURE;
 const text = readFileSync(file, 'utf8');
 const model = 'resnet152';
 console.log(`file: ${file} (${text.split('\n').length} lines), model ${model}`);
+// Wall-clock numbers scale with machine load; print it so runs can be compared.
+console.log(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 
 const once = analyzePytorch(file, text, { model, input: [1, 3, 224, 224] });
 if (once.graph?.params !== 60192808) throw new Error(`unexpected analysis: params ${once.graph?.params}`);
