@@ -261,7 +261,11 @@ export class GraphModel {
   groupTitle(gid: string): string {
     const g = this.groups.get(gid)!;
     const blocks = g.childGroups.filter((c) => this.groups.get(c)!.group.kind === 'block').length;
-    return blocks ? `${g.group.name} · ${blocks}× ${this.groups.get(g.childGroups[0]!)!.group.label}` : `${g.group.name} · ${g.group.label}`;
+    if (blocks) return `${g.group.name} · ${blocks}× ${this.groups.get(g.childGroups[0]!)!.group.label}`;
+    // A container inside a block (a projection's Sequential) is named relative to the block, like its layers.
+    const parent = g.group.parent ? this.groups.get(g.group.parent)?.group : undefined;
+    const name = g.group.kind === 'module' && parent && g.group.name.startsWith(`${parent.name}.`) ? g.group.name.slice(parent.name.length + 1) : g.group.name;
+    return `${name} · ${g.group.label}`;
   }
 
   private layerLabel(n: IrNode): string {

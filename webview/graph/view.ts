@@ -276,8 +276,9 @@ export class GraphView {
     if (this.model !== model) return;
     const layoutDone = performance.now();
     this.cy.batch(() => this.sync(view, prepared, positions));
-    const titles = this.placeTitles();
-    this.routeSkips(titles);
+    const boxes = groupBoxes(view, positions, prepared, nodeFontSize(this.theme));
+    const titles = this.placeTitles(view, positions, boxes);
+    this.routeSkips(titles, view, boxes);
     if (opts.fit) this.fitReadable(bounds);
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
@@ -437,24 +438,37 @@ export class GraphView {
    * Moves each expanded group's title to the side of its box that the main path does not enter through, so
    * the incoming edge and its shape label do not run across the title.
    */
-  private placeTitles(): (Box & { group: string })[] {
+  private placeTitles(view: ViewGraph, positions: ReadonlyMap<string, { x: number; y: number }>, boxes: ReadonlyMap<string, Box>): (Box & { group: string })[] {
     this.measure.font = labelFont(this.theme, true);
     const fs = nodeFontSize(this.theme);
     const titles: (Box & { group: string })[] = [];
     const shifts: [cytoscape.NodeSingular, number][] = [];
-    // Read outside a batch: inside one, cytoscape has not yet grown the groups around their moved children.
+    // Where the main path first enters each group, from the view graph (collection queries per group are
+    // quadratic on deep models).
+    const parent = new Map(view.nodes.map((n) => [n.id, n.parent]));
+    const ancestors = (id: string): string[] => {
+      const out: string[] = [];
+      for (let p = parent.get(id); p; p = parent.get(p)) out.push(p);
+      return out;
+    };
+    const entry = new Map<string, { x: number }>();
+    for (const e of view.edges) {
+      if (e.skip) continue;
+      const from = new Set(ancestors(e.source));
+      const a = positions.get(e.source);
+      const b = positions.get(e.target);
+      if (!a || !b) continue;
+      for (const g of ancestors(e.target)) if (!from.has(g) && !entry.has(g)) entry.set(g, { x: (a.x + b.x) / 2 });
+    }
     this.cy.nodes('.expanded').forEach((g) => {
-      const bb = g.boundingBox({ includeLabels: false, includeOverlays: false });
+      const b = boxes.get(g.id());
+      if (!b) return;
+      const bb = { x1: b.x1, y1: b.y1, x2: b.x2, w: b.x2 - b.x1 };
       const tw = this.measure.measureText(String(g.data('label'))).width;
       let dx = 0;
       const room = bb.w / 2 - tw / 2 - 8;
-      const inside = g.descendants();
-      const entry = inside.incomers('edge.main').edges().filter((e) => !inside.contains(e.source()));
-      if (this.direction === 'DOWN' && room > 4 && entry.nonempty()) {
-        const e = entry[0]!;
-        const crossing = (e.source().position().x + e.target().position().x) / 2;
-        dx = crossing >= (bb.x1 + bb.x2) / 2 ? -room : room;
-      }
+      const crossing = entry.get(g.id());
+      if (this.direction === 'DOWN' && room > 4 && crossing) dx = crossing.x >= (bb.x1 + bb.x2) / 2 ? -room : room;
       shifts.push([g, dx]);
       const cx = (bb.x1 + bb.x2) / 2 + dx;
       titles.push({ group: g.id(), x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
@@ -469,15 +483,18 @@ export class GraphView {
   }
 
   /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
-  private routeSkips(titles: readonly (Box & { group: string })[]): void {
+  private routeSkips(titles: readonly (Box & { group: string })[], view: ViewGraph, drawn: ReadonlyMap<string, Box>): void {
+    const parent = new Map(view.nodes.map((n) => [n.id, n.parent]));
+    const ownTitles = (id: string): string[] => {
+      const out: string[] = [];
+      for (let p = parent.get(id); p; p = parent.get(p)) out.push(`title of ${p}`);
+      return out;
+    };
     const boxes: (Box & { id: string })[] = titles.map((t) => ({ ...t, id: `title of ${t.group}` }));
-    this.cy.nodes().forEach((n) => {
-      if (n.isParent()) return;
-      const p = n.position();
-      const w = n.width() / 2;
-      const h = n.height() / 2;
-      boxes.push({ id: n.id(), x1: p.x - w, y1: p.y - h, x2: p.x + w, y2: p.y + h });
-    });
+    for (const n of view.nodes) {
+      const b = drawn.get(n.id);
+      if (b && (n.kind === 'layer' || n.collapsed)) boxes.push({ ...b, id: n.id });
+    }
     const byId = new Map(boxes.map((b) => [b.id, b]));
     const skips = this.cy.edges('.skip');
     const bows = new Map<string, number>();
@@ -498,7 +515,7 @@ export class GraphView {
         let d = routeBow(from, to, obstacles, opts).distance;
         // An edge into or out of a group must cross that group's border; when dodging the group's own title
         // as well costs a long detour, crossing the title row is the lesser evil.
-        const own = new Set([...s.ancestors().map((a) => `title of ${a.id()}`), ...t.ancestors().map((a) => `title of ${a.id()}`)]);
+        const own = new Set([...ownTitles(s.id()), ...ownTitles(t.id())]);
         if (own.size && Math.abs(d) > 200) {
           const through = routeBow(from, to, obstacles.filter((b) => !own.has(b.id)), opts).distance;
           if (Math.abs(through) * 2 < Math.abs(d)) d = through;
@@ -507,14 +524,20 @@ export class GraphView {
         e.data('bow', [d, d]);
       });
     });
-    // cytoscape measures the bend from whichever end it added first, which may be the target: read the
-    // drawn control points back (outside the batch, so they are current) and mirror the ones that came out
-    // on the wrong side.
+    // cytoscape measures the bend from whichever end of the pair it added first, which may be the target;
+    // mirror those. (`poolIndex` is cytoscape's own ordering; without it, read the drawn control points.)
     const flips: cytoscape.EdgeSingular[] = [];
     skips.forEach((e) => {
       const d = bows.get(e.id()) ?? 0;
+      if (d === 0) return;
+      const src = e.source() as unknown as { poolIndex?: () => number };
+      const tgt = e.target() as unknown as { poolIndex?: () => number };
+      if (typeof src.poolIndex === 'function' && typeof tgt.poolIndex === 'function') {
+        if (src.poolIndex() > tgt.poolIndex()) flips.push(e);
+        return;
+      }
       const cp = e.controlPoints()?.[0];
-      if (!cp || d === 0) return;
+      if (!cp) return;
       const sp = e.source().position();
       const tp = e.target().position();
       const side = (cp.x - sp.x) * -(tp.y - sp.y) + (cp.y - sp.y) * (tp.x - sp.x);
@@ -608,6 +631,20 @@ async function layoutChains(
     chains.push({ id: n.id, members });
     for (const m of members) chainOf.set(m, n.id);
   }
+  // Side padding that makes each group at least its minimum width (room for its title): ELK keeps groups
+  // apart by their laid-out size, so the room has to be padding it knows about.
+  const padX = new Map<string, number>();
+  const contentW = new Map<string, number>();
+  for (let i = view.nodes.length - 1; i >= 0; i--) {
+    const n = view.nodes[i]!;
+    const own = sizes.has(n.id) ? sizes.get(n.id)!.w : (contentW.get(n.id) ?? 0) + 2 * (COMPOUND_PAD + 4) + 2 * (padX.get(n.id) ?? 0);
+    if (!sizes.has(n.id)) {
+      const extra = Math.max(0, ((minWidths.get(n.id) ?? 0) - (contentW.get(n.id) ?? 0) - 2 * COMPOUND_PAD) / 2);
+      if (extra > 0) padX.set(n.id, Math.ceil(extra));
+    }
+    const width = sizes.has(n.id) ? own : (contentW.get(n.id) ?? 0) + 2 * (COMPOUND_PAD + 4) + 2 * (padX.get(n.id) ?? 0);
+    if (n.parent) contentW.set(n.parent, Math.max(contentW.get(n.parent) ?? 0, width));
+  }
   const along = (id: string) => (down ? sizes.get(id)!.h : sizes.get(id)!.w);
   const across = (id: string) => (down ? sizes.get(id)!.w : sizes.get(id)!.h);
   const elements: cytoscape.ElementDefinition[] = [];
@@ -615,7 +652,8 @@ async function layoutChains(
     if (sizes.has(n.id)) continue;
     const data: Record<string, unknown> = { id: n.id };
     if (n.parent) data['parent'] = n.parent;
-    if (minWidths.has(n.id)) data['minW'] = minWidths.get(n.id);
+    const extra = padX.get(n.id);
+    if (extra) data['padX'] = extra;
     elements.push({ group: 'nodes', data });
   }
   for (const c of chains) {
@@ -694,14 +732,8 @@ function runLayout(cy: cytoscape.Core, direction: LayoutDirection, fontSize: num
       nodeDimensionsIncludeLabels: false,
       nodeLayoutOptions: (n: cytoscape.NodeSingular) => {
         if (!n.isParent()) return {};
-        const o: Record<string, string> = { 'elk.padding': `[top=${COMPOUND_PAD + titleRow},left=${COMPOUND_PAD + 4},bottom=${COMPOUND_PAD + 4},right=${COMPOUND_PAD + 4}]` };
-        const minW = Number(n.data('minW'));
-        if (minW > 0) {
-          o['elk.nodeSize.constraints'] = 'MINIMUM_SIZE';
-          o['elk.nodeSize.minimum'] = `(${minW + 8}, 0)`;
-          o['elk.contentAlignment'] = 'H_CENTER V_TOP';
-        }
-        return o;
+        const side = COMPOUND_PAD + 4 + (Number(n.data('padX')) || 0);
+        return { 'elk.padding': `[top=${COMPOUND_PAD + titleRow},left=${side},bottom=${COMPOUND_PAD + 4},right=${side}]` };
       },
       elk: {
         algorithm: 'layered',
@@ -723,4 +755,54 @@ function runLayout(cy: cytoscape.Core, direction: LayoutDirection, fontSize: num
     } as cytoscape.LayoutOptions);
     layout.run();
   });
+}
+
+/**
+ * Every drawn box as cytoscape will draw it, from the layout alone: leaves from their sizes, groups around
+ * their children (child group titles included, as cytoscape sizes groups with their children's labels),
+ * padded, and widened to their minimum width about the centre.
+ */
+function groupBoxes(
+  view: ViewGraph,
+  positions: ReadonlyMap<string, { x: number; y: number }>,
+  prepared: { data: ReadonlyMap<string, { data: Record<string, unknown> }>; sizes: ReadonlyMap<string, { w: number; h: number }> },
+  fontSize: number,
+): Map<string, Box> {
+  const boxes = new Map<string, Box>();
+  const children = new Map<string, string[]>();
+  for (const n of view.nodes) if (n.parent) (children.get(n.parent) ?? children.set(n.parent, []).get(n.parent)!).push(n.id);
+  const title = fontSize * LINE_HEIGHT + 2;
+  for (let i = view.nodes.length - 1; i >= 0; i--) {
+    const n = view.nodes[i]!;
+    const size = prepared.sizes.get(n.id);
+    const p = positions.get(n.id);
+    if (size && p) {
+      boxes.set(n.id, { x1: p.x - size.w / 2, y1: p.y - size.h / 2, x2: p.x + size.w / 2, y2: p.y + size.h / 2 });
+      continue;
+    }
+    const kids = children.get(n.id) ?? [];
+    const b: Box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+    for (const k of kids) {
+      const kb = boxes.get(k);
+      if (!kb) continue;
+      const top = children.has(k) ? kb.y1 - title : kb.y1;
+      b.x1 = Math.min(b.x1, kb.x1);
+      b.y1 = Math.min(b.y1, top);
+      b.x2 = Math.max(b.x2, kb.x2);
+      b.y2 = Math.max(b.y2, kb.y2);
+    }
+    if (!Number.isFinite(b.x1)) continue;
+    b.x1 -= COMPOUND_PAD;
+    b.y1 -= COMPOUND_PAD;
+    b.x2 += COMPOUND_PAD;
+    b.y2 += COMPOUND_PAD;
+    const minW = Number(prepared.data.get(n.id)?.data['minW']) || 0;
+    const grow = (minW - (b.x2 - b.x1)) / 2;
+    if (grow > 0) {
+      b.x1 -= grow;
+      b.x2 += grow;
+    }
+    boxes.set(n.id, b);
+  }
+  return boxes;
 }
