@@ -615,7 +615,10 @@ export class Interp {
     }
     if (t.k === 'attr') {
       const obj = this.eval(t.obj, scope);
-      if (obj instanceof ModuleObj) obj.modules.delete(t.name);
+      if (obj instanceof ModuleObj) {
+        obj.modules.delete(t.name);
+        this.lib.structureChanged();
+      }
       if (obj instanceof PyInstance) obj.attrs.delete(t.name);
       return;
     }
@@ -862,55 +865,35 @@ export class Interp {
   /** Python's argument binding: positional, defaults, keyword-only, `*args`, `**kwargs`. */
   private bind(fn: PyFunction, scope: Scope, args: CallArgs): void {
     const params: readonly Param[] = fn.def.params;
+    const sig = signatureOf(fn.def);
     const fname = fn.name;
-    let varargs: Param | null = null;
-    let varkw: Param | null = null;
-    const positional: number[] = [];
-    const byName = new Map<string, number>();
-    let seenStar = false;
-    params.forEach((p, i) => {
-      if (p.star === 1) {
-        seenStar = true;
-        if (p.name) varargs = p;
-      } else if (p.star === 2) varkw = p;
-      else {
-        if (!seenStar) positional.push(i);
-        byName.set(p.name, i);
-      }
-    });
-    const set = new Set<number>();
-    const values = new Map<number, Value>();
-    args.pos.forEach((v, j) => {
-      if (j < positional.length) {
-        values.set(positional[j]!, v);
-        set.add(positional[j]!);
-      }
-    });
-    const extra = args.pos.slice(positional.length);
-    if (extra.length && !varargs) {
-      this.raise('TypeError', `${fname}() takes ${positional.length} positional argument${positional.length === 1 ? '' : 's'} but ${args.pos.length} were given`);
+    const vals: (Value | undefined)[] = new Array(params.length);
+    const npos = sig.positional.length;
+    for (let j = 0; j < args.pos.length && j < npos; j++) vals[sig.positional[j]!] = args.pos[j]!;
+    if (args.pos.length > npos && sig.varargs < 0) {
+      this.raise('TypeError', `${fname}() takes ${npos} positional argument${npos === 1 ? '' : 's'} but ${args.pos.length} were given`);
     }
-    const kwExtra = new PyDict();
+    let kwExtra: PyDict | null = null;
     for (const [k, v] of args.kw) {
-      const i = byName.get(k);
+      const i = sig.byName.get(k);
       if (i !== undefined) {
-        if (set.has(i)) this.raise('TypeError', `${fname}() got multiple values for argument '${k}'`);
-        values.set(i, v);
-        set.add(i);
-      } else if (varkw) kwExtra.set(k, v);
+        if (vals[i] !== undefined) this.raise('TypeError', `${fname}() got multiple values for argument '${k}'`);
+        vals[i] = v;
+      } else if (sig.varkw >= 0) (kwExtra ??= new PyDict()).set(k, v);
       else this.raise('TypeError', `${fname}() got an unexpected keyword argument '${k}'`);
     }
-    params.forEach((p, i) => {
-      if (p.star) return;
-      if (!set.has(i)) {
-        const d = fn.defaults[i];
-        if (d === undefined) this.raise('TypeError', `${fname}() missing required argument: '${p.name}'`);
-        values.set(i, d);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i]!;
+      if (p.star) continue;
+      let v = vals[i];
+      if (v === undefined) {
+        v = fn.defaults[i];
+        if (v === undefined) this.raise('TypeError', `${fname}() missing required argument: '${p.name}'`);
       }
-      scope.vars.set(p.name, values.get(i)!);
-    });
-    if (varargs) scope.vars.set((varargs as Param).name, new PyTuple(extra));
-    if (varkw) scope.vars.set((varkw as Param).name, kwExtra);
+      scope.vars.set(p.name, v);
+    }
+    if (sig.varargs >= 0) scope.vars.set(params[sig.varargs]!.name, new PyTuple(args.pos.slice(npos)));
+    if (sig.varkw >= 0) scope.vars.set(params[sig.varkw]!.name, kwExtra ?? new PyDict());
   }
 
   /** `Cls(...)` for a class defined in the file. */
@@ -1621,7 +1604,10 @@ export class Interp {
     });
     def('delattr', (a) => {
       const [obj, name] = a.pos;
-      if (obj instanceof ModuleObj && typeof name === 'string') obj.modules.delete(name);
+      if (obj instanceof ModuleObj && typeof name === 'string') {
+        obj.modules.delete(name);
+        this.lib.structureChanged();
+      }
       if (obj instanceof PyInstance && typeof name === 'string') obj.attrs.delete(name);
       return null;
     });
@@ -1717,6 +1703,36 @@ export class Interp {
 }
 
 // ------------------------------------------------------------------ helpers
+
+interface Signature {
+  /** Indices of the parameters that take positional arguments. */
+  positional: number[];
+  byName: Map<string, number>;
+  varargs: number;
+  varkw: number;
+}
+
+const signatures = new WeakMap<object, Signature>();
+
+/** A function's parameter layout, worked out once per definition. */
+function signatureOf(def: FunctionDef | Extract<Expr, { k: 'lambda' }>): Signature {
+  let sig = signatures.get(def);
+  if (sig) return sig;
+  sig = { positional: [], byName: new Map(), varargs: -1, varkw: -1 };
+  let seenStar = false;
+  def.params.forEach((p, i) => {
+    if (p.star === 1) {
+      seenStar = true;
+      if (p.name) sig!.varargs = i;
+    } else if (p.star === 2) sig!.varkw = i;
+    else {
+      if (!seenStar) sig!.positional.push(i);
+      sig!.byName.set(p.name, i);
+    }
+  });
+  signatures.set(def, sig);
+  return sig;
+}
 
 export function symOf(v: Value, interp: Interp): Sym | number {
   if (v instanceof Sym) return v;

@@ -139,6 +139,8 @@ export class Library {
   private readonly pathStack: string[] = [];
   readonly moduleStack: ModuleObj[] = [];
   private readonly inputStack: (Tensor | null)[] = [];
+  /** `named_modules()` of the built model; dropped whenever a module is registered anywhere. */
+  private walkCache: { root: ModuleObj; list: [string, ModuleObj][] } | null = null;
   /** Modules whose forward (or layer op) ran, to report registered modules that never did. */
   readonly called = new Set<ModuleObj>();
   readonly addEvents: AddEvent[] = [];
@@ -552,6 +554,7 @@ export class Library {
   }
 
   private register(m: ModuleObj, name: string, v: Value): void {
+    this.walkCache = null;
     if (!(v instanceof ModuleObj)) {
       if (v instanceof Opaque) {
         this.interp.info(this.interp.site, `${this.interp.snippet(this.interp.site!)}: a container entry is not a module the analysis knows`);
@@ -687,6 +690,7 @@ export class Library {
   /** nn.Module's own methods (and the containers'), bound to `m`. */
   builtinModuleMethod(m: ModuleObj, name: string, at: Span, from: BuiltinClass | null): Value {
     const I = this.interp;
+    if (name !== 'modules' && name !== 'named_modules' && name !== 'children' && name !== 'named_children') this.structureChanged();
     const self = (): Value => m;
     const f = (fn: (a: CallArgs) => Value): Builtin => this.fn(name, fn);
     switch (name) {
@@ -828,6 +832,7 @@ export class Library {
   }
 
   setModuleAttr(m: ModuleObj, name: string, v: Value, at: Span): void {
+    if (v instanceof ModuleObj || m.modules.has(name)) this.walkCache = null;
     if (v instanceof ModuleObj) {
       if (!m.initialized) this.interp.raise('AttributeError', 'cannot assign module before Module.__init__() call', at);
       m.attrs.delete(name);
@@ -872,6 +877,7 @@ export class Library {
   }
 
   setModuleItem(m: ModuleObj, idx: Value, v: Value, at: Span): void {
+    this.walkCache = null;
     const I = this.interp;
     if (!(v instanceof ModuleObj)) return I.raise('TypeError', `${typeName(v)} is not a Module subclass`, at);
     if (m.container === 'moduledict') {
@@ -884,6 +890,7 @@ export class Library {
   }
 
   deleteItem(m: ModuleObj, idx: Value, at: Span): void {
+    this.walkCache = null;
     const keys = [...m.modules.keys()];
     if (m.container === 'moduledict') m.modules.delete(this.interp.str(idx));
     else {
@@ -916,6 +923,7 @@ export class Library {
 
   /** `named_modules()`: depth first, each instance once, under the first path that reaches it. */
   walkModules(root: ModuleObj): [string, ModuleObj][] {
+    if (this.walkCache?.root === root) return this.walkCache.list;
     const out: [string, ModuleObj][] = [];
     const seen = new Set<ModuleObj>();
     const walk = (m: ModuleObj, prefix: string): void => {
@@ -928,12 +936,20 @@ export class Library {
     return out;
   }
 
+  /** Drops what is cached about the module tree (something may have been registered or removed). */
+  structureChanged(): void {
+    this.walkCache = null;
+  }
+
   /** Fixes the `named_modules()` path of every module reachable from the model; call before `forward`. */
   assignPaths(root: ModuleObj): void {
-    for (const [p, m] of this.walkModules(root)) {
+    const list = this.walkModules(root);
+    for (const [p, m] of list) {
       this.paths.set(m, p);
       if (p) this.registeredPaths.add(p);
     }
+    // The model is built: its module tree is read several times more (counts, reports) and changes rarely.
+    this.walkCache = { root, list };
   }
 
   private pathOf(m: ModuleObj): string {
