@@ -66,7 +66,12 @@ async function graphStatus(wb: Workbench, layers: string, timeoutMs = 45_000): P
   let text = '';
   while (Date.now() < deadline) {
     // Frames come and go as panels open and close: look the status up again on every poll.
-    const status = await wb.findInWebviews('#status', Math.max(1, deadline - Date.now()));
+    const status = await wb.findInWebviews('#status', Math.max(1, deadline - Date.now())).catch(async (err: unknown) => {
+      // Say what the page shows instead (the host renders a message when the page cannot be built).
+      const shown = await Promise.all(wb.page.frames().filter((f) => f !== wb.page.mainFrame()).map((f) => f.locator('body').innerText({ timeout: 1_000 }).catch(() => '')));
+      const why = shown.find((t) => /could not be built/.test(t));
+      throw why ? new Error(`the graph webview shows: ${why.trim()}`, { cause: err }) : err;
+    });
     text = (await status.textContent().catch(() => '')) ?? '';
     if (text.includes(layers)) return text;
     await sleep(200);
