@@ -198,21 +198,16 @@ export const THEME_VARS: Record<ThemeKind, Record<string, string>> = {
  * Runs before the page's own scripts: the `acquireVsCodeApi` stand-in, a CSP violation recorder, and the
  * theme variables and body class VS Code would set. A string, so that no compiled helper leaks into the page.
  */
-function initScript(vars: Record<string, string>, bodyClass: string, state: GraphWebviewState | null, reply: string | null): string {
+function initScript(vars: Record<string, string>, bodyClass: string, state: GraphWebviewState | null): string {
   return `(() => {
-  const rec = { posted: [], state: ${JSON.stringify(state)} ?? undefined, csp: [], replyAt: null };
-  const reply = ${JSON.stringify(reply)};
+  const rec = { posted: [], state: ${JSON.stringify(state)} ?? undefined, csp: [] };
   window.__rec = rec;
   let acquired = false;
   window.acquireVsCodeApi = function () {
     if (acquired) throw new Error('acquireVsCodeApi called twice');
     acquired = true;
     return {
-      postMessage(m) {
-        rec.posted.push(JSON.parse(JSON.stringify(m)));
-        // Answer 'ready' at once with the full state, as the host does.
-        if (m.type === 'ready' && reply !== null) setTimeout(() => { rec.replyAt = performance.now(); window.postMessage(JSON.parse(reply), '*'); }, 0);
-      },
+      postMessage(m) { rec.posted.push(JSON.parse(JSON.stringify(m))); },
       getState() { return rec.state; },
       setState(s) { rec.state = JSON.parse(JSON.stringify(s)); },
     };
@@ -241,8 +236,6 @@ function initScript(vars: Record<string, string>, bodyClass: string, state: Grap
 
 interface Recorder {
   posted: FromGraphWebview[];
-  /** When the stand-in posted its reply to `ready` (page clock). */
-  replyAt: number | null;
   state: GraphWebviewState | undefined;
   csp: string[];
 }
@@ -257,12 +250,11 @@ export class GraphPage {
     page.on('pageerror', (e) => this.consoleErrors.push(`pageerror: ${e.message} ${e.stack ?? ''}`));
   }
 
-  /** `reply`: a setGraph the stand-in posts back as soon as the page says `ready` (the host's behaviour). */
-  static async open(browser: Browser, server: PageServer, opts: { theme?: ThemeKind; state?: GraphWebviewState; width?: number; height?: number; reply?: ToGraphWebview } = {}): Promise<GraphPage> {
+  static async open(browser: Browser, server: PageServer, opts: { theme?: ThemeKind; state?: GraphWebviewState; width?: number; height?: number } = {}): Promise<GraphPage> {
     const page = await browser.newPage({ viewport: { width: opts.width ?? 1200, height: opts.height ?? 900 } });
     const gp = new GraphPage(page);
     const theme = opts.theme ?? 'dark';
-    await page.addInitScript({ content: initScript(THEME_VARS[theme], `vscode-${theme}`, opts.state ?? null, opts.reply ? JSON.stringify(opts.reply) : null) });
+    await page.addInitScript({ content: initScript(THEME_VARS[theme], `vscode-${theme}`, opts.state ?? null) });
     await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => (window as unknown as { __rec: Recorder }).__rec.posted.length > 0);
     return gp;
