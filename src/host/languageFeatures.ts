@@ -46,6 +46,7 @@ export function toVsDiagnostic(d: Diagnostic): vscode.Diagnostic {
 /** Problems for open model files, refreshed as the user types (debounced) and never from an older version. */
 export function registerDiagnostics(ctx: StudioContext, service: AnalysisService): void {
   const collection = vscode.languages.createDiagnosticCollection('resnetStudio');
+  let lastShape = ctx.settings().analysis.defaultInputShape.join(',');
   const publish = (r: AnalyzedDocument): void => {
     if (!isModelAnalysis(r.file, r.analysis)) collection.delete(r.uri);
     else collection.set(r.uri, r.analysis.diagnostics.filter((d) => sameFile(d.file, r.file)).map(toVsDiagnostic));
@@ -59,7 +60,12 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
       if (e.contentChanges.length) service.schedule(e.document);
     }),
     vscode.workspace.onDidCloseTextDocument((doc) => service.forget(doc)),
-    ctx.onDidChangeSettings(() => service.rescheduleAll()),
+    ctx.onDidChangeSettings((s) => {
+      // Only the default input shape changes what the front ends compute.
+      const shape = s.analysis.defaultInputShape.join(',');
+      if (shape !== lastShape) service.rescheduleAll();
+      lastShape = shape;
+    }),
     ctx.onDidChangeChoice((uri) => {
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (doc) service.schedule(doc, 0);
