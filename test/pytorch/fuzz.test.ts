@@ -120,6 +120,10 @@ test(`fuzz: ${CASES} mutated fixture files, seed ${SEED}`, () => {
     try {
       const a = analyzePytorch(row.file, text, opts);
       internal = a.diagnostics.find((d) => d.code === 'pytorch/internal')?.message;
+      // Whatever happened, the graph is well formed: every edge joins two of its nodes.
+      const ids = new Set(a.graph?.nodes.map((n) => n.id));
+      const dangling = a.graph?.edges.find((e) => !ids.has(e.from) || !ids.has(e.to));
+      internal ??= dangling ? `dangling edge ${JSON.stringify(dangling)}` : undefined;
     } catch (e) {
       assert.fail(`case ${c} (${row.file} ${applied.join('+')}) threw: ${(e as Error).stack}`);
     }

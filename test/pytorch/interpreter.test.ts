@@ -326,3 +326,28 @@ class M(nn.Module):
   assert.equal(a.graph?.params, null);
   assert.ok(a.diagnostics.some((d) => d.message.includes('torchvision.models.resnet50')), describe(a.diagnostics));
 });
+
+test('buffers registered in __init__ are readable in forward and are not parameters', () => {
+  const a = run(
+    `class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(1, 3, 1, 1))
+        self.register_parameter("gain", nn.Parameter(torch.ones(3)))
+        self.conv = nn.Conv2d(3, 3, 1, bias=False)
+
+    def forward(self, x):
+        x = x + self.mean
+        return self.conv(x) * 2
+`,
+    'M',
+    [1, 3, 4, 4],
+  );
+  clean(a);
+  assert.equal(a.graph?.params, 9 + 3);
+  assert.deepEqual(a.graph?.output, [1, 3, 4, 4]);
+  // The buffer was made while building: it enters the graph as a node of its own, not a dangling edge.
+  const ids = new Set(a.graph!.nodes.map((n) => n.id));
+  for (const e of a.graph!.edges) assert.ok(ids.has(e.from) && ids.has(e.to), JSON.stringify(e));
+  assert.equal(a.graph!.nodes.filter((n) => n.op === 'input').length, 2);
+});

@@ -156,7 +156,7 @@ class ModelRun {
     let out: Tensor | null = null;
     try {
       const extra = this.extraForwardArgs(forward);
-      const result = lib.callModule(root, { pos: [new TensorVal(x), ...extra], kw: [] });
+      const result = lib.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
       out = this.outputTensor(result);
     } catch (e) {
       if (e instanceof PyError) I.reportPyError(e);

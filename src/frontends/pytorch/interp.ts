@@ -1677,6 +1677,11 @@ export class Interp {
     def('classmethod', (a) => a.pos[0] ?? null);
     def('staticmethod', (a) => a.pos[0] ?? null);
     def('property', (a) => a.pos[0] ?? null);
+    // The rest of Python's builtins exist (no NameError) but are not modelled.
+    for (const name of ['dir', 'slice', 'bytes', 'bytearray', 'complex', 'bin', 'hex', 'oct', 'ascii', 'eval', 'exec', 'compile', '__import__', 'input', 'exit', 'quit', 'memoryview', 'help', 'breakpoint', 'aiter', 'anext']) {
+      if (!B.has(name)) def(name, () => new Opaque(`${name}(...)`));
+    }
+    for (const name of ['__doc__', '__spec__', '__package__', '__loader__', '__builtins__', '__annotations__']) B.set(name, new Opaque(name));
     B.set('NotImplemented', new Opaque('NotImplemented'));
     B.set('Ellipsis', this.lib.ellipsis);
     B.set('__debug__', true);

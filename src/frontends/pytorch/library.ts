@@ -229,6 +229,9 @@ export class Library {
     for (const n of ['ValueError', 'TypeError', 'AttributeError', 'NameError', 'AssertionError', 'ImportError', 'StopIteration', 'KeyboardInterrupt', 'OSError', 'ArithmeticError', 'LookupError', 'UserWarning', 'Warning', 'DeprecationWarning']) {
       exc(n, e);
     }
+    for (const n of ['FutureWarning', 'RuntimeWarning', 'ResourceWarning', 'PendingDeprecationWarning', 'SyntaxWarning', 'ImportWarning', 'EnvironmentError', 'IOError', 'FileNotFoundError', 'FileExistsError', 'PermissionError', 'TimeoutError', 'ConnectionError', 'OverflowError', 'FloatingPointError', 'EOFError', 'MemoryError', 'ReferenceError', 'SystemError', 'SystemExit', 'UnboundLocalError', 'UnicodeError', 'UnicodeDecodeError', 'UnicodeEncodeError', 'SyntaxError', 'IndentationError', 'BufferError', 'ExceptionGroup', 'StopAsyncIteration']) {
+      exc(n, e);
+    }
     exc('RuntimeError', e);
     exc('NotImplementedError', this.exceptionClasses.get('RuntimeError')!);
     exc('RecursionError', this.exceptionClasses.get('RuntimeError')!);
@@ -741,8 +744,10 @@ export class Library {
       case 'register_buffer':
       case 'register_parameter':
         return f((a) => {
-          const [k, v] = a.pos;
-          if (name === 'register_parameter' && typeof k === 'string' && v !== undefined) m.attrs.set(k, v);
+          const k = a.pos[0] ?? a.kw.find(([n]) => n === 'name')?.[1];
+          const v = a.pos[1] ?? a.kw.find(([n]) => n === 'tensor' || n === 'param')?.[1] ?? null;
+          // Buffers are read back in forward (`self.mean`) but are not parameters; registered parameters are.
+          if (typeof k === 'string') m.attrs.set(k, name === 'register_parameter' && !(v instanceof ParamValue) && v !== null ? new ParamValue(null) : v);
           return null;
         });
       case 'eval':
@@ -1011,7 +1016,7 @@ export class Library {
       this.pathStack.push(path);
       this.moduleStack.push(m);
       const first = args.pos[0];
-      this.inputStack.push(first instanceof TensorVal ? first.t : null);
+      this.inputStack.push(first instanceof TensorVal ? this.localize(first) : null);
       try {
         return this.interp.invoke(forward, { pos: [m, ...args.pos], kw: args.kw });
       } finally {
@@ -1055,13 +1060,13 @@ export class Library {
     if (meta.source === undefined) delete (meta as { source?: SourceRange }).source;
     if (!layer.op) {
       I.info(I.site ?? m.definedAt, `nn.${layer.type} is not in the layer catalogue; the shapes after it are unknown`, 'pytorch/unknown-layer');
-      return new TensorVal(this.b.op('opaque', { reason: `nn.${layer.type}` }, [x], meta));
+      return new TensorVal(this.b.op('opaque', { reason: `nn.${layer.type}` }, [x], meta), this.b);
     }
     const input = this.unifyWithAttr(x, layer);
     const before = this.b.diagnostics.length;
     const t = this.b.op(layer.op, layer.attrs, [input], meta);
     for (const d of this.b.diagnostics.slice(before)) if (d.fix?.attr) this.layerEvents.push({ module: m, diag: d });
-    return new TensorVal(t);
+    return new TensorVal(t, this.b);
   }
 
   /** Input dims assumed equal to the layer's expected width are shown as that width. */
@@ -1079,8 +1084,24 @@ export class Library {
     return { node: x.node, shape };
   }
 
+  private readonly localized = new WeakMap<TensorVal, Tensor>();
+
+  /**
+   * The tensor as a node of the graph being built. One made while modules were built (a buffer, a probe
+   * input) enters the forward graph as a constant input node, once.
+   */
+  localize(v: TensorVal): Tensor {
+    if (v.owner === this.b) return v.t;
+    let t = this.localized.get(v);
+    if (!t) {
+      t = this.b.input(v.t.shape, this.opName('constant'));
+      this.localized.set(v, t);
+    }
+    return t;
+  }
+
   private asTensor(v: Value | undefined, what: string): Tensor {
-    if (v instanceof TensorVal) return v.t;
+    if (v instanceof TensorVal) return this.localize(v);
     if (v instanceof Opaque || v === undefined) {
       this.interp.info(this.interp.site, `${what}: its input is not a tensor the analysis knows; shapes after it are unknown`);
       return this.b.op('opaque', { reason: 'unknown input' }, [], { name: this.opName('unknown'), ...(this.interp.site ? { source: this.interp.range(this.interp.site) } : {}) });
@@ -1094,13 +1115,13 @@ export class Library {
     if (tensors.length === 0) return new Opaque(`${fn.what}(...)`);
     this.interp.info(this.interp.site, `${fn.what} is not modelled; its output shape is unknown`);
     if (this.opaqueOnModules.has(fn)) this.unknownSubmodule ??= fn.what;
-    return this.fop('opaque', { reason: fn.what }, tensors.map((t) => t.t), fn.what.split('.').pop() ?? 'call');
+    return this.fop('opaque', { reason: fn.what }, tensors.map((t) => this.localize(t)), fn.what.split('.').pop() ?? 'call');
   }
 
   /** A functional graph node, named after the op inside the current module. */
   private fop(op: string, attrs: Attrs, inputs: Tensor[], base: string): TensorVal {
     const site = this.interp.site;
-    return new TensorVal(this.b.op(op, attrs, inputs, { name: this.opName(base), ...(site ? { source: this.interp.range(site) } : {}) }));
+    return new TensorVal(this.b.op(op, attrs, inputs, { name: this.opName(base), ...(site ? { source: this.interp.range(site) } : {}) }), this.b);
   }
 
   // ================================================================ torch.nn.functional and torch.*
@@ -1199,7 +1220,7 @@ export class Library {
   private newTensor(a: CallArgs): Value {
     const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
     const shape: Shape = dims.map((d) => this.toDim(d));
-    return new TensorVal(this.b.input(shape, this.opName('tensor'), this.interp.site ? this.interp.range(this.interp.site) : undefined));
+    return new TensorVal(this.b.input(shape, this.opName('tensor'), this.interp.site ? this.interp.range(this.interp.site) : undefined), this.b);
   }
 
   toDim(v: Value): Dim {
@@ -1251,7 +1272,7 @@ export class Library {
       case 'reshape':
         return f((a) => {
           const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
-          return this.fop('reshape', { shape: dims.map((d) => this.toDim(d)) }, [t.t], name);
+          return this.fop('reshape', { shape: dims.map((d) => this.toDim(d)) }, [this.localize(t)], name);
         });
       case 'flatten':
         return f((a) => this.flattenFn({ pos: [t, ...a.pos], kw: a.kw }, 0));
@@ -1259,12 +1280,12 @@ export class Library {
         return f((a) => this.meanFn(t, a));
       case 'relu':
       case 'relu_':
-        return f(() => this.fop('ReLU', {}, [t.t], 'relu'));
+        return f(() => this.fop('ReLU', {}, [this.localize(t)], 'relu'));
       case 'sigmoid':
       case 'sigmoid_':
-        return f(() => this.fop('Sigmoid', {}, [t.t], 'sigmoid'));
+        return f(() => this.fop('Sigmoid', {}, [this.localize(t)], 'sigmoid'));
       case 'tanh':
-        return f(() => this.fop('Tanh', {}, [t.t], 'tanh'));
+        return f(() => this.fop('Tanh', {}, [this.localize(t)], 'tanh'));
       case 'add':
       case 'add_':
         return f((a) => this.tensorBinop('+', t, a.pos[0] ?? null, I.site!, name === 'add_'));
@@ -1292,7 +1313,7 @@ export class Library {
         return f((a) => {
           I.info(I.site, `Tensor.${name}() is not modelled; its output shape is unknown`);
           const ts = [t, ...a.pos.filter((v): v is TensorVal => v instanceof TensorVal)];
-          return this.fop('opaque', { reason: `Tensor.${name}` }, ts.map((x) => x.t), name);
+          return this.fop('opaque', { reason: `Tensor.${name}` }, ts.map((x) => this.localize(x)), name);
         });
     }
   }
@@ -1322,9 +1343,9 @@ export class Library {
     });
     if (!ok) {
       I.info(I.site, `this tensor indexing (${I.snippet(I.site!)}) is not modelled; its output shape is unknown`);
-      return this.fop('opaque', { reason: 'tensor indexing' }, [t.t], 'getitem');
+      return this.fop('opaque', { reason: 'tensor indexing' }, [this.localize(t)], 'getitem');
     }
-    return this.fop('slice', { slices }, [t.t], 'slice');
+    return this.fop('slice', { slices }, [this.localize(t)], 'slice');
   }
 
   tensorBinop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
@@ -1337,36 +1358,38 @@ export class Library {
       if (['+', '-', '*', '/', '**', '//'].includes(op)) return (ta ?? tb)!;
     }
     I.info(at, `'${op}' on tensors is not in the layer catalogue; the result's shape is unknown`);
-    const ins = [ta, tb].filter((x): x is TensorVal => x !== null).map((x) => x.t);
+    const ins = [ta, tb].filter((x): x is TensorVal => x !== null).map((x) => this.localize(x));
     return this.fop('opaque', { reason: `tensor ${op}` }, ins, 'op');
   }
 
   /** `x + y`, `x += y`, `torch.add(x, y)`: the residual add, with its condition stated in the user's names. */
-  private residualAdd(x: TensorVal, y: TensorVal, at: Span, _inplace: boolean): Value {
+  private residualAdd(xv: TensorVal, yv: TensorVal, at: Span, _inplace: boolean): Value {
     const I = this.interp;
-    let other = y.t;
-    if (x.t.shape && y.t.shape && x.t.shape.length === y.t.shape.length) {
+    const x = this.localize(xv);
+    const y = this.localize(yv);
+    let other = y;
+    if (x.shape && y.shape && x.shape.length === y.shape.length) {
       // Dims assumed equal on the path taken are the same dim.
-      const s = y.t.shape.map((d, i) => {
-        const m = x.t.shape![i]!;
+      const s = y.shape.map((d, i) => {
+        const m = x.shape![i]!;
         return d !== null && m !== null && d !== m && I.assumedEqual(d, m) ? m : d;
       });
-      other = { node: y.t.node, shape: s };
+      other = { node: y.node, shape: s };
     }
     const before = this.b.diagnostics.length;
-    const out = this.b.op('add', {}, [x.t, other], { name: this.opName('add'), source: I.range(at) });
+    const out = this.b.op('add', {}, [x, other], { name: this.opName('add'), source: I.range(at) });
     const module = this.moduleStack[this.moduleStack.length - 1] ?? null;
     for (const d of this.b.diagnostics.slice(before)) {
-      if (d.code === 'shape/residual-add-condition' && x.t.shape && other.shape) {
-        const cond = broadcast(x.t.shape, other.shape).condition ?? d.message.replace(/^residual add requires /, '');
+      if (d.code === 'shape/residual-add-condition' && x.shape && other.shape) {
+        const cond = broadcast(x.shape, other.shape).condition ?? d.message.replace(/^residual add requires /, '');
         const param = module ? optionalModuleParam(module) : null;
         d.message = `${I.snippet(at)} requires ${cond}; ${param ? `pass ${param} otherwise` : 'add a projection shortcut otherwise'}`;
       }
       if (d.code === 'shape/residual-add' || d.code === 'shape/residual-add-condition') {
-        this.addEvents.push({ at, module, blockInput: this.inputStack[this.inputStack.length - 1] ?? null, main: x.t, other, diag: d });
+        this.addEvents.push({ at, module, blockInput: this.inputStack[this.inputStack.length - 1] ?? null, main: x, other, diag: d });
       }
     }
-    return new TensorVal(out);
+    return new TensorVal(out, this.b);
   }
 
   // ================================================================ other values' methods

@@ -277,7 +277,11 @@ export class ModuleObj extends PyInstance {
 
 /** A tensor flowing through `forward`: a node of the graph being built. */
 export class TensorVal extends PyObj {
-  constructor(readonly t: Tensor) {
+  constructor(
+    readonly t: Tensor,
+    /** The graph builder that holds `t.node`: tensors made while building modules live in a scratch graph. */
+    readonly owner: object,
+  ) {
     super();
   }
   typeName(): string {
