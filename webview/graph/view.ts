@@ -32,6 +32,14 @@ export interface RenderTiming {
   elements: number;
 }
 
+/** Grows a heat range to include `v` (zero stays outside: it means "no cost"). */
+function widen(range: { min: number; max: number }, v: number): void {
+  if (v > 0) {
+    range.min = Math.min(range.min, v);
+    range.max = Math.max(range.max, v);
+  }
+}
+
 const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
 
 
@@ -297,11 +305,11 @@ export class GraphView {
     const data = new Map<string, { data: Record<string, unknown>; classes: string[] }>();
     const sizes = new Map<string, { w: number; h: number }>();
     const key = this.heat === 'none' ? null : this.heat;
-    let max = 0;
-    if (key) for (const n of view.nodes) if (n.kind === 'layer' || n.collapsed) max = Math.max(max, n[key] ?? 0);
+    const range = { min: Infinity, max: 0 };
+    if (key) for (const n of view.nodes) if (n.kind === 'layer' || n.collapsed) widen(range, n[key] ?? 0);
     for (const n of view.nodes) {
       const d = this.nodeData(n);
-      if (n.kind === 'layer' || n.collapsed) Object.assign(d, this.fillOf(key ? (n[key] ?? 0) : 0, n.collapsed, max));
+      if (n.kind === 'layer' || n.collapsed) Object.assign(d, this.fillOf(key ? (n[key] ?? 0) : 0, n.collapsed, range));
       if (typeof d['w'] === 'number') sizes.set(n.id, { w: d['w'], h: d['h'] as number });
       else if (n.kind === 'group') {
         // Wide enough for the title to sit on one side of the edge entering at the middle (see `placeTitles`).
@@ -403,10 +411,10 @@ export class GraphView {
   private applyFills(): void {
     const drawn = this.cy.nodes().filter((n) => n.data('kind') === 'layer' || n.hasClass('collapsed'));
     const key = this.heat === 'none' ? null : this.heat;
-    let max = 0;
-    if (key) drawn.forEach((n) => void (max = Math.max(max, Number(n.data(key)) || 0)));
+    const range = { min: Infinity, max: 0 };
+    if (key) drawn.forEach((n) => widen(range, Number(n.data(key)) || 0));
     drawn.forEach((n) => {
-      const f = this.fillOf(key ? Number(n.data(key)) || 0 : 0, n.hasClass('collapsed'), max);
+      const f = this.fillOf(key ? Number(n.data(key)) || 0 : 0, n.hasClass('collapsed'), range);
       if (f.heat === undefined) n.removeData('heat');
       n.data(f);
     });
@@ -414,10 +422,15 @@ export class GraphView {
 
   private fillCache = new Map<string, { fill: string; textColor: string }>();
 
-  /** Fill and readable text colour for a drawn box; `max` is the largest heat value drawn (0: no heat). */
-  private fillOf(value: number, collapsed: boolean, max: number): { fill: string; textColor: string; heat?: number } {
+  /**
+   * Fill and readable text colour for a drawn box. With heat on, `range` holds the smallest non-zero and the
+   * largest value drawn; the colour follows the logarithm between them (costs span five orders of magnitude),
+   * and anything non-zero gets at least a tint so that it reads differently from a free layer.
+   */
+  private fillOf(value: number, collapsed: boolean, range: { min: number; max: number }): { fill: string; textColor: string; heat?: number } {
     const t = this.theme;
-    const h = max > 0 ? (value > 0 ? Math.log1p(value) / Math.log1p(max) : 0) : undefined;
+    const { min, max } = range;
+    const h = max > 0 ? (value > 0 ? (max > min ? 0.15 + (0.85 * (Math.log(value) - Math.log(min))) / (Math.log(max) - Math.log(min)) : 1) : 0) : undefined;
     const key = `${t.nodeFill}|${t.heat}|${t.foreground}|${t.background}|${collapsed}|${h === undefined ? '' : h.toFixed(3)}`;
     let f = this.fillCache.get(key);
     if (!f) {
