@@ -38,6 +38,7 @@ def main():
     dev = torch.device("cuda" if cuda else "cpu")
     if cuda:
         torch.backends.cudnn.benchmark = True
+    sys.dont_write_bytecode = True
     spec = importlib.util.spec_from_file_location("bench_model", a.model_file)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -372,6 +372,8 @@ class Trainer:
                 source = snap
         if not os.path.isfile(source):
             raise RunError("model file not found: %s" % source)
+        # No __pycache__ folders left in the user's workspace or the run directory.
+        sys.dont_write_bytecode = True
         # Sibling modules of the user's file must import as they do when the user runs it.
         for d in (os.path.dirname(model_file), os.path.dirname(source)):
             if d not in sys.path:

@@ -56,11 +56,11 @@ if (!env) {
 }
 const device = opt('device', 'auto');
 const cuda = env.cuda && device !== 'cpu';
-const steps = Number(opt('steps', cuda ? 300 : 13));
-const warmup = Number(opt('warmup', cuda ? 50 : 3));
-const batch = Number(opt('batch', cuda ? 256 : 32));
-const rounds = Number(opt('rounds', 2));
-const threads = opt('threads', cuda ? undefined : '2');
+const steps = Number(opt('steps', cuda ? 300 : 30));
+const warmup = Number(opt('warmup', cuda ? 50 : 5));
+const batch = Number(opt('batch', cuda ? 256 : 64));
+const rounds = Number(opt('rounds', 3));
+const threads = opt('threads', cuda ? undefined : '1');
 const augment = argv.includes('--augment');
 if (!(steps > warmup && warmup > 0)) throw new Error('need steps > warmup > 0');
 

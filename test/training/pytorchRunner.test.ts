@@ -251,7 +251,8 @@ describe('PyTorch runner', () => {
     const decoded = execFileSync(python, ['-c',
       'import sys; sys.path.insert(0, sys.argv[1]); import resnet_studio_train as r; ' +
       'h, w, c, d = r.decode_png(sys.argv[2]); print(h, w, c, list(d[:6]), list(d[-3:]))',
-      path.resolve(__dirname, '../../python'), path.join(folder, 'dog', '3.png')], { encoding: 'utf8' });
+      path.resolve(__dirname, '../../python'), path.join(folder, 'dog', '3.png')],
+      { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     const px = (x: number, y: number, c: number) => (83 * 13 + x * 9 + y * 5 + c * 70) & 255;
     assert.equal(decoded.trim(), `12 20 3 [${[px(0, 0, 0), px(0, 0, 1), px(0, 0, 2), px(1, 0, 0), px(1, 0, 1), px(1, 0, 2)].join(', ')}] [${[px(19, 11, 0), px(19, 11, 1), px(19, 11, 2)].join(', ')}]`);
     // A model with more outputs (10) than the data has classes (3) is allowed.

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_RUNS_DIR, RunStore, defaultRunsRoot, deriveStatus, isProcessAlive, processStartTime } from '../../src/training/runStore';
 import type { TrainingRow } from '../../src/training/protocol';
+import { tempRoot } from './torchTestEnv';
 
-const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `rs-store-${name}-`));
+const tmp = (name: string) => tempRoot(`store-${name}`);
 const MODEL = path.resolve(__dirname, '../fixtures/training/cifar_resnet8.py');
 const metric = (step: number): TrainingRow => ({ type: 'metric', split: 'train', epoch: 1, step, loss: 1, accuracy: 0.5, time: step });
 

@@ -23,8 +23,17 @@ export async function torchPython(t: TestContext): Promise<string | null> {
   return null;
 }
 
+const roots: string[] = [];
+process.on('exit', () => {
+  if (process.env['KEEP_TEST_RUNS']) return;
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+/** A fresh runs root, removed when the test process exits (kept with KEEP_TEST_RUNS=1, for a post-mortem). */
 export function tempRoot(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `rs-${name}-`));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `rs-${name}-`));
+  roots.push(root);
+  return root;
 }
 
 /** ResNet-8 (width 8) on 16x16 synthetic images: seconds per epoch on one CPU thread (one thread because OpenMP teams degrade badly on a shared, busy machine). */
