@@ -4,7 +4,7 @@
  * interpreter evaluates, records each syntax error once, and degrades anything it cannot read (or that nests
  * too deeply to walk safely) to a `bad` node instead of failing.
  */
-import type { SyntaxNode, Tree } from '@lezer/common';
+import { type SyntaxNode, type Tree, TreeBuffer } from '@lezer/common';
 import { parser } from '@lezer/python';
 
 /** Offsets into the source text; every AST node carries them. */
@@ -146,12 +146,27 @@ export function parsePython(text: string, deadline = Infinity, convertDeadline =
   const body = c.block(tree.topNode);
   if (c.stoppedAt !== null) truncatedAt = Math.min(truncatedAt ?? Infinity, c.stoppedAt);
   // The converter skips some subtrees wholesale; one pass over the whole tree finds every error node.
-  const cur = tree.cursor();
-  do {
-    if (cur.type.isError && (truncatedAt === null || cur.from < truncatedAt)) c.reportError(cur.node);
-  } while (cur.next());
+  if (hasErrorNode(tree)) {
+    const cur = tree.cursor();
+    do {
+      if (cur.type.isError && (truncatedAt === null || cur.from < truncatedAt)) c.reportError(cur.node);
+    } while (cur.next());
+  }
   c.errors.sort((a, b) => a.from - b.from);
   return { body, errors: c.errors, text, truncatedAt };
+}
+
+/** Whether any node is an error node: a scan of the raw node buffers, much cheaper than walking the tree. */
+function hasErrorNode(tree: Tree): boolean {
+  if (tree.type.isError) return true;
+  for (const ch of tree.children) {
+    if (ch instanceof TreeBuffer) {
+      const buf = ch.buffer;
+      const types = ch.set.types;
+      for (let i = 0; i < buf.length; i += 4) if (types[buf[i]!]!.isError) return true;
+    } else if (hasErrorNode(ch)) return true;
+  }
+  return false;
 }
 
 function lineStartBefore(text: string, pos: number): number {
