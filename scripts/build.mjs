@@ -21,3 +21,9 @@ await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) =>
 for (const css of ['graph.css', 'metrics.css']) {
   if (existsSync(`media/${css}`)) cpSync(`media/${css}`, `dist/webview/${css}`);
 }
+// Toolbar icons of the graph page: the codicon font, served from the bundle folder (the page's only source).
+const codicons = 'node_modules/@vscode/codicons/dist';
+if (existsSync(`${codicons}/codicon.css`)) {
+  mkdirSync('dist/webview/codicons', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`${codicons}/${f}`, `dist/webview/codicons/${f}`);
+}

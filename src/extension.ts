@@ -26,7 +26,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerDiagnostics(ctx, service);
     registerLanguageFeatures(ctx, service);
     registerCommands(ctx, service);
-    registerTraining(ctx);
+    registerTraining(ctx, service);
     new GraphViews(ctx, service, active, graphHtml);
     registerOutlineView(ctx, active);
   } catch (err) {

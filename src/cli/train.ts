@@ -6,12 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeText } from '../frontends';
-import { DEFAULT_INPUT } from '../frontends/resnetJson';
+import { DEFAULT_INPUT } from '../core/ir';
 import { JobManager, type TrainingJob } from '../training/jobs';
 import type { TrainingRow } from '../training/protocol';
 import { type Backend, DEFAULT_HYPERPARAMETERS, DEFAULT_RUNS_DIR, type RunConfigInput, RunStore } from '../training/runStore';
 import { parsePreference } from '../training/tfjsNative';
-import { UsageError, parseArgs, parseShape } from './main';
+import { type ModelFlags, type Resolved, analysisOptions, resolveFromAnalysis } from '../training/resolveModel';
+import { UsageError, parseArgs } from './main';
 
 export const TRAIN_USAGE = `usage:
   resnet-studio train FILE --data synthetic|DIR [--model NAME] [--args ARGS] [--input N,C,H,W]
@@ -60,70 +61,9 @@ function oneOf<T extends string>(flags: Map<string, string | true>, name: string
   return v as T;
 }
 
-/** The `# resnet-studio: [model=NAME] input=(N, C, H, W)` comment of a source file, if any. */
-export function readDirective(text: string): { model?: string; input?: number[] } {
-  const m = /^\s*#\s*resnet-studio:(.*)$/m.exec(text);
-  if (!m) return {};
-  const out: { model?: string; input?: number[] } = {};
-  const model = /\bmodel\s*=\s*([A-Za-z_][\w.]*)/.exec(m[1]!);
-  if (model) out.model = model[1]!;
-  const input = /\binput\s*=\s*([[(]?[\d\s,x]+[)\]]?)/.exec(m[1]!);
-  if (input) {
-    try {
-      out.input = parseShape(input[1]!);
-    } catch {
-      // a malformed comment is the analyser's to report; training falls back to the default
-    }
-  }
-  return out;
-}
-
-interface Resolved {
-  input: [number, number, number, number];
-  inputFrom: string;
-  modelName: string;
-}
-
 /** Input shape and model name: flags first, then what the file says, then the defaults. */
-export function resolveModel(file: string, text: string, flags: { input?: string; model?: string; args?: string }, backend: Backend): Resolved {
-  const explicit = flags.input ? parseShape(flags.input) : undefined;
-  const analysis = analyzeText(file, text, {
-    ...(explicit ? { input: explicit } : {}),
-    ...(flags.model ? { model: flags.model } : {}),
-    ...(flags.args ? { args: flags.args } : {}),
-  });
-  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
-  if (backend === 'tfjs') {
-    // The TF.js runner trains the analysed graph: it must exist and be clean.
-    if (errors.length || !analysis.graph) {
-      const first = errors[0];
-      throw new UsageError(
-        first ? `${file}:${first.line}:${first.column}: ${first.message}` : `${file}: no model could be built from this file for the TF.js runner`,
-      );
-    }
-  }
-  const directive = readDirective(text);
-  const graphInput = analysis.graph?.input;
-  let input: number[];
-  let inputFrom: string;
-  if (explicit) {
-    input = explicit;
-    inputFrom = '--input';
-  } else if (graphInput && graphInput.every((d) => typeof d === 'number') && !errors.some((e) => e.code === 'format/unknown')) {
-    input = graphInput as number[];
-    inputFrom = directive.input ? 'the file\'s "# resnet-studio:" comment' : 'the model file';
-  } else if (directive.input) {
-    input = directive.input;
-    inputFrom = 'the file\'s "# resnet-studio:" comment';
-  } else {
-    input = [...DEFAULT_INPUT];
-    inputFrom = 'the default';
-  }
-  if (input.length === 3) input = [1, ...input];
-  if (input.length !== 4) throw new UsageError(`the input shape must be N,C,H,W for training, got [${input.join(', ')}]`);
-  const modelName = flags.model ?? directive.model ?? analysis.candidates?.[0]?.name ?? analysis.graph?.name ?? analysis.models[0];
-  if (!modelName) throw new UsageError(`${file}: cannot tell which model to train; pass --model NAME`);
-  return { input: input as [number, number, number, number], inputFrom, modelName };
+export function resolveModel(file: string, text: string, flags: ModelFlags, backend: Backend): Resolved {
+  return resolveFromAnalysis(analyzeText(file, text, analysisOptions(flags)), file, text, flags, backend);
 }
 
 function fmt(n: number | undefined | null, digits = 4): string {

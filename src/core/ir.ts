@@ -5,6 +5,9 @@
  */
 import type { Shape } from './dims';
 
+/** The input shape used when neither the file nor the caller gives one. */
+export const DEFAULT_INPUT: readonly number[] = [1, 3, 224, 224];
+
 /** A 1-based source position range in the model's file. */
 export interface SourceRange {
   file: string;

@@ -7,14 +7,14 @@ import { type JSONPath, modify } from 'jsonc-parser';
 import type { Shape } from '../core/dims';
 import { type ExprValue, ExprError, evalExpr } from '../core/expr';
 import { GraphBuilder, type Tensor } from '../core/graph';
-import type { Analysis, AttrValue, Attrs, SourceRange } from '../core/ir';
+import { type Analysis, type AttrValue, type Attrs, DEFAULT_INPUT, type SourceRange } from '../core/ir';
 import { JsonSource } from '../core/jsonSource';
 import { opSpec } from '../core/ops';
 import { BUILTIN_BLOCKS } from './builtinBlocks';
 import type { BlockDef, DesignFile, LayerDef, StageDef } from './designTypes';
 import { validateDesign } from './designSchema';
 
-export const DEFAULT_INPUT: readonly number[] = [1, 3, 224, 224];
+export { DEFAULT_INPUT } from '../core/ir';
 
 export interface FrontEndOptions {
   /** Overrides the file's own input shape. */

@@ -12,6 +12,9 @@
  * The toolbar icons need `codicon.css` and `codicon.ttf` side by side (from `@vscode/codicons/dist`);
  * without `codiconsUri` the buttons fall back to text labels.
  */
+import { checkCspInputs, escapeAttr, strictCsp } from './webviewCsp';
+
+export { escapeAttr } from './webviewCsp';
 
 export interface GraphHtmlOptions {
   /** `webview.cspSource`. */
@@ -26,24 +29,13 @@ export interface GraphHtmlOptions {
   codiconsUri?: string;
 }
 
-export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 /** The Content-Security-Policy of the page: no inline styles or scripts, no eval, nothing from the network. */
 export function graphCsp(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${cspSource}`,
-    `img-src ${cspSource} data:`,
-    `font-src ${cspSource}`,
-  ].join('; ');
+  return strictCsp(cspSource, nonce);
 }
 
 export function graphHtml(o: GraphHtmlOptions): string {
-  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('graphHtml: the nonce must be at least 16 base64/hex characters');
-  if (/[;'"\s]/.test(o.cspSource.trim()) || !o.cspSource.trim()) throw new Error('graphHtml: invalid cspSource');
+  checkCspInputs('graphHtml', o.cspSource, o.nonce);
   const icons = o.codiconsUri !== undefined;
   const button = (id: string, icon: string, label: string, text: string): string =>
     icons

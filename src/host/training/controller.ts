@@ -13,6 +13,7 @@ import { DEFAULT_PYTHON_CANDIDATES, PythonEnvError, resolveTorchPython } from '.
 import { DEFAULT_RUNS_DIR, RunStore } from '../../training/runStore';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
+import type { AnalysisService } from '../analysisService';
 import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
 import { toRunInfo } from './runFeed';
@@ -39,7 +40,15 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   private readonly disposables: vscode.Disposable[] = [];
   private statusTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly ctx: StudioContext) {
+  /** Analyses a file to train, off the extension host's thread. */
+  analyzeText(...args: Parameters<AnalysisService['analyzeText']>): ReturnType<AnalysisService['analyzeText']> {
+    return this.analysis.analyzeText(...args);
+  }
+
+  constructor(
+    readonly ctx: StudioContext,
+    private readonly analysis: Pick<AnalysisService, 'analyzeText'>,
+  ) {
     this.statusItem = vscode.window.createStatusBarItem('resnetStudio.training', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'ResNet Studio Training';
     this.statusItem.command = 'resnetStudio.showRuns';

@@ -8,9 +8,11 @@ import { METRICS_VIEW_TYPE, type MetricsWebviewState } from '../../protocol/metr
 import type { StudioContext } from '../context';
 import { TrainingController } from './controller';
 import { trainCommand } from './trainFlow';
+import type { AnalysisService } from '../analysisService';
 
-export function registerTraining(ctx: StudioContext): TrainingController {
-  const controller = new TrainingController(ctx);
+/** `analysis` analyses the file to train off the extension host's thread (the shared analysis service). */
+export function registerTraining(ctx: StudioContext, analysis: Pick<AnalysisService, 'analyzeText'>): TrainingController {
+  const controller = new TrainingController(ctx, analysis);
   const guarded =
     <A extends unknown[]>(what: string, fn: (...args: A) => Promise<void> | void) =>
     async (...args: A): Promise<void> => {

@@ -3,6 +3,9 @@
  * same HTML. Nothing from the workspace is templated in: runs and rows arrive through `postMessage`
  * (STYLE.md rule 5), with a fresh nonce per render and no `unsafe-*` source.
  */
+import { checkCspInputs, escapeAttr, strictCsp } from '../webviewCsp';
+
+export { escapeAttr } from '../webviewCsp';
 
 export interface MetricsHtmlOptions {
   /** `webview.cspSource`. */
@@ -15,25 +18,12 @@ export interface MetricsHtmlOptions {
   styleUri: string;
 }
 
-export function escapeAttr(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 export function metricsCsp(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${cspSource}`,
-    `img-src ${cspSource} data:`,
-    `font-src ${cspSource}`,
-  ].join('; ');
+  return strictCsp(cspSource, nonce);
 }
 
 export function metricsHtml(o: MetricsHtmlOptions): string {
-  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) throw new Error('metricsHtml: the nonce must be at least 16 base64/hex characters');
-  // VS Code's cspSource is a list of sources (`'self' https://*.vscode-cdn.net`); what would end or escape the
-  // directive (a semicolon, a double quote, a line break, markup) is refused.
-  if (/[;"<>\r\n]/.test(o.cspSource) || !o.cspSource.trim()) throw new Error('metricsHtml: invalid cspSource');
+  checkCspInputs('metricsHtml', o.cspSource, o.nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -6,9 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolveModel } from '../../cli/train';
-import { UsageError } from '../../cli/main';
 import { DEFAULT_HYPERPARAMETERS, type RunConfigInput } from '../../training/runStore';
+import { analysisOptions, resolveFromAnalysis } from '../../training/resolveModel';
 import { TRUST_MESSAGE, type TrainingController } from './controller';
 import { hyperparametersFrom } from './hyperparameters';
 
@@ -55,9 +54,12 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
 
   let resolved;
   try {
-    resolved = resolveModel(file, text, { ...(choice?.input ? { input: choice.input.join(',') } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) }, backend);
+    // The analysis runs in the analysis worker: the extension bundle carries no front end.
+    const flags = { ...(choice?.input ? { input: choice.input.join(',') } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) };
+    const analysis = await controller.analyzeText(file, text, analysisOptions(flags));
+    resolved = resolveFromAnalysis(analysis, file, text, flags, backend);
   } catch (err) {
-    const msg = err instanceof UsageError || err instanceof Error ? err.message : String(err);
+    const msg = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`ResNet Studio: cannot train this model: ${msg}`);
     return;
   }
