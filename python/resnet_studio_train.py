@@ -435,8 +435,12 @@ class Trainer:
         _, c, h, w = cfg["inputShape"]
         kind = cfg["dataKind"]
         if kind == "synthetic":
-            images, labels = synthetic_images(torch, cfg["syntheticSize"], c, h, w, self.num_classes, cfg["seed"])
-            train, val = split_tensor(torch, images, labels, cfg["valSplit"], cfg["seed"])
+            full = SyntheticSet(torch, cfg["syntheticSize"], c, h, w, self.num_classes, cfg["seed"])
+            if self.cuda:
+                full.to(self.device)
+            train, val = split_synthetic(torch, full, cfg["valSplit"], cfg["seed"])
+            if full.nbytes() <= PRELOAD_LIMIT_BYTES:
+                train, val = train.materialize(torch), (val.materialize(torch) if val is not None else None)
             self.data_desc = "synthetic (%d classes)" % self.num_classes
             self.dataset_classes = self.num_classes
         elif kind == "cifar":
@@ -458,11 +462,13 @@ class Trainer:
         self.train_set, self.val_set = train, val
         # Whole tensors go onto the GPU once when they fit: a batch is then an index, not a copy.
         for ds in (train, val):
-            if ds is not None and isinstance(ds, TensorSet) and self.cuda and ds.nbytes() < PRELOAD_LIMIT_BYTES:
+            if ds is not None and self.cuda and (isinstance(ds, SyntheticSet) or (
+                    isinstance(ds, TensorSet) and ds.nbytes() < PRELOAD_LIMIT_BYTES)):
                 ds.to(self.device)
         mean, std = channel_stats(torch, train)
-        self.mean = mean.to(self.device).view(1, -1, 1, 1)
-        self.std = std.to(self.device).view(1, -1, 1, 1)
+        # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
+        self.norm_scale = (1.0 / (255.0 * std)).to(self.device).view(1, -1, 1, 1)
+        self.norm_shift = (-mean / std).to(self.device).view(1, -1, 1, 1)
         self.norm_stats = (mean.tolist(), std.tolist())
 
     def build_optimizer(self):
@@ -675,10 +681,10 @@ class Trainer:
         y = labels.to(self.device, non_blocking=True)
         if train and self.cfg["augment"]:
             x = augment(torch, x)
-        x = (x.float() / 255.0 - self.mean) / self.std
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x, y
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        out = torch.empty(x.shape, dtype=torch.float32, device=self.device, memory_format=fmt)
+        out.copy_(x)
+        return torch.addcmul(self.norm_shift, out, self.norm_scale, out=out), y
 
     def reduce_sums(self, *values):
         """Sums tensors across ranks (one collective); returns Python floats."""
@@ -722,12 +728,11 @@ class Trainer:
             self.step += 1
             self.epoch_batches += 1
             win_steps += 1
-            n = y.shape[0]
-            ld = loss.detach().float()
-            correct = (out.detach().argmax(1) == y).sum()
-            win_loss += ld * n
-            win_correct += correct
-            win_n += n
+            # Every training batch holds exactly batchSize images, so summed batch means scale exactly.
+            ld = loss.detach()
+            win_loss += ld
+            win_correct += (out.detach().argmax(1) == y).sum()
+            win_n += bs
             verdict = flags.push(ld, self.stop.requested)
             if verdict is not None:
                 stop_now = self.check_flags(verdict, epoch)
@@ -737,13 +742,13 @@ class Trainer:
                 verdict = flags.drain()
                 if verdict is not None:
                     stop_now = self.check_flags(verdict, epoch) or stop_now
-                lsum, csum, nsum = self.reduce_sums(win_loss, win_correct, win_n)
+                lsum, csum, nsum = self.reduce_sums(win_loss * bs, win_correct, win_n)
                 now = time.perf_counter()
                 dt = now - win_t0
                 ep_train_time += dt
                 self.t_train += dt
                 self.steps_timed += win_steps
-                ep_loss += win_loss
+                ep_loss += win_loss * bs
                 ep_correct += win_correct
                 ep_n += win_n
                 if not math.isfinite(lsum):
@@ -849,11 +854,19 @@ class StepFlags:
         torch = self.torch
         if self.immediate:
             return (not math.isfinite(loss.item()), stop_requested)
+        if self.tdist is None:
+            # One process: the stop flag is local and current; only the loss check waits for the GPU.
+            host = torch.empty((), dtype=torch.bool, pin_memory=True)
+            host.copy_(torch.isfinite(loss), non_blocking=True)
+            event = torch.cuda.Event()
+            event.record()
+            previous, self.pending = self.pending, (None, host, event, stop_requested)
+            return self._read(previous)
         flags = torch.zeros(2, device=self.device)
         flags[0] = (~torch.isfinite(loss)).float()
         if stop_requested:
             flags[1] = 1.0
-        work = self.tdist.all_reduce(flags, op=self.tdist.ReduceOp.MAX, async_op=True) if self.tdist else None
+        work = self.tdist.all_reduce(flags, op=self.tdist.ReduceOp.MAX, async_op=True)
         event = None
         if self.cuda:
             if work is not None:
@@ -864,7 +877,7 @@ class StepFlags:
             event = torch.cuda.Event()
             event.record()
             flags = host
-        previous, self.pending = self.pending, (work, flags, event)
+        previous, self.pending = self.pending, (work, flags, event, None)
         return self._read(previous)
 
     def drain(self):
@@ -875,11 +888,13 @@ class StepFlags:
     def _read(entry):
         if entry is None:
             return None
-        work, flags, event = entry
+        work, flags, event, local_stop = entry
         if event is not None:
             event.synchronize()
         if work is not None:
             work.wait()
+        if local_stop is not None:
+            return not bool(flags.item()), local_stop
         a, b = flags.tolist()
         return a > 0, b > 0
 
@@ -983,7 +998,7 @@ class FileSet:
 
 
 def batch_stream(torch, ds, batches, cfg, cuda):
-    if isinstance(ds, TensorSet):
+    if isinstance(ds, (TensorSet, SyntheticSet)):
         return (ds.take(torch, b) for b in batches)
     from torch.utils.data import DataLoader
 
@@ -1009,39 +1024,91 @@ def split_tensor(torch, images, labels, val_split, seed):
     return TensorSet(images[tr], labels[tr]), val
 
 
-def synthetic_images(torch, n, c, h, w, classes, seed):
-    """Each class is a smooth random colour pattern; samples are shifted, rescaled, noisy copies of it.
+class SyntheticSet:
+    """Images drawn on demand: each class is a smooth random colour pattern, and a sample is a shifted,
+    rescaled copy of its class's pattern plus noise.
 
-    Deterministic in (seed, shape, classes). The shift and noise make it a real (small) learning problem:
-    a linear model on raw pixels does poorly, a small ResNet learns it within a few epochs."""
-    F = torch.nn.functional
-    g = torch.Generator().manual_seed(seed * 7919 + 17)
-    grid = 4
-    coarse = torch.rand(classes, c, grid, grid, generator=g)
-    protos = F.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
-    colour = torch.rand(classes, c, 1, 1, generator=g)
-    protos = 0.6 * protos + 0.4 * colour
-    labels = torch.arange(n) % classes
-    labels = labels[torch.randperm(n, generator=g)]
-    images = torch.empty(n, c, h, w, dtype=torch.uint8)
-    sh, sw = max(1, h // 8), max(1, w // 8)
-    chunk = max(1, (1 << 24) // (c * h * w))
-    for start in range(0, n, chunk):
-        lab = labels[start:start + chunk]
-        m = lab.shape[0]
-        base = protos[lab]
-        dy = torch.randint(-sh, sh + 1, (m,), generator=g)
-        dx = torch.randint(-sw, sw + 1, (m,), generator=g)
-        rows = (torch.arange(h).view(1, h) - dy.view(m, 1)).clamp(0, h - 1)
-        cols = (torch.arange(w).view(1, w) - dx.view(m, 1)).clamp(0, w - 1)
-        base = base[torch.arange(m).view(m, 1, 1, 1), torch.arange(c).view(1, c, 1, 1),
-                    rows.view(m, 1, h, 1), cols.view(m, 1, 1, w)]
-        contrast = 0.6 + 0.8 * torch.rand(m, 1, 1, 1, generator=g)
-        brightness = 0.3 * (torch.rand(m, 1, 1, 1, generator=g) - 0.5)
-        noise = 0.3 * torch.randn(m, c, h, w, generator=g)
-        x = (base - 0.5) * contrast + 0.5 + brightness + noise
-        images[start:start + m] = (x.clamp(0, 1) * 255).round().to(torch.uint8)
-    return images, labels
+    Only per-sample parameters (a few numbers each) and a small bank of noise fields are stored; a batch is
+    drawn where it is used (on the GPU, when training there), so even 224x224 data sets start instantly and
+    cost no memory (sets that fit are still drawn once up front, see ``materialize``). Deterministic in (seed,
+    size, shape, classes). A small ResNet learns it within a few epochs, and so does a linear classifier on the
+    raw pixels: it shows that training works end to end, it says nothing about how good a model is."""
+
+    GRID = 4
+    BANK = 64
+
+    def __init__(self, torch, n, c, h, w, classes, seed):
+        g = torch.Generator().manual_seed(seed * 7919 + 17)
+        self.shape = (c, h, w)
+        self.coarse = torch.rand(classes, c, self.GRID, self.GRID, generator=g)
+        self.colour = torch.rand(classes, c, 1, 1, generator=g)
+        labels = torch.arange(n) % classes
+        self.labels = labels[torch.randperm(n, generator=g)]
+        sh, sw = max(1, h // 8), max(1, w // 8)
+        self.dy = torch.randint(-sh, sh + 1, (n,), generator=g)
+        self.dx = torch.randint(-sw, sw + 1, (n,), generator=g)
+        self.contrast = 0.6 + 0.8 * torch.rand(n, generator=g)
+        self.brightness = 0.3 * (torch.rand(n, generator=g) - 0.5)
+        self.noise = torch.randint(0, self.BANK, (n,), generator=g)
+        self.ny = torch.randint(0, h, (n,), generator=g)
+        self.nx = torch.randint(0, w, (n,), generator=g)
+        self.bank = 0.3 * torch.randn(self.BANK, c, h, w, generator=g)
+
+    _PER_SAMPLE = ("labels", "dy", "dx", "contrast", "brightness", "noise", "ny", "nx")
+
+    def __len__(self):
+        return int(self.labels.shape[0])
+
+    def subset(self, idx):
+        out = object.__new__(SyntheticSet)
+        out.__dict__.update(self.__dict__)
+        for name in self._PER_SAMPLE:
+            setattr(out, name, getattr(self, name)[idx])
+        return out
+
+    def to(self, device):
+        for name in self._PER_SAMPLE + ("coarse", "colour", "bank"):
+            setattr(self, name, getattr(self, name).to(device))
+
+    def nbytes(self):
+        c, h, w = self.shape
+        return len(self) * c * h * w
+
+    def materialize(self, torch):
+        """Draws every image once (where this set lives) into a TensorSet: a batch is then one index away."""
+        c, h, w = self.shape
+        n = len(self)
+        images = torch.empty(n, c, h, w, dtype=torch.uint8, device=self.labels.device)
+        chunk = max(1, (1 << 25) // (c * h * w))
+        for s in range(0, n, chunk):
+            images[s:s + chunk] = self.take(torch, torch.arange(s, min(n, s + chunk), device=self.labels.device))[0]
+        return TensorSet(images, self.labels.clone())
+
+    def take(self, torch, idx):
+        i = torch.as_tensor(idx, dtype=torch.long, device=self.labels.device)
+        c, h, w = self.shape
+        m = i.shape[0]
+        lab = self.labels[i]
+        dev = lab.device
+        base = torch.nn.functional.interpolate(self.coarse[lab], size=(h, w), mode="bilinear", align_corners=False)
+        base = 0.6 * base + 0.4 * self.colour[lab]
+        ar_h, ar_w = torch.arange(h, device=dev), torch.arange(w, device=dev)
+        mi = torch.arange(m, device=dev).view(m, 1, 1, 1)
+        ci = torch.arange(c, device=dev).view(1, c, 1, 1)
+        rows = (ar_h.view(1, h) - self.dy[i].view(m, 1)).clamp(0, h - 1).view(m, 1, h, 1)
+        cols = (ar_w.view(1, w) - self.dx[i].view(m, 1)).clamp(0, w - 1).view(m, 1, 1, w)
+        base = base[mi, ci, rows, cols]
+        # Noise: a bank field, circularly shifted per sample, so that no two samples share a pattern.
+        nrows = ((ar_h.view(1, h) + self.ny[i].view(m, 1)) % h).view(m, 1, h, 1)
+        ncols = ((ar_w.view(1, w) + self.nx[i].view(m, 1)) % w).view(m, 1, 1, w)
+        noise = self.bank[self.noise[i].view(m, 1, 1, 1), ci, nrows, ncols]
+        x = (base - 0.5) * self.contrast[i].view(m, 1, 1, 1) + 0.5 + self.brightness[i].view(m, 1, 1, 1) + noise
+        return (x.clamp(0, 1) * 255).round().to(torch.uint8), lab
+
+
+def split_synthetic(torch, ds, val_split, seed):
+    tr, va = split_indices(torch, len(ds), val_split, seed)
+    return ds.subset(tr), (ds.subset(va) if len(va) else None)
 
 
 def resize_uint8(torch, images, c, h, w):
@@ -1255,12 +1322,12 @@ def decode_pnm(path):
 
 def channel_stats(torch, ds):
     """Per-channel mean/std (0..1 scale) from a sample of the training images (at most ~64M values)."""
-    if isinstance(ds, TensorSet):
+    if isinstance(ds, (TensorSet, SyntheticSet)):
         n = len(ds)
-        per_image = max(1, ds.images[0].numel())
-        k = max(16, min(4096, (1 << 26) // per_image))
-        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:k].to(ds.images.device)
-        sample = ds.images.index_select(0, idx).float() / 255.0
+        c, h, w = ds.shape if isinstance(ds, SyntheticSet) else ds.images.shape[1:]
+        k = max(16, min(4096, (1 << 26) // max(1, c * h * w)))
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:k].tolist()
+        sample = ds.take(torch, idx)[0].float() / 255.0
     else:
         k = min(len(ds), 256)
         sample = torch.stack([ds[i][0] for i in range(0, len(ds), max(1, len(ds) // k))][:k]).float() / 255.0
