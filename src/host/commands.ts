@@ -156,15 +156,7 @@ export function registerCommands(ctx: StudioContext, service: AnalysisService): 
     }
     return summary;
   };
-  const guarded =
-    <A extends unknown[]>(what: string, fn: (...args: A) => Promise<void> | void) =>
-    async (...args: A): Promise<void> => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        ctx.reportError(what, err);
-      }
-    };
+  const guarded = ctx.guarded.bind(ctx);
   const noExporter = 'This version of ResNet Studio has no code generator yet; the design and its analysis are unchanged.';
   ctx.subscriptions.push(
     vscode.commands.registerCommand('resnetStudio.analyzeModel', guarded('Analyze Model failed', (uri?: unknown) => analyzeModel(ctx, service, uri))),

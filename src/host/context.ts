@@ -74,6 +74,17 @@ export class StudioContext implements vscode.Disposable {
     void vscode.window.showErrorMessage(`ResNet Studio: ${what}: ${msg}`);
   }
 
+  /** Wraps a command handler so that a failure is reported (`reportError`) instead of lost. */
+  guarded<A extends unknown[]>(what: string, fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+    return async (...args: A): Promise<void> => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        this.reportError(what, err);
+      }
+    };
+  }
+
   dispose(): void {
     for (const d of this.subscriptions.splice(0).reverse()) d.dispose();
   }

@@ -80,14 +80,4 @@ export interface GraphWebviewState {
   heat: HeatMode;
 }
 
-/** The one handler shape both ends use: a map from message type to a typed handler. */
-export type MessageHandlers<M extends { type: string }> = {
-  [K in M['type']]?: (msg: Extract<M, { type: K }>) => void;
-};
-
-export function dispatch<M extends { type: string }>(handlers: MessageHandlers<M>, msg: M): boolean {
-  const h = (handlers as Record<string, ((m: M) => void) | undefined>)[msg.type];
-  if (!h) return false;
-  h(msg);
-  return true;
-}
+export { type MessageHandlers, dispatch } from './messages';

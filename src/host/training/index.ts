@@ -13,15 +13,7 @@ import type { AnalysisService } from '../analysisService';
 /** `analysis` analyses the file to train off the extension host's thread (the shared analysis service). */
 export function registerTraining(ctx: StudioContext, analysis: Pick<AnalysisService, 'analyzeText'>): TrainingController {
   const controller = new TrainingController(ctx, analysis);
-  const guarded =
-    <A extends unknown[]>(what: string, fn: (...args: A) => Promise<void> | void) =>
-    async (...args: A): Promise<void> => {
-      try {
-        await fn(...args);
-      } catch (err) {
-        ctx.reportError(what, err);
-      }
-    };
+  const guarded = ctx.guarded.bind(ctx);
   ctx.subscriptions.push(
     controller,
     vscode.commands.registerCommand('resnetStudio.train', guarded('Training failed to start', (uri?: unknown, model?: unknown) => trainCommand(controller, uri, model))),
