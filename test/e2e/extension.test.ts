@@ -197,6 +197,9 @@ test('extension in a real workbench', { skip: e2eSkip(), timeout: 420_000 }, asy
       // The save dialog proposes <model>.graph.svg next to the file; accept it.
       const input = wb.page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ state: 'visible', timeout: 15_000 });
+      // The dialog shows the folder first and fills in the proposed name a moment later.
+      const proposed = Date.now() + 10_000;
+      while (!/\.svg$/.test(await input.inputValue()) && Date.now() < proposed) await sleep(100);
       assert.match(await input.inputValue(), /wrong-fc\.graph\.svg$/);
       await wb.page.keyboard.press('Enter');
       const deadline = Date.now() + 15_000;
