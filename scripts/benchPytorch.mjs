@@ -120,6 +120,10 @@ try {
   const best = (xs) => Math.max(...xs);
   const ratio = best(r) / best(b);
   console.log(`device: ${deviceName} (torch ${env.torch}); ResNet-20, 32x32 synthetic, batch ${batch}, steps ${warmup + 1}..${steps} timed${augment ? ', augmented' : ''}`);
+  // Per-round ratios pair runs taken back to back; their median is the steadier figure on a busy machine.
+  const ratios = r.map((x, i) => x / b[i]).sort((x, y) => x - y);
+  const median = ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+  console.log(`per-round runner/bare ratios: ${ratios.map((x) => x.toFixed(2)).join(' ')} (median ${median.toFixed(2)}x)`);
   console.log(`pytorch runner overhead: runner ${best(r).toFixed(0)} img/s vs bare ${best(b).toFixed(0)} img/s = ${ratio.toFixed(2)}x`);
 } finally {
   rmSync(work, { recursive: true, force: true });
