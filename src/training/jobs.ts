@@ -14,7 +14,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainingRow } from './protocol';
-import { type Event, type JobResult, type LogLine, PytorchJob } from './pytorchRunner';
+import { Emitter, type Event } from './emitter';
+import { type JobResult, type LogLine, PytorchJob } from './pytorchRunner';
 import { resolveTorchPython } from './pythonEnv';
 import type { Backend, RunStore, RunSummary } from './runStore';
 import { TFJS_BACKEND_ENV, TFJS_STORAGE_ENV, type TfjsBackendPreference } from './tfjsNative';
@@ -93,22 +94,6 @@ export function workerScriptPath(extensionRoot?: string): string | undefined {
   return candidates.find((c) => fs.existsSync(c));
 }
 
-class Emitter<T> {
-  private listeners: ((e: T) => void)[] = [];
-  readonly event: Event<T> = (listener) => {
-    this.listeners.push(listener);
-    return { dispose: () => void (this.listeners = this.listeners.filter((l) => l !== listener)) };
-  };
-  fire(e: T): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        console.error('job listener failed:', err);
-      }
-    }
-  }
-}
 
 class Job implements TrainingJob {
   constructor(

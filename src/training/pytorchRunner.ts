@@ -7,14 +7,14 @@
  * job follows those files. So a detached job keeps running and logging after this process exits, and a later
  * session can {@link PytorchJob.attach} to it; with pipes, the job would die of a broken pipe with its parent.
  */
+import { Emitter, type Event } from './emitter';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from './protocol';
 import { processStartTime, isProcessAlive, readCompleteLines, type RunStore } from './runStore';
 import { distributedLaunchArgs, freePort, probePython, trainScriptPath } from './pythonEnv';
 
-/** The shape of VS Code's `Event<T>`, without depending on it. */
-export type Event<T> = (listener: (e: T) => void) => { dispose(): void };
+export type { Event } from './emitter';
 
 export interface JobResult {
   status: EndStatus;
@@ -59,23 +59,6 @@ export interface PytorchJobOptions {
   onRow?: (row: TrainingRow) => void;
   onLog?: (line: LogLine) => void;
   onExit?: (result: JobResult) => void;
-}
-
-class Emitter<T> {
-  private listeners: ((e: T) => void)[] = [];
-  readonly event: Event<T> = (listener) => {
-    this.listeners.push(listener);
-    return { dispose: () => void (this.listeners = this.listeners.filter((l) => l !== listener)) };
-  };
-  fire(e: T): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        console.error('training listener failed:', err);
-      }
-    }
-  }
 }
 
 /** Follows one file from an offset, yielding whole lines. */
