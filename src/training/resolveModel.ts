@@ -49,7 +49,8 @@ export function resolveFromAnalysis(analysis: Analysis | null, file: string, tex
     inputFrom = '--input';
   } else if (graphInput && graphInput.every((d) => typeof d === 'number') && !errors.some((e) => e.code === 'format/unknown')) {
     input = graphInput as number[];
-    inputFrom = directive?.input ? 'the file\'s "# resnet-studio:" comment' : 'the model file';
+    // A Python file states its input only in its comment; otherwise the front end used the default.
+    inputFrom = directive?.input ? 'the file\'s "# resnet-studio:" comment' : file.endsWith('.py') ? 'the default' : 'the model file';
   } else if (directive?.input) {
     input = directive.input;
     inputFrom = 'the file\'s "# resnet-studio:" comment';
