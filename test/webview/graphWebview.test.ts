@@ -264,6 +264,12 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.deepEqual(await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { id(): string }) => string): string[] } } } } }).resnetStudioGraph.view.cy.$(':selected').map((e) => e.id())), [`n/${first.id}`]);
 
       await p.send({ type: 'setHeat', mode: 'macs' });
+      // The page handles messages asynchronously: wait until the overlay is on every layer before reading it.
+      await p.page.waitForFunction(() =>
+        (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { every(f: (e: { data(k: string): unknown }) => boolean): boolean } } } } }).resnetStudioGraph.view.cy
+          .$('node.layer')
+          .every((e) => typeof e.data('heat') === 'number'),
+      );
       const heats = await p.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map(f: (e: { data(k: string): number }) => number): number[] } } } } }).resnetStudioGraph.view.cy.$('node.layer').map((e) => e.data('heat')));
       assert.ok(heats.every((h) => h >= 0 && h <= 1));
       assert.equal(Math.max(...heats), 1);
