@@ -8,6 +8,7 @@ import elk from 'cytoscape-elk';
 import type { HeatMode, LayoutDirection } from '../../src/protocol/graphProtocol';
 import type { IrGraph, SourceRange } from '../../src/core/ir';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
+import { nestedLayout } from './nestedLayout';
 import { type Box, boxExit, routeBow } from './skipRouting';
 import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
 import { type Theme, luminance, mix, readTheme } from './theme';
@@ -598,11 +599,11 @@ function layerGap(direction: LayoutDirection): number {
 }
 
 /**
- * Lays out the drawn graph with ELK after folding every straight run of layers (conv → BN → ReLU → ...: each
- * link the only way out of one node and the only way into the next, inside the same group) into one box as
- * tall as the run. ELK would stack such a run exactly so, one layer per node; folded, a ResNet reaches ELK
- * with about a fifth of its nodes, which is most of the layout time on deep models. The runs are unfolded
- * afterwards. Works from the view graph and plain maps: cytoscape collections are costly by the thousand.
+ * Lays out the drawn graph after folding every straight run of layers (conv → BN → ReLU → ...: each link the
+ * only way out of one node and the only way into the next, inside the same group) into one box as tall as
+ * the run. Folded, a ResNet is nested chains with the odd side branch, which `nestedLayout` places directly;
+ * anything else goes to ELK, which would stack each run exactly so, one layer per node, and gets about a
+ * fifth of the nodes this way. The runs are unfolded afterwards. Works from the view graph and plain maps: cytoscape collections are costly by the thousand.
  */
 async function layoutChains(
   view: ViewGraph,
@@ -669,53 +670,82 @@ async function layoutChains(
     if (extra) data['padX'] = extra;
     elements.push({ group: 'nodes', data });
   }
+  const chainData = new Map<string, { w: number; h: number }>();
   for (const c of chains) {
     const length = c.members.reduce((sum, m) => sum + along(m), 0) + gap * (c.members.length - 1);
     const width = Math.max(...c.members.map(across));
     const parent = parentOf.get(c.id);
     const data: Record<string, unknown> = { id: c.id, w: down ? width : length, h: down ? length : width };
     if (parent) data['parent'] = parent;
+    chainData.set(c.id, { w: data['w'] as number, h: data['h'] as number });
     elements.push({ group: 'nodes', data });
   }
   const seen = new Set<string>();
+  const foldedEdges: { source: string; target: string }[] = [];
   for (const e of edges) {
     const a = chainOf.get(e.source);
     const b = chainOf.get(e.target);
     if (!a || !b || a === b || seen.has(`${a}>${b}`)) continue;
     seen.add(`${a}>${b}`);
+    foldedEdges.push({ source: a, target: b });
     elements.push({ group: 'edges', data: { id: `${a}>${b}`, source: a, target: b } });
   }
+  // Nested chains with at most a side branch (every ResNet) are laid out directly, which also spares ELK's
+  // one-off start-up (a few hundred milliseconds in a fresh page, whatever the graph's size); anything else
+  // goes to ELK.
+  const titleRow = Math.ceil(fontSize * LINE_HEIGHT + 6);
+  const simple = nestedLayout(
+    view.nodes.filter((n) => !sizes.has(n.id) || chainOf.get(n.id) === n.id).map((n) => {
+      const d = chainData.get(n.id);
+      return d ? { id: n.id, parent: n.parent ?? '', size: { w: d.w, h: d.h } } : { id: n.id, parent: n.parent ?? '' };
+    }),
+    foldedEdges,
+    {
+      direction: down ? 'DOWN' : 'RIGHT',
+      gap,
+      spacing: 30,
+      padding: (g) => {
+        const side = COMPOUND_PAD + 4 + (padX.get(g) ?? 0);
+        return { top: COMPOUND_PAD + titleRow, left: side, bottom: COMPOUND_PAD + 4, right: side };
+      },
+    },
+  );
+  const centres = simple ?? (await layoutWithElk(elements, direction, fontSize));
+  const pos = new Map<string, { x: number; y: number }>();
+  for (const c of chains) {
+    const d = chainData.get(c.id)!;
+    const p = centres.get(c.id)!;
+    let at = down ? p.y - d.h / 2 : p.x - d.w / 2;
+    for (const m of c.members) {
+      const size = along(m);
+      pos.set(m, down ? { x: p.x, y: at + size / 2 } : { x: at + size / 2, y: p.y });
+      at += size + gap;
+    }
+  }
+  // The drawing's extent: leaf boxes, widened by the group borders around them.
+  const box: Box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+  for (const [id, p] of pos) {
+    const sz = sizes.get(id)!;
+    box.x1 = Math.min(box.x1, p.x - sz.w / 2);
+    box.x2 = Math.max(box.x2, p.x + sz.w / 2);
+    box.y1 = Math.min(box.y1, p.y - sz.h / 2);
+    box.y2 = Math.max(box.y2, p.y + sz.h / 2);
+  }
+  const margin = view.nodes.some((n) => n.kind === 'group' && !n.collapsed) ? 2 * COMPOUND_PAD + 8 : 0;
+  return { positions: pos, bounds: { x1: box.x1 - margin, y1: box.y1 - margin, x2: box.x2 + margin, y2: box.y2 + margin } };
+}
+
+/** Centres of the folded boxes as ELK lays them out. */
+async function layoutWithElk(elements: cytoscape.ElementDefinition[], direction: LayoutDirection, fontSize: number): Promise<Map<string, { x: number; y: number }>> {
   const folded = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } }] });
   try {
     folded.add(elements);
-    if (chains.length === 1 && elements.length === 1) {
-      // One straight column and no groups: nothing for ELK to decide (it would stack the run exactly so),
-      // and skipping it spares ELK's one-off start-up (a few hundred milliseconds in a fresh page, whatever
-      // the graph's size) on the first paint of a model whose stages start collapsed.
-      folded.getElementById(chains[0]!.id).position({ x: 0, y: 0 });
-    } else await runLayout(folded, direction, fontSize);
-    const pos = new Map<string, { x: number; y: number }>();
-    for (const c of chains) {
-      const box = folded.getElementById(c.id);
-      const p = box.position();
-      let at = down ? p.y - box.height() / 2 : p.x - box.width() / 2;
-      for (const m of c.members) {
-        const size = along(m);
-        pos.set(m, down ? { x: p.x, y: at + size / 2 } : { x: at + size / 2, y: p.y });
-        at += size + gap;
-      }
-    }
-    // The drawing's extent: leaf boxes, widened by the group borders around them.
-    const box: Box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
-    for (const [id, p] of pos) {
-      const sz = sizes.get(id)!;
-      box.x1 = Math.min(box.x1, p.x - sz.w / 2);
-      box.x2 = Math.max(box.x2, p.x + sz.w / 2);
-      box.y1 = Math.min(box.y1, p.y - sz.h / 2);
-      box.y2 = Math.max(box.y2, p.y + sz.h / 2);
-    }
-    const margin = view.nodes.some((n) => n.kind === 'group' && !n.collapsed) ? 2 * COMPOUND_PAD + 8 : 0;
-    return { positions: pos, bounds: { x1: box.x1 - margin, y1: box.y1 - margin, x2: box.x2 + margin, y2: box.y2 + margin } };
+    await runLayout(folded, direction, fontSize);
+    const out = new Map<string, { x: number; y: number }>();
+    folded.nodes('[w]').forEach((n) => {
+      out.set(n.id(), { ...n.position() });
+    });
+    return out;
   } finally {
     folded.destroy();
   }
