@@ -288,6 +288,7 @@ export class GraphView {
     const boxes = groupBoxes(view, positions, prepared, nodeFontSize(this.theme));
     const titles = this.placeTitles(view, positions, boxes);
     this.routeSkips(titles, view, boxes);
+    this.styleAll();
     if (opts.fit) this.fitReadable(bounds);
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
@@ -299,6 +300,45 @@ export class GraphView {
     await nextFrame();
     await nextFrame();
     this.lastTiming = { start, synced, layoutDone, painted: performance.now(), elements: this.cy.elements().length };
+  }
+
+  /**
+   * Applies the stylesheet to every element now, with cytoscape's per-property bookkeeping done once for all.
+   * Left to itself, cytoscape styles each element lazily at the first paint and, for every property it sets,
+   * re-dirties the element's ancestors, descendants and their edges: on a thousand nested elements that is
+   * most of the first paint. The same invalidation is done here once, after the styling, on the union.
+   */
+  private styleAll(): void {
+    type Internal = { checkTriggers?: (ele: cytoscape.SingularElementArgument) => void };
+    type Ele = cytoscape.SingularElementArgument & { pstyle?: (name: string) => unknown };
+    type Eles = cytoscape.Collection & { dirtyStyleCache?: () => void; dirtyCompoundBoundsCache?: () => void; dirtyBoundingBoxCache?: () => void };
+    const style = this.cy.style() as unknown as Internal;
+    const all = this.cy.elements() as Eles;
+    const first = all[0] as Ele | undefined;
+    if (!first?.pstyle || typeof style.checkTriggers !== 'function' || !all.dirtyStyleCache || !all.dirtyCompoundBoundsCache || !all.dirtyBoundingBoxCache) return;
+    const touched: cytoscape.SingularElementArgument[] = [];
+    const seen = new Set<string>();
+    style.checkTriggers = (ele) => {
+      if (!seen.has(ele.id())) {
+        seen.add(ele.id());
+        touched.push(ele);
+      }
+    };
+    try {
+      all.forEach((e) => {
+        (e as Ele).pstyle!('label');
+      });
+    } finally {
+      delete style.checkTriggers;
+    }
+    if (!touched.length) return;
+    const eles = this.cy.collection() as Eles;
+    for (const t of touched) eles.merge(t);
+    eles.dirtyStyleCache!();
+    eles.dirtyCompoundBoundsCache!();
+    (eles.union((eles as unknown as cytoscape.NodeCollection).connectedEdges()) as Eles).dirtyBoundingBoxCache!();
+    // A restyled element may have a new z-index (a class change): let the renderer re-sort.
+    (this.cy as unknown as { notify?: (event: string, eles: cytoscape.Collection) => void }).notify?.('zorder', eles);
   }
 
   /** Element data and classes for `view`, and each drawn leaf's box size (what the layout needs). */
