@@ -24,7 +24,8 @@ export interface Report {
   params: number | null;
   macs: number | null;
   layers: LayerRow[];
-  graph: Pick<IrGraph, 'nodes' | 'edges' | 'skips' | 'groups'> & { skipEdges: IrGraph['skips'] };
+  /** The IR graph; `skipEdges` are the residual shortcuts (`IrSkip`), the edges on them are marked `skip`. */
+  graph: Pick<IrGraph, 'nodes' | 'edges' | 'groups'> & { skipEdges: IrGraph['skips'] };
   diagnostics: Omit<Diagnostic, 'file'>[];
 }
 
@@ -57,7 +58,6 @@ export function toReport(a: Analysis): Report {
       nodes: g?.nodes ?? [],
       edges: g?.edges ?? [],
       groups: g?.groups ?? [],
-      skips: g?.skips ?? [],
       skipEdges: g?.skips ?? [],
     },
     diagnostics: a.diagnostics.map(({ file: _f, ...d }) => d),

@@ -65,7 +65,7 @@ test('the CLI reads .py files with the same JSON fields', () => {
   assert.equal(r.params, 853018);
   assert.equal(r.macs, 125485696);
   assert.ok(r.models.includes('resnet110'));
-  assert.equal(r.graph.skips.length, 27);
+  assert.equal(r.graph.skipEdges.length, 27);
   assert.ok(r.graph.groups.some((g) => g.name === 'layer2' && g.kind === 'stage'));
   assert.ok(r.graph.groups.some((g) => g.name === 'layer2.0' && g.kind === 'block' && g.label === 'BasicBlock'));
   let broken = '';
