@@ -5,7 +5,7 @@
  */
 import type { JSONPath } from 'jsonc-parser';
 import { GraphBuilder, type Tensor } from '../core/graph';
-import type { Analysis, AttrValue, Attrs, SourceRange } from '../core/ir';
+import { type Analysis, type AttrValue, type Attrs, DEFAULT_INPUT, type SourceRange } from '../core/ir';
 import { JsonSource } from '../core/jsonSource';
 import type { FrontEndOptions } from './resnetJson';
 
@@ -115,7 +115,7 @@ export function analyzeKeras(file: string, text: string, opts: FrontEndOptions =
     if (opts.input) s = opts.input;
     else if (shape && shape.length === 4) s = [shape[0] ?? 1, shape[3] ?? 1, shape[1] ?? 1, shape[2] ?? 1];
     else if (shape) s = shape.map((d) => d ?? 1);
-    else s = [1, 3, 224, 224];
+    else s = opts.defaultInput ?? [...DEFAULT_INPUT];
     return b.input(s, l?.name ?? 'input', l ? at(l) : src.at([]));
   };
 

@@ -19,6 +19,11 @@ export { DEFAULT_INPUT } from '../core/ir';
 export interface FrontEndOptions {
   /** Overrides the file's own input shape. */
   input?: number[];
+  /**
+   * The input shape to use when the file states none (the editor's default-input setting). Weaker than the
+   * file and than what a front end can infer (a block analysed alone takes its own channel parameter).
+   */
+  defaultInput?: number[];
   model?: string;
   args?: string;
 }
@@ -49,7 +54,7 @@ export function analyzeDesign(file: string, text: string, opts: FrontEndOptions 
   const design = src.value as DesignFile;
   const name = design.name ?? file.replace(/^.*[\\/]/, '').replace(/\.resnet\.json$/, '');
   const b = new GraphBuilder(name, file);
-  const inputShape = normaliseInput(opts.input ?? design.input ?? [...DEFAULT_INPUT]);
+  const inputShape = normaliseInput(opts.input ?? design.input ?? opts.defaultInput ?? [...DEFAULT_INPUT]);
   const ctx = new DesignContext(src, b, design);
   const x = b.input(inputShape, 'input', src.at(['input']));
   const out = ctx.sequence(

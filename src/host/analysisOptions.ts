@@ -13,30 +13,20 @@ export interface ModelChoice {
   args?: string;
 }
 
-/**
- * Whether the file states its own input shape. When it does, the settings default must not override it,
- * because front ends treat an explicit `input` option as stronger than the file.
- */
-export function fileDeclaresInput(file: string, text: string): boolean {
-  if (file.endsWith('.py')) return /^[ \t]*#[ \t]*resnet-studio:.*\binput[ \t]*=/m.test(text);
-  if (file.endsWith('.resnet.json')) return /"input"\s*:/.test(text);
-  // Keras/TF.js models carry a batch input shape of their own.
-  return true;
-}
-
 /** The front-end options for a file, given the user's choice and the settings default. */
-export function resolveOptions(file: string, text: string, choice: ModelChoice | undefined, defaultInput: readonly number[]): FrontEndOptions {
+export function resolveOptions(choice: ModelChoice | undefined, defaultInput: readonly number[]): FrontEndOptions {
   const opts: FrontEndOptions = {};
   if (choice?.model) opts.model = choice.model;
   if (choice?.args !== undefined && choice.args.trim() !== '') opts.args = choice.args.trim();
+  // The setting is only a default: the front end prefers what the file states or what it can infer.
   if (choice?.input) opts.input = [...choice.input];
-  else if (!fileDeclaresInput(file, text)) opts.input = [...defaultInput];
+  else opts.defaultInput = [...defaultInput];
   return opts;
 }
 
 /** A stable key for a set of options, for caches. */
 export function optionsKey(opts: FrontEndOptions): string {
-  return JSON.stringify([opts.model ?? null, opts.input ?? null, opts.args ?? null]);
+  return JSON.stringify([opts.model ?? null, opts.input ?? null, opts.args ?? null, opts.defaultInput ?? null]);
 }
 
 /** Files the extension analyses. Keras files are recognised by content, so `text` is needed for `.json`. */

@@ -72,7 +72,7 @@ export class AnalysisService implements vscode.Disposable {
   optionsFor(doc: vscode.TextDocument, model?: string): FrontEndOptions {
     let choice: ModelChoice | undefined = this.ctx.choiceFor(doc.uri);
     if (model !== undefined && choice?.model !== model) choice = { model };
-    return resolveOptions(AnalysisService.fileOf(doc), doc.getText(), choice, this.ctx.settings().analysis.defaultInputShape);
+    return resolveOptions(choice, this.ctx.settings().analysis.defaultInputShape);
   }
 
   /** The cached analysis of the document's current version, if there is one; never computes. */

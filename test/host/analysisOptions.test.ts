@@ -1,38 +1,32 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeText } from '../../src/frontends';
-import { fileDeclaresInput, isModelAnalysis, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from '../../src/host/analysisOptions';
+import { isModelAnalysis, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from '../../src/host/analysisOptions';
 
 const DEFAULT = [1, 3, 224, 224];
 
-test('a file declares its input by comment (PyTorch) or property (design)', () => {
-  assert.equal(fileDeclaresInput('m.py', '# resnet-studio: model=Net input=(1, 3, 64, 64)\nimport torch\n'), true);
-  assert.equal(fileDeclaresInput('m.py', 'import torch\n#resnet-studio: input = (1, 3, 32, 32)\n'), true);
-  assert.equal(fileDeclaresInput('m.py', '# resnet-studio: model=Net\n'), false);
-  assert.equal(fileDeclaresInput('m.py', 'x = "input=(1,2)"\n'), false);
-  assert.equal(fileDeclaresInput('a.resnet.json', '{ "input": [1, 3, 32, 32], "layers": [] }'), true);
-  assert.equal(fileDeclaresInput('a.resnet.json', '{ "layers": [{ "type": "add", "inputs": ["a", "b"] }] }'), false);
-  assert.equal(fileDeclaresInput('model.json', '{}'), true);
-});
-
-test('precedence: per-model choice, then the file, then the setting', () => {
-  const py = 'import torch\n';
-  assert.deepEqual(resolveOptions('m.py', py, undefined, DEFAULT), { input: DEFAULT });
-  assert.deepEqual(resolveOptions('m.py', '# resnet-studio: input=(1, 3, 32, 32)\n', undefined, DEFAULT), {});
-  assert.deepEqual(resolveOptions('m.py', '# resnet-studio: input=(1, 3, 32, 32)\n', { input: [2, 3, 8, 8] }, DEFAULT), { input: [2, 3, 8, 8] });
-  assert.deepEqual(resolveOptions('m.py', py, { model: 'resnet50', args: '  num_classes=10 ' }, DEFAULT), {
-    model: 'resnet50',
-    args: 'num_classes=10',
-    input: DEFAULT,
-  });
-  assert.deepEqual(resolveOptions('m.py', py, { model: 'Net', args: '   ' }, [1, 1, 28, 28]), { model: 'Net', input: [1, 1, 28, 28] });
-  assert.deepEqual(resolveOptions('d.resnet.json', '{"input":[1,3,32,32]}', undefined, DEFAULT), {});
-  assert.deepEqual(resolveOptions('d.resnet.json', '{"layers":[]}', undefined, [1, 3, 64, 64]), { input: [1, 3, 64, 64] });
+test('precedence: per-model choice, then the file (or what the front end infers), then the setting', () => {
+  assert.deepEqual(resolveOptions(undefined, DEFAULT), { defaultInput: DEFAULT });
+  assert.deepEqual(resolveOptions({ input: [2, 3, 8, 8] }, DEFAULT), { input: [2, 3, 8, 8] });
+  assert.deepEqual(resolveOptions({ model: 'resnet50', args: '  num_classes=10 ' }, DEFAULT), { model: 'resnet50', args: 'num_classes=10', defaultInput: DEFAULT });
+  assert.deepEqual(resolveOptions({ model: 'Net', args: '   ' }, [1, 1, 28, 28]), { model: 'Net', defaultInput: [1, 1, 28, 28] });
+  const inputOf = (file: string, text: string, opts = resolveOptions(undefined, [1, 3, 64, 64])) => analyzeText(file, text, opts).graph?.input;
+  // A design's own input and a PyTorch comment beat the setting; without them the setting applies.
+  const design = (input?: number[]) => JSON.stringify({ ...(input ? { input } : {}), layers: [{ type: 'Conv2d', out_channels: 4, kernel_size: 3 }] });
+  assert.deepEqual(inputOf('d.resnet.json', design([1, 3, 32, 32])), [1, 3, 32, 32]);
+  assert.deepEqual(inputOf('d.resnet.json', design()), [1, 3, 64, 64]);
+  const net = 'import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(3, 8, 3)\n    def forward(self, x):\n        return self.c(x)\n';
+  assert.deepEqual(inputOf('m.py', net), [1, 3, 64, 64]);
+  assert.deepEqual(inputOf('m.py', `# resnet-studio: input=(1, 3, 32, 32)\n${net}`), [1, 3, 32, 32]);
+  // A block analysed alone keeps its own channel parameter as the input's channels.
+  const block = 'import torch.nn as nn\nclass B(nn.Module):\n    def __init__(self, in_channels):\n        super().__init__()\n        self.c = nn.Conv2d(in_channels, 8, 3)\n    def forward(self, x):\n        return self.c(x)\n';
+  assert.deepEqual(inputOf('b.py', block), [1, 'in_channels', 64, 64]);
+  assert.deepEqual(inputOf('m.py', net, resolveOptions({ input: [2, 3, 16, 16] }, DEFAULT)), [2, 3, 16, 16]);
 });
 
 test('the returned input is a copy', () => {
   const choice = { input: [1, 3, 8, 8] };
-  const o = resolveOptions('m.py', '', choice, DEFAULT);
+  const o = resolveOptions(choice, DEFAULT);
   o.input!.push(1);
   assert.deepEqual(choice.input, [1, 3, 8, 8]);
 });

@@ -219,12 +219,12 @@ class ModelRun {
     return { pos: [], kw };
   }
 
-  /** The input: the CLI's, else the file's comment, else shaped for the model's first layer. */
+  /** The input: the CLI's, else the file's comment, else shaped for the model's first layer (batch and size from the comment or the caller's default). */
   private inputShape(root: ModuleObj, fromDirective: number[] | null): Shape {
     const I = this.I;
     const given = this.opts.input ?? fromDirective;
     if (given) return given.length === 3 ? [1, ...given] : [...given];
-    const fileShape = this.directive?.input ?? null;
+    const fileShape = this.directive?.input ?? this.opts.defaultInput ?? null;
     const n = fileShape?.[0] ?? 1;
     const hw = fileShape && fileShape.length === 4 ? fileShape.slice(2) : DEFAULT_HW;
     for (const [, m] of I.lib.walkModules(root)) {
