@@ -2,7 +2,7 @@
 // the right line, a quick fix removes them (and undo brings them back), and "Show Graph" draws the model.
 // `npm run test:e2e` packages dist/resnet-studio.vsix before running this file.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { IrGraph } from '../../src/core/ir';
@@ -171,6 +171,9 @@ async function revealAndHighlight(wb: Workbench, rel: string): Promise<void> {
 test('extension in a real workbench', { skip: e2eSkip(), timeout: 420_000 }, async (t) => {
   assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` (npm run test:e2e does it first)`);
   const folder = copyWorkspace();
+  // The tutorial-style block under test is the shared PyTorch fixture, so the e2e and unit tests judge the same file.
+  mkdirSync(join(folder, 'pytorch'), { recursive: true });
+  copyFileSync(join(REPO_ROOT, 'test/fixtures/pytorch/broken_missing_downsample.py'), join(folder, 'pytorch', 'tutorial_block.py'));
   const wb = await Workbench.start({ folder, vsix: [VSIX] });
   t.diagnostic(JSON.stringify(wb.timings));
   const failed: string[] = [];
