@@ -248,6 +248,27 @@ function addRule(_a: Attrs, inputs: Shape[]): OpResult {
   return ok(shape, 0, 0, issues);
 }
 
+function elementwise(torch: string, keras: string[], tfjs: string | undefined, name: string): OpSpec {
+  return {
+    category: 'tensor',
+    torch,
+    keras,
+    ...(tfjs ? { tfjs } : {}),
+    defaults: {},
+    arity: 2,
+    infer(_a, [x, y]) {
+      if (!x || !y) return ok(x ?? y ?? null);
+      const r = broadcast(x, y);
+      if (r.bad >= 0) {
+        return ok(null, 0, 0, [
+          { severity: 'error', code: 'shape/broadcast', message: `${name}: shapes ${formatShape(x)} and ${formatShape(y)} cannot be broadcast (dimension ${r.bad})` },
+        ]);
+      }
+      return ok(r.shape);
+    },
+  };
+}
+
 /** Resolve a possibly negative axis against a rank. */
 export function axis(d: number, rank: number): number {
   return d < 0 ? d + rank : d;
@@ -497,6 +518,10 @@ export const OPS: Record<string, OpSpec> = {
     arity: -1,
     infer: addRule,
   },
+  /** Elementwise product, difference or quotient of two tensors with broadcasting (squeeze-and-excitation gates). */
+  mul: elementwise('torch.mul', ['Multiply'], 'multiply', 'mul'),
+  sub: elementwise('torch.sub', ['Subtract'], 'subtract', 'sub'),
+  div: elementwise('torch.div', [], undefined, 'div'),
   concat: {
     category: 'tensor',
     torch: 'torch.cat',

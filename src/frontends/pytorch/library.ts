@@ -1353,6 +1353,11 @@ export class Library {
     const ta = a instanceof TensorVal ? a : null;
     const tb = b instanceof TensorVal ? b : null;
     if (op === '+' && ta && tb) return this.residualAdd(ta, tb, at, inplace);
+    const elementwise: Record<string, string> = { '*': 'mul', '-': 'sub', '/': 'div' };
+    if (ta && tb && elementwise[op]) {
+      const name = elementwise[op]!;
+      return new TensorVal(this.b.op(name, {}, [this.localize(ta), this.localize(tb)], { name: this.opName(name), source: I.range(at) }), this.b);
+    }
     const scalar = (v: Value): boolean => isNumeric(v) || v instanceof Sym || v instanceof CondVal;
     if ((ta && scalar(b)) || (tb && scalar(a))) {
       if (['+', '-', '*', '/', '**', '//'].includes(op)) return (ta ?? tb)!;
