@@ -124,8 +124,13 @@ describe('metrics panel in Chromium', { skip }, () => {
     const done = rowsOf(4, 15, 5, 60, { seed: 2, end: 'completed' });
     await p.send({ type: 'rows', runId: DONE, from: 0, rows: done });
     assert.deepEqual(await p.counts(), { [LIVE]: 20, [DONE]: done.length });
+    // The charts are rebuilt on the next frame after the rows arrive; wait for the overlay before reading it.
+    const bothNames = [LIVE.slice(0, 15), DONE.slice(0, 15)];
+    await p.page
+      .waitForFunction((names) => names.every((n) => document.querySelector('#chart-accuracy .u-legend')?.textContent?.includes(n)), bothNames, { timeout: 5000 })
+      .catch(() => undefined);
     const legend = await p.page.locator('#chart-accuracy .u-legend').innerText();
-    assert.ok(legend.includes(LIVE.slice(0, 15)) && legend.includes(DONE.slice(0, 15)), `both runs in the legend: ${legend}`);
+    assert.ok(bothNames.every((n) => legend.includes(n)), `both runs in the legend: ${legend}`);
     assert.match(await p.page.locator(`tr[data-run-id="${DONE}"] td.num`).nth(1).innerText(), /\d+\.\d%/);
     await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-overlay.png'), fullPage: true });
 
