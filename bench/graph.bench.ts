@@ -14,7 +14,7 @@ import { cifarResNet } from '../src/frontends/templates';
 import type { IrGraph } from '../src/core/ir';
 import type { SetGraphMessage } from '../src/protocol/graphProtocol';
 import type { Browser } from 'playwright-core';
-import { GraphPage, PageServer, REPO_ROOT, launch, webviewSkipReason } from '../test/webview/graphPage';
+import { GraphPage, type PageServer, REPO_ROOT, launch, startGraphServer, webviewSkipReason } from '../test/webview/graphPage';
 import { report } from './util';
 
 interface Measured {
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   }
   const r152 = analyzeText('examples/resnet152.resnet.json', readFileSync(join(REPO_ROOT, 'examples/resnet152.resnet.json'), 'utf8')).graph!;
   const r1202 = analyzeText('cifar-resnet1202.resnet.json', JSON.stringify(cifarResNet(1202))).graph!;
-  const server = await PageServer.start();
+  const server = await startGraphServer();
   const browser = await launch();
   const run = async (label: string, msg: SetGraphMessage, target: number, key: 'paint' | 'interactive'): Promise<void> => {
     const all: Measured[] = [];

@@ -27,6 +27,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserServer, type Frame, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../webviewHarness';
 
 /** The code-server release the suite is pinned to (VS Code 1.100; runs on Node 20). */
 export const CODE_SERVER_VERSION = '4.100.3';
@@ -40,18 +41,7 @@ export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts', 'e2e');
 /** The fixture workspace that end-to-end tests open (copy it first with {@link copyWorkspace}). */
 export const WORKSPACE_FIXTURE = join(__dirname, 'workspace');
 
-/** Chromium binary; overridable for machines that install it elsewhere. */
-export const CHROMIUM_PATH = process.env['RESNET_STUDIO_CHROMIUM'] ?? '/usr/bin/chromium';
-
-/** Flags that let Chromium run as root, headless, on a machine with no network or GPU. */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_ARGS, CHROMIUM_PATH };
 
 /** Folder holding the cached code-server build (same default as `scripts/setupE2e.sh`). */
 export function codeServerDir(): string {

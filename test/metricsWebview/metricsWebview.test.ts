@@ -15,7 +15,7 @@ import { JobManager } from '../../src/training/jobs';
 import type { TrainingRow } from '../../src/training/protocol';
 import { RunStore } from '../../src/training/runStore';
 import { buildBundles, tempDir, tinyRun } from '../tfjs/bundles';
-import { ARTIFACTS, MetricsPage, PageServer, launch, skipReason } from './metricsPage';
+import { ARTIFACTS, MetricsPage, type PageServer, launch, skipReason, startMetricsServer } from './metricsPage';
 
 const skip = skipReason();
 if (skip) console.log(`# skipping the metrics webview tests: ${skip}`);
@@ -53,7 +53,7 @@ describe('metrics panel in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launch();
-    server = await PageServer.start();
+    server = await startMetricsServer();
   });
   after(async () => {
     await browser?.close();

@@ -3,93 +3,35 @@
  * come from the same `graphHtml()` the extension host serves, with a stand-in for `acquireVsCodeApi` that
  * records every posted message and the persisted state. Shared by the webview tests and the benchmark.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { graphHtml } from '../../src/host/graphHtml';
 import type { FromGraphWebview, GraphWebviewState, ToGraphWebview } from '../../src/protocol/graphProtocol';
+import { PageServer, REPO_ROOT, launch, skipReasonFor, vscodeStubScript } from '../webviewHarness';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+export { PageServer, REPO_ROOT, launch };
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'webview');
-export const CHROMIUM_PATH = process.env['RESNET_STUDIO_CHROMIUM'] ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const BUNDLE = join(REPO_ROOT, 'dist', 'webview', 'graph.js');
+const CODICONS = join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist');
 
-/**
- * Why the webview tests cannot run here, or undefined when they can. Under `CI=true` a missing tool is an
- * error rather than a skip, so CI never passes by not testing.
- */
+/** Why the graph webview tests cannot run here (undefined when they can; throws under CI=true). */
 export function webviewSkipReason(): string | undefined {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM_PATH)) missing.push(`Chromium not found at ${CHROMIUM_PATH} (set RESNET_STUDIO_CHROMIUM)`);
-  if (!existsSync(BUNDLE)) missing.push(`${BUNDLE} is missing (run npm run build)`);
-  if (!missing.length) return undefined;
-  if (process.env['CI'] === 'true') throw new Error(`webview tests cannot run under CI=true: ${missing.join('; ')}`);
-  return missing.join('; ');
+  return skipReasonFor('webview tests', [BUNDLE]);
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
-
-/** A tiny static server: the page, the bundle and stylesheet, and the codicon font. */
-export class PageServer {
-  private constructor(
-    private readonly server: Server,
-    readonly origin: string,
-  ) {}
-
-  static async start(): Promise<PageServer> {
-    const files: Record<string, string> = {
+/** Serves the graph page as the host builds it, with its bundle, stylesheet and codicon font. */
+export function startGraphServer(): Promise<PageServer> {
+  return PageServer.start(
+    (origin, nonce) =>
+      graphHtml({ cspSource: origin, nonce, scriptUri: `${origin}/graph.js`, styleUri: `${origin}/graph.css`, codiconsUri: `${origin}/codicons/codicon.css` }),
+    {
       '/graph.js': BUNDLE,
       '/graph.js.map': `${BUNDLE}.map`,
       '/graph.css': join(REPO_ROOT, 'dist', 'webview', 'graph.css'),
-      '/codicons/codicon.css': join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.css'),
-      '/codicons/codicon.ttf': join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.ttf'),
-    };
-    let origin = '';
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      if (path === '/' || path === '/index.html') {
-        const html = graphHtml({
-          cspSource: origin,
-          nonce: randomBytes(18).toString('base64'),
-          scriptUri: `${origin}/graph.js`,
-          styleUri: `${origin}/graph.css`,
-          codiconsUri: `${origin}/codicons/codicon.css`,
-        });
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(html);
-        return;
-      }
-      if (path === '/favicon.ico') {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      const file = files[path];
-      if (!file || !existsSync(file)) {
-        res.writeHead(404);
-        res.end();
-        return;
-      }
-      const ext = path.slice(path.lastIndexOf('.'));
-      res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream' });
-      res.end(readFileSync(file));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return new PageServer(server, origin);
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
-export async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+      '/codicons/codicon.css': join(CODICONS, 'codicon.css'),
+      '/codicons/codicon.ttf': join(CODICONS, 'codicon.ttf'),
+    },
+  );
 }
 
 export type ThemeKind = 'dark' | 'light' | 'high-contrast';
@@ -194,46 +136,6 @@ export const THEME_VARS: Record<ThemeKind, Record<string, string>> = {
   },
 };
 
-/**
- * Runs before the page's own scripts: the `acquireVsCodeApi` stand-in, a CSP violation recorder, and the
- * theme variables and body class VS Code would set. A string, so that no compiled helper leaks into the page.
- */
-function initScript(vars: Record<string, string>, bodyClass: string, state: GraphWebviewState | null): string {
-  return `(() => {
-  const rec = { posted: [], state: ${JSON.stringify(state)} ?? undefined, csp: [] };
-  window.__rec = rec;
-  let acquired = false;
-  window.acquireVsCodeApi = function () {
-    if (acquired) throw new Error('acquireVsCodeApi called twice');
-    acquired = true;
-    return {
-      postMessage(m) { rec.posted.push(JSON.parse(JSON.stringify(m))); },
-      getState() { return rec.state; },
-      setState(s) { rec.state = JSON.parse(JSON.stringify(s)); },
-    };
-  };
-  document.addEventListener('securitypolicyviolation', (e) => {
-    rec.csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || '(inline)') + ' at ' + e.sourceFile + ':' + e.lineNumber);
-  });
-  // VS Code puts the variables on <html> and the theme class on <body> before any page script runs.
-  const vars = ${JSON.stringify(vars)};
-  let rootDone = false;
-  const apply = () => {
-    if (!rootDone && document.documentElement) {
-      for (const k of Object.keys(vars)) document.documentElement.style.setProperty(k, vars[k]);
-      rootDone = true;
-    }
-    if (document.body && !document.body.classList.contains(${JSON.stringify(bodyClass)})) {
-      document.body.classList.add(${JSON.stringify(bodyClass)});
-      observer.disconnect();
-    }
-  };
-  const observer = new MutationObserver(apply);
-  observer.observe(document, { childList: true, subtree: true });
-  apply();
-})();`;
-}
-
 interface Recorder {
   posted: FromGraphWebview[];
   state: GraphWebviewState | undefined;
@@ -254,7 +156,7 @@ export class GraphPage {
     const page = await browser.newPage({ viewport: { width: opts.width ?? 1200, height: opts.height ?? 900 } });
     const gp = new GraphPage(page);
     const theme = opts.theme ?? 'dark';
-    await page.addInitScript({ content: initScript(THEME_VARS[theme], `vscode-${theme}`, opts.state ?? null) });
+    await page.addInitScript({ content: vscodeStubScript(THEME_VARS[theme], `vscode-${theme}`, opts.state ?? null) });
     await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => (window as unknown as { __rec: Recorder }).__rec.posted.length > 0);
     return gp;

@@ -11,7 +11,7 @@ import { analyzeText } from '../../src/frontends';
 import { cifarResNet } from '../../src/frontends/templates';
 import type { Analysis, IrGraph } from '../../src/core/ir';
 import type { GraphViewSettings, SetGraphMessage } from '../../src/protocol/graphProtocol';
-import { ARTIFACTS, GraphPage, PageServer, REPO_ROOT, THEME_VARS, launch, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, THEME_VARS, launch, startGraphServer, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 if (skip) console.log(`# skipping the graph webview tests: ${skip}`);
@@ -66,7 +66,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   let server: PageServer;
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = await PageServer.start();
+    server = await startGraphServer();
     browser = await launch();
   });
   after(async () => {
