@@ -14,18 +14,21 @@ type Shape = (number | null)[];
 /** `[start, stop, step]` per axis after the batch axis; null keeps the axis whole. */
 export type SliceSpec = ([number | null, number | null, number] | null)[];
 
+/** Arguments of the grouped convolution layer (TF.js has no `groups` on `conv2d`). */
+export interface GroupConv2dArgs {
+  filters: number;
+  kernelSize: [number, number];
+  strides: [number, number];
+  groups: number;
+  useBias: boolean;
+  seed?: number;
+  name?: string;
+}
+
 export interface CustomLayers {
   pad(args: { paddings: [number, number][]; value?: number; mode?: 'constant' | 'reflect'; name?: string }): tfTypes.layers.Layer;
   slice(args: { slices: SliceSpec; name?: string }): tfTypes.layers.Layer;
-  groupConv2d(args: {
-    filters: number;
-    kernelSize: [number, number];
-    strides: [number, number];
-    groups: number;
-    useBias: boolean;
-    seed?: number;
-    name?: string;
-  }): tfTypes.layers.Layer;
+  groupConv2d(args: GroupConv2dArgs): tfTypes.layers.Layer;
   mean(args: { axes: number[]; keepDims: boolean; name?: string }): tfTypes.layers.Layer;
   activation(args: { kind: CustomActivation; name?: string }): tfTypes.layers.Layer;
 }
@@ -125,15 +128,7 @@ export function customLayers(tf: TF): CustomLayers {
     readonly seed: number | undefined;
     private kernel: tfTypes.LayerVariable | undefined;
     private bias: tfTypes.LayerVariable | undefined;
-    constructor(args: {
-      filters: number;
-      kernelSize: [number, number];
-      strides: [number, number];
-      groups: number;
-      useBias: boolean;
-      seed?: number;
-      name?: string;
-    }) {
+    constructor(args: GroupConv2dArgs) {
       super(args.name ? { name: args.name } : {});
       this.filters = args.filters;
       this.kernelSize = args.kernelSize;
