@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/resnet-studio.js', ...args], { encoding: 'utf8' });
+// Its caches go to a folder of this run, not the user's own.
+const cacheDir = mkdtempSync(join(tmpdir(), 'rs-cli-cache-'));
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/resnet-studio.js', ...args], { encoding: 'utf8', env: { ...process.env, RESNET_STUDIO_CACHE_DIR: cacheDir } });
 
 before(() => {
   if (!existsSync('dist/cli.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { analyzeText } from '../frontends';
+import type { ParseCache } from '../frontends/pytorch/ast';
 import { formatTable, toReport } from '../core/report';
 import { UsageError, parseArgs, parseShape } from './args';
-import { trainCommand } from './train';
+import { diskParseCache } from './cache';
 
 export { UsageError, parseArgs, parseShape, type ParsedArgs } from './args';
 
@@ -22,7 +23,13 @@ function str(flags: Map<string, string | true>, name: string): string | undefine
   return typeof v === 'string' ? v : undefined;
 }
 
-export function analyzeCommand(argv: string[], out: (s: string) => void): number {
+/** What the launcher gives every command. */
+export interface CliContext {
+  /** Parsed Python files kept between runs; absent when caching is off. */
+  parseCache?: ParseCache;
+}
+
+export function analyzeCommand(argv: string[], out: (s: string) => void, ctx: CliContext = {}): number {
   const { positional, flags } = parseArgs(argv, new Set(['json']));
   const file = positional[0];
   if (!file) throw new UsageError('analyze needs a FILE');
@@ -39,18 +46,28 @@ export function analyzeCommand(argv: string[], out: (s: string) => void): number
     ...(input ? { input: parseShape(input) } : {}),
     ...(model ? { model } : {}),
     ...(args !== undefined ? { args } : {}),
+    ...(ctx.parseCache ? { parseCache: ctx.parseCache } : {}),
   });
   out(flags.has('json') ? JSON.stringify(toReport(analysis)) : formatTable(analysis));
   return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
 /** Subcommands; other areas (training, export) register theirs here. */
-export const COMMANDS: Record<string, (argv: string[], out: (s: string) => void) => number | Promise<number>> = {
+export const COMMANDS: Record<string, (argv: string[], out: (s: string) => void, ctx: CliContext) => number | Promise<number>> = {
   analyze: analyzeCommand,
-  train: trainCommand,
+  // Loaded on use: training pulls in process management that `analyze` never needs.
+  train: async (argv, out) => (await import('./train')).trainCommand(argv, out),
 };
 
-export async function main(argv: string[]): Promise<number> {
+export interface MainOptions {
+  /**
+   * Where parsed files are cached between runs, for the build `buildKey` identifies (the launcher names it
+   * by the bundle's size and time). Without it (tests, `RESNET_STUDIO_NO_CACHE=1`) nothing is cached.
+   */
+  cache?: { dir: string; buildKey: string };
+}
+
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(USAGE + '\n');
@@ -59,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
   const run = COMMANDS[cmd];
   try {
     if (!run) throw new UsageError(`unknown command '${cmd}'`);
-    return await run(rest, (s) => process.stdout.write(s + '\n'));
+    const ctx: CliContext = opts.cache ? { parseCache: diskParseCache(opts.cache.dir, opts.cache.buildKey) } : {};
+    return await run(rest, (s) => process.stdout.write(s + '\n'), ctx);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`resnet-studio: ${e.message}\n${USAGE}\n`);

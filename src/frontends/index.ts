@@ -4,7 +4,7 @@
  */
 import type { Analysis } from '../core/ir';
 import { analyzeKeras, isKerasModel } from './kerasJson';
-import { analyzePytorch, isPythonFile } from './pytorch';
+import { type PytorchOptions, analyzePytorch, isPythonFile } from './pytorch';
 import { type FrontEndOptions, analyzeDesign, isDesignFile } from './resnetJson';
 
 export type { FrontEndOptions } from './resnetJson';
@@ -37,7 +37,7 @@ export function formatFor(file: string, text: string): ModelFormat | undefined {
 }
 
 /** Analyses one model file with the front end that reads it. */
-export function analyzeText(file: string, text: string, opts: FrontEndOptions = {}): Analysis {
+export function analyzeText(file: string, text: string, opts: PytorchOptions = {}): Analysis {
   const format = formatFor(file, text);
   if (!format) {
     return {

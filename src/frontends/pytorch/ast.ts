@@ -5,7 +5,7 @@
  * too deeply to walk safely) to a `bad` node instead of failing.
  */
 import { type SyntaxNode, type Tree, TreeBuffer } from '@lezer/common';
-import { parser } from '@lezer/python';
+import type { LRParser } from '@lezer/lr';
 
 /** Offsets into the source text; every AST node carries them. */
 export interface Span {
@@ -124,6 +124,20 @@ export interface ParsedModule {
   truncatedAt: number | null;
 }
 
+/**
+ * Stores parsed files between runs (the CLI keeps them on disk). `get` returns the tree of exactly this text,
+ * or undefined; `set` may ignore a tree (an incomplete one is never worth keeping).
+ */
+export interface ParseCache {
+  get(text: string): ParsedModule | undefined;
+  set(text: string, parsed: ParsedModule): void;
+}
+
+let python: LRParser | undefined;
+function pythonParser(): LRParser {
+  return (python ??= (require('./grammar') as typeof import('./grammar')).parser);
+}
+
 /** Nesting deeper than this is not walked: the interpreter recurses over the AST, and real code never gets close. */
 const MAX_DEPTH = 120;
 
@@ -132,7 +146,7 @@ const MAX_DEPTH = 120;
  * timestamps): a huge file is then read up to where the time ran out, and `truncatedAt` says where.
  */
 export function parsePython(text: string, deadline = Infinity, convertDeadline = deadline, now: () => number = () => performance.now()): ParsedModule {
-  const p = parser.startParse(text);
+  const p = pythonParser().startParse(text);
   let tree: Tree | null = null;
   let truncatedAt: number | null = null;
   // advance() is one parser step: look at the clock every few hundred of them.

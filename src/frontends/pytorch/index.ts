@@ -9,7 +9,7 @@ import type { Shape } from '../../core/dims';
 import { GraphBuilder, type Tensor } from '../../core/graph';
 import type { Analysis, Diagnostic, IrGraph, ModelCandidate } from '../../core/ir';
 import type { FrontEndOptions } from '../resnetJson';
-import { type ClassDef, type FunctionDef, parsePython } from './ast';
+import { type ClassDef, type FunctionDef, type ParseCache, parsePython } from './ast';
 import { type Candidate, type Directive, defaultCandidate, findCandidates, readDirective } from './candidates';
 import { computeFixes } from './fixes';
 import { type Budget, DEFAULT_BUDGET, Interp } from './interp';
@@ -32,6 +32,8 @@ import {
 export interface PytorchOptions extends FrontEndOptions {
   /** Overrides the default analysis budget (tests use small ones). */
   budget?: Partial<Budget>;
+  /** Parsed files kept between runs (the CLI's disk cache); the analysis is the same with or without it. */
+  parseCache?: ParseCache;
 }
 
 export function isPythonFile(file: string): boolean {
@@ -45,7 +47,11 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   const budget = { ...DEFAULT_BUDGET, ...opts.budget };
   const start = performance.now();
   // Reading the file may use part of the time budget; a file too big for it is read up to where time ran out.
-  const parsed = parsePython(text, start + budget.timeLimitMs * 0.5, start + budget.timeLimitMs * 0.75);
+  let parsed = opts.parseCache?.get(text);
+  if (!parsed) {
+    parsed = parsePython(text, start + budget.timeLimitMs * 0.5, start + budget.timeLimitMs * 0.75);
+    opts.parseCache?.set(text, parsed);
+  }
   const interp = new Interp(file, text, budget, start + budget.timeLimitMs);
   if (parsed.truncatedAt !== null) {
     const line = interp.lines.position(parsed.truncatedAt).line;
