@@ -1,8 +1,8 @@
 /**
- * A small Python AST built from the `@lezer/python` syntax tree. Lezer keeps every token and recovers from
- * syntax errors with error nodes; this module turns its concrete tree into the handful of node kinds the
- * interpreter evaluates, records each syntax error once, and degrades anything it cannot read (or that nests
- * too deeply to walk safely) to a `bad` node instead of failing.
+ * A small Python AST built from the lezer syntax tree of our Python grammar (`grammar/`, @lezer/python's with
+ * fixes). Lezer keeps every token and recovers from syntax errors with error nodes; this module turns its
+ * concrete tree into the handful of node kinds the interpreter evaluates, records each syntax error once, and
+ * degrades anything it cannot read (or that nests too deeply to walk safely) to a `bad` node instead of failing.
  */
 import { type SyntaxNode, type Tree, TreeBuffer } from '@lezer/common';
 import type { LRParser } from '@lezer/lr';
@@ -85,7 +85,7 @@ export type Pattern =
   | { k: 'value'; e: Expr }
   | { k: 'or'; alts: Pattern[] }
   | { k: 'as'; p: Pattern; name: string }
-  | { k: 'other' };
+  | ({ k: 'other'; what: string } & Span);
 
 export type Stmt = Span &
   (
@@ -203,6 +203,13 @@ const STATEMENTS = new Set([
   'ForStatement', 'TryStatement', 'WithStatement', 'FunctionDefinition', 'ClassDefinition', 'DecoratedStatement',
   'MatchStatement',
 ]);
+
+const PATTERN_NAMES: Record<string, string> = {
+  ClassPattern: 'class pattern',
+  SequencePattern: 'sequence pattern',
+  MappingPattern: 'mapping pattern',
+  StarPattern: 'star pattern',
+};
 
 class Converter {
   readonly errors: SyntaxProblem[] = [];
@@ -371,7 +378,10 @@ class Converter {
         const bodyAt = ch.findIndex((c) => c.name === 'Body');
         const items: { e: Expr; name: Expr | null }[] = [];
         const start = ch.findIndex((c) => c.name === 'with') + 1;
-        for (const part of splitCommas(ch.slice(start, bodyAt < 0 ? ch.length : bodyAt))) {
+        let itemNodes = ch.slice(start, bodyAt < 0 ? ch.length : bodyAt);
+        // Parenthesized items (PEP 617) arrive as bare brackets around the list.
+        if (itemNodes[0]?.name === '(') itemNodes = itemNodes.slice(1, itemNodes[itemNodes.length - 1]?.name === ')' ? -1 : undefined);
+        for (const part of splitCommas(itemNodes)) {
           const asAt = part.findIndex((c) => c.name === 'as');
           if (asAt < 0) items.push({ e: this.seqItem(part, n), name: null });
           else items.push({ e: this.seqItem(part.slice(0, asAt), n), name: part[asAt + 1] ? this.expr(part[asAt + 1]!) : null });
@@ -418,15 +428,12 @@ class Converter {
   }
 
   /** A dotted decorator name with optional call arguments, as an expression. */
+  /** A decorator is any expression (PEP 614): `@register_model()`, `@handle_legacy_interface(...)`, `@a.b[c]`. */
   private decoratorExpr(dk: SyntaxNode[]): Expr {
     let e: Expr | null = null;
     for (const d of dk) {
-      if (d.name === 'VariableName') {
-        const name = this.src(d);
-        e = e ? { k: 'attr', obj: e, name, nameSpan: span(d), from: e.from, to: d.to } : { k: 'name', id: name, ...span(d) };
-      } else if (d.name === 'ArgList' && e) {
-        e = this.call(e, d);
-      } else if (d.type.isError) this.error(d);
+      if (d.type.isError) this.error(d);
+      else e ??= this.expr(d);
     }
     return e ?? { k: 'bad', what: 'decorator', from: dk[0]?.from ?? 0, to: dk[0]?.to ?? 0 };
   }
@@ -554,17 +561,17 @@ class Converter {
           if (c.name === 'VariableName') e = { k: 'name', id: this.src(c), ...span(c) };
           else if (c.name === 'PropertyName' && e) e = { k: 'attr', obj: e, name: this.src(c), nameSpan: span(c), from: e.from, to: c.to };
         }
-        return e ? { k: 'value', e } : { k: 'other' };
+        return e ? { k: 'value', e } : { k: 'other', what: 'attribute pattern', ...span(n) };
       }
       case 'OrPattern':
         return { k: 'or', alts: ch.filter((c) => c.name !== 'LogicOp').map((c) => this.pattern(c)) };
       case 'AsPattern': {
         const name = ch[ch.length - 1];
-        return { k: 'as', p: ch[0] ? this.pattern(ch[0]) : { k: 'other' }, name: name ? this.src(name) : '_' };
+        return { k: 'as', p: ch[0] ? this.pattern(ch[0]) : { k: 'other', what: 'as pattern', ...span(n) }, name: name ? this.src(name) : '_' };
       }
       default:
         this.checkErrors(n);
-        return { k: 'other' };
+        return { k: 'other', what: PATTERN_NAMES[n.name] ?? 'pattern', ...span(n) };
     }
   }
 

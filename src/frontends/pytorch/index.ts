@@ -1,6 +1,6 @@
 /**
  * The PyTorch front end: reads a `.py` file without running Python and returns the same `Analysis` as the
- * JSON front ends. It parses with `@lezer/python`, runs the module body in the abstract interpreter, builds
+ * JSON front ends. It parses with our copy of the `@lezer/python` grammar (`grammar/`), runs the module body in the abstract interpreter, builds
  * the chosen model (a class or a factory, with the CLI's or the file's arguments, or symbolically), then runs
  * its `forward` on the input shape to build the graph. Parameters are counted the way `model.parameters()`
  * counts them, MACs the way the layer catalogue does, and every error sits on the line where PyTorch raises.

@@ -423,7 +423,7 @@ export class Interp {
         this.setVar(scope, p.name, v);
         return true;
       case 'other':
-        this.info(this.site, 'a match pattern the analysis does not model was treated as not matching');
+        this.info(p, `a ${p.what} the analysis does not model was treated as not matching`);
         return false;
     }
   }

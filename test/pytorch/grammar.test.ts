@@ -1,0 +1,85 @@
+/**
+ * Our copy of the Python grammar: the generated parser is current, it reads Python 3.8-3.12 syntax that
+ * @lezer/python 1.1.19 rejected, and the syntax tree of each construct means what Python means.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { GRAMMAR_DIR, generateGrammar } from '../../scripts/genGrammar';
+import { type Expr, type Stmt, parsePython } from '../../src/frontends/pytorch/ast';
+
+test('the committed parser is the one generated from python.grammar (run scripts/genGrammar.ts to refresh)', () => {
+  const { parser, terms } = generateGrammar();
+  assert.equal(readFileSync(`${GRAMMAR_DIR}/parser.ts`, 'utf8'), parser);
+  assert.equal(readFileSync(`${GRAMMAR_DIR}/parser.terms.ts`, 'utf8'), terms);
+});
+
+function only(src: string): Stmt {
+  const p = parsePython(src);
+  assert.deepEqual(p.errors, [], `${JSON.stringify(src)}: ${JSON.stringify(p.errors)}`);
+  assert.equal(p.body.length, 1, JSON.stringify(src));
+  return p.body[0]!;
+}
+
+const names = (es: readonly (Expr | null)[]): (string | null)[] => es.map((e) => (e?.k === 'name' ? e.id : e ? e.k : null));
+
+test('parenthesized with items (PEP 617), on one line or several', () => {
+  for (const src of [
+    'with (open("a") as a, open("b") as b):\n    pass\n',
+    'with (\n    open("a") as a,\n    open("b") as b,\n):\n    pass\n',
+  ]) {
+    const s = only(src);
+    assert.equal(s.k, 'with');
+    if (s.k !== 'with') continue;
+    assert.deepEqual(names(s.items.map((i) => i.name)), ['a', 'b'], src);
+    assert.deepEqual(s.items.map((i) => i.e.k), ['call', 'call'], src);
+    assert.equal(s.body[0]?.k, 'pass');
+  }
+  const single = only('with (torch.no_grad() as g):\n    y = 1\n');
+  assert.ok(single.k === 'with' && single.items.length === 1 && names([single.items[0]!.name])[0] === 'g');
+  // A parenthesized expression followed by `as` is still one item whose value is that expression.
+  const tuple = only('with (a, b) as c:\n    pass\n');
+  assert.ok(tuple.k === 'with' && tuple.items.length === 1 && tuple.items[0]!.e.k === 'tuple' && names([tuple.items[0]!.name])[0] === 'c');
+  const plain = only('with a as b, c as d:\n    pass\n');
+  assert.ok(plain.k === 'with' && plain.items.length === 2);
+});
+
+test('decorators are any expression (PEP 614)', () => {
+  const s = only('@register_model()\n@handle_legacy_interface(weights=("pretrained", W.X))\n@a.b[c]\n@(lambda f: f)\ndef f(): pass\n');
+  assert.equal(s.k, 'def');
+  if (s.k !== 'def') return;
+  assert.deepEqual(s.decorators.map((d) => d.e.k), ['call', 'call', 'sub', 'lambda']);
+  const first = s.decorators[0]!.e;
+  assert.ok(first.k === 'call' && first.fn.k === 'name' && first.fn.id === 'register_model' && first.args.length === 0);
+  const second = s.decorators[1]!.e;
+  assert.ok(second.k === 'call' && second.args[0]?.name === 'weights');
+  const cls = only('@dataclass\nclass A:\n    x: int = 1\n');
+  assert.ok(cls.k === 'class' && cls.decorators[0]?.e.k === 'name');
+});
+
+test('positional-only lambdas, argument-less class patterns and bare yield parse', () => {
+  const l = only('f = lambda x, /, y=2: x\n');
+  assert.ok(l.k === 'assign' && l.value.k === 'lambda');
+  if (l.k === 'assign' && l.value.k === 'lambda') assert.deepEqual(l.value.params.map((p) => p.name), ['x', 'y']);
+  const m = only('match p:\n    case Point():\n        pass\n    case Point(x=0):\n        pass\n');
+  assert.ok(m.k === 'match' && m.cases.length === 2);
+  const y = only('def g():\n    x = yield\n');
+  assert.ok(y.k === 'def' && y.body[0]?.k === 'assign');
+});
+
+test('other modern syntax keeps parsing', () => {
+  for (const src of [
+    'def f[T](x: T, /, y: int = 1, *, z: int = 2) -> T:\n    return x\n',
+    'class Box[T](nn.Module):\n    pass\n',
+    'type Alias = list[int]\n',
+    's = f"{d["a"]} {d!r:>10} {1+1=}"\n',
+    'if (n := len(d)) > 0:\n    pass\n',
+    'try:\n    pass\nexcept* ValueError as e:\n    pass\n',
+    'match d:\n    case {"a": 1}:\n        pass\n    case [x, *rest] if x > 0:\n        pass\n    case _:\n        pass\n',
+    'async def h():\n    async with a as b:\n        await b\n',
+    'x = [*a, *b]\n',
+    'x = 1_000_000\n',
+  ]) {
+    only(src);
+  }
+});
