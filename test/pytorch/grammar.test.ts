@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { GRAMMAR_DIR, generateGrammar } from '../../scripts/genGrammar';
 import { type Expr, type Stmt, parsePython } from '../../src/frontends/pytorch/ast';
 
@@ -67,6 +68,24 @@ test('positional-only lambdas, argument-less class patterns and bare yield parse
   assert.ok(y.k === 'def' && y.body[0]?.k === 'assign');
 });
 
+test('floats ending in their point, any with target, and form feeds in indentation', () => {
+  const f = only('nn.Dropout(p=0., inplace=False) + 1.e-3 + 2.\n');
+  assert.ok(f.k === 'expr' && f.e.k === 'bin');
+  const vals: number[] = [];
+  const walk = (e: Expr): void => {
+    if (e.k === 'num') vals.push(e.v);
+    else if (e.k === 'bin') (walk(e.l), walk(e.r));
+    else if (e.k === 'call') e.args.forEach((a) => walk(a.e));
+  };
+  if (f.k === 'expr') walk(f.e);
+  assert.deepEqual(vals, [0, 0.001, 2]);
+  const w = only('with f() as (a, b):\n    pass\n');
+  assert.ok(w.k === 'with' && w.items[0]?.name?.k === 'tuple');
+  const ff = parsePython('def f():\n    x = 1\n\f\ndef g():\n    return 2\n');
+  assert.deepEqual(ff.errors, []);
+  assert.deepEqual(ff.body.map((s) => s.k), ['def', 'def']);
+});
+
 test('other modern syntax keeps parsing', () => {
   for (const src of [
     'def f[T](x: T, /, y: int = 1, *, z: int = 2) -> T:\n    return x\n',
@@ -82,4 +101,29 @@ test('other modern syntax keeps parsing', () => {
   ]) {
     only(src);
   }
+});
+
+// Real code: every file of the installed torchvision and torch.nn (python3-torchvision / python3-torch).
+const DIST = '/usr/lib/python3/dist-packages';
+const CORPUS = [`${DIST}/torchvision`, `${DIST}/torch/nn`];
+const corpusMissing = CORPUS.every((d) => existsSync(d)) ? null : `${CORPUS.join(' and ')} not installed (apt-get install python3-torch python3-torchvision)`;
+
+test('every file of torchvision and torch.nn parses without a syntax error', { skip: corpusMissing !== null && process.env['CI'] !== 'true' ? corpusMissing : false }, () => {
+  if (corpusMissing) throw new Error(`${corpusMissing}; CI=true requires it`);
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith('.py')) files.push(join(dir, e.name));
+    }
+  };
+  CORPUS.forEach(walk);
+  assert.ok(files.length > 100, `${files.length} files`);
+  const failures: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const e = parsePython(text).errors[0];
+    if (e) failures.push(`${f}:${text.slice(0, e.from).split('\n').length}: ${e.message}`);
+  }
+  assert.deepEqual(failures, []);
 });

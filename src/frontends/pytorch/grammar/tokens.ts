@@ -1,5 +1,6 @@
 // The external tokenizers and indentation/bracket tracker of @lezer/python 1.1.19 (MIT licence, see LICENSE
-// in this folder), typed, with one change: the parenthesized list of `with` items is a bracketed context too.
+// in this folder), typed, with two changes: the parenthesized list of `with` items is a bracketed context
+// too, and a form feed in indentation resets it (as in Python).
 import { ContextTracker, ExternalTokenizer, type InputStream } from "@lezer/lr"
 import {
   newline as newlineToken, eof, newlineBracketed, blankLineStart, indent, dedent, printKeyword,
@@ -16,7 +17,7 @@ import {
   ParenL, BraceL, BracketL, withItemList
 } from "./parser.terms"
 
-const newline = 10, carriageReturn = 13, space = 32, tab = 9, hash = 35, parenOpen = 40, dot = 46,
+const newline = 10, carriageReturn = 13, space = 32, tab = 9, formFeed = 12, hash = 35, parenOpen = 40, dot = 46,
       braceOpen = 123, braceClose = 125, singleQuote = 39, doubleQuote = 34, backslash = 92,
       letter_o = 111, letter_x = 120, letter_N = 78, letter_u = 117, letter_U = 85
 
@@ -45,7 +46,7 @@ export const newlines = new ExternalTokenizer((input, stack) => {
   } else if (((prev = input.peek(-1)) < 0 || isLineBreak(prev)) &&
              stack.canShift(blankLineStart)) {
     let spaces = 0
-    while (input.next == space || input.next == tab) { input.advance(); spaces++ }
+    while (input.next == space || input.next == tab || input.next == formFeed) { input.advance(); spaces++ }
     if (input.next == newline || input.next == carriageReturn || input.next == hash)
       input.acceptToken(blankLineStart, -spaces)
   } else if (isLineBreak(input.next)) {
@@ -62,6 +63,7 @@ export const indentation = new ExternalTokenizer((input, stack) => {
     for (;;) {
       if (input.next == space) depth++
       else if (input.next == tab) depth += 8 - (depth % 8)
+      else if (input.next == formFeed) depth = 0 // Python: a form feed resets the indentation count
       else break
       input.advance()
       chars++
@@ -89,7 +91,7 @@ const topIndent = new Context(null, 0, 0)
 function countIndent(space: string): number {
   let depth = 0
   for (let i = 0; i < space.length; i++)
-    depth += space.charCodeAt(i) == tab ? 8 - (depth % 8) : 1
+    depth = space.charCodeAt(i) == tab ? depth + 8 - (depth % 8) : space.charCodeAt(i) == formFeed ? 0 : depth + 1
   return depth
 }
 
