@@ -1,7 +1,7 @@
 // One esbuild bundle per runtime (STYLE.md rule 8). Entries whose source does not exist yet are skipped,
 // so an area can be added by creating its entry file.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const common = { bundle: true, mainFields: ['module', 'main'], sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
@@ -17,7 +17,8 @@ const entries = [
 ];
 
 mkdirSync('dist/webview', { recursive: true });
-await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build({ ...common, ...e })));
+const results = await Promise.all(entries.filter((e) => existsSync(e.entryPoints[0])).map((e) => build({ ...common, ...e, metafile: true })));
+writeNotices(results.map((r) => r.metafile));
 for (const css of ['graph.css', 'metrics.css']) {
   if (existsSync(`media/${css}`)) cpSync(`media/${css}`, `dist/webview/${css}`);
 }
@@ -26,4 +27,31 @@ const codicons = 'node_modules/@vscode/codicons/dist';
 if (existsSync(`${codicons}/codicon.css`)) {
   mkdirSync('dist/webview/codicons', { recursive: true });
   for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`${codicons}/${f}`, `dist/webview/codicons/${f}`);
+}
+
+/**
+ * dist/THIRD_PARTY_NOTICES.txt: the licence of every package bundled into any of the bundles (found from
+ * esbuild's metafiles), plus the Python grammar we keep a modified copy of. It ships in the .vsix.
+ */
+function writeNotices(metafiles) {
+  const packages = new Map();
+  for (const meta of metafiles) {
+    for (const input of Object.keys(meta.inputs)) {
+      const m = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
+      if (m) packages.set(m[1], m[2]);
+    }
+  }
+  const sections = [];
+  for (const [dir, name] of [...packages].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]))) {
+    const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+    const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+    const text = file ? readFileSync(`${dir}/${file}`, 'utf8').trim() : `License: ${pkg.license ?? 'see the package'}`;
+    sections.push(`${name} ${pkg.version} (${pkg.license ?? 'unknown licence'})\n\n${text}`);
+  }
+  const grammar = 'src/frontends/pytorch/grammar/LICENSE';
+  if (existsSync(grammar)) {
+    sections.push(`@lezer/python 1.1.19 grammar and tokenizers, modified (MIT)\n\n${readFileSync(grammar, 'utf8').trim()}`);
+  }
+  const rule = '\n\n' + '-'.repeat(78) + '\n\n';
+  writeFileSync('dist/THIRD_PARTY_NOTICES.txt', `ResNet Studio includes the following third-party software.${rule}${sections.join(rule)}\n`);
 }

@@ -1,0 +1,34 @@
+// What ships: the .vsix allow-list holds the licence and the third-party notices, and the notices name every
+// package the bundles contain, with its licence text, plus our modified copy of the Python grammar.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+before(() => {
+  if (!existsSync('dist/THIRD_PARTY_NOTICES.txt')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+});
+
+test('the third-party notices name each bundled package with its licence text', () => {
+  const notices = readFileSync('dist/THIRD_PARTY_NOTICES.txt', 'utf8');
+  const entries = new Map([...notices.matchAll(/^(@?[\w.-]+(?:\/[\w.-]+)?) (\d+\.\d+\.\d+\S*) \(([^)]+)\)$/gm)].map((m) => [m[1]!, m[3]!]));
+  // Runtime packages that reach a bundle (graph page, metrics page, extension, CLI, workers).
+  for (const name of ['cytoscape', 'cytoscape-elk', 'elkjs', 'uplot', '@vscode-elements/elements', '@lezer/lr', '@lezer/common', 'jsonc-parser', '@tensorflow/tfjs-core']) {
+    assert.ok(entries.has(name), `${name} missing from the notices`);
+  }
+  assert.equal(entries.get('elkjs'), 'EPL-2.0');
+  assert.match(notices, /@lezer\/python 1\.1\.19 grammar and tokenizers, modified \(MIT\)\n\nMIT License\n\nCopyright \(C\) 2020 by Marijn Haverbeke/);
+  // Each entry carries a licence text, not only a name.
+  assert.match(notices, /Permission is hereby granted, free of charge/);
+  assert.match(notices, /Eclipse Public License - v 2\.0/);
+  // Development tools never reach a bundle.
+  for (const dev of ['typescript', 'esbuild', 'playwright-core', '@lezer/generator', 'tsx']) assert.ok(!entries.has(dev), dev);
+});
+
+test('the .vsix allow-list holds the licence and the notices', () => {
+  const allow = readFileSync('.vscodeignore', 'utf8').split('\n');
+  assert.ok(allow.includes('!LICENSE'));
+  assert.ok(allow.includes('!dist/THIRD_PARTY_NOTICES.txt'));
+  assert.ok(existsSync('LICENSE'));
+  assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).license, 'MIT');
+});
