@@ -90,6 +90,13 @@ test('tensor ops: concat, channel pad, strided slice, view, flatten, mean', () =
   assert.deepEqual(run('Flatten', { start_dim: 1 }, [2, 3, 4, 5]).shape, [2, 60]);
   assert.deepEqual(run('mean', { dim: [2, 3], keepdim: true }, [2, 3, 4, 5]).shape, [2, 3, 1, 1]);
   assert.deepEqual(run('mean', { dim: [-1, -2] }, [2, 3, 4, 5]).shape, [2, 3]);
+  // A dimension outside [-rank, rank - 1] is PyTorch's IndexError, not a shape with a hole (torch 1.13 wording).
+  assert.deepEqual(run('concat', { dim: -4 }, [1, 8, 4, 4], [1, 8, 4, 4]).shape, [2, 8, 4, 4]);
+  const cat = run('concat', { dim: 4 }, [1, 8, 4, 4], [1, 8, 4, 4]);
+  assert.equal(cat.shape, null);
+  assert.equal(cat.issues[0]?.message, 'cat: Dimension out of range (expected to be in range of [-4, 3], but got 4)');
+  assert.equal(run('concat', { dim: 10 ** 9 }, [1, 8], [1, 8]).issues[0]?.code, 'shape/dim');
+  assert.equal(run('mean', { dim: [-5] }, [2, 3, 4, 5]).issues[0]?.message, 'mean: Dimension out of range (expected to be in range of [-4, 3], but got -5)');
 });
 
 test('every catalogue op has a rule that tolerates unknown input shapes', () => {

@@ -274,6 +274,14 @@ export function axis(d: number, rank: number): number {
   return d < 0 ? d + rank : d;
 }
 
+/** PyTorch's error for a dimension index outside [-rank, rank - 1], or null when `d` is in range. */
+function dimRangeIssue(what: string, d: number, rank: number): OpIssue | null {
+  const lo = -Math.max(rank, 1);
+  const hi = Math.max(rank, 1) - 1;
+  if (Number.isInteger(d) && d >= lo && d <= hi) return null;
+  return { severity: 'error', code: 'shape/dim', message: `${what}: Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${d})` };
+}
+
 export const OPS: Record<string, OpSpec> = {
   input: {
     category: 'input',
@@ -534,6 +542,8 @@ export const OPS: Record<string, OpSpec> = {
       if (inputs.some((s) => s === null)) return ok(null);
       const shapes = inputs as Dim[][];
       const r = shapes[0]!.length;
+      const bad = dimRangeIssue('cat', num(a['dim']) ?? 1, r);
+      if (bad) return ok(null, 0, 0, [bad]);
       const d = axis(num(a['dim']) ?? 1, r);
       let total: Dim = 0;
       for (const s of shapes) {
@@ -653,7 +663,12 @@ export const OPS: Record<string, OpSpec> = {
       const s = x ?? null;
       if (s === null) return ok(null);
       const raw = a['dim'];
-      const dims = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map((d) => axis(Number(d), s.length));
+      const given = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map(Number);
+      for (const d of given) {
+        const bad = dimRangeIssue('mean', d, s.length);
+        if (bad) return ok(null, 0, 0, [bad]);
+      }
+      const dims = given.map((d) => axis(d, s.length));
       const keep = a['keepdim'] === true;
       const out: Dim[] = [];
       s.forEach((d, i) => {

@@ -351,3 +351,63 @@ test('buffers registered in __init__ are readable in forward and are not paramet
   for (const e of a.graph!.edges) assert.ok(ids.has(e.from) && ids.has(e.to), JSON.stringify(e));
   assert.equal(a.graph!.nodes.filter((n) => n.op === 'input').length, 2);
 });
+
+test('what the analysis cannot see is unknown, not an error: outside modules, unmodelled methods, unknown checks', () => {
+  const a = run(
+    `from torchvision.ops.misc import Conv2dNormActivation
+from somewhere import Config
+
+
+class Stem(Conv2dNormActivation):
+    pass
+
+
+class M(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        if not isinstance(cfg, Config):
+            raise TypeError("cfg must be a Config")
+        assert cfg.width == cfg.height
+        self.stem = Stem(3, 8)
+        self.body = nn.Sequential(Conv2dNormActivation(8, 8), nn.Conv2d(8, 8, 1))
+        names = {"a", "b"}
+        self.ok = names.issubset({"a", "b", "c"})
+
+    def forward(self, x):
+        return self.body(self.stem(x))
+`,
+    'M',
+    [1, 3, 8, 8],
+    'Config()',
+  );
+  assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
+  // The outside modules keep their places; their shapes and parameters are unknown, so the totals are too.
+  assert.equal(a.graph?.params, null);
+  assert.equal(a.graph?.output, null);
+  const info = a.diagnostics.map((d) => d.message).join('\n');
+  assert.match(info, /entry '0' \(.*Conv2dNormActivation.*\) is not a module the analysis knows/);
+  assert.match(info, /set\.issubset\(\) is not modelled/);
+  assert.match(info, /assuming the check passes/);
+  assert.match(info, /assuming the assertion holds/);
+});
+
+test('a real typo on a built-in value is still an AttributeError, where Python raises it', () => {
+  const a = run(
+    `class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        widths = [8, 16]
+        widths.add(32)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+`,
+    'M',
+    [1, 4],
+  );
+  const errs = errorsOf(a);
+  assert.equal(errs.length, 1, describe(a.diagnostics));
+  assert.equal(errs[0]!.line, L(5));
+  assert.match(errs[0]!.message, /AttributeError: 'list' object has no attribute 'add'/);
+});

@@ -15,7 +15,7 @@ export interface Span {
 
 export interface NameExpr extends Span { k: 'name'; id: string }
 export interface NumExpr extends Span { k: 'num'; v: number; float: boolean }
-export interface FPart { e: Expr; conv: string | null; selfDoc: string | null }
+export interface FPart { e: Expr; conv: string | null; selfDoc: string | null; spec: string | null }
 export interface StrExpr extends Span { k: 'str'; v: string; fstring: boolean; parts?: (string | FPart)[] }
 export interface ConstExpr extends Span { k: 'const'; v: boolean | null | 'ellipsis' }
 export interface AttrExpr extends Span { k: 'attr'; obj: Expr; name: string; nameSpan: Span }
@@ -826,7 +826,11 @@ class Converter {
       const selfDoc = inner.find((c) => c.name === 'FormatSelfDoc');
       const exprs = inner.filter((c) => c.name !== 'FormatConversion' && c.name !== 'FormatSpec' && c.name !== 'FormatSelfDoc');
       const e = exprs.length === 1 ? this.expr(exprs[0]!) : this.bad(r, 'f-string field');
-      parts.push({ e, conv: conv ? this.src(conv).slice(1) : null, selfDoc: selfDoc && exprs[0] ? `${this.src(exprs[0])}=` : null });
+      const specNode = inner.find((c) => c.name === 'FormatSpec');
+      // A spec with a nested field (`{x:{width}}`) is not read: the value prints plainly.
+      const specText = specNode ? this.src(specNode).replace(/^:/, '') : null;
+      const spec = specText !== null && !specText.includes('{') ? specText : null;
+      parts.push({ e, conv: conv ? this.src(conv).slice(1) : null, selfDoc: selfDoc && exprs[0] ? `${this.src(exprs[0])}=` : null, spec });
       at = r.to;
     }
     literal(contentTo);

@@ -11,6 +11,7 @@ import { LineIndex } from './lines';
 import { SymTable } from './symbolic';
 import type { ParamUse } from './syntax';
 import { Library } from './library';
+import { FormatError, type FormatHooks, formatValue, percentFormat, pyFloatStr } from './strformat';
 import {
   BoundMethod,
   Builtin,
@@ -251,7 +252,15 @@ export class Interp {
       }
       case 'if': {
         for (const br of s.branches) {
-          if (br.test === null || this.truthy(this.eval(br.test, scope), br.test)) return this.execBlock(br.body, scope);
+          if (br.test === null) return this.execBlock(br.body, scope);
+          const v = this.eval(br.test, scope);
+          // An argument check whose outcome is unknown (`if not isinstance(cfg, Known): raise ...`) is read as
+          // passing: taking the raise would report an error PyTorch may never raise.
+          if (br.body[0]?.k === 'raise' && isUndecided(v)) {
+            this.info(br.test, `'${this.snippet(br.test)}' depends on values the analysis does not know; assuming the check passes`, 'pytorch/assumption');
+            continue;
+          }
+          if (this.truthy(v, br.test)) return this.execBlock(br.body, scope);
         }
         return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
       }
@@ -294,7 +303,12 @@ export class Interp {
         throw new PyError(type, msg, s);
       }
       case 'assert': {
-        const ok = this.truthy(this.eval(s.test, scope), s.test);
+        const v = this.eval(s.test, scope);
+        if (isUndecided(v)) {
+          this.info(s.test, `'${this.snippet(s.test)}' depends on values the analysis does not know; assuming the assertion holds`, 'pytorch/assumption');
+          return undefined;
+        }
+        const ok = this.truthy(v, s.test);
         if (!ok) {
           const msg = s.msg ? this.str(this.eval(s.msg, scope)) : '';
           throw new PyError('AssertionError', msg || this.snippet(s.test), s);
@@ -576,8 +590,10 @@ export class Interp {
         const starAt = t.elts.findIndex((e) => e.k === 'star');
         if (starAt < 0) {
           if (items.length !== t.elts.length) {
-            if (v instanceof Opaque) {
-              t.elts.forEach((e) => this.assign(e, new Opaque('unpacked value'), scope));
+            // Values whose items the analysis cannot list (an unknown object, or a tensor, whose rows are not
+            // modelled) unpack into unknowns rather than failing.
+            if (v instanceof Opaque || v instanceof TensorVal || v instanceof Sym) {
+              t.elts.forEach((e) => this.assign(e.k === 'star' ? e.e : e, new Opaque('unpacked value'), scope));
               return;
             }
             this.raise('ValueError', items.length > t.elts.length ? `too many values to unpack (expected ${t.elts.length})` : `not enough values to unpack (expected ${t.elts.length}, got ${items.length})`, t);
@@ -689,6 +705,8 @@ export class Interp {
       case 'not': {
         const v = this.eval(e.e, scope);
         if (v instanceof CondVal) return new CondVal(!v.assumed, v.eqs, `not ${v.text}`);
+        // `not unknown` stays unknown, so that a later test can still choose how to read it.
+        if (v instanceof Opaque) return new CondVal(true, [], `not ${v.what}`);
         return !this.truthy(v, e);
       }
       case 'unary':
@@ -746,7 +764,8 @@ export class Interp {
       if (typeof p === 'string') out += p;
       else {
         const v = this.eval(p.e, scope);
-        out += (p.selfDoc ?? '') + (p.conv === 'r' || (p.selfDoc && !p.conv) ? this.repr(v) : this.str(v));
+        const shown: Value = p.conv === 'r' || (p.selfDoc && !p.conv && !p.spec) ? this.repr(v) : p.conv === 's' ? this.str(v) : v;
+        out += (p.selfDoc ?? '') + this.formatting(() => formatValue(shown, p.spec ?? '', this.formatHooks(p.e)), p.e);
       }
     }
     return out;
@@ -822,6 +841,13 @@ export class Interp {
     if (fn instanceof PyPartial) return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: mergeKw(fn.args.kw, args.kw) });
     if (fn instanceof ModuleObj) return this.lib.callModule(fn, args);
     if (fn instanceof Opaque) return this.lib.opaqueCall(fn, args);
+    if (fn instanceof PyInstance) {
+      const callFn = fn.cls instanceof PyClass ? fn.cls.lookup('__call__') : undefined;
+      if (callFn instanceof PyFunction) return this.invoke(callFn, { pos: [fn, ...args.pos], kw: args.kw });
+      // An instance of a class built on an unknown base (`class Stem(ConvNormAct)` with `ConvNormAct` imported
+      // from elsewhere) is usually a module: calling it gives an unknown result, not an error.
+      if (fn.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return this.lib.opaqueCall(new Opaque(`${fn.cls.name}(...)`), args);
+    }
     if (fn instanceof CondVal) return this.raise('TypeError', `'bool' object is not callable`);
     if (fn instanceof Sym) {
       // A symbolic constructor argument may stand for a class or a function (`block`): its result is unknown.
@@ -1217,6 +1243,8 @@ export class Interp {
     if (a instanceof CondVal) a = a.assumed;
     if (b instanceof CondVal) b = b.assumed;
     if (isNumeric(a) && isNumeric(b)) return numOf(a) === numOf(b);
+    // Two different objects of which one is unknown: equality is unknown too.
+    if ((a instanceof Opaque || b instanceof Opaque) && a !== b) return new CondVal(false, [], 'unknown == value');
     if (a instanceof Sym || b instanceof Sym) {
       if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) {
         const diff = this.syms.add(symOf(a, this), symOf(b, this), -1);
@@ -1354,7 +1382,7 @@ export class Interp {
         return new Opaque('list repeated an unknown number of times');
       }
     }
-    if (op === '%' && typeof a === 'string') return a;
+    if (op === '%' && typeof a === 'string') return this.formatting(() => percentFormat(a, b, this.formatHooks(at)), at);
     if (op === '|' && a instanceof PyDict && b instanceof PyDict) {
       const d = new PyDict();
       for (const [k, v] of a.entries()) d.set(k, v);
@@ -1450,12 +1478,32 @@ export class Interp {
 
   // ---------------------------------------------------------------- text
 
+  /** How `str.format`, `%` and f-strings print and read values, with errors raised at `at`. */
+  formatHooks(at: Span): FormatHooks {
+    return {
+      str: (v) => this.str(v),
+      repr: (v) => this.repr(v),
+      attr: (v, name) => this.getAttr(v, name, at),
+      item: (v, key) => this.getItem(v, key, at),
+    };
+  }
+
+  /** Runs a formatting call, turning its error into the Python exception it names. */
+  formatting(run: () => string, at: Span): string {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof FormatError) return this.raise(e.pyType, e.message, at);
+      throw e;
+    }
+  }
+
   str(v: Value): string {
     if (v === null) return 'None';
     if (typeof v === 'boolean') return v ? 'True' : 'False';
     if (typeof v === 'number') return String(v);
     if (typeof v === 'string') return v;
-    if (v instanceof PyFloat) return Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
+    if (v instanceof PyFloat) return pyFloatStr(v.v);
     if (v instanceof Sym) return String(this.dimText(v));
     return this.repr(v);
   }
@@ -1671,7 +1719,7 @@ export class Interp {
     });
     def('locals', () => new Opaque('locals'));
     def('open', () => new Opaque('file'));
-    def('format', (a) => this.str(a.pos[0] ?? null));
+    def('format', (a) => this.formatting(() => formatValue(a.pos[0] ?? null, a.pos[1] === undefined ? '' : this.str(a.pos[1]), this.formatHooks(this.site!)), this.site!));
     def('ord', (a) => (typeof a.pos[0] === 'string' ? a.pos[0].charCodeAt(0) : new Opaque('ord')));
     def('chr', (a) => (typeof a.pos[0] === 'number' ? String.fromCharCode(a.pos[0]) : new Opaque('chr')));
     def('classmethod', (a) => a.pos[0] ?? null);
@@ -1699,7 +1747,8 @@ export class Interp {
       } else if (c instanceof PyClass) {
         if (v instanceof PyInstance && v.cls.mro.includes(c)) return true;
       } else if (c instanceof Opaque) {
-        if (v instanceof Opaque) return new CondVal(false, [], 'isinstance');
+        // A class the analysis does not know: the answer is unknown, whatever the value.
+        return new CondVal(false, [], 'isinstance');
       }
     }
     if (v instanceof Opaque) return new CondVal(false, [], 'isinstance');
@@ -1708,6 +1757,11 @@ export class Interp {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A truth value the analysis cannot decide and that carries no assumption about the model's widths. */
+function isUndecided(v: Value): boolean {
+  return v instanceof Opaque || (v instanceof CondVal && v.eqs.length === 0);
+}
 
 interface Signature {
   /** Indices of the parameters that take positional arguments. */

@@ -11,6 +11,7 @@ import type { AttrValue, Attrs, Diagnostic, SourceRange } from '../../core/ir';
 import { OPS, broadcast, opSpec, withDefaults } from '../../core/ops';
 import type { Span } from './ast';
 import type { Interp } from './interp';
+import { formatMethod } from './strformat';
 import { methodOf, optionalModuleParamOf } from './syntax';
 import {
   BoundMethod,
@@ -302,6 +303,14 @@ export class Library {
       flatten: this.fn('flatten', (a) => this.flattenFn(a, 0)),
       cat: this.fn('cat', (a) => this.catFn(a)),
       concat: this.fn('concat', (a) => this.catFn(a)),
+      chunk: this.fn('chunk', (a) => {
+        const [x, chunks, dim] = this.bind(a, ['input', 'chunks', 'dim'], 'chunk');
+        return this.splitFn(x ?? null, chunks ?? null, dim ?? 0, 'chunk');
+      }),
+      split: this.fn('split', (a) => {
+        const [x, size, dim] = this.bind(a, ['tensor', 'split_size_or_sections', 'dim'], 'split');
+        return this.splitFn(x ?? null, size ?? null, dim ?? 0, 'split');
+      }),
       add: this.fn('add', (a) => this.addFn(a)),
       relu: this.fn('relu', (a) => this.activationFn('ReLU', 'relu', a)),
       relu_: this.fn('relu_', (a) => this.activationFn('ReLU', 'relu', a)),
@@ -338,7 +347,27 @@ export class Library {
         return acc;
       }),
     });
+    // The abstract base classes model code checks arguments against (`isinstance(cfg, Sequence)`).
+    const seq = (v: Value): boolean => v instanceof PyList || v instanceof PyTuple || typeof v === 'string';
+    const sized = (v: Value): boolean => seq(v) || v instanceof PyDict || v instanceof PySet;
+    const callable = (v: Value): boolean =>
+      v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof PyClass || v instanceof BuiltinClass || v instanceof Partial || v instanceof ModuleObj;
+    const abcTests: Record<string, (v: Value) => boolean> = {
+      Sequence: seq,
+      MutableSequence: (v) => v instanceof PyList,
+      Mapping: (v) => v instanceof PyDict,
+      MutableMapping: (v) => v instanceof PyDict,
+      Set: (v) => v instanceof PySet,
+      MutableSet: (v) => v instanceof PySet,
+      Iterable: sized,
+      Collection: sized,
+      Container: sized,
+      Sized: sized,
+      Callable: callable,
+    };
+    const abcs = Object.fromEntries(Object.entries(abcTests).map(([n, t]) => [n, new BuiltinClass(n, `collections.abc.${n}`, 'type', this.objectClass, { isInstance: t })]));
     const typing = this.ns('typing', {
+      ...abcs,
       cast: this.fn('cast', (a) => a.pos[1] ?? null),
       TYPE_CHECKING: false,
       overload: passThrough('overload'),
@@ -352,7 +381,7 @@ export class Library {
       deque: this.fn('deque', (a) => new PyList(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])),
       namedtuple: this.fn('namedtuple', () => new Opaque('namedtuple')),
     });
-    this.ns('collections.abc', {});
+    this.ns('collections.abc', abcs);
     const enumBase = new BuiltinClass('Enum', 'enum.Enum', 'object', this.objectClass);
     this.ns('enum', { Enum: enumBase, IntEnum: enumBase, auto: this.fn('auto', () => new Opaque('auto')) });
     const num = (f: (x: number) => number, int = false) => (a: CallArgs): Value => {
@@ -558,14 +587,25 @@ export class Library {
 
   private register(m: ModuleObj, name: string, v: Value): void {
     this.walkCache = null;
-    if (!(v instanceof ModuleObj)) {
-      if (v instanceof Opaque) {
-        this.interp.info(this.interp.site, `${this.interp.snippet(this.interp.site!)}: a container entry is not a module the analysis knows`);
-        return;
-      }
-      this.interp.raise('TypeError', `${typeName(v)} is not a Module subclass`);
+    if (v instanceof ModuleObj) {
+      m.modules.set(name, v);
+      return;
     }
-    m.modules.set(name, v);
+    const what = v instanceof Opaque ? v.what : v instanceof PyInstance && hasOpaqueBase(v.cls) ? v.cls.name : null;
+    if (what === null) return this.interp.raise('TypeError', `${typeName(v)} is not a Module subclass`);
+    // Most likely a module from another package: it keeps its place, and what it does is unknown.
+    this.interp.info(this.interp.site, `${this.interp.site ? this.interp.snippet(this.interp.site) : 'a container'}: entry '${name}' (${what}) is not a module the analysis knows; its shapes and parameters are unknown`);
+    m.modules.set(name, this.unknownModule(what));
+  }
+
+  /** A stand-in module for something the analysis cannot see into: unknown output shape and parameters. */
+  private unknownModule(what: string): ModuleObj {
+    const name = /^[A-Za-z_][\w.]*/.exec(what)?.[0].split('.').pop() ?? 'Unknown';
+    const m = new ModuleObj(new BuiltinClass(name, what, 'layer', this.moduleClass));
+    m.initialized = true;
+    m.layer = { type: name, op: null, attrs: {}, params: null, unknown: what };
+    this.noteConstruction(m);
+    return m;
   }
 
   private initLayer(type: string, m: ModuleObj, args: CallArgs): void {
@@ -1059,8 +1099,9 @@ export class Library {
     const meta = { name: this.pathOf(m), source: this.siteRange(m.definedAt), ...(m.definedAt ? { definedAt: m.definedAt } : {}) };
     if (meta.source === undefined) delete (meta as { source?: SourceRange }).source;
     if (!layer.op) {
-      I.info(I.site ?? m.definedAt, `nn.${layer.type} is not in the layer catalogue; the shapes after it are unknown`, 'pytorch/unknown-layer');
-      return new TensorVal(this.b.op('opaque', { reason: `nn.${layer.type}` }, [x], meta), this.b);
+      if (layer.unknown) I.info(I.site ?? m.definedAt, `${layer.unknown} is a module the analysis does not know; the shapes after it are unknown`, 'pytorch/unknown-layer');
+      else I.info(I.site ?? m.definedAt, `nn.${layer.type} is not in the layer catalogue; the shapes after it are unknown`, 'pytorch/unknown-layer');
+      return new TensorVal(this.b.op('opaque', { reason: layer.unknown ?? `nn.${layer.type}` }, [x], meta), this.b);
     }
     const input = this.unifyWithAttr(x, layer);
     const before = this.b.diagnostics.length;
@@ -1205,6 +1246,70 @@ export class Library {
     return this.fop('concat', { dim: this.toAttr(dim ?? 0) }, items.map((t) => this.asTensor(t, 'cat')), 'cat');
   }
 
+  /**
+   * `torch.chunk(x, chunks, dim)` and `torch.split(x, size_or_sections, dim)`: a tuple of slices along `dim`,
+   * sized as PyTorch sizes them (chunks of ceil(n / chunks); equal splits with a shorter last one; or the given
+   * sections, which must add up to n). Each piece is a `slice` node.
+   */
+  private splitFn(x: Value, arg: Value, dimV: Value, kind: 'chunk' | 'split'): Value {
+    const I = this.interp;
+    const t = this.asTensor(x, kind);
+    const shape = t.shape;
+    const rank = shape?.length ?? null;
+    const dim0 = isInt(dimV) ? numOf(dimV) : null;
+    const dim = dim0 !== null && rank !== null ? (dim0 < 0 ? dim0 + rank : dim0) : null;
+    const size = dim !== null && shape ? shape[dim] : undefined;
+    if (dim === null || rank === null || dim < 0 || dim >= rank || typeof size !== 'number') {
+      if (dim !== null && rank !== null && (dim < 0 || dim >= rank)) {
+        return I.raise('IndexError', `Dimension out of range (expected to be in range of [${-rank}, ${rank - 1}], but got ${dim0})`);
+      }
+      I.info(I.site, `torch.${kind} of a dimension whose size is unknown is not modelled; its pieces are unknown`);
+      return new Opaque(`${kind} pieces`);
+    }
+    let sizes: number[];
+    if (kind === 'chunk') {
+      if (!isInt(arg) || numOf(arg) <= 0) return I.raise('RuntimeError', `chunk expects \`chunks\` to be greater than 0, got: ${I.repr(arg)}`);
+      const step = Math.ceil(size / numOf(arg));
+      sizes = [];
+      for (let at = 0; at < size || (size === 0 && sizes.length === 0); at += step || 1) {
+        sizes.push(Math.min(step, size - at));
+        I.checkSize(sizes.length);
+      }
+    } else if (isInt(arg)) {
+      const step = numOf(arg);
+      if (step <= 0 && size > 0) return I.raise('RuntimeError', `split_size can only be 0 if dimension size is 0, but got dimension size of ${size}`);
+      sizes = [];
+      for (let at = 0; at < size; at += step) {
+        sizes.push(Math.min(step, size - at));
+        I.checkSize(sizes.length);
+      }
+      if (sizes.length === 0) sizes.push(0);
+    } else if (arg instanceof PyList || arg instanceof PyTuple) {
+      if (!arg.items.every(isInt)) {
+        I.info(I.site, `torch.split with unknown sections is not modelled; its pieces are unknown`);
+        return new Opaque('split pieces');
+      }
+      sizes = arg.items.map((v) => numOf(v as number));
+      const total = sizes.reduce((p, q) => p + q, 0);
+      if (total !== size) {
+        return I.raise('RuntimeError', `split_with_sizes expects split_sizes to sum exactly to ${size} (input tensor's size at dimension ${dim}), but got split_sizes=[${sizes.join(', ')}]`);
+      }
+    } else {
+      I.info(I.site, `torch.split with ${I.repr(arg)} is not modelled; its pieces are unknown`);
+      return new Opaque('split pieces');
+    }
+    const pieces: Value[] = [];
+    let at = 0;
+    I.checkSize(sizes.length);
+    for (const n of sizes) {
+      const slices: AttrValue[] = Array.from({ length: dim }, () => [null, null, null]);
+      slices.push([at, at + n, null]);
+      pieces.push(this.fop('slice', { slices }, [t], kind));
+      at += n;
+    }
+    return new PyTuple(pieces);
+  }
+
   private addFn(a: CallArgs): Value {
     const [x, y] = this.bind(a, ['input', 'other', 'alpha', 'out'], 'add');
     return this.tensorBinop('+', x ?? null, y ?? null, this.interp.site!, false);
@@ -1289,6 +1394,16 @@ export class Library {
       case 'add':
       case 'add_':
         return f((a) => this.tensorBinop('+', t, a.pos[0] ?? null, I.site!, name === 'add_'));
+      case 'chunk':
+        return f((a) => {
+          const [chunks, dim] = this.bind(a, ['chunks', 'dim'], 'chunk');
+          return this.splitFn(t, chunks ?? null, dim ?? 0, 'chunk');
+        });
+      case 'split':
+        return f((a) => {
+          const [size, dim] = this.bind(a, ['split_size', 'dim'], 'split');
+          return this.splitFn(t, size ?? null, dim ?? 0, 'split');
+        });
       case 'mul':
       case 'mul_':
         return f((a) => this.tensorBinop('*', t, a.pos[0] ?? null, I.site!, name === 'mul_'));
@@ -1318,7 +1433,7 @@ export class Library {
     }
   }
 
-  tensorIndex(t: TensorVal, idx: Value, _at: Span): Value {
+  tensorIndex(t: TensorVal, idx: Value, at: Span): Value {
     const I = this.interp;
     const items = idx instanceof PyTuple ? idx.items : [idx];
     const rank = t.t.shape?.length ?? null;
@@ -1342,7 +1457,7 @@ export class Library {
       } else ok = false;
     });
     if (!ok) {
-      I.info(I.site, `this tensor indexing (${I.snippet(I.site!)}) is not modelled; its output shape is unknown`);
+      I.info(at, `this tensor indexing (${I.snippet(at)}) is not modelled; its output shape is unknown`);
       return this.fop('opaque', { reason: 'tensor indexing' }, [this.localize(t)], 'getitem');
     }
     return this.fop('slice', { slices }, [this.localize(t)], 'slice');
@@ -1405,7 +1520,7 @@ export class Library {
     if (typeof obj === 'string') {
       switch (name) {
         case 'format':
-          return f(() => obj);
+          return f((a) => I.formatting(() => formatMethod(obj, a.pos, new Map(a.kw), I.formatHooks(at)), at));
         case 'replace':
           return f((a) => obj.split(I.str(a.pos[0] ?? '')).join(I.str(a.pos[1] ?? '')));
         case 'startswith':
@@ -1532,9 +1647,32 @@ export class Library {
     }
     if (obj instanceof PyFloat && name === 'is_integer') return f(() => Number.isInteger(obj.v));
     if (obj instanceof Sym || obj instanceof CondVal || obj instanceof Builtin || obj instanceof BoundMethod || obj instanceof Partial) return new Opaque(`${typeName(obj)}.${name}`);
+    // A real method of a built-in type that the analysis does not model: unknown, not an error.
+    if (PYTHON_METHODS[typeName(obj)]?.has(name)) {
+      return f(() => {
+        I.info(at, `${typeName(obj)}.${name}() is not modelled; its result is unknown`);
+        return new Opaque(`${typeName(obj)}.${name}()`);
+      });
+    }
     return I.raise('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
   }
 }
+
+const words = (s: string): Set<string> => new Set(s.split(/\s+/));
+/** The methods Python's built-in types have (3.8-3.12), so a method the analysis lacks is not mistaken for a typo. */
+const PYTHON_METHODS: Record<string, Set<string>> = {
+  str: words(`capitalize casefold center count encode endswith expandtabs find format format_map index isalnum isalpha
+    isascii isdecimal isdigit isidentifier islower isnumeric isprintable isspace istitle isupper join ljust lower lstrip
+    maketrans partition removeprefix removesuffix replace rfind rindex rjust rpartition rsplit rstrip split splitlines
+    startswith strip swapcase title translate upper zfill`),
+  list: words('append clear copy count extend index insert pop remove reverse sort'),
+  tuple: words('count index'),
+  dict: words('clear copy fromkeys get items keys pop popitem setdefault update values'),
+  set: words(`add clear copy difference difference_update discard intersection intersection_update isdisjoint issubset
+    issuperset pop remove symmetric_difference symmetric_difference_update union update`),
+  int: words('as_integer_ratio bit_count bit_length conjugate from_bytes to_bytes'),
+  float: words('as_integer_ratio conjugate fromhex hex is_integer'),
+};
 
 // ------------------------------------------------------------------ helpers
 
@@ -1579,3 +1717,8 @@ export function optionalModuleParam(m: ModuleObj): string | null {
 }
 
 export { PyError };
+
+/** Whether a class builds on a base the analysis does not know (imported from another package). */
+function hasOpaqueBase(cls: PyClass | BuiltinClass): boolean {
+  return cls.mro.some((c) => c instanceof PyClass && c.dict.get('__opaque_base__') === true);
+}

@@ -251,6 +251,8 @@ export interface LayerInfo {
   attrs: Attrs;
   /** Learnable parameters, null when they depend on unknown values. */
   params: number | null;
+  /** Set for a stand-in for a module the analysis does not know (from another package): what it was. */
+  unknown?: string;
 }
 
 /** An `nn.Module` instance: built-in layer, container, or user class. */
