@@ -411,3 +411,49 @@ test('a real typo on a built-in value is still an AttributeError, where Python r
   assert.equal(errs[0]!.line, L(5));
   assert.match(errs[0]!.message, /AttributeError: 'list' object has no attribute 'add'/);
 });
+
+test('dataclass configs: generated __init__ through super(), field defaults and factories, inherited fields', () => {
+  const a = run(
+    `from dataclasses import dataclass, field
+from typing import List
+
+
+@dataclass
+class StageCfg:
+    width: int
+    depth: int
+    stride: int = 1
+    tags: List[str] = field(default_factory=list)
+    groups: int = field(default=1)
+
+
+class ScaledCfg(StageCfg):
+    def __init__(self, width, depth, mult=1.0):
+        super().__init__(int(width * mult), depth)
+
+
+@dataclass
+class DeepCfg(StageCfg):
+    extra: int = 2
+
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        c = ScaledCfg(8, 2, mult=2.0)
+        d = StageCfg(4, 3, stride=2)
+        e = DeepCfg(6, 1, extra=5)
+        self.conv = nn.Conv2d(3, c.width, 3, stride=d.stride, groups=c.groups + len(c.tags))
+        self.fc = nn.Linear(c.width * d.stride * 2, e.extra + e.width)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+`,
+    'M',
+    [1, 3, 5, 5],
+  );
+  clean(a);
+  // Checked in PyTorch: conv 3->16 (3x3, stride 2) on 5x5 gives 2x2, so fc is Linear(64, 11).
+  assert.deepEqual(a.graph?.output, [1, 11]);
+  assert.equal(a.graph?.params, 3 * 16 * 9 + 16 + 64 * 11 + 11);
+});

@@ -99,6 +99,10 @@ export class Interp {
   readonly instancesBySite = new Map<CallExpr, number>();
   /** User classes instantiated during the analysis. */
   readonly instantiated = new Set<PyClass>();
+  /** Fields of the dataclasses made so far, for subclasses that are dataclasses too. */
+  private readonly dataclassFields = new WeakMap<PyClass, { name: string; required: boolean; owner: PyClass }[]>();
+  /** Built-in functions stored on classes that bind `self` like methods (a dataclass `__init__`). */
+  private readonly methodBuiltins = new WeakSet<Builtin>();
   /** Unused-argument warnings, for the quick fixes that wire the argument in. */
   readonly unusedArgs: { cls: PyClass; use: ParamUse; diag: Diagnostic }[] = [];
 
@@ -510,16 +514,29 @@ export class Interp {
     }
   }
 
-  /** The `__init__` `@dataclass` generates: annotated class fields in order, class values as defaults. */
+  /**
+   * The `__init__` `@dataclass` generates: the annotated fields of the dataclass bases, then this class's, in
+   * order; class values as defaults, and `field(default=..., default_factory=...)` as Python reads it.
+   */
   private dataclassInit(d: ClassDef, cls: PyClass): Builtin {
-    const fields: { name: string; required: boolean }[] = [];
+    const own: { name: string; required: boolean; owner: PyClass }[] = [];
     for (const s of d.body) {
       if ((s.k === 'assign' && s.annotated && s.targets.length === 1 && s.targets[0]!.k === 'name') || (s.k === 'annotate' && s.target.k === 'name')) {
         const t = s.k === 'assign' ? s.targets[0]! : s.target;
-        if (t.k === 'name') fields.push({ name: t.id, required: s.k === 'annotate' });
+        if (t.k === 'name') own.push({ name: t.id, required: s.k === 'annotate', owner: cls });
       }
     }
-    return new Builtin('__init__', (a) => {
+    // As Python orders them: base fields first (from the most basic class), a redefined field keeps its place.
+    const fields: typeof own = [];
+    const put = (f: (typeof own)[number]): void => {
+      const at = fields.findIndex((x) => x.name === f.name);
+      if (at >= 0) fields[at] = f;
+      else fields.push(f);
+    };
+    for (const base of cls.mro.slice(1).reverse()) for (const f of (base instanceof PyClass ? this.dataclassFields.get(base) : undefined) ?? []) put(f);
+    own.forEach(put);
+    this.dataclassFields.set(cls, fields);
+    const init = new Builtin('__init__', (a) => {
       const self = a.pos[0];
       if (!(self instanceof PyInstance)) return null;
       const given = new Map<string, Value>();
@@ -533,12 +550,18 @@ export class Interp {
         given.set(k, v);
       }
       for (const f of fields) {
-        const v = given.get(f.name) ?? (f.required ? undefined : cls.dict.get(f.name));
+        let v = given.get(f.name) ?? (f.required ? undefined : f.owner.dict.get(f.name));
+        if (v instanceof PyInstance && v.cls === this.lib.fieldClass) {
+          const factory = v.attrs.get('default_factory');
+          v = v.attrs.get('default') ?? (factory !== undefined ? this.call(factory, { pos: [], kw: [] }) : undefined);
+        }
         if (v === undefined) this.raise('TypeError', `${cls.name}.__init__() missing 1 required positional argument: '${f.name}'`);
         self.attrs.set(f.name, v);
       }
       return null;
     });
+    this.methodBuiltins.add(init);
+    return init;
   }
 
   // ---------------------------------------------------------------- variables
@@ -1021,6 +1044,7 @@ export class Interp {
 
   /** A class attribute seen through an instance: functions bind, class/static methods and properties follow their kind. */
   private bindAttr(c: Value, self: Value, cls: PyClass): Value {
+    if (c instanceof Builtin && this.methodBuiltins.has(c)) return new Builtin(c.name, (a) => c.fn({ pos: [self, ...a.pos], kw: a.kw }));
     if (c instanceof PyFunction) {
       if (c.kind === 'function') return new BoundMethod(self, c);
       if (c.kind === 'classmethod') return new BoundMethod(cls, c);

@@ -125,6 +125,7 @@ export class Library {
   readonly exceptionClasses = new Map<string, BuiltinClass>();
   readonly pythonTypes = new Map<string, BuiltinClass>();
   readonly ellipsis = new Opaque('Ellipsis');
+  readonly fieldClass = new BuiltinClass('Field', 'dataclasses.Field', 'object', null);
   /** `@dataclass`: the interpreter gives such classes the `__init__` it would generate. */
   readonly dataclassDecorator = new Builtin('dataclass', (a) => a.pos[0] ?? new Builtin('dataclass', (b) => b.pos[0] ?? null));
   private readonly layerClasses = new Map<string, BuiltinClass>();
@@ -418,7 +419,15 @@ export class Library {
       deepcopy: this.fn('deepcopy', (a) => this.deepCopy(a.pos[0] ?? null, new Map())),
     });
     this.ns('abc', { ABC: this.objectClass, abstractmethod: passThrough('abstractmethod') });
-    this.ns('dataclasses', { dataclass: this.dataclassDecorator, field: this.fn('field', () => new Opaque('field')) });
+    this.ns('dataclasses', {
+      dataclass: this.dataclassDecorator,
+      // A field's options, read by the generated __init__ (default, default_factory).
+      field: this.fn('field', (a) => {
+        const f = new PyInstance(this.fieldClass);
+        for (const [k, v] of a.kw) f.attrs.set(k, v);
+        return f;
+      }),
+    });
     this.ns('warnings', { warn: this.fn('warn', () => null) });
     this.ns('torchvision', {});
     this.ns('torchvision.models', {});
