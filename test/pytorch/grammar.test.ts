@@ -86,6 +86,28 @@ test('floats ending in their point, any with target, and form feeds in indentati
   assert.deepEqual(ff.body.map((s) => s.k), ['def', 'def']);
 });
 
+test('a file with hundreds of top-level calls parses (lezer would cut it short after about 300)', () => {
+  const doc = `"""${'x'.repeat(2100)}"""\n`;
+  const forms = [(i: number) => `register(${i})\n\n`, (i: number) => `add_doc(\n    "f${i}",\n    r"""\ndoc\n""",\n)\n\n`];
+  for (const form of forms) {
+    const text = doc + Array.from({ length: 600 }, (_, i) => form(i)).join('');
+    const p = parsePython(text);
+    assert.deepEqual(p.errors, []);
+    assert.equal(p.body.length, 601);
+  }
+  // A giant left-associative expression still parses without exhausting the stack.
+  const chain = parsePython(`x = ${Array(30000).fill('1').join(' + ')}\ny = 2\n`);
+  assert.equal(chain.body.length, 2);
+});
+
+test('a blank line after a backslash continuation ends the statement; a comment ending in a backslash does not continue', () => {
+  const p = parsePython('def f():\n    x = a \\\n        .b() \\\n\n    y: int = 1\n    # note \\\n\n    return x\n');
+  assert.deepEqual(p.errors, []);
+  const f = p.body[0]!;
+  assert.ok(f.k === 'def');
+  if (f.k === 'def') assert.deepEqual(f.body.map((s) => s.k), ['assign', 'assign', 'return']);
+});
+
 test('other modern syntax keeps parsing', () => {
   for (const src of [
     'def f[T](x: T, /, y: int = 1, *, z: int = 2) -> T:\n    return x\n',

@@ -146,11 +146,35 @@ const MAX_DEPTH = 120;
  * timestamps): a huge file is then read up to where the time ran out, and `truncatedAt` says where.
  */
 export function parsePython(text: string, deadline = Infinity, convertDeadline = deadline, now: () => number = () => performance.now()): ParsedModule {
+  try {
+    return parseAndConvert(text, deadline, convertDeadline, now, true);
+  } catch (e) {
+    // Only a tree too deep to walk gets here (see relaxTopLevelGuard): parse again with lezer's guard on.
+    if (!(e instanceof RangeError)) throw e;
+    return parseAndConvert(text, deadline, convertDeadline, now, false);
+  }
+}
+
+/**
+ * Lezer (lr 1.4) cuts a production short once more than 300 reductions of 2000+ characters start at the same
+ * place, to keep left-associative chains from making trees too deep to walk. The reductions that gather a
+ * file's top-level statements count too, so after about 300 top-level call statements (a registry file, a
+ * docs file) it reports a spurious syntax error in valid code. The guard is turned off here; a tree that
+ * then comes out too deep to walk (a giant left-associative expression) is caught above and parsed again
+ * with the guard on.
+ */
+function relaxTopLevelGuard(p: object): void {
+  const q = p as { bigReductionCount?: unknown };
+  if (typeof q.bigReductionCount === 'number' && q.bigReductionCount > 200) q.bigReductionCount = 0;
+}
+
+function parseAndConvert(text: string, deadline: number, convertDeadline: number, now: () => number, relax: boolean): ParsedModule {
   const p = pythonParser().startParse(text);
   let tree: Tree | null = null;
   let truncatedAt: number | null = null;
   // advance() is one parser step: look at the clock every few hundred of them.
   for (let steps = 1; !(tree = p.advance()); steps++) {
+    if (relax) relaxTopLevelGuard(p);
     if ((steps & 511) === 0 && p.stoppedAt === null && now() > deadline) {
       truncatedAt = lineStartBefore(text, p.parsedPos);
       p.stopAt(truncatedAt);

@@ -88,7 +88,7 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
     if (graph) computeFixes(interp, graph, run.builder!);
   } catch (e) {
     if (e instanceof BudgetError || e instanceof RangeError) {
-      const why = e instanceof RangeError ? 'the code nests too deeply to follow' : e.message;
+      const why = e instanceof BudgetError ? e.message : 'the code nests too deeply to follow';
       interp.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, interp.site);
     } else if (e instanceof PyError) {
       interp.reportPyError(e);
@@ -167,7 +167,7 @@ class ModelRun {
     } catch (e) {
       if (e instanceof PyError) I.reportPyError(e);
       else if (e instanceof BudgetError || e instanceof RangeError) {
-        const why = e instanceof RangeError ? 'the code nests too deeply to follow' : e.message;
+        const why = e instanceof BudgetError ? e.message : 'the code nests too deeply to follow';
         I.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, I.site);
       } else throw e;
     }

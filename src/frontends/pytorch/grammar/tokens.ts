@@ -1,6 +1,7 @@
 // The external tokenizers and indentation/bracket tracker of @lezer/python 1.1.19 (MIT licence, see LICENSE
-// in this folder), typed, with two changes: the parenthesized list of `with` items is a bracketed context
-// too, and a form feed in indentation resets it (as in Python).
+// in this folder), typed, with three changes: the parenthesized list of `with` items is a bracketed context
+// too, a form feed in indentation resets it (as in Python), and a blank line after a backslash continuation
+// ends the statement.
 import { ContextTracker, ExternalTokenizer, type InputStream } from "@lezer/lr"
 import {
   newline as newlineToken, eof, newlineBracketed, blankLineStart, indent, dedent, printKeyword,
@@ -33,6 +34,21 @@ function isLineBreak(ch: number): boolean {
   return ch == newline || ch == carriageReturn
 }
 
+/**
+ * Whether the line that just ended was continued by a backslash, so that this (blank) line ends the
+ * statement rather than being skipped. A line with a `#` is taken as ending in a comment instead.
+ */
+function afterContinuation(input: InputStream): boolean {
+  let at = -1
+  if (input.peek(at) == newline && input.peek(at - 1) == carriageReturn) at--
+  if (input.peek(at - 1) != backslash) return false
+  for (let i = at - 2; ; i--) {
+    const ch = input.peek(i)
+    if (ch < 0 || isLineBreak(ch)) return true
+    if (ch == hash) return false
+  }
+}
+
 function isHex(ch: number): boolean {
   return ch >= 48 && ch <= 57 || ch >= 65 && ch <= 70 || ch >= 97 && ch <= 102
 }
@@ -43,7 +59,7 @@ export const newlines = new ExternalTokenizer((input, stack) => {
     input.acceptToken(eof)
   } else if (stack.context.flags & cx_Bracketed) {
     if (isLineBreak(input.next)) input.acceptToken(newlineBracketed, 1)
-  } else if (((prev = input.peek(-1)) < 0 || isLineBreak(prev)) &&
+  } else if (((prev = input.peek(-1)) < 0 || isLineBreak(prev)) && !afterContinuation(input) &&
              stack.canShift(blankLineStart)) {
     let spaces = 0
     while (input.next == space || input.next == tab || input.next == formFeed) { input.advance(); spaces++ }
