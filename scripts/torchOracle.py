@@ -16,11 +16,13 @@ torch is imported once) and prints a JSON array of such objects, in row order.
 Conventions, chosen to match what model zoos publish:
 - params: sum of ``p.numel()`` over ``model.parameters()``; buffers (BatchNorm
   running statistics) are not parameters.
-- macs: multiply-accumulates of Conv2d and Linear modules only, for one sample
-  (the batch size N divides out). Conv: out.numel()/N * in_channels/groups *
-  kh * kw. Linear: in_features * out.numel()/N. Biases, norms, activations,
+- macs: multiply-accumulates of Conv2d, ConvTranspose2d and Linear modules only,
+  for one sample (the batch size N divides out). Conv: out.numel()/N *
+  in_channels/groups * kh * kw. ConvTranspose: in.numel()/N * out_channels/groups
+  * kh * kw. Linear: in_features * out.numel()/N. Biases, norms, activations,
   pooling and additions cost nothing, and functional calls (F.conv2d) are not
-  seen. A module called twice is counted twice.
+  seen. A module called twice is counted twice, whether through module(x) or
+  module.forward(x).
 - layers: every entry of ``model.named_modules()`` except the root. params and
   macs of a layer include its submodules, so containers show subtotals.
   ``line`` is the line of the fixture file whose call constructed the module;
@@ -42,7 +44,7 @@ import json
 import os
 import sys
 from types import FrameType, ModuleType, TracebackType
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -148,9 +150,17 @@ def _load(fixture: str) -> ModuleType:
     return module
 
 
-def _macs(module: nn.Module, output: torch.Tensor) -> int:
+def _macs(module: nn.Module, inputs: Tuple[Any, ...], output: torch.Tensor) -> int:
     batch = output.shape[0] if output.dim() > 0 else 1
     per_sample = output.numel() // batch if batch else 0
+    if isinstance(module, nn.ConvTranspose2d):
+        # every input element is multiplied into a kernel of out_channels/groups * kh * kw outputs
+        x = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
+        if x is None:
+            return 0
+        in_per_sample = x.numel() // (x.shape[0] if x.dim() > 0 and x.shape[0] else 1)
+        kh, kw = module.kernel_size
+        return in_per_sample * (module.out_channels // module.groups) * kh * kw
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         return per_sample * (module.in_channels // module.groups) * kh * kw
@@ -196,19 +206,25 @@ def run_case(file: str, model_name: str, args: Optional[str], input_shape: List[
     own_macs: Dict[int, int] = {}
     running: List[nn.Module] = []
 
-    def pre_hook(module: nn.Module, _inputs: Any) -> None:
-        running.append(module)
+    # Each module's forward is wrapped on the instance (not hooked): `module(x)` and a direct
+    # `module.forward(x)` both run through it, and forward hooks would miss the latter.
+    def wrap(module: nn.Module) -> None:
+        original = module.forward
 
-    def post_hook(module: nn.Module, _inputs: Any, output: Any) -> None:
-        running.pop()
-        outputs[id(module)] = _shape(output)
-        if isinstance(output, torch.Tensor):
-            own_macs[id(module)] = own_macs.get(id(module), 0) + _macs(module, output)
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            running.append(module)
+            output = original(*args, **kwargs)
+            running.pop()
+            outputs[id(module)] = _shape(output)
+            if isinstance(output, torch.Tensor):
+                own_macs[id(module)] = own_macs.get(id(module), 0) + _macs(module, args, output)
+            return output
 
-    handles = []
-    for module in model.modules():
-        handles.append(module.register_forward_pre_hook(pre_hook))
-        handles.append(module.register_forward_hook(post_hook))
+        module.forward = forward  # type: ignore[method-assign]
+
+    wrapped = list(model.modules())
+    for module in wrapped:
+        wrap(module)
 
     try:
         with torch.no_grad():
@@ -223,8 +239,8 @@ def run_case(file: str, model_name: str, args: Optional[str], input_shape: List[
             lines.lines.get(id(culprit)) if culprit is not None else None,
         )
     finally:
-        for handle in handles:
-            handle.remove()
+        for module in wrapped:
+            module.__dict__.pop("forward", None)
 
     result["macs"] = sum(own_macs.values()) if result["error"] is None else None
     for name, module in model.named_modules():

@@ -36,6 +36,22 @@ test('Conv2d: wrong in_channels, groups not dividing, too-small input', () => {
   assert.ok(r.issues.some((i) => i.code === 'shape/non-positive'));
 });
 
+test('ConvTranspose2d: output size, params and MACs as torch 1.13 gives them', () => {
+  // [2, C, 5, 6] inputs; expected values printed by torch for the same modules.
+  const cases: [Record<string, unknown>, number[], number, number][] = [
+    [{ in_channels: 8, out_channels: 4, kernel_size: 3 }, [2, 4, 7, 8], 292, 8640],
+    [{ in_channels: 8, out_channels: 4, kernel_size: 4, stride: 2, padding: 1 }, [2, 4, 10, 12], 516, 15360],
+    [{ in_channels: 6, out_channels: 4, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, groups: 2 }, [2, 4, 10, 12], 112, 3240],
+    [{ in_channels: 8, out_channels: 2, kernel_size: [3, 5], stride: [2, 1], dilation: [1, 2], bias: false }, [2, 2, 11, 14], 240, 7200],
+  ];
+  for (const [attrs, shape, params, macs] of cases) {
+    const r = run('ConvTranspose2d', attrs as never, [2, attrs['in_channels'] as number, 5, 6]);
+    assert.deepEqual([r.shape, r.params, r.macs, r.issues], [shape, params, macs, []], JSON.stringify(attrs));
+  }
+  const bad = run('ConvTranspose2d', { in_channels: 8, out_channels: 4, kernel_size: 3, stride: 2, output_padding: 2 } as never, [1, 8, 5, 5]);
+  assert.equal(bad.issues[0]?.code, 'attr/output_padding');
+});
+
 test('pools: ceil_mode, padding limits, adaptive', () => {
   // nn.MaxPool2d(3, 2, ceil_mode=True)(zeros(1,1,8,8)) -> 4x4 (floor gives 3x3)
   assert.deepEqual(run('MaxPool2d', { kernel_size: 3, stride: 2, ceil_mode: true }, [1, 1, 8, 8]).shape, [1, 1, 4, 4]);

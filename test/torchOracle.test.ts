@@ -18,7 +18,7 @@ const fixtureDir = 'test/fixtures/pytorch';
 const oracle = 'scripts/torchOracle.py';
 
 interface Expect {
-  output: number[] | null;
+  output: number[] | number[][] | null;
   params: number | null;
   macs: number | null;
   errorLine: number | null;
@@ -44,7 +44,7 @@ interface OracleLayer {
 interface OracleResult {
   model: string;
   input: number[];
-  output: number[] | null;
+  output: number[] | number[][] | null;
   params: number | null;
   macs: number | null;
   layers: OracleLayer[];

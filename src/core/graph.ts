@@ -129,7 +129,7 @@ export class GraphBuilder {
     return d;
   }
 
-  finish(output: Tensor | null): IrGraph {
+  finish(output: Tensor | null, more: readonly Tensor[] = []): IrGraph {
     const skips = findSkips(this.nodes, this.byId);
     markSkipEdges(this.edges, skips);
     classifyGroups(this.groups, skips);
@@ -144,6 +144,7 @@ export class GraphBuilder {
       file: this.file,
       input: this.inputShape,
       output: output ? output.shape : null,
+      ...(output && more.length ? { outputs: [output.shape, ...more.map((t) => t.shape)] } : {}),
       nodes: this.nodes,
       edges: this.edges,
       groups: this.groups,

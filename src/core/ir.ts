@@ -137,7 +137,10 @@ export interface IrGraph {
   name: string;
   file: string;
   input: Shape;
+  /** The output's shape; for a model returning several tensors, the first one's. */
   output: Shape;
+  /** Every output's shape, when the model returns several tensors (a tuple, a list or a dict of them). */
+  outputs?: Shape[];
   nodes: IrNode[];
   edges: IrEdge[];
   groups: IrGroup[];

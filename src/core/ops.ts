@@ -109,13 +109,37 @@ function channelCheck(op: string, attr: string, expected: Dim, got: Dim, s: Shap
   }
 }
 
-function positive(op: string, dims: Dim[], inShape: Shape, issues: OpIssue[]): void {
+/**
+ * Records PyTorch's error for an output size below 1 and returns false then: the caller's output is unknown,
+ * as PyTorch stops there, so the impossible size does not flow on into later layers.
+ */
+function positive(op: string, dims: Dim[], inShape: Shape, issues: OpIssue[]): boolean {
   if (dims.some((d) => typeof d === 'number' && d <= 0)) {
     issues.push({
       severity: 'error',
       code: 'shape/non-positive',
       message: `${op}: output spatial size ${dims.join('x')} is not positive for input ${formatShape(inShape)} (the input is too small for the kernel)`,
     });
+    return false;
+  }
+  return true;
+}
+
+/** The attributes a (transposed) convolution shares, after PyTorch's checks that its channels divide into groups. */
+function convAttrs(a: Attrs, issues: OpIssue[]) {
+  const cin = asDim(a['in_channels']);
+  const cout = asDim(a['out_channels']);
+  const g = asDim(a['groups'] ?? 1);
+  groupIssues(cin, cout, g, issues);
+  return { cin, cout, g, k: pair(a['kernel_size'], 1), st: pair(a['stride'], 1), dl: pair(a['dilation'], 1), bias: a['bias'] !== false };
+}
+
+function groupIssues(cin: Dim, cout: Dim, g: Dim, issues: OpIssue[]): void {
+  if (typeof cin === 'number' && typeof g === 'number' && cin % g !== 0) {
+    issues.push({ severity: 'error', code: 'attr/groups', message: `in_channels (${cin}) must be divisible by groups (${g})` });
+  }
+  if (typeof cout === 'number' && typeof g === 'number' && cout % g !== 0) {
+    issues.push({ severity: 'error', code: 'attr/groups', message: `out_channels (${cout}) must be divisible by groups (${g})` });
   }
 }
 
@@ -168,7 +192,7 @@ function poolRule(kind: 'max' | 'avg') {
     const same = a['padding'] === 'same';
     const oh = same ? dimCeilDiv(h, st[0]) : windowOut(h, k[0], st[0], p[0], d[0], ceil);
     const ow = same ? dimCeilDiv(w, st[1]) : windowOut(w, k[1], st[1], p[1], d[1], ceil);
-    positive(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', [oh, ow], s, issues);
+    if (!positive(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', [oh, ow], s, issues)) return ok(null, 0, 0, issues);
     return ok(withBatch(n, [c, oh, ow], s!.length === 3), 0, 0, issues);
   };
 }
@@ -248,6 +272,35 @@ function addRule(_a: Attrs, inputs: Shape[]): OpResult {
   return ok(shape, 0, 0, issues);
 }
 
+/** A reduction over `dim` (one axis, a list, or null for all), keeping reduced axes as 1 with `keepdim`. */
+function reduction(name: string, torch: string, keras: string[]): OpSpec {
+  return {
+    category: 'tensor',
+    torch,
+    keras,
+    defaults: { dim: [], keepdim: false },
+    arity: 1,
+    infer(a, [x]) {
+      const s = x ?? null;
+      if (s === null) return ok(null);
+      const raw = a['dim'];
+      const given = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map(Number);
+      for (const d of given) {
+        const bad = dimRangeIssue(name, d, s.length);
+        if (bad) return ok(null, 0, 0, [bad]);
+      }
+      const dims = given.map((d) => axis(d, s.length));
+      const keep = a['keepdim'] === true;
+      const out: Dim[] = [];
+      s.forEach((d, i) => {
+        if (!dims.includes(i)) out.push(d);
+        else if (keep) out.push(1);
+      });
+      return ok(out);
+    },
+  };
+}
+
 function elementwise(torch: string, keras: string[], tfjs: string | undefined, name: string): OpSpec {
   return {
     category: 'tensor',
@@ -312,19 +365,7 @@ export const OPS: Record<string, OpSpec> = {
     infer(a, [x]) {
       const issues: OpIssue[] = [];
       const s = x ?? null;
-      const cin = asDim(a['in_channels']);
-      const cout = asDim(a['out_channels']);
-      const g = asDim(a['groups'] ?? 1);
-      const k = pair(a['kernel_size'], 1);
-      const st = pair(a['stride'], 1);
-      const dl = pair(a['dilation'], 1);
-      const bias = a['bias'] !== false;
-      if (typeof cin === 'number' && typeof g === 'number' && cin % g !== 0) {
-        issues.push({ severity: 'error', code: 'attr/groups', message: `in_channels (${cin}) must be divisible by groups (${g})` });
-      }
-      if (typeof cout === 'number' && typeof g === 'number' && cout % g !== 0) {
-        issues.push({ severity: 'error', code: 'attr/groups', message: `out_channels (${cout}) must be divisible by groups (${g})` });
-      }
+      const { cin, cout, g, k, st, dl, bias } = convAttrs(a, issues);
       const kk = dimMul(k[0], k[1]);
       const perOut = dimMul(dimFloorDiv(cin, g), kk);
       const w = dimMul(cout, perOut);
@@ -344,11 +385,61 @@ export const OPS: Record<string, OpSpec> = {
         oh = windowOut(h, k[0], st[0], p[0], dl[0], false);
         ow = windowOut(wd, k[1], st[1], p[1], dl[1], false);
       }
-      positive('Conv2d', [oh, ow], s, issues);
+      if (!positive('Conv2d', [oh, ow], s, issues)) return ok(null, params, null, issues);
       const out = withBatch(n, [cout, oh, ow], s!.length === 3);
       const spatial = numel([oh, ow]);
       const macs = typeof w === 'number' && spatial !== null ? w * spatial : null;
       return ok(out, params, macs, issues);
+    },
+  },
+  /**
+   * `nn.ConvTranspose2d`: out = (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
+   * Weights are [in_channels, out_channels / groups, kh, kw]; MACs are every input element times its kernel.
+   */
+  ConvTranspose2d: {
+    category: 'conv',
+    torch: 'nn.ConvTranspose2d',
+    defaults: {
+      in_channels: null,
+      out_channels: null,
+      kernel_size: null,
+      stride: 1,
+      padding: 0,
+      output_padding: 0,
+      groups: 1,
+      bias: true,
+      dilation: 1,
+      padding_mode: 'zeros',
+    },
+    inferred: ['in_channels'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const s = x ?? null;
+      const { cin, cout, g, k, st, dl, bias } = convAttrs(a, issues);
+      const p = pair(a['padding'], 0);
+      const op = pair(a['output_padding'], 0);
+      for (let i = 0; i < 2; i++) {
+        const [o, sv, d] = [op[i], st[i], dl[i]];
+        if (typeof o === 'number' && typeof sv === 'number' && typeof d === 'number' && o >= sv && o >= d) {
+          issues.push({ severity: 'error', code: 'attr/output_padding', message: `output padding must be smaller than either stride or dilation, but got output_padding=${o}, stride=${sv}, dilation=${d}` });
+        }
+      }
+      const perIn = dimMul(dimFloorDiv(cout, g), dimMul(k[0], k[1]));
+      const w = dimMul(cin, perIn);
+      const params = typeof w === 'number' && typeof cout === 'number' ? w + (bias ? cout : 0) : null;
+      const img = image('ConvTranspose2d', s, issues);
+      if (!img) return ok(null, params, null, issues);
+      const [n, c, h, wd] = img;
+      channelCheck('ConvTranspose2d', 'in_channels', cin, c, s, issues);
+      const size = (len: Dim, i: 0 | 1): Dim =>
+        dimAdd(dimAdd(dimSub(dimMul(dimSub(len, 1), st[i]), dimMul(2, p[i])), dimMul(dl[i], dimSub(k[i], 1))), dimAdd(op[i], 1));
+      const oh = size(h, 0);
+      const ow = size(wd, 1);
+      if (!positive('ConvTranspose2d', [oh, ow], s, issues)) return ok(null, params, null, issues);
+      const inSpatial = numel([h, wd]);
+      const macs = typeof perIn === 'number' && typeof cin === 'number' && inSpatial !== null ? cin * perIn * inSpatial : null;
+      return ok(withBatch(n, [cout, oh, ow], s!.length === 3), params, macs, issues);
     },
   },
   BatchNorm2d: {
@@ -589,7 +680,7 @@ export const OPS: Record<string, OpSpec> = {
         out[dim] = dimAdd(dimAdd(out[dim]!, pads[2 * i] ?? 0), pads[2 * i + 1] ?? 0);
       }
       const issues: OpIssue[] = [];
-      positive('pad', out, s, issues);
+      if (!positive('pad', out, s, issues)) return ok(null, 0, 0, issues);
       return ok(out, 0, 0, issues);
     },
   },
@@ -652,32 +743,46 @@ export const OPS: Record<string, OpSpec> = {
       return ok(target.map((d) => (d === -1 ? null : d)));
     },
   },
-  /** Mean over `dim` (list of axes), optionally keeping them. */
-  mean: {
+  /** Mean over `dim` (list of axes, null for all), optionally keeping them. */
+  mean: reduction('mean', 'Tensor.mean', ['GlobalAveragePooling2D']),
+  /** `torch.sum`, `torch.max`/`amax` and `torch.min`/`amin` over dimensions: the same shape rule as `mean`. */
+  sum: reduction('sum', 'torch.sum', []),
+  max: reduction('max', 'torch.max', []),
+  min: reduction('min', 'torch.min', []),
+  /**
+   * `torch.matmul` / `mm` / `bmm` / `@`, with PyTorch's rules for 1-D operands and broadcast batch dimensions.
+   * Like torchinfo, the MAC total counts layers (Conv2d, Linear), not functional products, so this adds none.
+   */
+  matmul: {
     category: 'tensor',
-    torch: 'Tensor.mean',
-    keras: ['GlobalAveragePooling2D'],
-    defaults: { dim: [], keepdim: false },
-    arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      if (s === null) return ok(null);
-      const raw = a['dim'];
-      const given = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map(Number);
-      for (const d of given) {
-        const bad = dimRangeIssue('mean', d, s.length);
-        if (bad) return ok(null, 0, 0, [bad]);
+    torch: 'torch.matmul',
+    defaults: {},
+    arity: 2,
+    infer(_a, [x, y]) {
+      if (!x || !y) return ok(null);
+      if (x.length === 0 || y.length === 0) {
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: 'matmul: both arguments to matmul need to be at least 1D' }]);
       }
-      const dims = given.map((d) => axis(d, s.length));
-      const keep = a['keepdim'] === true;
-      const out: Dim[] = [];
-      s.forEach((d, i) => {
-        if (!dims.includes(i)) out.push(d);
-        else if (keep) out.push(1);
-      });
+      const a = x.length === 1 ? [1, x[0]!] : x;
+      const b = y.length === 1 ? [y[0]!, 1] : y;
+      const k1 = a[a.length - 1]!;
+      const k2 = b[b.length - 2]!;
+      if (dimEq(k1, k2) === false) {
+        const m1 = `${a[a.length - 2]}x${k1}`;
+        const m2 = `${k2}x${b[b.length - 1]}`;
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: `matmul: mat1 and mat2 shapes cannot be multiplied (${m1} and ${m2})` }]);
+      }
+      const batch = broadcast(a.slice(0, -2), b.slice(0, -2));
+      if (batch.bad >= 0) {
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: `matmul: batch dimensions of ${formatShape(x)} and ${formatShape(y)} cannot be broadcast` }]);
+      }
+      const out = [...batch.shape, ...(x.length === 1 ? [] : [a[a.length - 2]!]), ...(y.length === 1 ? [] : [b[b.length - 1]!])];
       return ok(out);
     },
   },
+  /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
+  maximum: elementwise('torch.maximum', [], undefined, 'maximum'),
+  minimum: elementwise('torch.minimum', [], undefined, 'minimum'),
   /** A value the front end could not interpret; its shape is unknown and analysis continues. */
   opaque: {
     category: 'tensor',

@@ -21,6 +21,8 @@ export interface Report {
   models: string[];
   input: Shape;
   output: Shape;
+  /** Every output's shape when the model returns several tensors (`output` is the first), else null. */
+  outputs: Shape[] | null;
   params: number | null;
   macs: number | null;
   layers: LayerRow[];
@@ -51,6 +53,7 @@ export function toReport(a: Analysis): Report {
     models: a.models,
     input: g?.input ?? null,
     output: g?.output ?? null,
+    outputs: g?.outputs ?? null,
     params: g?.params ?? null,
     macs: g?.macs ?? null,
     layers: g ? layerRows(g) : [],
@@ -113,7 +116,7 @@ export function formatTable(a: Analysis): string {
       lines.push(row([`${'  '.repeat(path.length)}${n.name} (${n.op})${mark}`, formatShape(n.outputShape), n.shared ? '(shared)' : fmtInt(n.params), fmtInt(n.macs)]));
     }
     lines.push(rule);
-    lines.push(`Input: ${formatShape(g.input)}    Output: ${formatShape(g.output)}`);
+    lines.push(`Input: ${formatShape(g.input)}    Output: ${g.outputs ? g.outputs.map(formatShape).join(', ') : formatShape(g.output)}`);
     lines.push(`Total params: ${fmtInt(g.params)} (${fmtCompact(g.params)})`);
     lines.push(`Total MACs: ${fmtInt(g.macs)} (${fmtCompact(g.macs)}MACs)`);
     const proj = g.skips.filter((s) => s.kind === 'projection').length;

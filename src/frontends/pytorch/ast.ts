@@ -481,8 +481,9 @@ class Converter {
     let level = 0;
     const module: string[] = [];
     for (const c of ch.slice(1, importAt)) {
-      if (c.name === '.') level += 1;
-      else if (c.name === 'Ellipsis') level += 3;
+      // Only dots before the module name make the import relative; those inside it separate its parts.
+      if (c.name === '.' && module.length === 0) level += 1;
+      else if (c.name === 'Ellipsis' && module.length === 0) level += 3;
       else if (c.name === 'VariableName') module.push(this.src(c));
     }
     const rest = ch.slice(importAt + 1);

@@ -159,11 +159,11 @@ class ModelRun {
     const forward = root.cls instanceof PyClass ? root.cls.lookup('forward') : undefined;
     const inputSource = forward instanceof PyFunction && forward.def.params[1] ? I.range(forward.def.params[1]) : undefined;
     const x = b.input(input, 'input', inputSource);
-    let out: Tensor | null = null;
+    let outs: Tensor[] = [];
     try {
       const extra = this.extraForwardArgs(forward);
       const result = lib.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
-      out = this.outputTensor(result);
+      outs = this.outputTensors(result);
     } catch (e) {
       if (e instanceof PyError) I.reportPyError(e);
       else if (e instanceof BudgetError || e instanceof RangeError) {
@@ -171,7 +171,7 @@ class ModelRun {
         I.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, I.site);
       } else throw e;
     }
-    const graph = b.finish(out);
+    const graph = b.finish(outs[0] ?? null, outs.slice(1));
     // Totals follow `model.parameters()`: modules registered but never called still count.
     graph.params = lib.parameterCount(root);
     if (lib.unknownSubmodule !== null && graph.params !== null) {
@@ -254,16 +254,15 @@ class ModelRun {
     return extra;
   }
 
-  private outputTensor(v: Value): Tensor | null {
-    if (v instanceof TensorVal) return v.t;
+  /** The tensors `forward` returned: one, or those of a tuple, list or dict (as PyTorch's output structure). */
+  private outputTensors(v: Value): Tensor[] {
+    if (v instanceof TensorVal) return [v.t];
     const items = v instanceof PyTuple || v instanceof PyList ? v.items : v instanceof PyDict ? v.values() : [];
-    const first = items.find((x): x is TensorVal => x instanceof TensorVal);
-    if (first) {
-      this.I.info(null, 'forward returns several values; the graph output is the first tensor');
-      return first.t;
-    }
+    const tensors = items.filter((x): x is TensorVal => x instanceof TensorVal).map((t) => t.t);
+    if (tensors.length && tensors.length < items.length) this.I.info(null, `forward returns ${this.I.repr(v)}; the graph's outputs are its tensors`);
+    if (tensors.length) return tensors;
     this.I.info(null, `forward returned ${this.I.repr(v)}, not a tensor the analysis knows`);
-    return null;
+    return [];
   }
 
   /** Registered modules whose subtree never ran: PyTorch counts their parameters, the graph has no node for them. */

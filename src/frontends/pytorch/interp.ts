@@ -44,6 +44,7 @@ import {
   isNumeric,
   numOf,
   typeName,
+  roundHalfEven,
 } from './values';
 
 export interface Budget {
@@ -609,13 +610,18 @@ export class Interp {
       }
       case 'tuple':
       case 'list': {
+        if (v instanceof TensorVal) {
+          this.info(t, `unpacking a tensor (${this.snippet(t)}) is not modelled; the names get unknown values`);
+          t.elts.forEach((e) => this.assign(e.k === 'star' ? e.e : e, new Opaque('unpacked value'), scope));
+          return;
+        }
         const items = this.iterate(v, t);
         const starAt = t.elts.findIndex((e) => e.k === 'star');
         if (starAt < 0) {
           if (items.length !== t.elts.length) {
             // Values whose items the analysis cannot list (an unknown object, or a tensor, whose rows are not
             // modelled) unpack into unknowns rather than failing.
-            if (v instanceof Opaque || v instanceof TensorVal || v instanceof Sym) {
+            if (v instanceof Opaque || v instanceof Sym) {
               t.elts.forEach((e) => this.assign(e.k === 'star' ? e.e : e, new Opaque('unpacked value'), scope));
               return;
             }
@@ -1863,14 +1869,6 @@ export function sliceList<T>(items: T[], s: PySlice, interp: Interp): T[] {
     for (let i = start; i > stop; i += step) out.push(items[i]!);
   }
   return out;
-}
-
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 const EXCEPTION_PARENTS: Record<string, string[]> = {

@@ -40,6 +40,7 @@ import {
   isNumeric,
   numOf,
   typeName,
+  roundHalfEven,
 } from './values';
 
 /** Positional parameter names of PyTorch layer constructors; the first `required` have no default. */
@@ -93,9 +94,12 @@ function catalogueOp(type: string): string | null {
   return null;
 }
 
-/** A learnable tensor registered with `nn.Parameter`. */
+/** A learnable tensor registered with `nn.Parameter`; in `forward` it reads as its tensor. */
 class ParamValue extends Opaque {
-  constructor(readonly numel: number | null) {
+  constructor(
+    readonly numel: number | null,
+    readonly tensor: TensorVal | null,
+  ) {
     super('Parameter');
   }
 }
@@ -297,10 +301,23 @@ export class Library {
     const init = this.ns('torch.nn.init', {}, true, () => this.fn('init', (a) => a.pos[0] ?? null));
     nn.members.set('init', init);
     nn.members.set('functional', F);
-    const tensorClass = new BuiltinClass('Tensor', 'torch.Tensor', 'opaque', this.objectClass, { isInstance: (v) => v instanceof TensorVal });
+    // The legacy constructor: `torch.Tensor(4, 5)` is an uninitialised 4x5 tensor, `torch.Tensor([[1, 2]])` holds data.
+    const legacyTensor = (a: CallArgs): Value => {
+      if (a.pos.length > 0 && a.pos.every((v) => isInt(v) || v instanceof Sym)) return this.newTensor(a);
+      const data = a.pos.length === 1 ? a.pos[0]! : undefined;
+      if (data instanceof PyList || data instanceof PyTuple) {
+        const shape: number[] = [];
+        for (let v: Value = data; v instanceof PyList || v instanceof PyTuple; v = v.items[0] ?? null) shape.push(v.items.length);
+        return this.newTensor({ pos: shape, kw: [] });
+      }
+      if (a.pos.length === 0) return this.newTensor({ pos: [0], kw: [] });
+      return new Opaque('Tensor(...)');
+    };
+    const tensorClass = new BuiltinClass('Tensor', 'torch.Tensor', 'opaque', this.objectClass, { isInstance: (v) => v instanceof TensorVal, construct: legacyTensor });
     const torch = this.ns('torch', {
       nn,
       Tensor: tensorClass,
+      FloatTensor: new BuiltinClass('FloatTensor', 'torch.FloatTensor', 'opaque', tensorClass, { isInstance: (v) => v instanceof TensorVal, construct: legacyTensor }),
       flatten: this.fn('flatten', (a) => this.flattenFn(a, 0)),
       cat: this.fn('cat', (a) => this.catFn(a)),
       concat: this.fn('concat', (a) => this.catFn(a)),
@@ -318,6 +335,16 @@ export class Library {
       sigmoid: this.fn('sigmoid', (a) => this.activationFn('Sigmoid', 'sigmoid', a)),
       tanh: this.fn('tanh', (a) => this.activationFn('Tanh', 'tanh', a)),
       mean: this.fn('mean', (a) => this.meanFn(a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      sum: this.fn('sum', (a) => this.reduceFn('sum', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      max: this.fn('max', (a) => this.reduceFn('max', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      min: this.fn('min', (a) => this.reduceFn('min', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      amax: this.fn('amax', (a) => this.reduceFn('amax', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      amin: this.fn('amin', (a) => this.reduceFn('amin', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      matmul: this.fn('matmul', (a) => this.matmulFn(a.pos[0], a.pos[1], 'matmul')),
+      mm: this.fn('mm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'mm')),
+      bmm: this.fn('bmm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'bmm')),
+      maximum: this.fn('maximum', (a) => this.fop('maximum', {}, [this.asTensor(a.pos[0], 'maximum'), this.asTensor(a.pos[1], 'maximum')], 'maximum')),
+      minimum: this.fn('minimum', (a) => this.fop('minimum', {}, [this.asTensor(a.pos[0], 'minimum'), this.asTensor(a.pos[1], 'minimum')], 'minimum')),
       zeros: this.fn('zeros', (a) => this.newTensor(a)),
       ones: this.fn('ones', (a) => this.newTensor(a)),
       randn: this.fn('randn', (a) => this.newTensor(a)),
@@ -414,6 +441,56 @@ export class Library {
       }),
       isclose: this.fn('isclose', (a) => (isNumeric(a.pos[0] ?? null) && isNumeric(a.pos[1] ?? null) ? Math.abs(numOf(a.pos[0] as number) - numOf(a.pos[1] as number)) < 1e-9 : new Opaque('isclose'))),
     });
+    // numpy on scalars, as model code uses it for widths (`int(np.round(w * mult))`); results are floats
+    // where numpy's are (np.ceil(2.3) is 3.0).
+    const fold = (op: string, start: Value) => (a: CallArgs): Value => {
+      let acc = start;
+      for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop(op, acc, x, I.site!, false);
+      return acc;
+    };
+    const toFloat = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? new PyFloat(numOf(a.pos[0] as number)) : new Opaque('numpy float'));
+    const toInt = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? Math.trunc(numOf(a.pos[0] as number)) : a.pos[0] instanceof Sym ? a.pos[0] : new Opaque('numpy int'));
+    const pick = (f: (x: number, y: number) => number) => (a: CallArgs): Value => {
+      const [x, y] = a.pos;
+      if (!isNumeric(x ?? null) || !isNumeric(y ?? null)) return new Opaque('numpy');
+      const r = f(numOf(x as number), numOf(y as number));
+      return x instanceof PyFloat || y instanceof PyFloat ? new PyFloat(r) : r;
+    };
+    const npRound = (a: CallArgs): Value => {
+      const v = a.pos[0] ?? null;
+      const d = a.pos[1] ?? a.kw.find(([k]) => k === 'decimals')?.[1] ?? 0;
+      if (!isNumeric(v) || !isInt(d)) return new Opaque('numpy.round');
+      const f = 10 ** numOf(d);
+      const r = roundHalfEven(numOf(v) * f) / f;
+      return v instanceof PyFloat ? new PyFloat(r) : r;
+    };
+    this.ns('numpy', {
+      pi: new PyFloat(Math.PI),
+      e: new PyFloat(Math.E),
+      inf: new PyFloat(Infinity),
+      sqrt: this.fn('sqrt', num(Math.sqrt)),
+      log: this.fn('log', num(Math.log)),
+      log2: this.fn('log2', num(Math.log2)),
+      exp: this.fn('exp', num(Math.exp)),
+      ceil: this.fn('ceil', num(Math.ceil)),
+      floor: this.fn('floor', num(Math.floor)),
+      round: this.fn('round', npRound),
+      around: this.fn('around', npRound),
+      abs: this.fn('abs', (a) => {
+        const v = a.pos[0] ?? null;
+        return v instanceof PyFloat ? new PyFloat(Math.abs(v.v)) : isNumeric(v) ? Math.abs(numOf(v)) : new Opaque('numpy.abs');
+      }),
+      prod: this.fn('prod', fold('*', 1)),
+      sum: this.fn('sum', fold('+', 0)),
+      maximum: this.fn('maximum', pick(Math.max)),
+      minimum: this.fn('minimum', pick(Math.min)),
+      int_: this.fn('int_', toInt),
+      int32: this.fn('int32', toInt),
+      int64: this.fn('int64', toInt),
+      float32: this.fn('float32', toFloat),
+      float64: this.fn('float64', toFloat),
+      float_: this.fn('float_', toFloat),
+    });
     this.ns('copy', {
       copy: this.fn('copy', (a) => a.pos[0] ?? null),
       deepcopy: this.fn('deepcopy', (a) => this.deepCopy(a.pos[0] ?? null, new Map())),
@@ -492,7 +569,7 @@ export class Library {
         ModuleDict: this.moduleDictClass,
         Parameter: this.fn('Parameter', (a) => {
           const t = a.pos[0];
-          return new ParamValue(t instanceof TensorVal && t.t.shape ? numelOf(t.t.shape) : null);
+          return t instanceof TensorVal ? new ParamValue(t.t.shape ? numelOf(t.t.shape) : null, t) : new ParamValue(null, null);
         }),
         utils: new Namespace('torch.nn.utils', new Map(), true),
       },
@@ -701,6 +778,8 @@ export class Library {
 
   moduleAttr(m: ModuleObj, name: string, at: Span): Value {
     const own = m.attrs.get(name);
+    // A parameter used in forward (`x * self.scale`) is a tensor of its shape.
+    if (own instanceof ParamValue && own.tensor && this.phase === 'forward') return own.tensor;
     if (own !== undefined) return own;
     if (m.cls instanceof PyClass) {
       const c = m.cls.lookup(name);
@@ -796,7 +875,7 @@ export class Library {
           const k = a.pos[0] ?? a.kw.find(([n]) => n === 'name')?.[1];
           const v = a.pos[1] ?? a.kw.find(([n]) => n === 'tensor' || n === 'param')?.[1] ?? null;
           // Buffers are read back in forward (`self.mean`) but are not parameters; registered parameters are.
-          if (typeof k === 'string') m.attrs.set(k, name === 'register_parameter' && !(v instanceof ParamValue) && v !== null ? new ParamValue(null) : v);
+          if (typeof k === 'string') m.attrs.set(k, name === 'register_parameter' && !(v instanceof ParamValue) && v !== null ? new ParamValue(null, null) : v);
           return null;
         });
       case 'eval':
@@ -1330,6 +1409,36 @@ export class Library {
     return this.fop('mean', { dim: d, keepdim: keepdim === undefined ? false : this.interp.truthyQuiet(keepdim) }, [this.asTensor(x, 'mean')], 'mean');
   }
 
+  /**
+   * `torch.sum/max/min/amax/amin(x, dim, keepdim)`. With a dimension, `max` and `min` return (values,
+   * indices), which have the same shape; `torch.max(a, b)` of two tensors is the elementwise maximum.
+   */
+  private reduceFn(kind: 'sum' | 'max' | 'min' | 'amax' | 'amin', x: Value, a: CallArgs): Value {
+    const [dim, keepdim] = this.bind(a, ['dim', 'keepdim', 'dtype'], kind);
+    if ((kind === 'max' || kind === 'min') && dim instanceof TensorVal) {
+      const op = kind === 'max' ? 'maximum' : 'minimum';
+      return this.fop(op, {}, [this.asTensor(x, kind), this.localize(dim)], op);
+    }
+    const op = kind === 'amax' ? 'max' : kind === 'amin' ? 'min' : kind;
+    const d = dim === undefined || dim === null ? null : this.toAttr(dim);
+    const values = this.fop(op, { dim: d, keepdim: keepdim === undefined ? false : this.interp.truthyQuiet(keepdim) }, [this.asTensor(x, kind)], kind);
+    return (kind === 'max' || kind === 'min') && d !== null ? new PyTuple([values, values]) : values;
+  }
+
+  /** `torch.matmul`, `mm` (2-D only) and `bmm` (3-D only), and `a @ b`. */
+  private matmulFn(x: Value | undefined, y: Value | undefined, kind: string): Value {
+    const I = this.interp;
+    const a = this.asTensor(x, kind);
+    const b = this.asTensor(y, kind);
+    const rank = kind === 'mm' ? 2 : kind === 'bmm' ? 3 : null;
+    if (rank !== null) {
+      for (const t of [a, b]) {
+        if (t.shape && t.shape.length !== rank) return I.raise('RuntimeError', `${rank === 2 ? 'self' : 'batch1'} must be a ${rank}D tensor`);
+      }
+    }
+    return this.fop('matmul', {}, [a, b], kind);
+  }
+
   /** `torch.zeros(1, 3, 224, 224)` and friends: a fresh input-like tensor. */
   private newTensor(a: CallArgs): Value {
     const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
@@ -1392,6 +1501,16 @@ export class Library {
         return f((a) => this.flattenFn({ pos: [t, ...a.pos], kw: a.kw }, 0));
       case 'mean':
         return f((a) => this.meanFn(t, a));
+      case 'mm':
+      case 'matmul':
+      case 'bmm':
+        return f((a) => this.matmulFn(t, a.pos[0], name));
+      case 'sum':
+      case 'max':
+      case 'min':
+      case 'amax':
+      case 'amin':
+        return f((a) => this.reduceFn(name, t, a));
       case 'relu':
       case 'relu_':
         return f(() => this.fop('ReLU', {}, [this.localize(t)], 'relu'));
@@ -1477,6 +1596,7 @@ export class Library {
     const ta = a instanceof TensorVal ? a : null;
     const tb = b instanceof TensorVal ? b : null;
     if (op === '+' && ta && tb) return this.residualAdd(ta, tb, at, inplace);
+    if (op === '@' && ta && tb) return this.matmulFn(ta, tb, 'matmul');
     const elementwise: Record<string, string> = { '*': 'mul', '-': 'sub', '/': 'div' };
     if (ta && tb && elementwise[op]) {
       const name = elementwise[op]!;

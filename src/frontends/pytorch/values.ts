@@ -397,3 +397,12 @@ export function isModuleClass(c: Value): boolean {
   if (!(c instanceof PyClass) && !(c instanceof BuiltinClass)) return false;
   return c.mro.some((m) => m instanceof BuiltinClass && (m.kind === 'module' || m.kind === 'sequential' || m.kind === 'modulelist' || m.kind === 'moduledict' || m.kind === 'layer'));
 }
+
+/** Python's round(): halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
