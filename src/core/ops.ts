@@ -780,6 +780,14 @@ export const OPS: Record<string, OpSpec> = {
       return ok(out);
     },
   },
+  /** `F.normalize(x, p, dim)`: unit `p`-norm along `dim`; the shape is unchanged. */
+  normalize: {
+    category: 'tensor',
+    torch: 'F.normalize',
+    defaults: { p: 2, dim: 1 },
+    arity: 1,
+    infer: (_a, [x]) => ok(x ?? null),
+  },
   /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
   maximum: elementwise('torch.maximum', [], undefined, 'maximum'),
   minimum: elementwise('torch.minimum', [], undefined, 'minimum'),

@@ -1310,6 +1310,13 @@ export class Library {
         if (value !== undefined && value !== null) attrs['value'] = this.toAttr(value);
         return this.fop('pad', attrs, [this.asTensor(x, 'pad')], 'pad');
       }),
+      normalize: this.fn('normalize', (a) => {
+        const [x, p, dim] = this.bind(a, ['input', 'p', 'dim', 'eps', 'out'], 'normalize');
+        const attrs: Attrs = {};
+        if (p !== undefined) attrs['p'] = this.toAttr(p);
+        if (dim !== undefined) attrs['dim'] = this.toAttr(dim);
+        return this.fop('normalize', attrs, [this.asTensor(x, 'normalize')], 'normalize');
+      }),
       adaptive_avg_pool2d: pool('AdaptiveAvgPool2d', 'adaptive_avg_pool2d', ['output_size']),
       adaptive_max_pool2d: pool('AdaptiveMaxPool2d', 'adaptive_max_pool2d', ['output_size', 'return_indices']),
       avg_pool2d: pool('AvgPool2d', 'avg_pool2d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override']),
