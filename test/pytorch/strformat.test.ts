@@ -148,3 +148,19 @@ class Net(nn.Module):
   assert.equal(a.graph!.params, 3 * 4 + 4 + 8 + (4 * 4 + 4) + 8 + (4 * 2 + 2));
   assert.deepEqual(a.graph!.output, [1, 2, 8, 8]);
 });
+
+test('formatting a symbolic width prints it, never a false TypeError', () => {
+  const src = `import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.add_module('conv{:d}x{:03d}'.format(channels, channels), nn.Conv2d(channels, channels, 1))
+        self.add_module('bn%d' % channels, nn.BatchNorm2d(channels))
+
+    def forward(self, x):
+        return x
+`;
+  const a = analyzePytorch('sym.py', src, { model: 'Block' });
+  assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), [], describe(a.diagnostics));
+});

@@ -6,7 +6,7 @@
  * Pure: the interpreter passes how to print and read values, and turns a `FormatError` into the Python
  * exception it names.
  */
-import { BudgetError, PyDict, PyFloat, PyTuple, type Value, typeName } from './values';
+import { BudgetError, CondVal, Opaque, PyDict, PyFloat, PyTuple, Sym, type Value, typeName } from './values';
 
 /** Widths and precisions past this are not written out: a mutated or hostile file must not exhaust memory. */
 const MAX_WIDTH = 100_000;
@@ -117,7 +117,8 @@ function convert(v: Value, conv: string | null, h: FormatHooks): Value {
 
 /** `format(v, spec)`: `[[fill]align][sign][#][0][width][,_][.precision][type]`. */
 export function formatValue(v: Value, spec: string, h: FormatHooks): string {
-  if (spec === '') return h.str(v);
+  // An unknown value (a symbolic width, an opaque object) prints as itself whatever the spec asks.
+  if (spec === '' || v instanceof Sym || v instanceof Opaque || v instanceof CondVal) return h.str(v);
   const m = /^(?:(.)?([<>=^]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s.exec(spec);
   if (!m) throw new FormatError('ValueError', `Invalid format specifier '${spec}'`);
   const [, fillCh, alignCh, sign = '-', alt, zero, widthText, group, precText, type] = m;
@@ -340,7 +341,9 @@ export function percentFormat(template: string, args: Value, h: FormatHooks): st
       (flags.includes('0') && !left ? '0' : '') +
       (width ? String(width) : '') +
       (precision !== null && conv !== 's' && conv !== 'r' && conv !== 'a' ? `.${precision}` : '');
-    if (conv === 's' || conv === 'r' || conv === 'a') {
+    if (v instanceof Sym || v instanceof Opaque || v instanceof CondVal) {
+      out += h.str(v); // unknown: printed as itself, never a false TypeError
+    } else if (conv === 's' || conv === 'r' || conv === 'a') {
       let text = conv === 's' ? h.str(v) : h.repr(v);
       if (precision !== null) text = text.slice(0, precision);
       out += formatValue(text, spec.replace(/[+ #0]/g, ''), h);
