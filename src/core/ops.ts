@@ -272,6 +272,12 @@ function addRule(_a: Attrs, inputs: Shape[]): OpResult {
   return ok(shape, 0, 0, issues);
 }
 
+/** `ZeroPad2d`'s padding as `F.pad`'s list: an int pads all four sides, a 4-tuple is (left, right, top, bottom). */
+function padding2d(p: AttrValue | undefined): AttrValue[] {
+  if (typeof p === 'number' || typeof p === 'string' || p === null || p === undefined) return [p ?? 0, p ?? 0, p ?? 0, p ?? 0];
+  return Array.isArray(p) ? p : [0, 0, 0, 0];
+}
+
 /** A reduction over `dim` (one axis, a list, or null for all), keeping reduced axes as 1 with `keepdim`. */
 function reduction(name: string, torch: string, keras: string[]): OpSpec {
   return {
@@ -463,6 +469,39 @@ export const OPS: Record<string, OpSpec> = {
       return ok(s, params, 0, issues);
     },
   },
+  /** `nn.BatchNorm1d` on [N, C] or [N, C, L]: 2C learnable parameters when affine. */
+  BatchNorm1d: {
+    category: 'norm',
+    torch: 'nn.BatchNorm1d',
+    defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
+    inferred: ['num_features'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const c = asDim(a['num_features']);
+      if (x && x.length !== 2 && x.length !== 3) {
+        return ok(null, null, 0, [{ severity: 'error', code: 'shape/rank', message: `BatchNorm1d: expected 2D or 3D input (got ${x.length}D input)` }]);
+      }
+      if (x) channelCheck('BatchNorm1d', 'num_features', c, x[1]!, x, issues);
+      return ok(x ?? null, a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null, 0, issues);
+    },
+  },
+  /** `nn.InstanceNorm2d`: per-sample, per-channel statistics; learnable only with affine=True (not the default). */
+  InstanceNorm2d: {
+    category: 'norm',
+    torch: 'nn.InstanceNorm2d',
+    defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: false, track_running_stats: false },
+    inferred: ['num_features'],
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const c = asDim(a['num_features']);
+      const img = image('InstanceNorm2d', x ?? null, issues);
+      const affine = a['affine'] === true;
+      if (img && affine) channelCheck('InstanceNorm2d', 'num_features', c, img[1], x ?? null, issues);
+      return ok(img ? x! : null, affine ? (typeof c === 'number' ? 2 * c : null) : 0, 0, issues);
+    },
+  },
   GroupNorm: {
     category: 'norm',
     torch: 'nn.GroupNorm',
@@ -492,6 +531,20 @@ export const OPS: Record<string, OpSpec> = {
   Tanh: activation('nn.Tanh', [], 'activation'),
   Hardswish: activation('nn.Hardswish', [], 'activation'),
   Softmax: activation('nn.Softmax', ['Softmax'], 'softmax', { dim: -1 }),
+  Softplus: activation('nn.Softplus', [], 'activation', { beta: 1, threshold: 20 }),
+  /** `nn.PReLU`: one learnable slope, or one per channel (then the input's dimension 1 must match). */
+  PReLU: {
+    category: 'activation',
+    torch: 'nn.PReLU',
+    defaults: { num_parameters: 1, init: 0.25 },
+    arity: 1,
+    infer(a, [x]) {
+      const issues: OpIssue[] = [];
+      const n = asDim(a['num_parameters'] ?? 1);
+      if (x && n !== 1 && x.length >= 2) channelCheck('PReLU', 'num_parameters', n, x[1]!, x, issues);
+      return ok(issues.some((i) => i.severity === 'error') ? null : (x ?? null), typeof n === 'number' ? n : null, 0, issues);
+    },
+  },
   MaxPool2d: {
     category: 'pool',
     torch: 'nn.MaxPool2d',
@@ -600,6 +653,29 @@ export const OPS: Record<string, OpSpec> = {
     defaults: { p: 0.5, inplace: false },
     arity: 1,
     infer: (_a, [x]) => ok(x ?? null),
+  },
+  Dropout2d: {
+    category: 'regularization',
+    torch: 'nn.Dropout2d',
+    defaults: { p: 0.5, inplace: false },
+    arity: 1,
+    infer: (_a, [x]) => ok(x ?? null),
+  },
+  /** `nn.ZeroPad2d(padding)`: an int, or (left, right, top, bottom) on the last two dimensions. */
+  ZeroPad2d: {
+    category: 'tensor',
+    torch: 'nn.ZeroPad2d',
+    defaults: { padding: 0 },
+    arity: 1,
+    infer: (a, [x]) => OPS['pad']!.infer({ pad: padding2d(a['padding']) }, [x ?? null]),
+  },
+  /** `nn.ConstantPad2d(padding, value)`: as ZeroPad2d, with a fill value. */
+  ConstantPad2d: {
+    category: 'tensor',
+    torch: 'nn.ConstantPad2d',
+    defaults: { padding: 0, value: 0 },
+    arity: 1,
+    infer: (a, [x]) => OPS['pad']!.infer({ pad: padding2d(a['padding']) }, [x ?? null]),
   },
   Identity: {
     category: 'tensor',
@@ -787,6 +863,86 @@ export const OPS: Record<string, OpSpec> = {
     defaults: { p: 2, dim: 1 },
     arity: 1,
     infer: (_a, [x]) => ok(x ?? null),
+  },
+  /** `a < b`, `a == b`, ... on two tensors: a boolean tensor, with broadcasting. */
+  compare: { ...elementwise('torch.lt', [], undefined, 'compare'), defaults: { op: '<' } },
+  /** A tensor compared with a number: a boolean tensor of the same shape. */
+  compare_scalar: { category: 'tensor', torch: 'torch.lt', defaults: { op: '<' }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
+  /** A shape-keeping elementwise function (`clamp`, `abs`, `exp`, `masked_fill`, ...); `fn` names it. */
+  pointwise: { category: 'tensor', torch: 'torch.clamp', defaults: { fn: '' }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
+  /** `torch.where(cond, a, b)`: the broadcast shape of its three tensors. */
+  where: {
+    category: 'tensor',
+    torch: 'torch.where',
+    defaults: {},
+    arity: -1,
+    infer(_a, inputs) {
+      if (inputs.some((s) => s === null)) return ok(null);
+      let out: Shape = inputs[0]!;
+      for (const s of inputs.slice(1)) {
+        const r = broadcast(out!, s!);
+        if (r.bad >= 0) return ok(null, 0, 0, [{ severity: 'error', code: 'shape/broadcast', message: `where: shapes ${inputs.map(formatShape).join(', ')} cannot be broadcast` }]);
+        out = r.shape;
+      }
+      return ok(out);
+    },
+  },
+  /** `unsqueeze(dim)`: a new axis of size 1 at `dim` (counted on the output, so -1 appends). */
+  unsqueeze: {
+    category: 'tensor',
+    torch: 'torch.unsqueeze',
+    defaults: { dim: 0 },
+    arity: 1,
+    infer(a, [x]) {
+      if (!x) return ok(null);
+      const d = num(a['dim']) ?? 0;
+      const bad = dimRangeIssue('unsqueeze', d, x.length + 1);
+      if (bad) return ok(null, 0, 0, [bad]);
+      const at = axis(d, x.length + 1);
+      return ok([...x.slice(0, at), 1, ...x.slice(at)]);
+    },
+  },
+  /** `squeeze()` drops every axis of size 1; `squeeze(dim)` drops that axis if its size is 1. */
+  squeeze: {
+    category: 'tensor',
+    torch: 'torch.squeeze',
+    defaults: { dim: null },
+    arity: 1,
+    infer(a, [x]) {
+      if (!x) return ok(null);
+      const d = num(a['dim']);
+      if (d === null) return x.some((s) => typeof s !== 'number') ? ok(null) : ok(x.filter((s) => s !== 1));
+      const bad = dimRangeIssue('squeeze', d, x.length);
+      if (bad) return ok(null, 0, 0, [bad]);
+      const at = axis(d, x.length);
+      return ok(x[at] === 1 ? [...x.slice(0, at), ...x.slice(at + 1)] : x[at] === null || typeof x[at] === 'string' ? null : x);
+    },
+  },
+  /** `permute(dims)` reorders every axis; `transpose(d0, d1)` swaps two (given as `dims` of length 2). */
+  permute: {
+    category: 'tensor',
+    torch: 'torch.permute',
+    defaults: { dims: [], swap: false },
+    arity: 1,
+    infer(a, [x]) {
+      if (!x) return ok(null);
+      const dims = (Array.isArray(a['dims']) ? a['dims'] : []).map((d) => num(d as AttrValue));
+      if (dims.some((d) => d === null)) return ok(null);
+      for (const d of dims) {
+        const bad = dimRangeIssue(a['swap'] === true ? 'transpose' : 'permute', d!, x.length);
+        if (bad) return ok(null, 0, 0, [bad]);
+      }
+      const ax = dims.map((d) => axis(d!, x.length));
+      if (a['swap'] === true) {
+        const out = [...x];
+        [out[ax[0]!], out[ax[1]!]] = [x[ax[1]!]!, x[ax[0]!]!];
+        return ok(out);
+      }
+      if (ax.length !== x.length || new Set(ax).size !== ax.length) {
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/permute', message: `permute: number of dims don't match in permute (input ${formatShape(x)}, dims ${JSON.stringify(dims)})` }]);
+      }
+      return ok(ax.map((i) => x[i]!));
+    },
   },
   /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
   maximum: elementwise('torch.maximum', [], undefined, 'maximum'),

@@ -108,6 +108,24 @@ test('a blank line after a backslash continuation ends the statement; a comment 
   if (f.k === 'def') assert.deepEqual(f.body.map((s) => s.k), ['assign', 'assign', 'return']);
 });
 
+test('not binds tighter than and/or and looser than comparisons, as in Python', () => {
+  const shape = (e: Expr): string =>
+    e.k === 'name' ? e.id : e.k === 'not' ? `not(${shape(e.e)})` : e.k === 'and' || e.k === 'or' ? `${e.k}(${shape(e.l)},${shape(e.r)})` : e.k === 'cmp' ? `cmp(${e.items.map(shape).join(',')})` : e.k;
+  const cases: [string, string][] = [
+    ['not a and b', 'and(not(a),b)'],
+    ['not a or b', 'or(not(a),b)'],
+    ['a and not b', 'and(a,not(b))'],
+    ['not a == b', 'not(cmp(a,b))'],
+    ['not a in b', 'not(cmp(a,b))'],
+    ['not not a and b', 'and(not(not(a)),b)'],
+  ];
+  for (const [src, want] of cases) {
+    const s = only(`x = ${src}\n`);
+    assert.ok(s.k === 'assign');
+    if (s.k === 'assign') assert.equal(shape(s.value), want, src);
+  }
+});
+
 test('other modern syntax keeps parsing', () => {
   for (const src of [
     'def f[T](x: T, /, y: int = 1, *, z: int = 2) -> T:\n    return x\n',

@@ -457,3 +457,31 @@ class M(nn.Module):
   assert.deepEqual(a.graph?.output, [1, 11]);
   assert.equal(a.graph?.params, 3 * 16 * 9 + 16 + 64 * 11 + 11);
 });
+
+test('a model built through a loop the analysis had to skip reports unknown totals, not smaller exact ones', () => {
+  const a = run(
+    `from somewhere import stage_widths
+
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Conv2d(3, 8, 3, padding=1)]
+        cin = 8
+        for w in stage_widths(4):
+            layers.append(nn.Conv2d(cin, w, 3, padding=1))
+            cin = w
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x)
+`,
+    'M',
+    [1, 3, 8, 8],
+  );
+  assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
+  assert.equal(a.graph?.params, null);
+  assert.equal(a.graph?.macs, null);
+  assert.equal(a.graph?.output, null);
+  assert.ok(a.diagnostics.some((d) => d.line === L(9) && /loop was skipped/.test(d.message)), describe(a.diagnostics));
+});

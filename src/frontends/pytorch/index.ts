@@ -178,6 +178,17 @@ class ModelRun {
       I.info(null, `${lib.unknownSubmodule} acts as a submodule the analysis does not know, so the parameter count is unknown`);
       graph.params = null;
     }
+    // A skipped loop may have built or run part of the model: totals counted without it would look exact.
+    if (I.skippedBuildLoop && graph.params !== null) {
+      I.info(I.skippedBuildLoop, 'the model was built without this loop, so its parameter count is unknown');
+      graph.params = null;
+    }
+    if ((I.skippedBuildLoop || I.skippedForwardLoop) && (graph.macs !== null || graph.output !== null)) {
+      I.info(I.skippedForwardLoop ?? I.skippedBuildLoop, 'a loop over an unknown value was skipped, so the output shape and MAC count are unknown');
+      graph.macs = null;
+      graph.output = null;
+      delete graph.outputs;
+    }
     this.reportUnused(root);
     return graph;
   }

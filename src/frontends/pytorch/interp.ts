@@ -98,6 +98,9 @@ export class Interp {
   private readonly uf = new Map<string, string>();
   /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
   readonly instancesBySite = new Map<CallExpr, number>();
+  /** The first loop skipped because its iterable was unknown, while building the model and in forward. */
+  skippedBuildLoop: Span | null = null;
+  skippedForwardLoop: Span | null = null;
   /** User classes instantiated during the analysis. */
   readonly instantiated = new Set<PyClass>();
   /** Fields of the dataclasses made so far, for subclasses that are dataclasses too. */
@@ -1173,6 +1176,8 @@ export class Interp {
     if (v instanceof ModuleObj) return this.lib.iterateModule(v, at);
     if (v instanceof Opaque || v instanceof Sym) {
       this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
+      if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
+      else this.skippedForwardLoop ??= at;
       return [];
     }
     if (v instanceof TensorVal) {
@@ -1246,6 +1251,7 @@ export class Interp {
       }
       case '==':
       case '!=': {
+        if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorCompare(op, a, b, at);
         const r = this.equals(a, b);
         if (op === '==') return r;
         return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, `${r.text.replace(' == ', ' != ')}`) : !r;
@@ -1322,6 +1328,8 @@ export class Interp {
   }
 
   private order(op: string, a: Value, b: Value, at: Span): Value {
+    // `y < 0` on tensors is an elementwise comparison giving a boolean tensor (for masks and torch.where).
+    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorCompare(op, a, b, at);
     if (a instanceof CondVal) a = a.assumed;
     if (b instanceof CondVal) b = b.assumed;
     if (isNumeric(a) && isNumeric(b)) {

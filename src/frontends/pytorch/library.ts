@@ -86,6 +86,8 @@ export const LAYER_SIGS: Record<string, LayerSig> = {
   Dropout2d: { params: ['p', 'inplace'], required: 0 },
   Upsample: { params: ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor'], required: 0 },
   ZeroPad2d: { params: ['padding'], required: 1 },
+  ConstantPad2d: { params: ['padding', 'value'], required: 2 },
+  Softplus: { params: ['beta', 'threshold'], required: 0 },
 };
 
 /** The catalogue op whose PyTorch spelling is `nn.<type>`, if the catalogue has one. */
@@ -343,6 +345,40 @@ export class Library {
       matmul: this.fn('matmul', (a) => this.matmulFn(a.pos[0], a.pos[1], 'matmul')),
       mm: this.fn('mm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'mm')),
       bmm: this.fn('bmm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'bmm')),
+      softmax: this.fn('softmax', (a) => {
+        const [x, dim] = this.bind(a, ['input', 'dim', 'dtype'], 'softmax');
+        return this.fop('Softmax', dim === undefined ? {} : { dim: this.toAttr(dim) }, [this.asTensor(x, 'softmax')], 'softmax');
+      }),
+      log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
+      where: this.fn('where', (a) => {
+        const ts = a.pos.slice(0, 3).filter((v): v is TensorVal => v instanceof TensorVal).map((v) => this.localize(v));
+        return this.fop('where', {}, ts, 'where');
+      }),
+      unsqueeze: this.fn('unsqueeze', (a) => {
+        const [x, dim] = this.bind(a, ['input', 'dim'], 'unsqueeze');
+        return this.fop('unsqueeze', { dim: this.toAttr(dim ?? 0) }, [this.asTensor(x, 'unsqueeze')], 'unsqueeze');
+      }),
+      squeeze: this.fn('squeeze', (a) => {
+        const [x, dim] = this.bind(a, ['input', 'dim'], 'squeeze');
+        return this.fop('squeeze', { dim: dim === undefined ? null : this.toAttr(dim) }, [this.asTensor(x, 'squeeze')], 'squeeze');
+      }),
+      transpose: this.fn('transpose', (a) => {
+        const [x, d0, d1] = this.bind(a, ['input', 'dim0', 'dim1'], 'transpose');
+        return this.fop('permute', { dims: [this.toAttr(d0 ?? 0), this.toAttr(d1 ?? 1)], swap: true }, [this.asTensor(x, 'transpose')], 'transpose');
+      }),
+      permute: this.fn('permute', (a) => {
+        const [x, dims] = this.bind(a, ['input', 'dims'], 'permute');
+        return this.fop('permute', { dims: this.interp.iterate(dims ?? null, this.interp.site!).map((d) => this.toAttr(d)) }, [this.asTensor(x, 'permute')], 'permute');
+      }),
+      clamp: this.fn('clamp', (a) => this.fop('pointwise', { fn: 'clamp' }, [this.asTensor(a.pos[0], 'clamp')], 'clamp')),
+      abs: this.fn('abs', (a) => this.fop('pointwise', { fn: 'abs' }, [this.asTensor(a.pos[0], 'abs')], 'abs')),
+      exp: this.fn('exp', (a) => this.fop('pointwise', { fn: 'exp' }, [this.asTensor(a.pos[0], 'exp')], 'exp')),
+      zeros_like: this.fn('zeros_like', (a) => this.likeTensor(a.pos[0])),
+      ones_like: this.fn('ones_like', (a) => this.likeTensor(a.pos[0])),
+      empty_like: this.fn('empty_like', (a) => this.likeTensor(a.pos[0])),
+      rand_like: this.fn('rand_like', (a) => this.likeTensor(a.pos[0])),
+      randn_like: this.fn('randn_like', (a) => this.likeTensor(a.pos[0])),
+      full_like: this.fn('full_like', (a) => this.likeTensor(a.pos[0])),
       maximum: this.fn('maximum', (a) => this.fop('maximum', {}, [this.asTensor(a.pos[0], 'maximum'), this.asTensor(a.pos[1], 'maximum')], 'maximum')),
       minimum: this.fn('minimum', (a) => this.fop('minimum', {}, [this.asTensor(a.pos[0], 'minimum'), this.asTensor(a.pos[1], 'minimum')], 'minimum')),
       zeros: this.fn('zeros', (a) => this.newTensor(a)),
@@ -362,6 +398,20 @@ export class Library {
       checkpoint: this.fn('checkpoint', (a) => I.call(a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw.filter(([k]) => k !== 'use_reentrant' && k !== 'preserve_rng_state') })),
     });
     const passThrough = (name: string): Builtin => this.fn(name, (a) => (a.pos.length === 1 && !a.kw.length ? a.pos[0]! : this.fn(name, (b) => b.pos[0] ?? null)));
+    // TorchScript: a ScriptModule is a Module, and the decorators and `script()` leave the code as written.
+    torch.members.set(
+      'jit',
+      this.ns('torch.jit', {
+        ScriptModule: this.moduleClass,
+        script_method: passThrough('script_method'),
+        script: passThrough('script'),
+        ignore: passThrough('ignore'),
+        unused: passThrough('unused'),
+        export: passThrough('export'),
+        is_scripting: this.fn('is_scripting', () => false),
+        is_tracing: this.fn('is_tracing', () => false),
+      }),
+    );
     this.ns('functools', {
       partial: this.fn('partial', (a) => (a.pos.length ? new Partial(a.pos[0]!, { pos: a.pos.slice(1), kw: a.kw }) : I.raise('TypeError', 'partial expected at least 1 argument'))),
       wraps: this.fn('wraps', () => this.fn('wrapper', (b) => b.pos[0] ?? null)),
@@ -798,6 +848,12 @@ export class Library {
       if (name === 'weight') return new Opaque('Parameter');
       if (name === 'bias') return m.layer.attrs['bias'] === false ? null : new Opaque('Parameter');
       let a = m.layer.attrs[name];
+      const spec = m.layer.op ? opSpec(m.layer.op) : undefined;
+      // Attributes left at their defaults still exist on the module (`m.groups`, `bn.eps`, `pool.stride`).
+      if (a === undefined && spec && name in spec.defaults) {
+        a = spec.defaults[name]!;
+        if (name === 'stride' && a === null && /Pool/.test(m.layer.type)) a = m.layer.attrs['kernel_size'] ?? null; // PyTorch: stride defaults to kernel_size
+      }
       const conv = /^Conv(Transpose)?([123])d$/.exec(m.layer.type);
       if (conv && ['kernel_size', 'stride', 'padding', 'dilation', 'output_padding'].includes(name)) {
         // Convolutions store these as tuples, one entry per spatial dimension (`m.kernel_size[0]`).
@@ -808,10 +864,20 @@ export class Library {
     }
     if (name === 'training') return this.phase !== 'forward';
     if (name === '__class__') return m.cls;
+    if (m.layer && !m.layer.op) {
+      // A layer outside the catalogue: its own attributes are unknown, not missing.
+      try {
+        return this.builtinModuleMethod(m, name, at, null);
+      } catch (e) {
+        if (e instanceof PyError && e.pyType === 'AttributeError') return new Opaque(`${m.layer.type}.${name}`);
+        throw e;
+      }
+    }
     return this.builtinModuleMethod(m, name, at, null);
   }
 
   private fromAttr(a: AttrValue): Value {
+    if (typeof a === 'number' && !Number.isInteger(a)) return new PyFloat(a);
     if (a === null || typeof a === 'number' || typeof a === 'boolean') return a;
     if (typeof a === 'string') return a;
     if (Array.isArray(a)) return new PyTuple(a.map((x) => this.fromAttr(x)));
@@ -892,6 +958,21 @@ export class Library {
         return f(self);
       case 'zero_grad':
         return f(() => null);
+      case '__setattr__':
+        return f((a) => {
+          I.setAttr(m, I.str(a.pos[0] ?? ''), a.pos[1] ?? null, at);
+          return null;
+        });
+      case '__getattr__':
+      case '__getattribute__':
+        return f((a) => this.moduleAttr(m, I.str(a.pos[0] ?? ''), at));
+      case 'register_forward_hook':
+      case 'register_forward_pre_hook':
+      case 'register_backward_hook':
+      case 'register_full_backward_hook':
+      case 'register_full_backward_pre_hook':
+        // Hooks run outside the shapes the analysis follows: registering one changes nothing here.
+        return f(() => new Opaque('hook handle'));
       case 'extra_repr':
         return f(() => '');
       case 'get_submodule':
@@ -1310,6 +1391,7 @@ export class Library {
         if (value !== undefined && value !== null) attrs['value'] = this.toAttr(value);
         return this.fop('pad', attrs, [this.asTensor(x, 'pad')], 'pad');
       }),
+      log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
       normalize: this.fn('normalize', (a) => {
         const [x, p, dim] = this.bind(a, ['input', 'p', 'dim', 'eps', 'out'], 'normalize');
         const attrs: Attrs = {};
@@ -1446,6 +1528,12 @@ export class Library {
     return this.fop('matmul', {}, [a, b], kind);
   }
 
+  /** `torch.zeros_like(x)` and friends: a fresh tensor of `x`'s shape. */
+  private likeTensor(x: Value | undefined): Value {
+    const t = this.asTensor(x, 'like');
+    return new TensorVal(this.b.input(t.shape, this.opName('tensor'), this.interp.site ? this.interp.range(this.interp.site) : undefined), this.b);
+  }
+
   /** `torch.zeros(1, 3, 224, 224)` and friends: a fresh input-like tensor. */
   private newTensor(a: CallArgs): Value {
     const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
@@ -1542,6 +1630,56 @@ export class Library {
       case 'mul':
       case 'mul_':
         return f((a) => this.tensorBinop('*', t, a.pos[0] ?? null, I.site!, name === 'mul_'));
+      case 'clamp':
+      case 'clamp_':
+      case 'clamp_min':
+      case 'clamp_max':
+      case 'clip':
+      case 'abs':
+      case 'exp':
+      case 'log':
+      case 'sqrt':
+      case 'rsqrt':
+      case 'pow':
+      case 'neg':
+      case 'sign':
+      case 'floor':
+      case 'ceil':
+      case 'round':
+      case 'masked_fill':
+      case 'masked_fill_':
+      case 'fill_':
+      case 'zero_':
+      case 'softmax':
+      case 'log_softmax':
+      case 'exp_':
+      case 'sigmoid_':
+        return f(() => this.fop('pointwise', { fn: name }, [this.localize(t)], name));
+      case 'unsqueeze':
+      case 'unsqueeze_':
+        return f((a) => {
+          const [dim] = this.bind(a, ['dim'], 'unsqueeze');
+          return this.fop('unsqueeze', { dim: this.toAttr(dim ?? 0) }, [this.localize(t)], 'unsqueeze');
+        });
+      case 'squeeze':
+      case 'squeeze_':
+        return f((a) => {
+          const [dim] = this.bind(a, ['dim'], 'squeeze');
+          return this.fop('squeeze', { dim: dim === undefined ? null : this.toAttr(dim) }, [this.localize(t)], 'squeeze');
+        });
+      case 'permute':
+        return f((a) => {
+          const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
+          return this.fop('permute', { dims: dims.map((d) => this.toAttr(d)) }, [this.localize(t)], 'permute');
+        });
+      case 'transpose':
+      case 'transpose_':
+        return f((a) => {
+          const [d0, d1] = this.bind(a, ['dim0', 'dim1'], 'transpose');
+          return this.fop('permute', { dims: [this.toAttr(d0 ?? 0), this.toAttr(d1 ?? 1)], swap: true }, [this.localize(t)], 'transpose');
+        });
+      case 't':
+        return f(() => this.fop('permute', { dims: [0, -1], swap: true }, [this.localize(t)], 't'));
       case 'clone':
       case 'contiguous':
       case 'detach':
@@ -1616,6 +1754,17 @@ export class Library {
     I.info(at, `'${op}' on tensors is not in the layer catalogue; the result's shape is unknown`);
     const ins = [ta, tb].filter((x): x is TensorVal => x !== null).map((x) => this.localize(x));
     return this.fop('opaque', { reason: `tensor ${op}` }, ins, 'op');
+  }
+
+  /** `a < b`, `a == b`, ... with a tensor operand: a boolean tensor of the broadcast shape. */
+  tensorCompare(op: string, a: Value, b: Value, at: Span): Value {
+    const scalar = (v: Value): boolean => isNumeric(v) || v instanceof Sym || v instanceof CondVal;
+    const ins = [a, b].filter((v): v is TensorVal => v instanceof TensorVal).map((t) => this.localize(t));
+    if ([a, b].some((v) => !(v instanceof TensorVal) && !scalar(v))) {
+      this.interp.info(at, `comparing a tensor with ${this.interp.repr(a instanceof TensorVal ? b : a)} is not modelled; the result's shape is unknown`);
+      return this.fop('opaque', { reason: `tensor ${op}` }, ins, 'compare');
+    }
+    return new TensorVal(this.b.op(ins.length === 2 ? 'compare' : 'compare_scalar', { op }, ins, { name: this.opName('compare'), source: this.interp.range(at) }), this.b);
   }
 
   /** `x + y`, `x += y`, `torch.add(x, y)`: the residual add, with its condition stated in the user's names. */
