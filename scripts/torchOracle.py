@@ -39,6 +39,7 @@ The forward pass runs under torch.no_grad() in eval mode on zeros.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -266,6 +267,12 @@ def _parse_input(text: str) -> List[int]:
     return dims
 
 
+def _quiet(fn: Any, *args: Any) -> Any:
+    """Runs fn with the model's own print() output sent to stderr, so stdout holds only our JSON."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return fn(*args)
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", nargs="?")
@@ -284,14 +291,14 @@ def main(argv: List[str]) -> int:
             # Manifest paths are relative to the repository root, which is the
             # working directory of every caller; fall back to the manifest's folder.
             path = row["file"] if os.path.exists(row["file"]) else os.path.join(root, os.path.basename(row["file"]))
-            out.append(run_case(path, row["model"], row.get("args"), row["input"]))
+            out.append(_quiet(run_case, path, row["model"], row.get("args"), row["input"]))
         json.dump(out, sys.stdout)
         sys.stdout.write("\n")
         return 0
 
     if not opts.file or not opts.model:
         parser.error("FILE and --model are required unless --batch is given")
-    json.dump(run_case(opts.file, opts.model, opts.args, opts.input), sys.stdout)
+    json.dump(_quiet(run_case, opts.file, opts.model, opts.args, opts.input), sys.stdout)
     sys.stdout.write("\n")
     return 0
 
