@@ -273,7 +273,9 @@ export class Interp {
         return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
       }
       case 'for': {
-        const items = this.iterate(this.eval(s.iter, scope), s.iter);
+        const iterable = this.eval(s.iter, scope);
+        this.noteSkippedLoop(iterable, s.iter);
+        const items = this.iterate(iterable, s.iter);
         let n = 0;
         for (const it of items) {
           if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a loop ran more than ${this.budget.maxLoopIterations} iterations`);
@@ -812,7 +814,9 @@ export class Interp {
     const loop = (i: number): void => {
       const g = e.gens[i]!;
       const iterScope = i === 0 ? scope : inner;
-      for (const item of this.iterate(this.eval(g.iter, iterScope), g.iter)) {
+      const iterable = this.eval(g.iter, iterScope);
+      this.noteSkippedLoop(iterable, g.iter);
+      for (const item of this.iterate(iterable, g.iter)) {
         if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a comprehension ran more than ${this.budget.maxLoopIterations} iterations`);
         this.tick();
         this.assign(g.target, item, inner);
@@ -1043,7 +1047,12 @@ export class Interp {
       if (name === '__name__') return obj.name;
       return this.lib.classAttr(obj, name, at);
     }
-    if (obj instanceof Opaque) return new Opaque(`${obj.what}.${name}`);
+    if (obj instanceof Opaque) {
+      // A parameter of known shape answers as its tensor does (`m.weight.shape`, `m.weight.data.normal_()`).
+      const t = this.lib.paramTensor(obj);
+      if (t) return this.getAttr(t, name, at);
+      return new Opaque(`${obj.what}.${name}`);
+    }
     if (obj instanceof PyFunction) {
       if (name === '__name__') return obj.name;
       return new Opaque(`${obj.name}.${name}`);
@@ -1169,6 +1178,16 @@ export class Interp {
 
   // ---------------------------------------------------------------- iteration
 
+  /**
+   * A `for` loop or comprehension over a value the analysis cannot list is skipped; remember the first one,
+   * since what it would have built or computed is then missing from the totals.
+   */
+  private noteSkippedLoop(v: Value, at: Span): void {
+    if (!(v instanceof Opaque || v instanceof Sym)) return;
+    if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
+    else this.skippedForwardLoop ??= at;
+  }
+
   iterate(v: Value, at: Span): Value[] {
     if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.slice();
     if (v instanceof PyDict) return v.keys();
@@ -1176,8 +1195,6 @@ export class Interp {
     if (v instanceof ModuleObj) return this.lib.iterateModule(v, at);
     if (v instanceof Opaque || v instanceof Sym) {
       this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
-      if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
-      else this.skippedForwardLoop ??= at;
       return [];
     }
     if (v instanceof TensorVal) {
@@ -1200,6 +1217,10 @@ export class Interp {
       const eqs = v.eqs.map(([a, b]) => `${a} == ${b}`).join(' and ');
       this.diag('information', 'pytorch/assumption', `'${this.snippet(at)}' depends on unknown values; assuming it is ${v.assumed ? 'true' : 'false'}${eqs ? ` (${eqs})` : ''}`, at);
       return v.assumed;
+    }
+    const tensor = v instanceof TensorVal ? v : this.lib.paramTensor(v);
+    if (tensor?.t.shape && tensor.t.shape.every((d) => typeof d === 'number') && tensor.t.shape.reduce((p, d) => p * (d as number), 1) > 1) {
+      return this.raise('RuntimeError', 'Boolean value of Tensor with more than one value is ambiguous', at);
     }
     if (v instanceof Opaque) {
       this.info(at, `'${this.snippet(at)}' depends on a value the analysis does not know; assuming it is false`, 'pytorch/assumption');

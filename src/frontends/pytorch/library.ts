@@ -845,8 +845,7 @@ export class Library {
     }
     if (m.modules.has(name)) return m.modules.get(name)!;
     if (m.layer) {
-      if (name === 'weight') return new Opaque('Parameter');
-      if (name === 'bias') return m.layer.attrs['bias'] === false ? null : new Opaque('Parameter');
+      if (name === 'weight' || name === 'bias') return this.layerParam(m, name);
       let a = m.layer.attrs[name];
       const spec = m.layer.op ? opSpec(m.layer.op) : undefined;
       // Attributes left at their defaults still exist on the module (`m.groups`, `bn.eps`, `pool.stride`).
@@ -874,6 +873,49 @@ export class Library {
       }
     }
     return this.builtinModuleMethod(m, name, at, null);
+  }
+
+  private readonly layerParams = new WeakMap<ModuleObj, Map<string, ParamValue>>();
+
+  /** The tensor behind a parameter value, when its shape is known. */
+  paramTensor(v: Value): TensorVal | null {
+    return v instanceof ParamValue ? v.tensor : null;
+  }
+
+  /**
+   * A built-in layer's `weight` or `bias`, shaped as PyTorch shapes it (Conv2d [out, in/groups, kh, kw],
+   * ConvTranspose2d [in, out/groups, kh, kw], Linear [out, in], norms [C]), so init code can read
+   * `m.weight.shape` and forward code can use it as a tensor. The same object on every read.
+   */
+  private layerParam(m: ModuleObj, name: 'weight' | 'bias'): Value {
+    const layer = m.layer!;
+    const a = layer.attrs;
+    const affine = a['affine'] ?? a['elementwise_affine'];
+    if (name === 'bias' && a['bias'] === false) return null;
+    if (/Norm/.test(layer.type) && (affine === false || (affine === undefined && layer.type.startsWith('InstanceNorm')))) return null;
+    let cache = this.layerParams.get(m);
+    if (!cache) this.layerParams.set(m, (cache = new Map()));
+    let p = cache.get(name);
+    if (!p) {
+      const int = (v: AttrValue | undefined): number | null => (typeof v === 'number' ? v : null);
+      const k = Array.isArray(a['kernel_size']) ? (a['kernel_size'] as AttrValue[]).map(int) : [int(a['kernel_size']), int(a['kernel_size'])];
+      const g = int(a['groups'] ?? 1);
+      const div = (x: number | null): number | null => (x !== null && g ? Math.floor(x / g) : null);
+      const [cin, cout] = [int(a['in_channels']), int(a['out_channels'])];
+      let shape: (number | null)[] | null = null;
+      if (layer.type === 'Conv2d') shape = name === 'weight' ? [cout, div(cin), k[0] ?? null, k[1] ?? null] : [cout];
+      else if (layer.type === 'ConvTranspose2d') shape = name === 'weight' ? [cin, div(cout), k[0] ?? null, k[1] ?? null] : [cout];
+      else if (layer.type === 'Linear') shape = name === 'weight' ? [int(a['out_features']), int(a['in_features'])] : [int(a['out_features'])];
+      else if (/^(BatchNorm|InstanceNorm)/.test(layer.type)) shape = [int(a['num_features'])];
+      else if (layer.type === 'GroupNorm') shape = [int(a['num_channels'])];
+      else if (layer.type === 'PReLU') shape = [int(a['num_parameters'] ?? 1)];
+      if (shape && shape.every((d) => d !== null)) {
+        const t = this.newTensor({ pos: shape as number[], kw: [] }) as TensorVal;
+        p = new ParamValue(numelOf(shape as number[]), t);
+      } else p = new ParamValue(null, null);
+      cache.set(name, p);
+    }
+    return this.phase === 'forward' && p.tensor ? p.tensor : p;
   }
 
   private fromAttr(a: AttrValue): Value {
@@ -1392,6 +1434,22 @@ export class Library {
         return this.fop('pad', attrs, [this.asTensor(x, 'pad')], 'pad');
       }),
       log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
+      // F.conv2d with a weight of known shape is the Conv2d op (weight [out, in/groups, kh, kw]), as in
+      // weight-standardised convolutions that subclass nn.Conv2d and call it from forward.
+      conv2d: this.fn('conv2d', (a) => {
+        const [x, w, bias, stride, padding, dilation, groups] = this.bind(a, ['input', 'weight', 'bias', 'stride', 'padding', 'dilation', 'groups'], 'conv2d');
+        const ws = w instanceof TensorVal ? w.t.shape : null;
+        const g = groups === undefined ? 1 : isInt(groups) ? numOf(groups) : null;
+        if (!ws || ws.length !== 4 || !ws.every((d) => typeof d === 'number') || g === null) {
+          this.interp.info(this.interp.site, 'F.conv2d with a weight of unknown shape is not modelled; its output shape is unknown');
+          return this.fop('opaque', { reason: 'F.conv2d' }, [this.asTensor(x, 'conv2d')], 'conv2d');
+        }
+        const attrs: Attrs = { in_channels: (ws[1] as number) * g, out_channels: ws[0]!, kernel_size: [ws[2]!, ws[3]!], groups: g, bias: bias !== undefined && bias !== null };
+        if (stride !== undefined) attrs['stride'] = this.toAttr(stride);
+        if (padding !== undefined) attrs['padding'] = this.toAttr(padding);
+        if (dilation !== undefined) attrs['dilation'] = this.toAttr(dilation);
+        return this.fop('Conv2d', attrs, [this.asTensor(x, 'conv2d')], 'conv2d');
+      }),
       normalize: this.fn('normalize', (a) => {
         const [x, p, dim] = this.bind(a, ['input', 'p', 'dim', 'eps', 'out'], 'normalize');
         const attrs: Attrs = {};
@@ -1680,6 +1738,14 @@ export class Library {
         });
       case 't':
         return f(() => this.fop('permute', { dims: [0, -1], swap: true }, [this.localize(t)], 't'));
+      case 'data':
+        return t;
+      case 'normal_':
+      case 'uniform_':
+      case 'kaiming_normal_':
+      case 'copy_':
+        // In-place initialisation: same tensor, same shape.
+        return f(() => t);
       case 'clone':
       case 'contiguous':
       case 'detach':
