@@ -273,9 +273,7 @@ export class Interp {
         return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
       }
       case 'for': {
-        const iterable = this.eval(s.iter, scope);
-        this.noteSkippedLoop(iterable, s.iter);
-        const items = this.iterate(iterable, s.iter);
+        const items = this.iterate(this.eval(s.iter, scope), s.iter);
         let n = 0;
         for (const it of items) {
           if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a loop ran more than ${this.budget.maxLoopIterations} iterations`);
@@ -814,9 +812,7 @@ export class Interp {
     const loop = (i: number): void => {
       const g = e.gens[i]!;
       const iterScope = i === 0 ? scope : inner;
-      const iterable = this.eval(g.iter, iterScope);
-      this.noteSkippedLoop(iterable, g.iter);
-      for (const item of this.iterate(iterable, g.iter)) {
+      for (const item of this.iterate(this.eval(g.iter, iterScope), g.iter)) {
         if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a comprehension ran more than ${this.budget.maxLoopIterations} iterations`);
         this.tick();
         this.assign(g.target, item, inner);
@@ -1178,16 +1174,6 @@ export class Interp {
 
   // ---------------------------------------------------------------- iteration
 
-  /**
-   * A `for` loop or comprehension over a value the analysis cannot list is skipped; remember the first one,
-   * since what it would have built or computed is then missing from the totals.
-   */
-  private noteSkippedLoop(v: Value, at: Span): void {
-    if (!(v instanceof Opaque || v instanceof Sym)) return;
-    if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
-    else this.skippedForwardLoop ??= at;
-  }
-
   iterate(v: Value, at: Span): Value[] {
     if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.slice();
     if (v instanceof PyDict) return v.keys();
@@ -1195,6 +1181,9 @@ export class Interp {
     if (v instanceof ModuleObj) return this.lib.iterateModule(v, at);
     if (v instanceof Opaque || v instanceof Sym) {
       this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
+      // What the skipped loop (or zip, enumerate, list() over it) would have built or computed is missing.
+      if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
+      else this.skippedForwardLoop ??= at;
       return [];
     }
     if (v instanceof TensorVal) {
