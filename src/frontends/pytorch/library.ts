@@ -1711,7 +1711,6 @@ export class Library {
       case 'softmax':
       case 'log_softmax':
       case 'exp_':
-      case 'sigmoid_':
         return f(() => this.fop('pointwise', { fn: name }, [this.localize(t)], name));
       case 'unsqueeze':
       case 'unsqueeze_':
