@@ -1261,7 +1261,8 @@ export class Interp {
       }
       case '==':
       case '!=': {
-        if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorCompare(op, a, b, at);
+        // tensor == None is plain False in PyTorch; with a number or tensor it compares elementwise.
+        if ((a instanceof TensorVal || b instanceof TensorVal) && a !== null && b !== null) return this.lib.tensorCompare(op, a, b, at);
         const r = this.equals(a, b);
         if (op === '==') return r;
         return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, `${r.text.replace(' == ', ' != ')}`) : !r;
