@@ -19,7 +19,8 @@ test('analyze --json prints exactly one JSON object with the documented fields',
   const r = cli('analyze', 'examples/resnet18.resnet.json', '--json');
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout);
-  for (const k of ['model', 'input', 'output', 'params', 'macs', 'layers', 'graph', 'diagnostics']) assert.ok(k in o, k);
+  for (const k of ['model', 'input', 'output', 'outputs', 'params', 'macs', 'layers', 'graph', 'diagnostics']) assert.ok(k in o, k);
+  assert.equal(o.outputs, null, 'one output');
   assert.deepEqual(o.input, [1, 3, 224, 224]);
   assert.deepEqual(o.output, [1, 1000]);
   assert.equal(o.params, 11689512);
