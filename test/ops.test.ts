@@ -52,6 +52,20 @@ test('ConvTranspose2d: output size, params and MACs as torch 1.13 gives them', (
   assert.equal(bad.issues[0]?.code, 'attr/output_padding');
 });
 
+test('einsum: output shapes as torch 1.13 gives them, and its size mismatch error', () => {
+  const cases: [string, number[][], number[]][] = [
+    ['ij,jk->ik', [[2, 3], [3, 4]], [2, 4]],
+    ['bhkn,bvn->bhkv', [[2, 4, 3, 5], [2, 6, 5]], [2, 4, 3, 6]],
+    ['ii->i', [[3, 3]], [3]],
+    ['ij,ij', [[2, 3], [2, 3]], []],
+    ['bij,bjk', [[2, 3, 4], [2, 4, 5]], [3, 5]],
+  ];
+  for (const [equation, ins, out] of cases) assert.deepEqual(run('einsum', { equation }, ...ins).shape, out, equation);
+  const bad = run('einsum', { equation: 'ij,jk->ik' }, [2, 3], [4, 4]);
+  assert.equal(bad.shape, null);
+  assert.equal(bad.issues[0]?.code, 'shape/einsum');
+});
+
 test('pools: ceil_mode, padding limits, adaptive', () => {
   // nn.MaxPool2d(3, 2, ceil_mode=True)(zeros(1,1,8,8)) -> 4x4 (floor gives 3x3)
   assert.deepEqual(run('MaxPool2d', { kernel_size: 3, stride: 2, ceil_mode: true }, [1, 1, 8, 8]).shape, [1, 1, 4, 4]);

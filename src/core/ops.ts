@@ -944,6 +944,40 @@ export const OPS: Record<string, OpSpec> = {
       return ok(ax.map((i) => x[i]!));
     },
   },
+  /**
+   * `torch.einsum(equation, *operands)` without `...`: each letter names one size, equal wherever it appears;
+   * the output has the letters after `->` (or, implicitly, those used once, in alphabetical order).
+   */
+  einsum: {
+    category: 'tensor',
+    torch: 'torch.einsum',
+    defaults: { equation: '' },
+    arity: -1,
+    infer(a, inputs) {
+      const eq = String(a['equation'] ?? '').replace(/\s+/g, '');
+      const [lhs, rhs] = eq.split('->') as [string, string | undefined];
+      const terms = lhs.split(',');
+      const bad = (message: string): OpResult => ok(null, 0, 0, [{ severity: 'error', code: 'shape/einsum', message: `einsum(): ${message}` }]);
+      if (eq.includes('.') || terms.length !== inputs.length || !/^[a-zA-Z,]*$/.test(lhs) || (rhs !== undefined && !/^[a-zA-Z]*$/.test(rhs))) {
+        return terms.length !== inputs.length && !eq.includes('.') ? bad(`${terms.length} operands in the equation, ${inputs.length} given`) : ok(null);
+      }
+      const size = new Map<string, Dim>();
+      for (let i = 0; i < terms.length; i++) {
+        const s = inputs[i];
+        if (!s) return ok(null);
+        if (s.length !== terms[i]!.length) return bad(`the number of subscripts in the equation (${terms[i]!.length}) does not match the number of dimensions (${s.length}) for operand ${i}`);
+        for (let j = 0; j < s.length; j++) {
+          const c = terms[i]![j]!;
+          const known = size.get(c);
+          const d = s[j]!;
+          if (known === undefined || known === 1) size.set(c, d);
+          else if (d !== 1 && dimEq(known, d) === false) return bad(`operands do not broadcast with remapped shapes (subscript ${c}: ${known} vs ${d})`);
+        }
+      }
+      const letters = rhs ?? [...size.keys()].filter((c) => lhs.split(c).length === 2).sort().join('');
+      return ok([...letters].map((c) => size.get(c) ?? null));
+    },
+  },
   /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
   maximum: elementwise('torch.maximum', [], undefined, 'maximum'),
   minimum: elementwise('torch.minimum', [], undefined, 'minimum'),

@@ -350,6 +350,11 @@ export class Library {
         return this.fop('Softmax', dim === undefined ? {} : { dim: this.toAttr(dim) }, [this.asTensor(x, 'softmax')], 'softmax');
       }),
       log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
+      einsum: this.fn('einsum', (a) => {
+        const [eq, ...rest] = a.pos;
+        const operands = rest.length === 1 && (rest[0] instanceof PyList || rest[0] instanceof PyTuple) ? (rest[0] as PyList).items : rest;
+        return this.fop('einsum', { equation: typeof eq === 'string' ? eq : '' }, operands.map((t) => this.asTensor(t, 'einsum')), 'einsum');
+      }),
       where: this.fn('where', (a) => {
         const ts = a.pos.slice(0, 3).filter((v): v is TensorVal => v instanceof TensorVal).map((v) => this.localize(v));
         return this.fop('where', {}, ts, 'where');
