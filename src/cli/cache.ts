@@ -36,7 +36,12 @@ export function hash53(s: string, seed = 0): string {
 
 /** A `ParseCache` stored in `dir`, for trees made by the build identified by `buildKey`. */
 export function diskParseCache(dir: string, buildKey: string): ParseCache {
-  const fileFor = (text: string): string => join(dir, `py-${hash53(`${FORMAT}\0${buildKey}\0${text}`)}.json`);
+  // A miss is followed by a set for the same text: hash it once.
+  let last: { text: string; file: string } | null = null;
+  const fileFor = (text: string): string => {
+    if (last?.text !== text) last = { text, file: join(dir, `py-${hash53(`${FORMAT}\0${buildKey}\0${text}`)}.json`) };
+    return last.file;
+  };
   return {
     get(text) {
       let raw: string;

@@ -272,10 +272,10 @@ function addRule(_a: Attrs, inputs: Shape[]): OpResult {
   return ok(shape, 0, 0, issues);
 }
 
-/** `ZeroPad2d`'s padding as `F.pad`'s list: an int pads all four sides, a 4-tuple is (left, right, top, bottom). */
-function padding2d(p: AttrValue | undefined): AttrValue[] {
-  if (typeof p === 'number' || typeof p === 'string' || p === null || p === undefined) return [p ?? 0, p ?? 0, p ?? 0, p ?? 0];
-  return Array.isArray(p) ? p : [0, 0, 0, 0];
+/** A 2-D padding layer: its `padding` (an int for all four sides, or left, right, top, bottom) is `F.pad`'s. */
+function padLayer(torch: string, defaults: Attrs): OpSpec {
+  const pad = (p: AttrValue | undefined): AttrValue[] => (Array.isArray(p) ? p : [p ?? 0, p ?? 0, p ?? 0, p ?? 0]);
+  return { category: 'tensor', torch, defaults, arity: 1, infer: (a, [x]) => OPS['pad']!.infer({ pad: pad(a['padding']) }, [x ?? null]) };
 }
 
 /** A reduction over `dim` (one axis, a list, or null for all), keeping reduced axes as 1 with `keepdim`. */
@@ -654,29 +654,12 @@ export const OPS: Record<string, OpSpec> = {
     arity: 1,
     infer: (_a, [x]) => ok(x ?? null),
   },
-  Dropout2d: {
-    category: 'regularization',
-    torch: 'nn.Dropout2d',
-    defaults: { p: 0.5, inplace: false },
-    arity: 1,
-    infer: (_a, [x]) => ok(x ?? null),
-  },
+  /** Zeroes whole channels; the shape is Dropout's. */
+  Dropout2d: { category: 'regularization', torch: 'nn.Dropout2d', defaults: { p: 0.5, inplace: false }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
   /** `nn.ZeroPad2d(padding)`: an int, or (left, right, top, bottom) on the last two dimensions. */
-  ZeroPad2d: {
-    category: 'tensor',
-    torch: 'nn.ZeroPad2d',
-    defaults: { padding: 0 },
-    arity: 1,
-    infer: (a, [x]) => OPS['pad']!.infer({ pad: padding2d(a['padding']) }, [x ?? null]),
-  },
+  ZeroPad2d: padLayer('nn.ZeroPad2d', { padding: 0 }),
   /** `nn.ConstantPad2d(padding, value)`: as ZeroPad2d, with a fill value. */
-  ConstantPad2d: {
-    category: 'tensor',
-    torch: 'nn.ConstantPad2d',
-    defaults: { padding: 0, value: 0 },
-    arity: 1,
-    infer: (a, [x]) => OPS['pad']!.infer({ pad: padding2d(a['padding']) }, [x ?? null]),
-  },
+  ConstantPad2d: padLayer('nn.ConstantPad2d', { padding: 0, value: 0 }),
   Identity: {
     category: 'tensor',
     torch: 'nn.Identity',

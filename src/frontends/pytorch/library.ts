@@ -337,19 +337,13 @@ export class Library {
       sigmoid: this.fn('sigmoid', (a) => this.activationFn('Sigmoid', 'sigmoid', a)),
       tanh: this.fn('tanh', (a) => this.activationFn('Tanh', 'tanh', a)),
       mean: this.fn('mean', (a) => this.meanFn(a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      sum: this.fn('sum', (a) => this.reduceFn('sum', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      max: this.fn('max', (a) => this.reduceFn('max', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      min: this.fn('min', (a) => this.reduceFn('min', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      amax: this.fn('amax', (a) => this.reduceFn('amax', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      amin: this.fn('amin', (a) => this.reduceFn('amin', a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
+      ...Object.fromEntries((['sum', 'max', 'min', 'amax', 'amin'] as const).map((k) => [k, this.fn(k, (a) => this.reduceFn(k, a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw }))])),
       matmul: this.fn('matmul', (a) => this.matmulFn(a.pos[0], a.pos[1], 'matmul')),
       mm: this.fn('mm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'mm')),
       bmm: this.fn('bmm', (a) => this.matmulFn(a.pos[0], a.pos[1], 'bmm')),
-      softmax: this.fn('softmax', (a) => {
-        const [x, dim] = this.bind(a, ['input', 'dim', 'dtype'], 'softmax');
-        return this.fop('Softmax', dim === undefined ? {} : { dim: this.toAttr(dim) }, [this.asTensor(x, 'softmax')], 'softmax');
-      }),
-      log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
+      // torch.softmax / log_softmax are F's.
+      softmax: F.members.get('softmax')!,
+      log_softmax: F.members.get('log_softmax')!,
       einsum: this.fn('einsum', (a) => {
         const [eq, ...rest] = a.pos;
         const operands = rest.length === 1 && (rest[0] instanceof PyList || rest[0] instanceof PyTuple) ? (rest[0] as PyList).items : rest;
@@ -375,9 +369,9 @@ export class Library {
         const [x, dims] = this.bind(a, ['input', 'dims'], 'permute');
         return this.fop('permute', { dims: this.interp.iterate(dims ?? null, this.interp.site!).map((d) => this.toAttr(d)) }, [this.asTensor(x, 'permute')], 'permute');
       }),
-      clamp: this.fn('clamp', (a) => this.fop('pointwise', { fn: 'clamp' }, [this.asTensor(a.pos[0], 'clamp')], 'clamp')),
-      abs: this.fn('abs', (a) => this.fop('pointwise', { fn: 'abs' }, [this.asTensor(a.pos[0], 'abs')], 'abs')),
-      exp: this.fn('exp', (a) => this.fop('pointwise', { fn: 'exp' }, [this.asTensor(a.pos[0], 'exp')], 'exp')),
+      clamp: this.pointwiseFn('clamp'),
+      abs: this.pointwiseFn('abs'),
+      exp: this.pointwiseFn('exp'),
       zeros_like: this.fn('zeros_like', (a) => this.likeTensor(a.pos[0])),
       ones_like: this.fn('ones_like', (a) => this.likeTensor(a.pos[0])),
       empty_like: this.fn('empty_like', (a) => this.likeTensor(a.pos[0])),
@@ -473,6 +467,12 @@ export class Library {
       if (v instanceof Sym && int) return v;
       return new Opaque('math');
     };
+    // Python's math.prod and numpy's prod/sum: a left fold with the interpreter's arithmetic.
+    const fold = (op: string, start: Value) => (a: CallArgs): Value => {
+      let acc = start;
+      for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop(op, acc, x, I.site!, false);
+      return acc;
+    };
     this.ns('math', {
       ceil: this.fn('ceil', num(Math.ceil, true)),
       floor: this.fn('floor', num(Math.floor, true)),
@@ -489,20 +489,11 @@ export class Library {
         while (y) [x, y] = [y, x % y];
         return x;
       }),
-      prod: this.fn('prod', (a) => {
-        let acc: Value = 1;
-        for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop('*', acc, x, I.site!, false);
-        return acc;
-      }),
+      prod: this.fn('prod', fold('*', 1)),
       isclose: this.fn('isclose', (a) => (isNumeric(a.pos[0] ?? null) && isNumeric(a.pos[1] ?? null) ? Math.abs(numOf(a.pos[0] as number) - numOf(a.pos[1] as number)) < 1e-9 : new Opaque('isclose'))),
     });
     // numpy on scalars, as model code uses it for widths (`int(np.round(w * mult))`); results are floats
     // where numpy's are (np.ceil(2.3) is 3.0).
-    const fold = (op: string, start: Value) => (a: CallArgs): Value => {
-      let acc = start;
-      for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop(op, acc, x, I.site!, false);
-      return acc;
-    };
     const toFloat = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? new PyFloat(numOf(a.pos[0] as number)) : new Opaque('numpy float'));
     const toInt = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? Math.trunc(numOf(a.pos[0] as number)) : a.pos[0] instanceof Sym ? a.pos[0] : new Opaque('numpy int'));
     const pick = (f: (x: number, y: number) => number) => (a: CallArgs): Value => {
@@ -1438,7 +1429,7 @@ export class Library {
         if (value !== undefined && value !== null) attrs['value'] = this.toAttr(value);
         return this.fop('pad', attrs, [this.asTensor(x, 'pad')], 'pad');
       }),
-      log_softmax: this.fn('log_softmax', (a) => this.fop('pointwise', { fn: 'log_softmax' }, [this.asTensor(a.pos[0], 'log_softmax')], 'log_softmax')),
+      log_softmax: this.pointwiseFn('log_softmax'),
       // F.conv2d with a weight of known shape is the Conv2d op (weight [out, in/groups, kh, kw]), as in
       // weight-standardised convolutions that subclass nn.Conv2d and call it from forward.
       conv2d: this.fn('conv2d', (a) => {
@@ -1591,6 +1582,17 @@ export class Library {
     return this.fop('matmul', {}, [a, b], kind);
   }
 
+  /** Calls a function of the `torch` namespace (`torch.chunk`), as a tensor method does with its tensor first. */
+  private call(path: `torch.${string}`, args: CallArgs): Value {
+    const fn = this.modules.get('torch')?.members.get(path.slice('torch.'.length));
+    return this.interp.call(fn ?? null, args);
+  }
+
+  /** `torch.<fn>(x, ...)` for a shape-keeping elementwise function: a `pointwise` node. */
+  private pointwiseFn(fn: string): Builtin {
+    return this.fn(fn, (a) => this.fop('pointwise', { fn }, [this.asTensor(a.pos[0], fn)], fn));
+  }
+
   /** `torch.zeros_like(x)` and friends: a fresh tensor of `x`'s shape. */
   private likeTensor(x: Value | undefined): Value {
     const t = this.asTensor(x, 'like');
@@ -1681,10 +1683,14 @@ export class Library {
       case 'add_':
         return f((a) => this.tensorBinop('+', t, a.pos[0] ?? null, I.site!, name === 'add_'));
       case 'chunk':
-        return f((a) => {
-          const [chunks, dim] = this.bind(a, ['chunks', 'dim'], 'chunk');
-          return this.splitFn(t, chunks ?? null, dim ?? 0, 'chunk');
-        });
+      case 'unsqueeze':
+      case 'unsqueeze_':
+      case 'squeeze':
+      case 'squeeze_':
+      case 'transpose':
+      case 'transpose_':
+        // x.chunk(...) is torch.chunk(x, ...): the same function, with the tensor first.
+        return f((a) => this.call(`torch.${name.replace(/_$/, '')}`, { pos: [t, ...a.pos], kw: a.kw }));
       case 'split':
         return f((a) => {
           const [size, dim] = this.bind(a, ['split_size', 'dim'], 'split');
@@ -1717,28 +1723,10 @@ export class Library {
       case 'log_softmax':
       case 'exp_':
         return f(() => this.fop('pointwise', { fn: name }, [this.localize(t)], name));
-      case 'unsqueeze':
-      case 'unsqueeze_':
-        return f((a) => {
-          const [dim] = this.bind(a, ['dim'], 'unsqueeze');
-          return this.fop('unsqueeze', { dim: this.toAttr(dim ?? 0) }, [this.localize(t)], 'unsqueeze');
-        });
-      case 'squeeze':
-      case 'squeeze_':
-        return f((a) => {
-          const [dim] = this.bind(a, ['dim'], 'squeeze');
-          return this.fop('squeeze', { dim: dim === undefined ? null : this.toAttr(dim) }, [this.localize(t)], 'squeeze');
-        });
       case 'permute':
         return f((a) => {
           const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
           return this.fop('permute', { dims: dims.map((d) => this.toAttr(d)) }, [this.localize(t)], 'permute');
-        });
-      case 'transpose':
-      case 'transpose_':
-        return f((a) => {
-          const [d0, d1] = this.bind(a, ['dim0', 'dim1'], 'transpose');
-          return this.fop('permute', { dims: [this.toAttr(d0 ?? 0), this.toAttr(d1 ?? 1)], swap: true }, [this.localize(t)], 'transpose');
         });
       case 't':
         return f(() => this.fop('permute', { dims: [0, -1], swap: true }, [this.localize(t)], 't'));
