@@ -5,9 +5,10 @@
 import type { Analysis } from '../core/ir';
 import { analyzeKeras, isKerasModel } from './kerasJson';
 import { type PytorchOptions, analyzePytorch, isPythonFile } from './pytorch';
-import { type FrontEndOptions, analyzeDesign, isDesignFile } from './resnetJson';
+import type { FrontEndOptions } from './options';
+import { analyzeDesign, isDesignFile } from './resnetJson';
 
-export type { FrontEndOptions } from './resnetJson';
+export type { FrontEndOptions } from './options';
 
 export interface ModelFormat {
   id: string;

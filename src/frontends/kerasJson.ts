@@ -7,7 +7,7 @@ import type { JSONPath } from 'jsonc-parser';
 import { GraphBuilder, type Tensor } from '../core/graph';
 import { type Analysis, type AttrValue, type Attrs, DEFAULT_INPUT, type SourceRange } from '../core/ir';
 import { JsonSource } from '../core/jsonSource';
-import type { FrontEndOptions } from './resnetJson';
+import type { FrontEndOptions } from './options';
 
 type Json = Record<string, unknown>;
 

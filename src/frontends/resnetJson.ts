@@ -13,20 +13,9 @@ import { opSpec } from '../core/ops';
 import { BUILTIN_BLOCKS } from './builtinBlocks';
 import type { BlockDef, DesignFile, LayerDef, StageDef } from './designTypes';
 import { validateDesign } from './designSchema';
+import type { FrontEndOptions } from './options';
 
 export { DEFAULT_INPUT } from '../core/ir';
-
-export interface FrontEndOptions {
-  /** Overrides the file's own input shape. */
-  input?: number[];
-  /**
-   * The input shape to use when the file states none (the editor's default-input setting). Weaker than the
-   * file and than what a front end can infer (a block analysed alone takes its own channel parameter).
-   */
-  defaultInput?: number[];
-  model?: string;
-  args?: string;
-}
 
 /** String attribute values that are keywords, not expressions. */
 const KEYWORDS = new Set(['same', 'valid', 'zeros', 'reflect', 'replicate', 'circular', 'none', 'tanh', 'constant']);

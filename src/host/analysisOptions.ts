@@ -4,7 +4,7 @@
  * the file itself (a `# resnet-studio:` comment or a design's own `input`, read by the front end), and the
  * `analysis.defaultInputShape` setting.
  */
-import type { FrontEndOptions } from '../frontends/resnetJson';
+import type { FrontEndOptions } from '../frontends/options';
 
 /** What the user picked for one file; every field optional. */
 export interface ModelChoice {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Analysis } from '../core/ir';
-import type { FrontEndOptions } from '../frontends/resnetJson';
+import type { FrontEndOptions } from '../frontends/options';
 import { AnalysisCache, Debouncer, VersionGate } from './analysisCache';
 import { type ModelChoice, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from './analysisOptions';
 import { type AnalysisRunner, AnalysisTimeoutError, WorkerRunner } from './analysisRunner';

@@ -8,7 +8,7 @@
 import type { Shape } from '../../core/dims';
 import { GraphBuilder, type Tensor } from '../../core/graph';
 import type { Analysis, Diagnostic, IrGraph, ModelCandidate } from '../../core/ir';
-import type { FrontEndOptions } from '../resnetJson';
+import type { FrontEndOptions } from '../options';
 import { type ClassDef, type FunctionDef, type ParseCache, parsePython } from './ast';
 import { type Candidate, type Directive, defaultCandidate, findCandidates, readDirective } from './candidates';
 import { computeFixes } from './fixes';
