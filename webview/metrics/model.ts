@@ -2,8 +2,7 @@
  * What the metrics panel derives from rows: chart series, the focus run's header (progress, ETA, backend,
  * device, error) and CSV. Pure, so it is unit-tested in Node; `main.ts` only draws it.
  */
-import type { MetricRow, StatusRow, TrainingRow } from '../../src/training/protocol';
-import type { RunInfo } from '../../src/protocol/metricsProtocol';
+import type { MetricRow, RunInfo, StatusRow, TrainingRow } from '../../src/protocol/metricsProtocol';
 
 export interface Point {
   x: number;
