@@ -3,7 +3,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 before(() => {
   if (!existsSync('dist/THIRD_PARTY_NOTICES.txt')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
@@ -31,4 +31,14 @@ test('the .vsix allow-list holds the licence and the notices', () => {
   assert.ok(allow.includes('!dist/THIRD_PARTY_NOTICES.txt'));
   assert.ok(existsSync('LICENSE'));
   assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).license, 'MIT');
+});
+
+test('the .vsix holds every Python file of the training runner: its entry script and its whole package', () => {
+  const listed = spawnSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls'], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const shipped = new Set(listed.stdout.split('\n').map((l) => l.trim()));
+  const runner = ['python/resnet_studio_train.py', ...readdirSync('python/resnet_studio').filter((n) => n.endsWith('.py')).map((n) => `python/resnet_studio/${n}`)];
+  assert.ok(runner.includes('python/resnet_studio/__main__.py'));
+  for (const file of runner) assert.ok(shipped.has(file), `${file} is not packaged`);
+  assert.ok(![...shipped].some((f) => f.includes('__pycache__')), 'no bytecode caches are packaged');
 });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { PytorchJob } from '../../src/training/pytorchRunner';
 import { RunStore } from '../../src/training/runStore';
-import type { CheckpointRow, MetricRow, StatusRow, TrainingRow } from '../../src/training/protocol';
+import type { CheckpointRow, MetricRow, StatusRow, TrainingRow } from '../../src/protocol/trainingProtocol';
 import { smallRun, tempRoot, torchPython } from './torchTestEnv';
 
 const metrics = (rows: readonly TrainingRow[], split: 'train' | 'val') =>
@@ -249,8 +249,8 @@ describe('PyTorch runner', () => {
     }
     // The built-in decoder (used when Pillow is absent) must undo the Sub filter exactly.
     const decoded = execFileSync(python, ['-c',
-      'import sys; sys.path.insert(0, sys.argv[1]); import resnet_studio_train as r; ' +
-      'h, w, c, d = r.decode_png(sys.argv[2]); print(h, w, c, list(d[:6]), list(d[-3:]))',
+      'import sys; sys.path.insert(0, sys.argv[1]); from resnet_studio.images import decode_png; ' +
+      'h, w, c, d = decode_png(sys.argv[2]); print(h, w, c, list(d[:6]), list(d[-3:]))',
       path.resolve(__dirname, '../../python'), path.join(folder, 'dog', '3.png')],
       { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     const px = (x: number, y: number, c: number) => (83 * 13 + x * 9 + y * 5 + c * 70) & 255;
