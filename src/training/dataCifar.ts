@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, type Dataset, type ImageSet, adaptImage, isDir, splitSet } from './data';
+import { DataError, type Dataset, type ImageSet, adaptImage, isDir, splitSet } from './dataCore';
 
 export const CIFAR_RECORD = 1 + 3 * 32 * 32;
 const BATCH_RE = /^data_batch_\d+\.bin$/;

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, type Dataset, type ImageSet, adaptImage, isDir, splitSet } from './data';
+import { DataError, type Dataset, type ImageSet, adaptImage, isDir, splitSet } from './dataCore';
 import { decodeImage } from './dataPng';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.ppm', '.pgm'];

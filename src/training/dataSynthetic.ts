@@ -5,7 +5,7 @@
  * problem, which a small ResNet learns well above chance within a few epochs; the per-class colour keeps it
  * learnable at the tiny sizes the TF.js runner can afford on a CPU.
  */
-import { type ImageSet, Rng } from './data';
+import { type ImageSet, Rng } from './dataCore';
 
 const GRID = 4;
 
