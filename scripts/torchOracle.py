@@ -2,7 +2,7 @@
 """Ground truth for ResNet Studio's static PyTorch reader, computed by real PyTorch.
 
     torchOracle.py FILE --model NAME [--args "PYTHON CALL ARGS"] [--input N,C,H,W]
-    torchOracle.py --batch MANIFEST.json
+    torchOracle.py --batch CASES.json
 
 The single-case form prints one JSON object:
 
@@ -10,8 +10,11 @@ The single-case form prints one JSON object:
      layers: [{name, type, line, outputShape, params, macs}],
      error: null | {line, lineFrom, message, type, module}}
 
-The batch form runs every row of a fixtures manifest in this one process (so
-torch is imported once) and prints a JSON array of such objects, in row order.
+The batch form runs every case of CASES.json in this one process (so torch is
+imported once) and prints a JSON array of such objects, in order. CASES.json is
+a JSON array of {file, model, args, input}, or the fixtures manifest
+(test/fixtures/manifest.json), whose oracle rows (those with a "torch" entry)
+are then the cases.
 
 Conventions, chosen to match what model zoos publish:
 - params: sum of ``p.numel()`` over ``model.parameters()``; buffers (BatchNorm
@@ -279,12 +282,15 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--model")
     parser.add_argument("--args", default=None, help='Python call arguments, e.g. "num_classes=10"')
     parser.add_argument("--input", type=_parse_input, default=[1, 3, 224, 224], help="N,C,H,W")
-    parser.add_argument("--batch", help="manifest.json: run every row, print a JSON array")
+    parser.add_argument("--batch", help="a JSON array of cases or the fixtures manifest: run every case, print a JSON array")
     opts = parser.parse_args(argv)
 
     if opts.batch:
         with open(opts.batch) as handle:
             rows = json.load(handle)
+        if isinstance(rows, dict):
+            # The fixtures manifest: its oracle rows are those with a "torch" entry (null until measured).
+            rows = [row for row in rows["rows"] if "torch" in row]
         root = os.path.dirname(os.path.abspath(opts.batch))
         out = []
         for row in rows:

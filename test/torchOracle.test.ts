@@ -1,36 +1,20 @@
 /**
- * Keeps test/fixtures/pytorch/manifest.json honest: every row is re-run through
- * real PyTorch (scripts/torchOracle.py) and must match what the row claims.
- * The static reader is judged against these rows, so a row that drifted from
- * PyTorch would silently judge it wrongly.
+ * Keeps the oracle rows of test/fixtures/manifest.json honest: every one is re-run through real PyTorch
+ * (scripts/torchOracle.py) and must match what its "torch" entry says PyTorch did, the exception it raised
+ * and the line it blamed included. The static reader is judged against these rows (test/manifest.test.ts),
+ * so a row that drifted from PyTorch would silently judge it wrongly.
  *
- * All rows run in one Python process (--batch) because importing torch and
- * building the 224x224 ImageNet models dominates the cost.
+ * All rows run in one Python process (--batch) because importing torch and building the 224x224 ImageNet
+ * models dominates the cost.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { MANIFEST_PATH, type OracleRow, oracleRows as rows } from './fixturesManifest';
 
-const manifestPath = 'test/fixtures/pytorch/manifest.json';
-const fixtureDir = 'test/fixtures/pytorch';
 const oracle = 'scripts/torchOracle.py';
-
-interface Expect {
-  output: number[] | number[][] | null;
-  params: number | null;
-  macs: number | null;
-  errorLine: number | null;
-}
-
-interface Row {
-  file: string;
-  model: string;
-  args: string | null;
-  input: number[];
-  expect: Expect;
-}
 
 interface OracleLayer {
   name: string;
@@ -63,14 +47,13 @@ function findPython(exe: string): string | undefined {
   return probe.status === 0 ? exe : undefined;
 }
 
-const rows: Row[] = JSON.parse(readFileSync(manifestPath, 'utf8')) as Row[];
 const interpreter = chosenPython();
 const python = findPython(interpreter);
 const missing = `${interpreter} cannot import torch (set RESNET_STUDIO_PYTHON to a Python that can)`;
 const skip = python === undefined && process.env['CI'] !== 'true' ? missing : false;
 
-const label = (row: Row): string =>
-  `${row.file.replace(`${fixtureDir}/`, '')} ${row.model}(${row.args ?? ''}) ${JSON.stringify(row.input)}`;
+const label = (row: OracleRow): string =>
+  `${row.file.replace(/^.*\//, '')} ${row.model}(${row.args ?? ''}) ${JSON.stringify(row.input)}`;
 
 const runOracle = async (args: string[]): Promise<string> => {
   if (python === undefined) throw new Error(`${missing}; CI=true requires it`);
@@ -81,44 +64,11 @@ const runOracle = async (args: string[]): Promise<string> => {
   return stdout;
 };
 
-describe('manifest shape', () => {
-  it('covers every fixture file', () => {
-    const files = readdirSync(fixtureDir).filter((f) => f.endsWith('.py'));
-    const covered = new Set(rows.map((r) => r.file));
-    for (const f of files) assert.ok(covered.has(`${fixtureDir}/${f}`), `${f} has no manifest row`);
-    for (const r of rows) assert.ok(existsSync(r.file), `${r.file} does not exist`);
-  });
-
-  it('has a row for the case each file selects in its # resnet-studio: comment', () => {
-    for (const f of readdirSync(fixtureDir).filter((n) => n.endsWith('.py'))) {
-      const text = readFileSync(`${fixtureDir}/${f}`, 'utf8');
-      const directive = /^# resnet-studio:(.*)$/m.exec(text)?.[1];
-      assert.ok(directive !== undefined, `${f} has no # resnet-studio: comment`);
-      const model = /model=(\w+)/.exec(directive)?.[1];
-      const input = /input=\(([\d,\s]+)\)/.exec(directive)?.[1]?.split(',').map((d) => Number(d.trim()));
-      assert.ok(input !== undefined, `${f}: the comment gives no input=(N, C, H, W)`);
-      const match = rows.find(
-        (r) =>
-          r.file === `${fixtureDir}/${f}` &&
-          (model === undefined || r.model === model) &&
-          r.args === null &&
-          JSON.stringify(r.input) === JSON.stringify(input),
-      );
-      assert.ok(match, `${f}: no row for ${model ?? 'any model'} at ${JSON.stringify(input)}`);
-    }
-  });
-
-  it('has one row per distinct case', () => {
-    const keys = rows.map((r) => JSON.stringify([r.file, r.model, r.args, r.input]));
-    assert.equal(new Set(keys).size, keys.length);
-  });
-});
-
 describe('manifest rows agree with real PyTorch', { skip }, () => {
   let results: OracleResult[] = [];
 
   before(async () => {
-    results = JSON.parse(await runOracle(['--batch', manifestPath])) as OracleResult[];
+    results = JSON.parse(await runOracle(['--batch', MANIFEST_PATH])) as OracleResult[];
     assert.equal(results.length, rows.length, 'one oracle result per row');
   });
 
@@ -126,13 +76,13 @@ describe('manifest rows agree with real PyTorch', { skip }, () => {
     it(label(row), () => {
       const res = results[i];
       assert.ok(res, 'oracle result missing');
-      const actual: Expect = {
+      const actual = {
         output: res.output,
         params: res.params,
         macs: res.macs,
-        errorLine: res.error ? res.error.line : null,
+        raises: res.error ? { type: res.error.type, line: res.error.line } : null,
       };
-      assert.deepEqual(actual, row.expect, res.error ? `${res.error.type}: ${res.error.message}` : undefined);
+      assert.deepEqual(actual, row.torch, res.error ? `${res.error.type}: ${res.error.message}` : undefined);
     });
   }
 
@@ -157,7 +107,7 @@ describe('manifest rows agree with real PyTorch', { skip }, () => {
   it('the single-case command line gives the same answer as --batch', async () => {
     const picks = [
       rows.findIndex((r) => r.model === 'resnet20'),
-      rows.findIndex((r) => r.expect.errorLine !== null && r.expect.params !== null),
+      rows.findIndex((r) => r.torch.raises !== null && r.torch.params !== null),
     ];
     for (const i of picks) {
       const row = rows[i];

@@ -65,7 +65,7 @@ export const fixCases: FixCase[] = [
     output: [1, 10],
   },
   {
-    file: 'test/pytorch/fixtures/no_shortcut.py',
+    file: 'test/fixtures/pytorch/no_shortcut.py',
     model: 'Net',
     input: [1, 3, 32, 32],
     pick: (d) => d.code === 'shape/residual-add',

@@ -8,16 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyzePytorch } from '../../src/frontends/pytorch';
+import { oracleRows } from '../fixturesManifest';
 import { rng } from './helpers';
 
-interface Row {
-  file: string;
-  model: string;
-  args: string | null;
-  input: number[];
-}
-
-const rows = (JSON.parse(readFileSync('test/fixtures/pytorch/manifest.json', 'utf8')) as Row[]).filter(
+const rows = oracleRows.filter(
   // The 224x224 ImageNet rows only cost time here; their files are covered through the smaller rows.
   (r) => r.input[2]! <= 64 || r.model === 'Bottleneck' || r.model === 'resnet18',
 );

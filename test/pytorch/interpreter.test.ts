@@ -297,7 +297,7 @@ class M(nn.Module):
 
 test('a user variation: dataclass config, setattr stages, getattr and named_children in forward, apply(init)', () => {
   // Numbers from real PyTorch (scripts/torchOracle.py); oracle.test.ts re-checks this file layer by layer.
-  const a = analyzePytorch('test/pytorch/fixtures/user_variation.py', readFileSync('test/pytorch/fixtures/user_variation.py', 'utf8'), { model: 'Net', input: [1, 3, 32, 32] });
+  const a = analyzePytorch('test/fixtures/pytorch/user_variation.py', readFileSync('test/fixtures/pytorch/user_variation.py', 'utf8'), { model: 'Net', input: [1, 3, 32, 32] });
   clean(a);
   assert.deepEqual(a.graph?.output, [1, 10]);
   assert.equal(a.graph?.params, 175258);

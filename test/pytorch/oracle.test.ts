@@ -1,7 +1,8 @@
 /**
  * Real PyTorch as the judge, beyond the manifest totals: one run of scripts/torchOracle.py checks, for the
- * small manifest models, every layer's `named_modules()` path, output shape, parameters and construction
- * line against the graph's nodes; and it runs the files our quick fixes produced, which must now build and
+ * small oracle rows of the fixtures manifest, every layer's `named_modules()` path, output shape, parameters
+ * and construction line against the graph's nodes (a row PyTorch cannot build must fail there as the row
+ * says, and have no graph here); and it runs the files our quick fixes produced, which must now build and
  * run with the shapes, parameters and MACs we report. Without torch the suite is skipped, or fails under
  * CI=true.
  */
@@ -13,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Analysis, IrNode } from '../../src/core/ir';
-import { OPS } from '../../src/core/ops';
 import { analyzePytorch } from '../../src/frontends/pytorch';
+import { type OracleRow, oracleRows } from '../fixturesManifest';
 import { applyFix, fixCases } from './fixCases';
 
-interface Row {
+interface Case {
   file: string;
   model: string;
   args: string | null;
@@ -50,19 +51,13 @@ const py = python();
 const skip = py === undefined && process.env['CI'] !== 'true' ? 'no Python with torch (set RESNET_STUDIO_PYTHON)' : false;
 
 /** Small models only: the 224x224 ImageNet ones cost seconds each in PyTorch and add nothing per layer. */
-const manifest = JSON.parse(readFileSync('test/fixtures/pytorch/manifest.json', 'utf8')) as (Row & { expect: unknown })[];
-// GroupNorm rows need the catalogue to have GroupNorm (see manifest.test.ts).
-const hasGroupNorm = Object.values(OPS).some((o) => o.torch === 'nn.GroupNorm');
-const layerRows: Row[] = manifest
-  .filter((r) => (r.input[2]! <= 64 || r.model === 'Bottleneck') && (hasGroupNorm || !r.model.endsWith('_gn')))
-  .map(({ file, model, args, input }) => ({ file, model, args, input }))
-  .concat([{ file: 'test/pytorch/fixtures/user_variation.py', model: 'net', args: 'classes=7', input: [2, 3, 32, 32] }]);
+const layerRows: OracleRow[] = oracleRows.filter((r) => r.input[2]! <= 64 || r.model === 'Bottleneck');
 
 const LEAVES = new Set(['Conv2d', 'BatchNorm2d', 'GroupNorm', 'Linear', 'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Hardswish', 'MaxPool2d', 'AvgPool2d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool2d', 'Flatten', 'Dropout', 'Identity']);
 
 describe('real PyTorch agrees layer by layer, and accepts the fixed files', { skip }, () => {
   let dir = '';
-  let rows: Row[] = [];
+  let cases: Case[] = [];
   let results: OracleResult[] = [];
   const fixed: { file: string; model: string; input: number[]; text: string }[] = [];
 
@@ -75,9 +70,12 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
       writeFileSync(file, text);
       fixed.push({ file, model: c.model, input: c.input, text });
     });
-    rows = [...layerRows, ...fixed.map((f) => ({ file: f.file, model: f.model, args: null, input: f.input }))];
-    const m = join(dir, 'manifest.json');
-    writeFileSync(m, JSON.stringify(rows.map((r) => ({ ...r, expect: null }))));
+    cases = [
+      ...layerRows.map(({ file, model, args, input }) => ({ file, model, args, input })),
+      ...fixed.map((f) => ({ file: f.file, model: f.model, args: null, input: f.input })),
+    ];
+    const m = join(dir, 'cases.json');
+    writeFileSync(m, JSON.stringify(cases));
     const { stdout } = await promisify(execFile)(py, ['scripts/torchOracle.py', '--batch', m], { maxBuffer: 64 << 20, timeout: 180_000 });
     results = JSON.parse(stdout) as OracleResult[];
     rmSync(dir, { recursive: true, force: true });
@@ -94,7 +92,18 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
     it(`${r.file.replace(/^.*\//, '')} ${r.model}(${r.args ?? ''}): paths, shapes, params and lines`, () => {
       const res = results[i]!;
       const a = analyzePytorch(r.file, readFileSync(r.file, 'utf8'), { model: r.model, input: r.input, ...(r.args ? { args: r.args } : {}) });
-      if (res.params === null) return;
+      // PyTorch fails exactly where the row says it does, or runs when the row says it runs.
+      assert.deepEqual(res.error && { type: res.error.type, line: res.error.line }, r.torch.raises, res.error?.message);
+      if (res.params === null) {
+        // Construction failed, so there are no layers to compare: the row must say so, and we build no graph
+        // but report an error on PyTorch's line.
+        assert.equal(r.torch.params, null, 'the row says construction succeeds');
+        assert.deepEqual(res.layers, []);
+        assert.equal(a.graph, null, 'no graph for a model PyTorch cannot build');
+        const line = r.torch.raises!.line;
+        assert.ok(a.diagnostics.some((d) => d.severity === 'error' && d.line === line), `an error at line ${line}`);
+        return;
+      }
       const nodes = lastByName(a);
       let checked = 0;
       for (const l of res.layers) {
@@ -108,7 +117,7 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
         assert.equal(n.definedAt?.line ?? null, l.line, `${l.name} construction line`);
         checked++;
       }
-      assert.ok(checked > 0 || res.layers.length === 0);
+      assert.ok(checked > 0, 'PyTorch built the model, so at least one of its layers is compared');
     });
   }
 

@@ -10,7 +10,7 @@ import { analyzePytorch } from '../../src/frontends/pytorch';
 import { analyzeFile, describe, errorsOf } from './helpers';
 
 test('Python 3.8-3.12 syntax parses and runs: annotations, decorators, f-strings, walrus, match, PEP 695, except*', () => {
-  const a = analyzeFile('test/pytorch/fixtures/modern_syntax.py', { model: 'Net', input: [1, 3, 8, 8] });
+  const a = analyzeFile('test/fixtures/pytorch/modern_syntax.py', { model: 'Net', input: [1, 3, 8, 8] });
   assert.deepEqual(a.diagnostics.filter((d) => d.severity !== 'information'), [], describe(a.diagnostics));
   assert.deepEqual(a.graph?.output, [1, 10]);
   assert.equal(a.graph?.params, 3 * 8 * 9 + 8 + 16 + 8 * 10 + 10);
