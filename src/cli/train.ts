@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { analyzeText } from '../frontends';
 import { DEFAULT_INPUT } from '../core/ir';
 import { JobManager, type TrainingJob } from '../training/jobs';
-import type { TrainingRow } from '../training/protocol';
-import { type Backend, DEFAULT_HYPERPARAMETERS, DEFAULT_RUNS_DIR, type RunConfigInput, RunStore } from '../training/runStore';
+import { type Backend, RUN_CONFIG_DEFAULTS as DEFAULT_HYPERPARAMETERS, type TrainingRow } from '../protocol/trainingProtocol';
+import { DEFAULT_RUNS_DIR, type RunConfigInput, RunStore } from '../training/runStore';
 import { parsePreference } from '../training/tfjsNative';
 import { type ModelFlags, type Resolved, analysisOptions, resolveFromAnalysis } from '../training/resolveModel';
 import { UsageError, parseArgs } from './main';
@@ -100,6 +100,8 @@ export function formatRow(row: TrainingRow): string | undefined {
       return `checkpoint ${row.path}`;
     case 'end':
       return `run ${row.status}${row.error ? `: ${row.error}` : ''}`;
+    case 'start':
+      return undefined; // the status row after it says the same in words
   }
 }
 

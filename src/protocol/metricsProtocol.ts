@@ -6,7 +6,10 @@
  * past its count makes it ask for the missing rows (no gaps). Imported by both sides; never imports `vscode`
  * at runtime.
  */
-import type { TrainingRow } from '../training/protocol';
+import type { TrainingRow } from './trainingProtocol';
+
+/** The rows of `metrics.jsonl`, as `init` and `rows` carry them. */
+export type { MetricRow, StatusRow, TrainingRow } from './trainingProtocol';
 
 export type RunStatusName = 'created' | 'running' | 'completed' | 'failed' | 'stopped' | 'interrupted';
 

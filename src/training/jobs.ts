@@ -13,11 +13,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainingRow } from './protocol';
+import type { Backend, TrainingRow } from '../protocol/trainingProtocol';
 import { Emitter, type Event } from './emitter';
 import { type JobResult, type LogLine, PytorchJob } from './pytorchRunner';
 import { resolveTorchPython } from './pythonEnv';
-import type { Backend, RunStore, RunSummary } from './runStore';
+import type { RunStore, RunSummary } from './runStore';
 import { TFJS_BACKEND_ENV, TFJS_STORAGE_ENV, type TfjsBackendPreference } from './tfjsNative';
 
 export type { JobResult, LogLine } from './pytorchRunner';

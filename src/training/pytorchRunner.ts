@@ -10,7 +10,7 @@
 import { Emitter, type Event } from './emitter';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from './protocol';
+import { attemptOf, parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from '../protocol/trainingProtocol';
 import { processStartTime, isProcessAlive, readCompleteLines, type RunStore } from './runStore';
 import { distributedLaunchArgs, freePort, probePython, trainScriptPath } from './pythonEnv';
 
@@ -111,6 +111,8 @@ export class PytorchJob {
     private readonly out: LineTail,
     private readonly err: LineTail,
     private readonly options: {
+      /** The `attempt` number this process writes on its rows, for the `end` row written on its behalf. */
+      attempt: number;
       stopTimeoutMs: number;
       pollIntervalMs: number;
       detached: boolean;
@@ -151,6 +153,8 @@ export class PytorchJob {
         ...scriptArgs,
       ];
     }
+    // Nothing else writes metrics.jsonl while the run is not running, so the runner derives the same number.
+    const attempt = o.store.nextAttempt(o.runId);
     const outOffset = fileSize(p.stdout);
     const errOffset = fileSize(p.stderr);
     const outFd = fs.openSync(p.stdout, 'a');
@@ -189,8 +193,10 @@ export class PytorchJob {
       signal: null,
       error: null,
       attempts: (previous?.attempts ?? 0) + 1,
+      attempt,
     });
     return new PytorchJob(o.store, o.runId, pid, pidStart, child, new LineTail(p.stdout, outOffset), new LineTail(p.stderr, errOffset), {
+      attempt,
       stopTimeoutMs: o.stopTimeoutMs ?? 20_000,
       pollIntervalMs: o.pollIntervalMs ?? 200,
       detached: o.detached === true,
@@ -215,6 +221,8 @@ export class PytorchJob {
     const p = store.paths(runId);
     return new PytorchJob(store, runId, run.state.pid, run.state.pidStart ?? undefined, undefined,
       new LineTail(p.stdout, fileSize(p.stdout)), new LineTail(p.stderr, fileSize(p.stderr)), {
+        // Recorded at start; a run started before attempts were recorded is numbered from its rows.
+        attempt: run.state.attempt ?? (run.lastRow ? attemptOf(run.lastRow) : 1),
         stopTimeoutMs: options.stopTimeoutMs ?? 20_000,
         pollIntervalMs: options.pollIntervalMs ?? 200,
         detached: true,
@@ -290,6 +298,7 @@ export class PytorchJob {
       const detail = this.stderrTail.filter((l) => l.trim()).slice(-5).join('\n');
       end = {
         type: 'end',
+        attempt: this.rows[0] ? attemptOf(this.rows[0]) : this.options.attempt,
         status: this.stopRequested ? 'stopped' : 'failed',
         error: this.stopRequested
           ? this.killed ? `the process did not stop within ${this.options.stopTimeoutMs / 1000} s and was killed` : null

@@ -8,7 +8,7 @@ import { UsageError, parseShape } from '../cli/args';
 import { type Analysis, DEFAULT_INPUT } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
 import { readDirective } from '../frontends/directive';
-import type { Backend } from './runStore';
+import type { Backend } from '../protocol/trainingProtocol';
 
 export interface ModelFlags {
   input?: string;

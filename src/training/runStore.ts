@@ -1,9 +1,9 @@
 /**
  * Durable training runs on disk. Every run is one directory, `<root>/<run-id>/`:
  *
- * - `config.json`: what to train and how ({@link RunConfig}); the PyTorch runner reads it as its `--config`.
+ * - `config.json`: what to train and how ({@link RunConfig}, every default written out); both runners read it as their `--config`.
  * - `model.py`: a copy of the model source taken when the run was created, so a resume trains the same code.
- * - `metrics.jsonl`: protocol rows ({@link TrainingRow}), appended by the runner; every attempt ends with one `end` row.
+ * - `metrics.jsonl`: protocol rows ({@link TrainingRow}), appended by the runner; every attempt numbers its rows and ends with one `end` row.
  * - `stdout.log`, `stderr.log`: the runner's raw output.
  * - `checkpoints/`: written by the runner.
  * - `state.json`: a small record of the process ({@link RunState}), always replaced atomically.
@@ -13,7 +13,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from './protocol';
+import { currentRows, nextAttempt } from '../protocol/trainingAttempts';
+import {
+  RUN_CONFIG_DEFAULTS,
+  type EndRow,
+  type EndStatus,
+  type RunConfig,
+  type RunConfigFile,
+  type RunConfigError,
+  type TrainingRow,
+  parseTrainingRow,
+  validateRunConfig,
+} from '../protocol/trainingProtocol';
 
 /** Where runs live, relative to the workspace folder, unless the caller chooses another root. */
 export const DEFAULT_RUNS_DIR = path.join('.resnet-studio', 'runs');
@@ -22,81 +33,8 @@ export function defaultRunsRoot(workspaceFolder: string): string {
   return path.join(workspaceFolder, DEFAULT_RUNS_DIR);
 }
 
-export type Backend = 'pytorch' | 'tfjs';
-export type OptimizerName = 'sgd' | 'adam';
-export type ScheduleName = 'none' | 'step' | 'cosine';
-export type DeviceChoice = 'auto' | 'cuda' | 'mps' | 'cpu';
-
-export interface Hyperparameters {
-  epochs: number;
-  /** Per process: a run of N processes trains on N times as many images per step. */
-  batchSize: number;
-  lr: number;
-  optimizer: OptimizerName;
-  momentum: number;
-  weightDecay: number;
-  schedule: ScheduleName;
-  /** Epochs at which the `step` schedule multiplies the rate by `lrGamma`; default half and three quarters through. */
-  lrSteps?: number[];
-  lrGamma?: number;
-  seed: number;
-  /** Fraction of the data held out for validation (CIFAR batches with a `test_batch.bin` use that instead). */
-  valSplit: number;
-  /** Random crop with padding and horizontal flip. */
-  augment: boolean;
-}
-
-/** The contents of `config.json`. Keys are the ones `python/resnet_studio_train.py` reads. */
-export interface RunConfig extends Hyperparameters {
-  backend: Backend;
-  /** Absolute path of the user's model source. */
-  modelFile: string;
-  /** The copy of the model source inside the run directory, relative to it. */
-  modelSnapshot?: string;
-  /** Class or factory function in `modelFile`. */
-  modelName: string;
-  /** Call arguments in the source language's syntax, e.g. `num_classes=10`. */
-  modelArgs: string;
-  /** [N, C, H, W]; N is not used for training, the batch size is. */
-  inputShape: [number, number, number, number];
-  /** `synthetic`, or an absolute directory path (ImageFolder layout or CIFAR-10 binary batches). */
-  data: string;
-  device: DeviceChoice;
-  /** Mixed precision where the device supports it. */
-  amp?: boolean;
-  channelsLast?: boolean;
-  logEvery?: number;
-  threads?: number;
-  /** Data-loading processes for image folders too large to hold in memory. */
-  workers?: number;
-  syntheticSize?: number;
-  /** Ends the run (as completed) after this many optimiser steps in total. */
-  maxSteps?: number;
-  /** Image folders up to this many decoded bytes are held in memory; larger ones are decoded per batch (default 2 GiB). */
-  preloadLimit?: number;
-  /** Newest checkpoints kept; 0 keeps all. */
-  keepCheckpoints?: number;
-  runDir: string;
-  /** When the run was created, ISO 8601. */
-  createdAt: string;
-}
-
-/** What a caller supplies to {@link RunStore.createRun}; everything not given takes {@link DEFAULT_HYPERPARAMETERS}. */
-export type RunConfigInput = Partial<Omit<RunConfig, 'runDir' | 'createdAt' | 'modelSnapshot'>> &
-  Pick<RunConfig, 'modelFile' | 'modelName'>;
-
-export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze({
-  epochs: 10,
-  batchSize: 128,
-  lr: 0.1,
-  optimizer: 'sgd',
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  schedule: 'cosine',
-  seed: 0,
-  valSplit: 0.1,
-  augment: true,
-});
+/** What a caller supplies to {@link RunStore.createRun}; everything not given takes its default. */
+export type RunConfigInput = Omit<RunConfigFile, 'runDir' | 'createdAt' | 'modelSnapshot'>;
 
 /**
  * `interrupted`: the recorded process is gone and the last attempt wrote no `end` row (a crash, a kill -9,
@@ -118,6 +56,8 @@ export interface RunState {
   signal?: string | null;
   /** Starts so far, the first included. */
   attempts?: number;
+  /** The `attempt` number the latest start writes on its rows (see `trainingAttempts.ts`). */
+  attempt?: number;
   error?: string | null;
 }
 
@@ -173,37 +113,33 @@ export class RunStore {
     };
   }
 
-  /** Makes the run directory with its config, a copy of the model source, empty logs and a `created` state. */
+  /**
+   * Makes the run directory with its config (validated, every default written out), a copy of the model
+   * source, empty logs and a `created` state. A config that is not valid throws {@link RunConfigError} and
+   * makes nothing.
+   */
   createRun(input: RunConfigInput, options: { id?: string; now?: Date } = {}): RunSummary {
     const now = options.now ?? new Date();
     const id = options.id ?? newRunId(input.modelName, now);
     const p = this.paths(id);
+    const modelFile = path.resolve(input.modelFile);
+    const hasSource = fs.existsSync(modelFile);
+    const config = validateRunConfig({
+      ...RUN_CONFIG_DEFAULTS,
+      ...dropUndefined(input),
+      modelFile,
+      ...(hasSource ? { modelSnapshot: path.basename(p.modelSnapshot) } : {}),
+      ...(input.data !== undefined && input.data !== 'synthetic' ? { data: path.resolve(input.data) } : {}),
+      runDir: p.dir,
+      createdAt: now.toISOString(),
+    });
     fs.mkdirSync(this.root, { recursive: true });
     fs.mkdirSync(p.dir); // throws if the id is taken: a run directory is never reused
     fs.mkdirSync(p.checkpoints);
-    const modelFile = path.resolve(input.modelFile);
-    let modelSnapshot: string | undefined;
-    if (fs.existsSync(modelFile)) {
-      fs.copyFileSync(modelFile, p.modelSnapshot);
-      modelSnapshot = path.basename(p.modelSnapshot);
-    }
-    const config: RunConfig = {
-      ...DEFAULT_HYPERPARAMETERS,
-      backend: 'pytorch',
-      modelArgs: '',
-      inputShape: [1, 3, 32, 32],
-      data: 'synthetic',
-      device: 'auto',
-      ...dropUndefined(input),
-      modelFile,
-      ...(modelSnapshot ? { modelSnapshot } : {}),
-      runDir: p.dir,
-      createdAt: now.toISOString(),
-    };
-    if (config.data !== 'synthetic') config.data = path.resolve(config.data);
+    if (hasSource) fs.copyFileSync(modelFile, p.modelSnapshot);
     writeFileAtomic(p.config, JSON.stringify(config, null, 2) + '\n');
     for (const f of [p.metrics, p.stdout, p.stderr]) fs.writeFileSync(f, '');
-    const state: RunState = { status: 'created', createdAt: config.createdAt, attempts: 0 };
+    const state: RunState = { status: 'created', createdAt: now.toISOString(), attempts: 0 };
     writeFileAtomic(p.state, JSON.stringify(state, null, 2) + '\n');
     return { id, dir: p.dir, config, state, status: 'created', lastRow: undefined };
   }
@@ -251,7 +187,7 @@ export class RunStore {
     return next;
   }
 
-  /** All rows of the run. Lines that are not rows (a torn last line after a crash, stray text) are skipped. */
+  /** All rows of the run, every attempt's, in file order. Lines that are not rows (a torn last line after a crash, stray text) are skipped. */
   readRows(id: string): TrainingRow[] {
     let text: string;
     try {
@@ -260,6 +196,16 @@ export class RunStore {
       return [];
     }
     return parseRows(text);
+  }
+
+  /** The rows that still count: {@link readRows} less those a later attempt redid (see `currentRows`). */
+  readCurrentRows(id: string): TrainingRow[] {
+    return currentRows(this.readRows(id));
+  }
+
+  /** The attempt number the next start of the run writes: one more than its last row's. */
+  nextAttempt(id: string): number {
+    return nextAttempt(readLastRow(this.paths(id).metrics));
   }
 
   /** Rows appended since `offset` (bytes), for following a live run; an incomplete last line waits for the next call. */
@@ -416,7 +362,8 @@ export function readCompleteLines<T>(file: string, offset: number, parse: (text:
   }
 }
 
-function readLastRow(file: string): TrainingRow | undefined {
+/** The last row of a metrics file, reading only its tail; undefined when it has none. */
+export function readLastRow(file: string): TrainingRow | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

@@ -13,20 +13,12 @@ import * as path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { IrGraph } from '../core/ir';
 import { analyzeText } from '../frontends';
-import type { EndStatus, TrainingRow } from './protocol';
-import type { RunConfig } from './runStore';
+import { type EndStatus, type RowDraft, type RunConfig, type StatusRow, RunConfigError, validateRunConfig } from '../protocol/trainingProtocol';
 import { checkDataPath, loadDataset } from './data';
 import { DataError, type Dataset, Rng, channelStats, makeBatch } from './dataCore';
 import type { LoadedBackend } from './tfjsBackend';
 import { type TrainerState, listCheckpoints, restoreCheckpoint, saveCheckpoint } from './tfjsCheckpoint';
 import { TfjsModelError, buildTfjsModel } from './tfjsModel';
-import type { TfjsBackendPreference } from './tfjsNative';
-
-/** `config.json` as the TF.js runner reads it: the shared keys plus its own. */
-export interface TfjsRunConfig extends RunConfig {
-  /** Which TF.js to use; default `auto` (native GPU, native CPU, then pure JS). */
-  tfjsBackend?: TfjsBackendPreference;
-}
 
 /** A failure the user can act on: its message is the whole story. */
 export class RunError extends Error {
@@ -36,56 +28,27 @@ export class RunError extends Error {
   }
 }
 
-/** A row as written: protocol fields plus the runner's extras (`scope`, `worldSize`, ...). */
-export type EmittedRow = TrainingRow & Record<string, unknown>;
-
 export interface TrainerIo {
-  emit(row: EmittedRow): void;
+  emit(row: RowDraft): void;
   log(message: string): void;
   /** Set (by the worker's SIGTERM handler) to stop after the step in flight. */
   readonly stop: { requested: boolean };
 }
 
-export const TFJS_DEFAULTS = {
-  logEvery: 20,
-  keepCheckpoints: 3,
-  lrGamma: 0.1,
-  syntheticSize: 5000,
-};
-
-/** Validates the config as the PyTorch runner does; throws {@link RunError} naming the bad key. */
-export function validateConfig(raw: unknown, configPath: string): TfjsRunConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RunError(`config file ${configPath} must hold a JSON object`);
-  const cfg = raw as TfjsRunConfig;
-  cfg.runDir = path.resolve(cfg.runDir || path.dirname(path.resolve(configPath)));
-  for (const key of ['modelFile', 'modelName'] as const) {
-    if (typeof cfg[key] !== 'string' || !cfg[key]) throw new RunError(`config is missing '${key}'`);
+/** Validates the config by the shared contract and fills in its defaults; throws {@link RunError} naming every bad key. */
+export function validateConfig(raw: unknown, configPath: string): RunConfig {
+  try {
+    const cfg = validateRunConfig(raw, path.dirname(path.resolve(configPath)));
+    cfg.runDir = path.resolve(cfg.runDir);
+    return cfg;
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new RunError(`config file ${configPath}: ${e.problems.join('; ')}`);
+    throw e;
   }
-  const shape = cfg.inputShape as unknown;
-  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RunError(`inputShape must be [N, C, H, W] with positive integers, got ${JSON.stringify(shape)}`);
-  }
-  const int = (key: keyof TfjsRunConfig, lo: number, fallback?: number) => {
-    const v = cfg[key] ?? fallback;
-    if (!Number.isInteger(v) || (v as number) < lo) throw new RunError(`${String(key)} must be an integer >= ${lo}, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  int('epochs', 1);
-  int('batchSize', 1);
-  int('logEvery', 1, TFJS_DEFAULTS.logEvery);
-  int('syntheticSize', 2, TFJS_DEFAULTS.syntheticSize);
-  if (cfg.maxSteps !== undefined && cfg.maxSteps !== null) int('maxSteps', 1);
-  if (typeof cfg.lr !== 'number' || !(cfg.lr > 0)) throw new RunError(`lr must be a positive number, got ${JSON.stringify(cfg.lr)}`);
-  if (cfg.optimizer !== 'sgd' && cfg.optimizer !== 'adam') throw new RunError(`optimizer must be 'sgd' or 'adam', got ${JSON.stringify(cfg.optimizer)}`);
-  if (!['none', 'step', 'cosine'].includes(cfg.schedule)) throw new RunError(`schedule must be 'none', 'step' or 'cosine', got ${JSON.stringify(cfg.schedule)}`);
-  if (typeof cfg.valSplit !== 'number' || cfg.valSplit < 0 || cfg.valSplit >= 1) throw new RunError(`valSplit must be in [0, 1), got ${JSON.stringify(cfg.valSplit)}`);
-  if (typeof cfg.momentum !== 'number' || cfg.momentum < 0) throw new RunError(`momentum must be a number >= 0, got ${JSON.stringify(cfg.momentum)}`);
-  if (typeof cfg.weightDecay !== 'number' || cfg.weightDecay < 0) throw new RunError(`weightDecay must be a number >= 0, got ${JSON.stringify(cfg.weightDecay)}`);
-  return cfg;
 }
 
 /** Reads config.json (throws {@link RunError} when it is missing or not JSON). */
-export function readConfig(configPath: string): TfjsRunConfig {
+export function readConfig(configPath: string): RunConfig {
   let text: string;
   try {
     text = fs.readFileSync(configPath, 'utf8');
@@ -102,7 +65,7 @@ export function readConfig(configPath: string): TfjsRunConfig {
 }
 
 /** The model's IR, from the run's copy of the source when there is one (a resume trains the same code). */
-export function loadGraph(cfg: TfjsRunConfig): IrGraph {
+export function loadGraph(cfg: RunConfig): IrGraph {
   const snapshot = cfg.modelSnapshot ? path.join(cfg.runDir, cfg.modelSnapshot) : undefined;
   const source = snapshot && fs.existsSync(snapshot) ? snapshot : cfg.modelFile;
   let text: string;
@@ -129,8 +92,7 @@ export function lrFactor(cfg: Pick<RunConfig, 'schedule' | 'epochs' | 'lrSteps' 
   if (cfg.schedule === 'cosine') return 0.5 * (1 + Math.cos((Math.PI * Math.min(step, total)) / total));
   if (cfg.schedule === 'step') {
     const milestones = cfg.lrSteps?.length ? cfg.lrSteps : [Math.max(1, Math.round(cfg.epochs * 0.5)), Math.max(1, Math.round(cfg.epochs * 0.75))];
-    const gamma = cfg.lrGamma ?? TFJS_DEFAULTS.lrGamma;
-    return gamma ** milestones.filter((m) => step >= m * stepsPerEpoch).length;
+    return cfg.lrGamma ** milestones.filter((m) => step >= m * stepsPerEpoch).length;
   }
   return 1;
 }
@@ -151,7 +113,7 @@ function setLearningRate(opt: tfTypes.Optimizer, lr: number): void {
 }
 
 /** Runs training to the end; returns how it ended. Failures the user can fix throw {@link RunError}. */
-export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: LoadedBackend, io: TrainerIo): Promise<EndStatus> {
+export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: LoadedBackend, io: TrainerIo): Promise<EndStatus> {
   const tf = backend.tf;
   const t0 = performance.now();
   checkDataPath(cfg.data);
@@ -178,7 +140,7 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
       numClasses,
       valSplit: cfg.valSplit,
       seed: cfg.seed,
-      syntheticSize: cfg.syntheticSize ?? TFJS_DEFAULTS.syntheticSize,
+      syntheticSize: cfg.syntheticSize,
     });
   } catch (e) {
     if (e instanceof DataError) throw new RunError(e.message);
@@ -190,7 +152,7 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
   if (train.n < bs) throw new RunError(`the training set (${train.n} images) is smaller than one batch of ${bs}`);
   const spe = Math.floor(train.n / bs);
   const totalSteps = Math.min(cfg.epochs * spe, cfg.maxSteps ?? Infinity);
-  const logEvery = cfg.logEvery ?? TFJS_DEFAULTS.logEvery;
+  const logEvery = cfg.logEvery;
   let norm = channelStats(train);
 
   const optimizer: tfTypes.Optimizer =
@@ -201,6 +163,7 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
   let startEpoch = 0;
   let startBatch = 0;
   let message = `training on ${data.description}`;
+  let resumedFrom: string | undefined;
   const existing = listCheckpoints(ckptDir);
   if (resume) {
     let restored: { name: string; state: TrainerState } | undefined;
@@ -225,6 +188,7 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
         startBatch = Math.floor((startBatch * spe) / s.stepsPerEpoch);
       }
       message = `resumed from ${restored.name} at step ${step}`;
+      resumedFrom = `checkpoints/${restored.name}`;
     } else {
       message = existing.length ? 'no readable checkpoint to resume from; starting at step 0' : 'no checkpoint to resume from; starting at step 0';
     }
@@ -241,28 +205,32 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
     const epochsLeft = remaining ? Math.ceil(remaining / spe) : 0;
     return (remaining * tTrain) / stepsTimed + epochsLeft * (tVal ?? 0);
   };
-  const status = (fields: Record<string, unknown>) =>
+  const etaField = () => {
+    const e = eta();
+    return e !== undefined && Number.isFinite(e) ? { eta: e } : {};
+  };
+  const status = (fields: Omit<StatusRow, 'type' | 'attempt' | 'time'>) =>
     io.emit({
       type: 'status',
       backend: backend.label,
       device: backend.device,
       epochs: cfg.epochs,
       stepsPerEpoch: spe,
+      totalSteps,
       step,
       worldSize: 1,
       ...fields,
-      time: Date.now() / 1000,
-    } as EmittedRow);
+    });
+  io.emit({ type: 'start', step, ...(resumedFrom ? { resumedFrom } : {}) });
   status({
     message,
     trainSize: train.n,
     valSize: val?.n ?? 0,
     epoch: startEpoch + 1,
-    totalSteps,
     params: built.trainableParams,
-    tfjsPackage: backend.package,
-    tfjsVersion: backend.version,
-    ...(backend.skipped.length ? { skippedBackends: backend.skipped } : {}),
+    runtime: backend.package,
+    runtimeVersion: backend.version,
+    ...(backend.skipped.length ? { skippedBackends: backend.skipped.map((b) => `${b.package}: ${b.reason}`) } : {}),
   });
   io.log(
     `${message} | ${backend.label} | ${train.n} train / ${val?.n ?? 0} val images | ${spe} steps per epoch | ` +
@@ -278,9 +246,9 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
       model,
       optimizer,
       { epoch, batchesDone, step, stepsPerEpoch: spe, norm, backend: backend.package, time: Date.now() / 1000 },
-      cfg.keepCheckpoints ?? TFJS_DEFAULTS.keepCheckpoints,
+      cfg.keepCheckpoints,
     );
-    io.emit({ type: 'checkpoint', epoch: epoch + 1, step, path: rel, time: Date.now() / 1000 });
+    io.emit({ type: 'checkpoint', epoch: epoch + 1, step, path: rel });
   };
   /** Lets the event loop run, so a SIGTERM is seen between steps. */
   const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -364,13 +332,12 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
             loss: winLoss / winN,
             accuracy: winCorrect / winN,
             lr,
-            imagesPerSecond: dt > 0 ? winN / dt : undefined,
+            ...(dt > 0 ? { imagesPerSecond: winN / dt } : {}),
             scope: 'window',
-            time: Date.now() / 1000,
-          } as EmittedRow);
+          });
           if (firstLog && !loggedFirst) {
             loggedFirst = true;
-            status({ epoch: epoch + 1, eta: eta() });
+            status({ epoch: epoch + 1, ...etaField() });
           }
         }
         winLoss = winCorrect = winN = winSteps = 0;
@@ -391,22 +358,21 @@ export async function trainTfjs(cfg: TfjsRunConfig, resume: boolean, backend: Lo
         loss: epLoss / epN,
         accuracy: epCorrect / epN,
         lr,
-        imagesPerSecond: epTime > 0 ? epN / epTime : undefined,
+        ...(epTime > 0 ? { imagesPerSecond: epN / epTime } : {}),
         scope: 'epoch',
-        time: Date.now() / 1000,
-      } as EmittedRow);
+      });
     }
     if (val && val.n > 0) {
       const v0 = performance.now();
       const r = await evaluate(tf, model, val, norm, bs, numClasses);
       tVal = (performance.now() - v0) / 1000;
       if (!Number.isFinite(r.loss)) throw new RunError(nonFiniteMessage(r.loss, epoch, step, lr, 'validation'));
-      io.emit({ type: 'metric', split: 'val', epoch: epoch + 1, step, loss: r.loss, accuracy: r.accuracy, time: Date.now() / 1000 });
+      io.emit({ type: 'metric', split: 'val', epoch: epoch + 1, step, loss: r.loss, accuracy: r.accuracy });
       io.log(`epoch ${epoch + 1} step ${step}: val loss ${r.loss.toFixed(4)} accuracy ${r.accuracy.toFixed(4)}`);
     }
     await checkpoint(epoch, batchesDone);
     if (io.stop.requested) return 'stopped';
-    status({ epoch: epoch + 1, eta: eta() });
+    status({ epoch: epoch + 1, ...etaField() });
   }
   return 'completed';
 }

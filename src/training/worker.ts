@@ -11,23 +11,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDataPath } from './data';
-import type { EndStatus } from './protocol';
-import { type EmittedRow, RunError, type TfjsRunConfig, readConfig, trainTfjs } from './tfjsTrainer';
+import { nextAttempt } from '../protocol/trainingAttempts';
+import { type EndStatus, type RowDraft, type RunConfig, type TrainingRow, stampRow } from '../protocol/trainingProtocol';
+import { readLastRow } from './runStore';
+import { RunError, readConfig, trainTfjs } from './tfjsTrainer';
 import { TFJS_BACKEND_ENV, parsePreference } from './tfjsNative';
 
 /** JSON has no NaN or Infinity: such numbers become null so every row stays parseable. */
-function clean(row: EmittedRow): EmittedRow {
-  return JSON.parse(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as EmittedRow;
+function serialize(row: TrainingRow): string {
+  return JSON.stringify(row, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
 }
 
+/** Writes rows to stdout and metrics.jsonl, numbering them with this start's attempt. */
 class RowWriter {
   private metricsFd: number | undefined;
   private ended = false;
   private stdoutOk = true;
+  /** 1 until a metrics file says otherwise: a row that can go nowhere but stdout still needs a number. */
+  private attempt = 1;
 
   openMetrics(runDir: string): void {
     if (this.metricsFd !== undefined) return;
     const file = path.join(runDir, 'metrics.jsonl');
+    this.attempt = nextAttempt(readLastRow(file));
     let needsNewline = false;
     try {
       const st = fs.statSync(file);
@@ -46,8 +52,8 @@ class RowWriter {
     if (needsNewline) fs.writeSync(this.metricsFd, '\n');
   }
 
-  emit(row: EmittedRow): void {
-    const line = JSON.stringify(clean({ ...row, time: row.time ?? Date.now() / 1000 })) + '\n';
+  emit(row: RowDraft): void {
+    const line = serialize(stampRow(row, this.attempt, Date.now() / 1000)) + '\n';
     if (this.metricsFd !== undefined) {
       fs.writeSync(this.metricsFd, line);
       if (row.type === 'end' || row.type === 'checkpoint') {
@@ -127,12 +133,19 @@ export async function main(argv: string[]): Promise<number> {
   const writer = new RowWriter();
   let status: EndStatus = 'failed';
   let error: string | null = null;
-  let cfg: TfjsRunConfig | undefined;
+  let cfg: RunConfig | undefined;
   try {
-    cfg = readConfig(path.resolve(configPath));
+    try {
+      cfg = readConfig(path.resolve(configPath));
+    } catch (e) {
+      // The end row still belongs in the run directory the config file sits in, as the PyTorch runner does.
+      const dir = path.dirname(path.resolve(configPath));
+      if (fs.existsSync(dir)) writer.openMetrics(dir);
+      throw e;
+    }
     fs.mkdirSync(cfg.runDir, { recursive: true });
     writer.openMetrics(cfg.runDir);
-    const resumeRun = resume || (cfg as { resume?: boolean }).resume === true;
+    const resumeRun = resume || cfg.resume;
     // The backend is loaded after the config and data path are checked (inside trainTfjs the data path is
     // checked before the model is built), so a bad path fails before seconds of native-library loading.
     checkDataPath(cfg.data);
@@ -154,10 +167,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (status === 'failed' && !error) error = 'unknown failure';
   if (status !== 'failed') error = null;
-  if (cfg === undefined) {
-    // No run directory to write into: the row still reaches whoever reads stdout.
-    writer.emit({ type: 'end', status, error });
-  } else writer.end(status, error);
+  writer.end(status, error);
   log(`run ${status}${error ? `: ${error}` : ''}`);
   return status === 'failed' ? 1 : 0;
 }

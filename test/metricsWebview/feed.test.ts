@@ -12,7 +12,7 @@ import { hyperparametersFrom } from '../../src/host/training/hyperparameters';
 import { JobProgress, parseHyperparameters, statusBarText } from '../../src/host/training/progress';
 import { RunFeed, toRunInfo } from '../../src/host/training/runFeed';
 import { mergeBatch } from '../../src/protocol/metricsProtocol';
-import type { TrainingRow } from '../../src/training/protocol';
+import type { TrainingRow } from '../../src/protocol/trainingProtocol';
 import { RunStore } from '../../src/training/runStore';
 
 const row = (step: number): TrainingRow => ({ type: 'metric', split: 'train', epoch: 1, step, loss: 1 / step, accuracy: 0.5, time: step });
@@ -96,10 +96,10 @@ test('the hyperparameter prompt: defaults round-trip, bad values are named', () 
   assert.deepEqual(parseHyperparameters('epochs=3, lr=0.1 x'), { values: { epochs: '3', lr: '0.1' }, errors: ["'x' is not key=value"] });
   const ok = hyperparametersFrom('epochs=3 batch=64 lr=0.05 optimizer=adam schedule=step wd=0 val=0.2 augment=false detach=true size=800', 'tfjs');
   assert.deepEqual(ok, { config: { epochs: 3, batchSize: 64, lr: 0.05, optimizer: 'adam', schedule: 'step', weightDecay: 0, valSplit: 0.2, augment: false, syntheticSize: 800 }, detach: true, nproc: 1 });
-  assert.match(hyperparametersFrom('epochs=0', 'tfjs') as string, /epochs must be a positive integer/);
-  assert.match(hyperparametersFrom('lr=-1', 'tfjs') as string, /lr must be a positive number/);
-  assert.match(hyperparametersFrom('val=1', 'tfjs') as string, /val must be in \[0, 1\)/);
-  assert.match(hyperparametersFrom('optimizer=rmsprop', 'tfjs') as string, /sgd or adam/);
+  assert.match(hyperparametersFrom('epochs=0', 'tfjs') as string, /epochs must be >= 1, got 0/);
+  assert.match(hyperparametersFrom('lr=-1', 'tfjs') as string, /lr must be > 0, got -1/);
+  assert.match(hyperparametersFrom('val=1', 'tfjs') as string, /val must be < 1, got 1/);
+  assert.match(hyperparametersFrom('optimizer=rmsprop', 'tfjs') as string, /"sgd", "adam"/);
   assert.match(hyperparametersFrom('colour=red', 'tfjs') as string, /unknown setting 'colour'/);
   assert.match(hyperparametersFrom('nproc=2', 'tfjs') as string, /needs the PyTorch runner/);
   assert.deepEqual(hyperparametersFrom('nproc=2', 'pytorch'), { config: {}, detach: false, nproc: 2 });

@@ -12,7 +12,7 @@ import type { Browser } from 'playwright-core';
 import { RunFeed, toRunInfo } from '../../src/host/training/runFeed';
 import type { InitMessage, RunInfo } from '../../src/protocol/metricsProtocol';
 import { JobManager } from '../../src/training/jobs';
-import type { TrainingRow } from '../../src/training/protocol';
+import type { TrainingRow } from '../../src/protocol/trainingProtocol';
 import { RunStore } from '../../src/training/runStore';
 import { buildBundles, tempDir, tinyRun } from '../tfjs/bundles';
 import { ARTIFACTS, MetricsPage, type PageServer, launch, skipReason, startMetricsServer } from './metricsPage';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeBatch } from '../../src/protocol/metricsProtocol';
-import type { TrainingRow } from '../../src/training/protocol';
+import type { TrainingRow } from '../../src/protocol/trainingProtocol';
 import { align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from '../../webview/metrics/model';
 
 const m = (step: number, split: 'train' | 'val', loss: number, extra: object = {}): TrainingRow => ({ type: 'metric', split, epoch: 1, step, loss, accuracy: 1 - loss, time: 100 + step, ...extra });

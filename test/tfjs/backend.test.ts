@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { loadTfjsBackend } from '../../src/training/tfjsBackend';
 import { candidateOrder, findNativePackages, installNativeBackend, parsePreference } from '../../src/training/tfjsNative';
 import { JobManager } from '../../src/training/jobs';
-import type { StatusRow } from '../../src/training/protocol';
+import type { StatusRow } from '../../src/protocol/trainingProtocol';
 import { RunStore } from '../../src/training/runStore';
 import { buildBundles, tempDir, tinyRun } from './bundles';
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { JobManager } from '../../src/training/jobs';
-import type { CheckpointRow, EndRow, MetricRow, StatusRow, TrainingRow } from '../../src/training/protocol';
+import type { CheckpointRow, EndRow, MetricRow, StatusRow, TrainingRow } from '../../src/protocol/trainingProtocol';
 import { RunStore } from '../../src/training/runStore';
 import { fileLoadHandler } from '../../src/training/tfjsCheckpoint';
 import { trainableParamCount } from '../../src/training/tfjsModel';

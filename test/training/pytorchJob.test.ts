@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PytorchJob, type LogLine } from '../../src/training/pytorchRunner';
 import { RunStore, isProcessAlive, type RunConfigInput } from '../../src/training/runStore';
-import type { TrainingRow } from '../../src/training/protocol';
+import type { TrainingRow } from '../../src/protocol/trainingProtocol';
 import { tempRoot } from './torchTestEnv';
 
 const FAKE = path.resolve(__dirname, '../fixtures/training/fakeTrainer.js');

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_RUNS_DIR, RunStore, defaultRunsRoot, deriveStatus, isProcessAlive, processStartTime } from '../../src/training/runStore';
-import type { TrainingRow } from '../../src/training/protocol';
+import type { TrainingRow } from '../../src/protocol/trainingProtocol';
 import { tempRoot } from './torchTestEnv';
 
 const tmp = (name: string) => tempRoot(`store-${name}`);

@@ -1,8 +1,11 @@
 /**
  * What the metrics panel derives from rows: chart series, the focus run's header (progress, ETA, backend,
- * device, error) and CSV. Pure, so it is unit-tested in Node; `main.ts` only draws it.
+ * device, error) and CSV. Pure, so it is unit-tested in Node; `main.ts` only draws it. The panel holds every
+ * row of `metrics.jsonl` (its batches are numbered by file position); what it derives leaves out the rows a
+ * later attempt redid, by the one rule in `trainingAttempts.ts`.
  */
-import type { MetricRow, RunInfo, StatusRow, TrainingRow } from '../../src/protocol/metricsProtocol';
+import type { MetricRow, RunInfo, TrainingRow } from '../../src/protocol/metricsProtocol';
+import { currentRows, supersededMask } from '../../src/protocol/trainingAttempts';
 
 export interface Point {
   x: number;
@@ -25,7 +28,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
  * logging interval has only per-epoch rows, and those are used instead.
  */
 export function seriesOf(rows: readonly TrainingRow[]): RunSeries {
-  const metric = rows.filter((r): r is MetricRow => r.type === 'metric');
+  const metric = currentRows(rows).filter((r): r is MetricRow => r.type === 'metric');
   const train = metric.filter((r) => r.split === 'train');
   const windows = train.filter((r) => r.scope !== 'epoch');
   const trainCurve = windows.length ? windows : train;
@@ -79,9 +82,14 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
   let ended: HeaderInfo['ended'] = null;
   let error: string | null = null;
   let message: string | null = null;
-  for (const r of rows) {
+  for (const r of currentRows(rows)) {
+    // Any row after an end row belongs to a new attempt (a resume): the run is going again.
+    if (r.type !== 'end') {
+      ended = null;
+      error = null;
+    }
     if (r.type === 'status') {
-      const s = r as StatusRow & { totalSteps?: number };
+      const s = r;
       if (s.backend) backend = s.backend;
       if (s.device) device = s.device;
       if (finite(s.epochs)) epochs = s.epochs;
@@ -94,9 +102,6 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
         eta = s.eta;
         etaAt = finite(s.time) ? s.time : null;
       }
-      // A new attempt (a resume) starts after an end row: it is running again.
-      ended = null;
-      error = null;
     } else if (r.type === 'metric') {
       step = Math.max(step, r.step);
       epoch = r.epoch;
@@ -116,7 +121,7 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
 
 export function bestValAccuracy(rows: readonly TrainingRow[] | undefined): number | null {
   let best: number | null = null;
-  for (const r of rows ?? []) if (r.type === 'metric' && r.split === 'val' && finite(r.accuracy)) best = best === null ? r.accuracy : Math.max(best, r.accuracy);
+  for (const r of currentRows(rows ?? [])) if (r.type === 'metric' && r.split === 'val' && finite(r.accuracy)) best = best === null ? r.accuracy : Math.max(best, r.accuracy);
   return best;
 }
 
@@ -136,31 +141,28 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Metric and end rows of the given runs, one line each, with the run and the row's index in metrics.jsonl. */
+/** Metric and end rows of the given runs that still count, one line each, with the run and the row's index in metrics.jsonl. */
 export function toCsv(runs: readonly { info: Pick<RunInfo, 'id' | 'model' | 'backend'>; rows: readonly TrainingRow[] }[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const { info, rows } of runs) {
+    const superseded = supersededMask(rows);
     rows.forEach((r, i) => {
-      if (r.type !== 'metric' && r.type !== 'end') return;
-      const m = r as Partial<MetricRow> & { type: string; status?: string; error?: string | null };
-      const rec: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-        run: info.id,
-        model: info.model,
-        backend: info.backend,
-        row: i,
-        type: r.type,
-        split: m.split,
-        scope: m.split === 'train' ? (m.scope ?? 'window') : undefined,
-        epoch: m.epoch,
-        step: m.step,
-        loss: m.loss,
-        accuracy: m.accuracy,
-        lr: m.lr,
-        imagesPerSecond: m.imagesPerSecond,
-        time: m.time,
-        status: m.status,
-        error: m.error,
-      };
+      if (superseded[i] || (r.type !== 'metric' && r.type !== 'end')) return;
+      const common = { run: info.id, model: info.model, backend: info.backend, row: i, type: r.type, time: r.time };
+      const rec: Partial<Record<(typeof CSV_COLUMNS)[number], unknown>> =
+        r.type === 'metric'
+          ? {
+              ...common,
+              split: r.split,
+              scope: r.split === 'train' ? (r.scope ?? 'window') : undefined,
+              epoch: r.epoch,
+              step: r.step,
+              loss: r.loss,
+              accuracy: r.accuracy,
+              lr: r.lr,
+              imagesPerSecond: r.imagesPerSecond,
+            }
+          : { ...common, status: r.status, error: r.error };
       lines.push(CSV_COLUMNS.map((c) => csvCell(rec[c])).join(','));
     });
   }

@@ -1,11 +1,17 @@
 /**
  * The train command's one-line hyperparameter prompt (`epochs=10 batch=128 lr=0.1 ...`), validated into run
- * config keys. Pure, so every rule is unit-tested without VS Code.
+ * config keys by the run config's own rules (`trainingProtocol.ts`), so the prompt can never accept what a
+ * runner would refuse. Pure, so every rule is unit-tested without VS Code.
  */
-import type { Backend, RunConfigInput } from '../../training/runStore';
+import { type Backend, RUN_CONFIG_FIELDS } from '../../protocol/trainingProtocol';
+import { type FieldSpec, checkValue } from '../../protocol/trainingFields';
+import type { RunConfigInput } from '../../training/runStore';
 import { parseHyperparameters } from './progress';
 
-export const HYPER_KEYS: Record<string, string> = {
+type ConfigKey = keyof typeof RUN_CONFIG_FIELDS;
+
+/** Prompt names, short and long, for the config keys the prompt sets. */
+export const HYPER_KEYS: Record<string, ConfigKey | 'detach' | 'nproc'> = {
   epochs: 'epochs',
   batch: 'batchSize',
   'batch-size': 'batchSize',
@@ -25,6 +31,25 @@ export const HYPER_KEYS: Record<string, string> = {
   nproc: 'nproc',
 };
 
+/** Prompt settings that are not config keys: how to launch, not what to train. */
+const LAUNCH_FIELDS: Record<'detach' | 'nproc', FieldSpec> = {
+  detach: { kind: 'boolean', description: 'Keep training when the window closes.' },
+  nproc: { kind: 'integer', min: 1, description: 'PyTorch processes.' },
+};
+
+/** The prompt's text as the field's kind of value; text that is not one stays text, so the message shows it. */
+function typed(spec: FieldSpec, raw: string): unknown {
+  if (spec.kind === 'integer' || spec.kind === 'number') {
+    const n = Number(raw);
+    return raw.trim() !== '' && !Number.isNaN(n) ? n : raw;
+  }
+  if (spec.kind === 'boolean') {
+    if (['true', 'yes', 'on'].includes(raw)) return true;
+    if (['false', 'no', 'off'].includes(raw)) return false;
+  }
+  return raw;
+}
+
 /** Validated hyperparameters from the one-line prompt; an error message instead when a value is bad. */
 export function hyperparametersFrom(text: string, backend: Backend): { config: Partial<RunConfigInput>; detach: boolean; nproc: number } | string {
   const { values, errors } = parseHyperparameters(text);
@@ -35,51 +60,14 @@ export function hyperparametersFrom(text: string, backend: Backend): { config: P
   for (const [k, raw] of Object.entries(values)) {
     const key = HYPER_KEYS[k];
     if (!key) return `unknown setting '${k}' (use ${Object.keys(HYPER_KEYS).join(', ')})`;
-    const num = Number(raw);
-    const bool = raw === 'true' || raw === 'yes' || raw === 'on' ? true : raw === 'false' || raw === 'no' || raw === 'off' ? false : undefined;
-    switch (key) {
-      case 'epochs':
-      case 'batchSize':
-      case 'syntheticSize':
-      case 'nproc':
-        if (!Number.isInteger(num) || num < 1) return `${k} must be a positive integer, got '${raw}'`;
-        if (key === 'nproc') nproc = num;
-        else config[key] = num;
-        break;
-      case 'seed':
-        if (!Number.isInteger(num) || num < 0) return `seed must be a non-negative integer, got '${raw}'`;
-        config[key] = num;
-        break;
-      case 'lr':
-        if (!(num > 0)) return `lr must be a positive number, got '${raw}'`;
-        config[key] = num;
-        break;
-      case 'momentum':
-      case 'weightDecay':
-        if (!(num >= 0)) return `${k} must be a number >= 0, got '${raw}'`;
-        config[key] = num;
-        break;
-      case 'valSplit':
-        if (!(num >= 0 && num < 1)) return `val must be in [0, 1), got '${raw}'`;
-        config[key] = num;
-        break;
-      case 'optimizer':
-        if (raw !== 'sgd' && raw !== 'adam') return `optimizer must be sgd or adam, got '${raw}'`;
-        config[key] = raw;
-        break;
-      case 'schedule':
-        if (!['none', 'step', 'cosine'].includes(raw)) return `schedule must be none, step or cosine, got '${raw}'`;
-        config[key] = raw;
-        break;
-      case 'augment':
-      case 'detach':
-        if (bool === undefined) return `${k} must be true or false, got '${raw}'`;
-        if (key === 'detach') detach = bool;
-        else config[key] = bool;
-        break;
-    }
+    const spec: FieldSpec = key === 'detach' || key === 'nproc' ? LAUNCH_FIELDS[key] : RUN_CONFIG_FIELDS[key];
+    const value = typed(spec, raw);
+    const bad = checkValue(k, spec, value);
+    if (bad) return bad;
+    if (key === 'detach') detach = value as boolean;
+    else if (key === 'nproc') nproc = value as number;
+    else config[key] = value;
   }
   if (nproc > 1 && backend !== 'pytorch') return 'nproc > 1 needs the PyTorch runner (torchrun/DDP)';
   return { config: config as Partial<RunConfigInput>, detach, nproc };
 }
-

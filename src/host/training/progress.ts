@@ -2,7 +2,7 @@
  * A running job's progress as the status bar and the progress notification show it, folded from its rows.
  * Pure (no `vscode`), so the wording is unit-tested.
  */
-import type { TrainingRow } from '../../training/protocol';
+import type { TrainingRow } from '../../protocol/trainingProtocol';
 
 export class JobProgress {
   epoch: number | null = null;
@@ -23,7 +23,7 @@ export class JobProgress {
 
   update(row: TrainingRow, now = Date.now()): void {
     if (row.type === 'status') {
-      const s = row as typeof row & { totalSteps?: number };
+      const s = row;
       if (s.backend) this.backend = s.backend;
       if (s.device) this.device = s.device;
       if (typeof s.epochs === 'number') this.epochs = s.epochs;

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import type { RowsMessage, RunInfo, RunStatusName } from '../../protocol/metricsProtocol';
-import type { TrainingRow } from '../../training/protocol';
+import type { TrainingRow } from '../../protocol/trainingProtocol';
 import type { RunStore, RunSummary } from '../../training/runStore';
 
 export function hasCheckpoint(store: RunStore, id: string): boolean {

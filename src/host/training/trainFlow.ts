@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_HYPERPARAMETERS, type RunConfigInput } from '../../training/runStore';
+import { RUN_CONFIG_DEFAULTS } from '../../protocol/trainingProtocol';
 import { analysisOptions, resolveFromAnalysis } from '../../training/resolveModel';
 import { TRUST_MESSAGE, type TrainingController } from './controller';
 import { hyperparametersFrom } from './hyperparameters';
@@ -55,7 +55,7 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
   let resolved;
   try {
     // The analysis runs in the analysis worker: the extension bundle carries no front end.
-    const flags = { ...(choice?.input ? { input: choice.input.join(',') } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) };
+    const flags = { ...(choice?.input ? { input: choice.input } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) };
     const analysis = await controller.analyzeText(file, text, analysisOptions(flags));
     resolved = resolveFromAnalysis(analysis, file, text, flags, backend);
   } catch (err) {
@@ -80,7 +80,7 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     data = dir[0].fsPath;
   }
 
-  const d = DEFAULT_HYPERPARAMETERS;
+  const d = RUN_CONFIG_DEFAULTS;
   const small = resolved.input[2] * resolved.input[3] <= 32 * 32;
   const defaults = `epochs=${d.epochs} batch=${backend === 'tfjs' && small ? 64 : d.batchSize} lr=${d.lr} optimizer=${d.optimizer} schedule=${d.schedule} wd=${d.weightDecay} val=${d.valSplit} detach=false`;
   const line = await vscode.window.showInputBox({
@@ -105,7 +105,7 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     inputShape: resolved.input,
     data,
     ...hp.config,
-  } as RunConfigInput);
+  });
   controller.log(`training: created run ${run.id} in ${store.root} (${backend}, input [${resolved.input.join(', ')}] from ${resolved.inputFrom})`);
   await controller.startRun(run.id, { detached: hp.detach, ...(hp.nproc > 1 ? { nproc: hp.nproc } : {}) });
 }
