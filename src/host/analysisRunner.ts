@@ -6,17 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Analysis } from '../core/ir';
-import type { FrontEndOptions } from '../frontends/resnetJson';
-
-export interface AnalysisRequest {
-  id: number;
-  file: string;
-  text: string;
-  options: FrontEndOptions;
-}
-
-/** `analysis` is null when no front end reads the file. */
-export type AnalysisReply = { id: number; analysis: Analysis | null; ms: number } | { id: number; error: string };
+import type { FrontEndOptions } from '../frontends/options';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analysisWorkerProtocol';
 
 export interface AnalysisRunner {
   /** Analyses a text; resolves to null when no front end reads the file. */
@@ -58,10 +49,10 @@ export class WorkerRunner implements AnalysisRunner {
 
   run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
     if (this.disposed) return Promise.reject(new Error('the analysis worker was disposed'));
-    const req: AnalysisRequest = { id: this.nextId++, file, text, options };
+    const req: AnalysisRequest = { requestId: this.nextId++, file, text, options };
     return new Promise((resolve, reject) => {
       const p: Pending = { req, resolve, reject, timer: undefined };
-      this.pending.set(req.id, p);
+      this.pending.set(req.requestId, p);
       this.send(p);
     });
   }
@@ -83,9 +74,9 @@ export class WorkerRunner implements AnalysisRunner {
     const w = new Worker(this.script);
     w.unref();
     w.on('message', (reply: AnalysisReply) => {
-      const p = this.pending.get(reply.id);
+      const p = this.pending.get(reply.inReplyTo);
       if (!p || this.worker !== w) return;
-      this.pending.delete(reply.id);
+      this.pending.delete(reply.inReplyTo);
       clearTimeout(p.timer);
       if ('error' in reply) p.reject(new Error(reply.error));
       else p.resolve({ analysis: reply.analysis, ms: reply.ms });
@@ -102,7 +93,7 @@ export class WorkerRunner implements AnalysisRunner {
 
   /** Fails the runaway request, replaces the worker and resends what was queued behind it. */
   private timedOut(culprit: Pending): void {
-    this.pending.delete(culprit.req.id);
+    this.pending.delete(culprit.req.requestId);
     culprit.reject(new AnalysisTimeoutError(`analysing ${culprit.req.file} took longer than ${this.timeoutMs} ms and was stopped`));
     const w = this.worker;
     this.worker = undefined;

@@ -1,10 +1,11 @@
 /**
  * Entry of `dist/analysisWorker.js`: runs the front ends in a worker thread for the extension host
- * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread.
+ * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread. It speaks
+ * `src/protocol/analysisWorkerProtocol.ts`.
  */
 import { parentPort } from 'node:worker_threads';
 import { analyzeText, formatFor } from '../frontends/index';
-import type { AnalysisReply, AnalysisRequest } from './analysisRunner';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analysisWorkerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker must run in a worker thread');
@@ -14,9 +15,9 @@ port.on('message', (req: AnalysisRequest) => {
   let reply: AnalysisReply;
   try {
     const analysis = formatFor(req.file, req.text) ? analyzeText(req.file, req.text, req.options) : null;
-    reply = { id: req.id, analysis, ms: performance.now() - t0 };
+    reply = { inReplyTo: req.requestId, analysis, ms: performance.now() - t0 };
   } catch (err) {
-    reply = { id: req.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    reply = { inReplyTo: req.requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
   port.postMessage(reply);
 });

@@ -2,19 +2,32 @@
  * The residual graph webview, hosted twice: as a side-panel view that follows the active editor, and as
  * editor panels opened by "Show Graph" (restored after a reload by a panel serializer). Both speak the typed
  * protocol of `graphProtocol.ts`: the page says `ready`, the host answers with the full `setGraph`, then
- * streams `highlight` as the editor cursor moves. Workspace text reaches the page only by `postMessage`.
+ * streams `highlight` as the editor cursor moves. Every message from the page is checked before it is acted
+ * on, and an export asked for by the host is paired with the image that answers it by id. Workspace text
+ * reaches the page only by `postMessage`.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { IrGraph } from '../core/ir';
-import { type FromGraphWebview, type GraphWebviewState, type HeatMode, type ToGraphWebview, dispatch } from '../protocol/graphProtocol';
+import {
+  type FromGraphWebview,
+  GRAPH_REPLIES,
+  type GraphWebviewState,
+  type HeatMode,
+  type ImageFormat,
+  type ToGraphWebview,
+  checkFromGraphWebview,
+  isGraphWebviewState,
+} from '../protocol/graphProtocol';
+import { MessageHandler } from '../protocol/messages';
 import type { ActiveModel } from './activeModel';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import { commandDocument, revealSource } from './commands';
 import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';
-import { imageBytes, newNonce, parseWebviewMessage } from './webviewMessages';
+import { newNonce } from './webviewCsp';
+import { imageBytes } from './webviewMessages';
 
 /** What the page template needs; the template itself (`graphHtml.ts`) is a pure function of these. */
 export interface GraphHtmlParts {
@@ -31,6 +44,8 @@ export const GRAPH_VIEW_ID = 'resnetStudio.graphView';
 /** Bundle folder of the webviews; the only folder the pages may load from. */
 const WEBVIEW_DIR = 'dist/webview';
 const CODICONS_CSS = `${WEBVIEW_DIR}/codicons/codicon.css`;
+/** A PNG of a torchvision-size graph takes a few seconds in the page; past this, it is not coming. */
+const EXPORT_TIMEOUT_MS = 60_000;
 
 /** Files a graph's nodes point into; a reveal request for any other file is refused. */
 function graphFiles(g: IrGraph | null, file: string): string[] {
@@ -48,6 +63,7 @@ export class GraphSession implements vscode.Disposable {
   private shown: AnalyzedDocument | undefined;
   private lastHighlight = '';
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: MessageHandler<ToGraphWebview, FromGraphWebview, typeof GRAPH_REPLIES>;
 
   constructor(
     private readonly ctx: StudioContext,
@@ -55,7 +71,31 @@ export class GraphSession implements vscode.Disposable {
     private readonly html: GraphHtml,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: [ctx.asAbsolutePath(WEBVIEW_DIR)] };
-    this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
+    this.channel = new MessageHandler({
+      post: (m) => void webview.postMessage(m),
+      check: checkFromGraphWebview,
+      replies: GRAPH_REPLIES,
+      timeoutMs: EXPORT_TIMEOUT_MS,
+      handlers: {
+        ready: () => {
+          // A page that says `ready` is a fresh one: requests sent to the one it replaced will never be answered.
+          this.channel.cancelPending('the graph page was reloaded before it answered');
+          this.ready = true;
+          this.sendGraph();
+        },
+        reveal: (m) => {
+          const files = graphFiles(this.shown?.analysis.graph ?? null, this.shown?.file ?? '');
+          if (!files.some((f) => sameFile(f, m.source.file))) return;
+          revealSource(m.source).catch((err: unknown) => this.ctx.reportError('could not reveal the source', err));
+        },
+        saveImage: (m) => {
+          saveImage(this.shown?.file, m.format, m.data).catch((err: unknown) => this.ctx.reportError('could not save the image', err));
+        },
+        error: (m) => this.ctx.logger.error(`graph webview: ${m.message}`),
+      },
+      onProblem: (text) => this.ctx.logger.warn(`graph webview: ${text}`),
+    });
+    this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.channel.receive(m)));
     this.render();
   }
 
@@ -66,6 +106,7 @@ export class GraphSession implements vscode.Disposable {
   /** Sets the page (fresh nonce every time); it will say `ready` again and get the whole graph. */
   render(): void {
     this.ready = false;
+    this.channel.cancelPending('the graph page was reloaded before it answered');
     const w = this.webview;
     const asset = (name: string): string => w.asWebviewUri(this.ctx.asAbsolutePath(`${WEBVIEW_DIR}/${name}`)).toString();
     const parts: GraphHtmlParts = { cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') };
@@ -97,8 +138,11 @@ export class GraphSession implements vscode.Disposable {
     this.post({ type: 'setHeat', mode });
   }
 
-  requestExport(format: 'svg' | 'png'): void {
-    this.post({ type: 'requestExport', format });
+  /** Asks the page for an image of the graph and offers to save the one that answers this request. */
+  async exportImage(format: ImageFormat): Promise<void> {
+    if (!this.ready) throw new Error('the graph page is still loading; try again in a moment');
+    const image = await this.channel.request({ type: 'requestExport', format });
+    await saveImage(this.shown?.file, image.format, image.data);
   }
 
   private sendGraph(): void {
@@ -115,41 +159,16 @@ export class GraphSession implements vscode.Disposable {
   }
 
   private post(msg: ToGraphWebview): void {
-    void this.webview.postMessage(msg);
-  }
-
-  private receive(raw: unknown): void {
-    const msg = parseWebviewMessage(raw);
-    if (!msg) {
-      this.ctx.logger.warn(`graph webview sent an unexpected message: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    dispatch<FromGraphWebview>(
-      {
-        ready: () => {
-          this.ready = true;
-          this.sendGraph();
-        },
-        reveal: (m) => {
-          const files = graphFiles(this.shown?.analysis.graph ?? null, this.shown?.file ?? '');
-          if (!files.some((f) => sameFile(f, m.source.file))) return;
-          revealSource(m.source).catch((err: unknown) => this.ctx.reportError('could not reveal the source', err));
-        },
-        exportedImage: (m) => {
-          saveImage(this.shown?.file, m.format, m.data).catch((err: unknown) => this.ctx.reportError('could not save the image', err));
-        },
-        error: (m) => this.ctx.logger.error(`graph webview: ${m.message}`),
-      },
-      msg,
-    );
+    this.channel.send(msg);
   }
 
   dispose(): void {
+    this.channel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
 
-async function saveImage(file: string | undefined, format: 'svg' | 'png', data: string): Promise<void> {
+async function saveImage(file: string | undefined, format: ImageFormat, data: string): Promise<void> {
   const base = file ? path.basename(file).replace(/(\.resnet)?\.(json|py)$/, '') : 'graph';
   const folder = file && path.isAbsolute(file) ? vscode.Uri.file(path.dirname(file)) : vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = await vscode.window.showSaveDialog({
@@ -179,7 +198,7 @@ export class GraphViews implements vscode.Disposable {
       this,
       vscode.window.registerWebviewViewProvider(GRAPH_VIEW_ID, { resolveWebviewView: (v) => this.resolveView(v) }),
       vscode.window.registerWebviewPanelSerializer(GRAPH_PANEL_TYPE, {
-        deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, state as GraphWebviewState | undefined),
+        deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, isGraphWebviewState(state) ? state : undefined),
       }),
       active.onDidChange((r) => this.view?.show(r)),
       service.onDidAnalyze((r) => this.panels.get(r.uri.toString())?.session.show(r)),
@@ -293,7 +312,8 @@ export class GraphViews implements vscode.Disposable {
     const t = this.target();
     if (!t) return;
     const pick = await vscode.window.showQuickPick(['SVG', 'PNG'], { title: 'Export the graph as' });
-    if (pick) t.requestExport(pick === 'SVG' ? 'svg' : 'png');
+    if (!pick) return;
+    await t.exportImage(pick === 'SVG' ? 'svg' : 'png').catch((err: unknown) => this.ctx.reportError('could not export the graph', err));
   }
 
   private async pickHeat(): Promise<void> {

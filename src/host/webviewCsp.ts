@@ -1,7 +1,14 @@
 /**
- * The one strict Content-Security-Policy every ResNet Studio webview uses (STYLE.md rule 5), and the checks
- * on what goes into it. Pure: no `vscode` import, so pages are built identically by the host and by tests.
+ * The one strict Content-Security-Policy every ResNet Studio webview uses (STYLE.md rule 5): the one nonce
+ * generator, the policy, and the checks on what goes into it. Pure: no `vscode` import, so pages are built
+ * identically by the host and by tests.
  */
+import { randomBytes } from 'node:crypto';
+
+/** A fresh CSP nonce, for each render of any page: 144 random bits, URL-safe base64 (24 characters). */
+export function newNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
 
 export function escapeAttr(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

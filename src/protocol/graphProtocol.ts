@@ -1,12 +1,24 @@
 /**
  * Messages between the extension host and the graph webview (side panel view and full panel). The webview
  * posts `ready` first; the host answers with the full current state (`setGraph`) and only then streams
- * updates. Imported by both sides; it must never import `vscode` at runtime.
+ * updates. `requestExport` expects an answer, paired with it by id (`exportedImage` or `requestFailed`).
+ * The host checks every message from the page with {@link checkFromGraphWebview} before acting on it.
+ * Imported by both sides, and the page's only way into the IR; it must never import `vscode` at runtime.
  */
 import type { Diagnostic, IrGraph, SourceRange } from '../core/ir';
+import { type FieldGuards, arrayOf, isIndex, isNumber, isString, messageChecker, nullable, objectOf, oneOf } from './guards';
+import { type ReplyFields, type RequestFailedMessage, type ReplyTable, type RequestFields, requestFailedShape } from './messages';
+
+/** The IR the page draws, as `setGraph` carries it. */
+export type { Diagnostic, IrGraph, IrGroup, IrNode, IrSkip, SkipKind, SourceRange } from '../core/ir';
+export type { Dim, Shape } from '../core/dims';
+/** How the IR's totals are summed and printed: the page shows the same numbers as the CLI's table and the hovers. */
+export { fmtCompact, groupTotals } from '../core/report';
+export { type MessageHandlers, dispatch } from './messages';
 
 export type HeatMode = 'none' | 'params' | 'macs';
 export type LayoutDirection = 'DOWN' | 'RIGHT';
+export type ImageFormat = 'svg' | 'png';
 
 export interface GraphViewSettings {
   layoutDirection: LayoutDirection;
@@ -37,10 +49,10 @@ export interface SetHeatMessage {
   mode: HeatMode;
 }
 
-/** Host -> webview: produce an image of the graph; answered with `exportedImage`. */
-export interface RequestExportMessage {
+/** Host -> webview: produce an image of the graph; answered with `exportedImage` (or `requestFailed`) by id. */
+export interface RequestExportMessage extends RequestFields {
   type: 'requestExport';
-  format: 'svg' | 'png';
+  format: ImageFormat;
 }
 
 export type ToGraphWebview = SetGraphMessage | HighlightMessage | SetHeatMessage | RequestExportMessage;
@@ -57,10 +69,17 @@ export interface RevealMessage {
   source: SourceRange;
 }
 
-/** Webview -> host: an exported image (SVG text, or PNG as a base64 data URL) for the host to save. */
-export interface ExportedImageMessage {
+/** Webview -> host: the image a `requestExport` asked for (SVG text, or PNG as a base64 data URL). */
+export interface ExportedImageMessage extends ReplyFields {
   type: 'exportedImage';
-  format: 'svg' | 'png';
+  format: ImageFormat;
+  data: string;
+}
+
+/** Webview -> host: the user exported from the page's own toolbar; the host offers to save the image. */
+export interface SaveImageMessage {
+  type: 'saveImage';
+  format: ImageFormat;
   data: string;
 }
 
@@ -70,7 +89,23 @@ export interface WebviewErrorMessage {
   message: string;
 }
 
-export type FromGraphWebview = ReadyMessage | RevealMessage | ExportedImageMessage | WebviewErrorMessage;
+export type FromGraphWebview = ReadyMessage | RevealMessage | ExportedImageMessage | SaveImageMessage | RequestFailedMessage | WebviewErrorMessage;
+
+/** The answer to each request the host sends. */
+export const GRAPH_REPLIES = { requestExport: 'exportedImage' } as const satisfies ReplyTable<ToGraphWebview, FromGraphWebview>;
+
+const isImageFormat = oneOf('svg', 'png');
+const sourceRangeShape: FieldGuards<SourceRange> = { file: isString, line: isNumber, column: isNumber, endLine: isNumber, endColumn: isNumber };
+
+/** Checks a message from the page field by field: the page's content is not trusted to be well-formed. */
+export const checkFromGraphWebview = messageChecker<FromGraphWebview>({
+  ready: {},
+  reveal: { nodeId: isString, source: objectOf(sourceRangeShape) },
+  exportedImage: { inReplyTo: isIndex, format: isImageFormat, data: isString },
+  saveImage: { format: isImageFormat, data: isString },
+  requestFailed: requestFailedShape,
+  error: { message: isString },
+});
 
 /** State the webview persists with `vscode.setState` and the panel serializer restores after a reload. */
 export interface GraphWebviewState {
@@ -80,4 +115,9 @@ export interface GraphWebviewState {
   heat: HeatMode;
 }
 
-export { type MessageHandlers, dispatch } from './messages';
+/** Checks a persisted state handed back by VS Code, which may come from an older version of the page. */
+export const isGraphWebviewState = objectOf<GraphWebviewState>({
+  file: nullable(isString),
+  collapsed: arrayOf(isString),
+  heat: oneOf('none', 'params', 'macs'),
+});

@@ -3,10 +3,13 @@
  * with `init`, the full current state (every shown run's rows read from its `metrics.jsonl`), and only then
  * streams `rows`. Each row batch carries the index in `metrics.jsonl` of its first row, so the panel appends
  * exactly the rows it lacks: a batch that overlaps what it has is trimmed (no duplicates), and one that starts
- * past its count makes it ask for the missing rows (no gaps). Imported by both sides; never imports `vscode`
- * at runtime.
+ * past its count makes it ask for the missing rows (no gaps). That index is what pairs `requestRows` and
+ * `select` with the rows they bring, so they need no request id: any batch, whenever it comes, lands where its
+ * index says. The host checks every message from the panel with {@link checkFromMetricsWebview}. Imported by
+ * both sides, and the panel's only way to the training rows' types; never imports `vscode` at runtime.
  */
 import type { TrainingRow } from './trainingProtocol';
+import { arrayOf, isIndex, isString, messageChecker, nullable, objectOf, recordOf } from './guards';
 
 /** The rows of `metrics.jsonl`, as `init` and `rows` carry them. */
 export type { MetricRow, StatusRow, TrainingRow } from './trainingProtocol';
@@ -143,6 +146,21 @@ export interface MetricsWebviewState {
 export const METRICS_VIEW_TYPE = 'resnetStudio.metrics';
 
 export { type MessageHandlers, dispatch } from './messages';
+
+/** Checks a message from the panel field by field before the host acts on it. */
+export const checkFromMetricsWebview = messageChecker<FromMetricsWebview>({
+  ready: {},
+  select: { shown: arrayOf(isString), focus: nullable(isString), have: recordOf(isIndex) },
+  requestRows: { runId: isString, from: isIndex },
+  stop: { runId: isString },
+  resume: { runId: isString },
+  saveCsv: { fileName: isString, csv: isString },
+  installBackend: {},
+  error: { message: isString },
+});
+
+/** Checks a persisted state handed back by VS Code, which may come from an older version of the panel. */
+export const isMetricsWebviewState = objectOf<MetricsWebviewState>({ shown: arrayOf(isString), focus: nullable(isString) });
 
 /**
  * Merges a batch into rows already held: returns the rows to append (none of which the holder has), or

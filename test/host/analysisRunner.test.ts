@@ -66,7 +66,7 @@ test('requests queued behind a runaway one are sent again to the new worker', as
     `const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (req) => {
   if (req.file === 'hang') for (;;) {}
-  parentPort.postMessage({ id: req.id, analysis: { file: req.file, models: [], graph: null, diagnostics: [] }, ms: 0 });
+  parentPort.postMessage({ inReplyTo: req.requestId, analysis: { file: req.file, models: [], graph: null, diagnostics: [] }, ms: 0 });
 });`,
   );
   const r = new WorkerRunner(script, 1_500);

@@ -276,10 +276,13 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.equal((await p.state())?.heat, 'macs');
       await p.page.screenshot({ path: join(ARTIFACTS, 'resnet18-heat-macs.png') });
 
-      await p.send({ type: 'requestExport', format: 'svg' }, false);
-      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.some((m) => m.type === 'exportedImage'));
-      const svg = (await p.posted()).find((m) => m.type === 'exportedImage');
-      assert.ok(svg && svg.type === 'exportedImage' && svg.format === 'svg');
+      // Two quick requests: each answer names the request it answers, so neither can be taken for the other.
+      await p.send({ type: 'requestExport', requestId: 7, format: 'svg' }, false);
+      await p.send({ type: 'requestExport', requestId: 8, format: 'png' }, false);
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.filter((m) => m.type === 'exportedImage').length === 2);
+      const answers = (await p.posted()).filter((m) => m.type === 'exportedImage');
+      assert.deepEqual(answers.map((m) => [m.inReplyTo, m.format]), [[7, 'svg'], [8, 'png']]);
+      const svg = answers[0]!;
       assert.match(svg.data, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       const e = expected(a.graph!);
       const rects = svg.data.match(/<rect /g)?.length ?? 0;
@@ -288,10 +291,11 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.equal(edgePaths.length, a.graph!.edges.length, 'every edge is drawn (all groups expanded, so none merge)');
       assert.equal(edgePaths.filter((x) => x.includes('stroke-dasharray')).length, e.identityEdges, 'identity shortcuts are the dashed edges');
 
+      // The toolbar's own export is not an answer to anything: it asks the host to save the image.
       await p.page.click('#export-png');
-      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string; format?: string }[] } }).__rec.posted.some((m) => m.type === 'exportedImage' && m.format === 'png'));
-      const png = (await p.posted()).find((m) => m.type === 'exportedImage' && m.format === 'png');
-      assert.ok(png && png.type === 'exportedImage');
+      await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string; format?: string }[] } }).__rec.posted.some((m) => m.type === 'saveImage' && m.format === 'png'));
+      const png = (await p.posted()).find((m) => m.type === 'saveImage' && m.format === 'png');
+      assert.ok(png && png.type === 'saveImage');
       assert.match(png.data, /^data:image\/png;base64,/);
       const bytes = Buffer.from(png.data.slice(png.data.indexOf(',') + 1), 'base64');
       assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');

@@ -1,7 +1,5 @@
 /** Short text for graph labels: shapes without the batch dimension, layer hyper-parameters, costs. */
-import type { Dim, Shape } from '../../src/core/dims';
-import type { IrNode } from '../../src/core/ir';
-import { fmtCompact } from '../../src/core/report';
+import { type Dim, type IrNode, type Shape, fmtCompact } from '../../src/protocol/graphProtocol';
 
 const dim = (d: Dim | undefined): string => (d === null || d === undefined ? '?' : String(d));
 

@@ -1,6 +1,7 @@
 /**
  * Entry of the graph webview (`dist/webview/graph.js`). Wires the toolbar in `graphHtml.ts` to the view,
  * speaks the typed protocol, says `ready` first and persists collapsed groups and heat with `setState`.
+ * The host's `requestExport` is answered under its id; the toolbar's own export buttons send `saveImage`.
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
@@ -11,15 +12,16 @@ import {
   type FromGraphWebview,
   type GraphWebviewState,
   type HeatMode,
-  type MessageHandlers,
+  type ImageFormat,
   type SetGraphMessage,
   type ToGraphWebview,
-  dispatch,
+  fmtCompact,
+  isGraphWebviewState,
 } from '../../src/protocol/graphProtocol';
+import { MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
 import { toSvg } from './svgExport';
 import { GraphView } from './view';
-import { fmtCompact } from './format';
 
 const vscode = getVsCodeApi<GraphWebviewState, FromGraphWebview>();
 const post = (m: FromGraphWebview): void => vscode.postMessage(m);
@@ -36,7 +38,8 @@ const status = $('status');
 const empty = $('empty');
 const searchCount = $('search-count');
 
-const saved = vscode.getState();
+const persisted: unknown = vscode.getState();
+const saved = isGraphWebviewState(persisted) ? persisted : undefined;
 let file: string | null = null;
 let version = -Infinity;
 
@@ -115,23 +118,36 @@ async function onSetGraph(msg: SetGraphMessage): Promise<void> {
   if (searchField.value) searchCount.textContent = countText(view.search(searchField.value));
 }
 
-async function exportImage(format: 'svg' | 'png'): Promise<void> {
-  const data =
-    format === 'svg'
-      ? toSvg(view.cy, view.theme.background)
-      : view.cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.theme.background, maxWidth: 16000, maxHeight: 16000 });
-  post({ type: 'exportedImage', format, data });
+/** SVG text, or a PNG as a base64 `data:` URL. */
+function imageOf(format: ImageFormat): string {
+  return format === 'svg'
+    ? toSvg(view.cy, view.theme.background)
+    : view.cy.png({ output: 'base64uri', full: true, scale: 2, bg: view.theme.background, maxWidth: 16000, maxHeight: 16000 });
 }
 
-const handlers: MessageHandlers<ToGraphWebview> = {
-  setGraph: (m) => void onSetGraph(m).catch(report),
-  highlight: (m) => void view.highlight(m.nodeIds).catch(report),
-  setHeat: (m) => {
-    view.setHeat(m.mode);
-    syncHeatControl();
+function answerExport(format: ImageFormat, requestId: number): void {
+  try {
+    channel.send({ type: 'exportedImage', inReplyTo: requestId, format, data: imageOf(format) });
+  } catch (e) {
+    channel.send({ type: 'requestFailed', inReplyTo: requestId, message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+const channel = new MessageHandler<FromGraphWebview, ToGraphWebview>({
+  post,
+  check: trustedMessage,
+  replies: {},
+  handlers: {
+    setGraph: (m) => void onSetGraph(m).catch(report),
+    highlight: (m) => void view.highlight(m.nodeIds).catch(report),
+    setHeat: (m) => {
+      view.setHeat(m.mode);
+      syncHeatControl();
+    },
+    requestExport: (m) => answerExport(m.format, m.requestId),
   },
-  requestExport: (m) => void exportImage(m.format).catch(report),
-};
+  onProblem: (text) => report(new Error(text)),
+});
 
 function report(e: unknown): void {
   post({ type: 'error', message: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
@@ -164,16 +180,14 @@ click('zoom-in', () => view.zoomBy(1.25));
 click('zoom-out', () => view.zoomBy(0.8));
 click('collapse-all', () => view.collapseAll());
 click('expand-all', () => view.expandAll());
-click('export-svg', () => exportImage('svg'));
-click('export-png', () => exportImage('png'));
+click('export-svg', () => post({ type: 'saveImage', format: 'svg', data: imageOf('svg') }));
+click('export-png', () => post({ type: 'saveImage', format: 'png', data: imageOf('png') }));
 
 // VS Code swaps body classes and the root's CSS variables when the theme changes.
 new MutationObserver(() => view.refreshTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 new MutationObserver(() => view.refreshTheme()).observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
 
-window.addEventListener('message', (e: MessageEvent<ToGraphWebview>) => {
-  if (e.data && typeof e.data === 'object' && typeof e.data.type === 'string') dispatch(handlers, e.data);
-});
+window.addEventListener('message', (e: MessageEvent<unknown>) => channel.receive(e.data));
 window.addEventListener('error', (e) => report(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => report(e.reason));
 

@@ -6,9 +6,7 @@
  * inside it is turned into a drawable element or handed to the layout. A CIFAR ResNet-1202 with its three
  * stages collapsed is a dozen elements, not 3,600 nodes.
  */
-import type { Shape } from '../../src/core/dims';
-import type { IrGraph, IrGroup, IrNode, IrSkip, SkipKind, SourceRange } from '../../src/core/ir';
-import { groupTotals } from '../../src/core/report';
+import { type IrGraph, type IrGroup, type IrNode, type IrSkip, type Shape, type SkipKind, type SourceRange, groupTotals } from '../../src/protocol/graphProtocol';
 import { arrow, channels, costText, opDetail, shortShape, spatial } from './format';
 
 export interface GroupInfo {

@@ -5,8 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import elk from 'cytoscape-elk';
-import type { HeatMode, LayoutDirection } from '../../src/protocol/graphProtocol';
-import type { IrGraph, SourceRange } from '../../src/core/ir';
+import type { HeatMode, IrGraph, LayoutDirection, SourceRange } from '../../src/protocol/graphProtocol';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { nestedLayout } from './nestedLayout';
 import { type Box, boxExit, routeBow } from './skipRouting';

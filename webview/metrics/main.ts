@@ -7,15 +7,15 @@
 import uPlot from 'uplot';
 import {
   type FromMetricsWebview,
-  type MessageHandlers,
   type MetricsWebviewState,
   type RunInfo,
   type ToMetricsWebview,
+  type TrainingRow,
   type BackendInfo,
-  dispatch,
+  isMetricsWebviewState,
   mergeBatch,
 } from '../../src/protocol/metricsProtocol';
-import type { TrainingRow } from '../../src/training/protocol';
+import { type MessageHandlers, MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
 import { type Point, align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from './model';
 
@@ -28,7 +28,8 @@ const $ = <T extends HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const saved = vscode.getState();
+const persisted: unknown = vscode.getState();
+const saved = isMetricsWebviewState(persisted) ? persisted : undefined;
 let runs: RunInfo[] = [];
 const rows = new Map<string, TrainingRow[]>();
 let shown: string[] = saved?.shown ?? [];
@@ -103,15 +104,14 @@ const handlers: MessageHandlers<ToMetricsWebview> = {
   },
 };
 
-window.addEventListener('message', (e: MessageEvent<ToMetricsWebview>) => {
-  const msg = e.data;
-  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
-  try {
-    dispatch(handlers, msg);
-  } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
-  }
+const channel = new MessageHandler<FromMetricsWebview, ToMetricsWebview>({
+  post,
+  check: trustedMessage,
+  replies: {},
+  handlers,
+  onProblem: (message) => post({ type: 'error', message }),
 });
+window.addEventListener('message', (e: MessageEvent<unknown>) => channel.receive(e.data));
 
 // ---- drawing ------------------------------------------------------------------------------------------
 

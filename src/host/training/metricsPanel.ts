@@ -4,20 +4,21 @@
  * stops nothing. A serializer brings it back after a reload with the runs it showed; the page then rebuilds
  * from the files and the stream continues.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { MessageHandler } from '../../protocol/messages';
 import {
   type BackendInfo,
   type FromMetricsWebview,
   type RunInfo,
   METRICS_VIEW_TYPE,
-  type MessageHandlers,
   type MetricsWebviewState,
   type ToMetricsWebview,
-  dispatch,
+  type TrainingRow,
+  checkFromMetricsWebview,
+  isMetricsWebviewState,
 } from '../../protocol/metricsProtocol';
-import type { TrainingRow } from '../../training/protocol';
 import type { RunStore } from '../../training/runStore';
+import { newNonce } from '../webviewCsp';
 import { metricsHtml } from './metricsHtml';
 import { RunFeed } from './runFeed';
 
@@ -44,6 +45,7 @@ export class MetricsPanel implements vscode.Disposable {
   private ready = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly channel: MessageHandler<ToMetricsWebview, FromMetricsWebview>;
   private readonly disposedEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -53,9 +55,10 @@ export class MetricsPanel implements vscode.Disposable {
     return new MetricsPanel(host, panel, { shown: initial, focus: initial[0] ?? null });
   }
 
-  static revive(host: PanelHost, panel: vscode.WebviewPanel, state: MetricsWebviewState | undefined): MetricsPanel {
+  /** `state` is whatever VS Code kept for the panel, possibly from an older version of the page: it is checked. */
+  static revive(host: PanelHost, panel: vscode.WebviewPanel, state: unknown): MetricsPanel {
     panel.webview.options = MetricsPanel.options(host);
-    return new MetricsPanel(host, panel, state ?? { shown: [], focus: null });
+    return new MetricsPanel(host, panel, isMetricsWebviewState(state) ? state : { shown: [], focus: null });
   }
 
   private static options(host: PanelHost): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -71,9 +74,30 @@ export class MetricsPanel implements vscode.Disposable {
     const known = new Set(host.runInfos().map((r) => r.id));
     this.shown = state.shown.filter((id) => known.has(id));
     this.focus = state.focus && known.has(state.focus) ? state.focus : (this.shown[0] ?? null);
+    this.channel = new MessageHandler<ToMetricsWebview, FromMetricsWebview>({
+      post: (m) => void panel.webview.postMessage(m),
+      check: checkFromMetricsWebview,
+      replies: {},
+      handlers: {
+        ready: () => this.sendInit(),
+        select: (s) => {
+          this.shown = s.shown;
+          this.focus = s.focus;
+          this.feed.keepOnly(s.shown);
+          for (const id of s.shown) this.post(this.feed.from(id, s.have[id] ?? 0));
+        },
+        requestRows: (r) => this.post(this.feed.from(r.runId, r.from)),
+        stop: (s) => void this.host.stop(s.runId),
+        resume: (r) => void this.host.resume(r.runId),
+        installBackend: () => void this.host.installNativeBackend(),
+        saveCsv: (c) => void this.saveCsv(c.fileName, c.csv),
+        error: (e) => this.host.log(`metrics panel: ${e.message}`),
+      },
+      onProblem: (text) => this.host.log(`metrics panel: ${text}`),
+    });
     panel.webview.html = this.html();
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: FromMetricsWebview) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.channel.receive(m)),
       panel.onDidDispose(() => this.dispose()),
       // A hidden page is discarded (retainContextWhenHidden is off); it says `ready` again when shown.
       panel.onDidChangeViewState(() => {
@@ -90,7 +114,7 @@ export class MetricsPanel implements vscode.Disposable {
     const base = vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview');
     return metricsHtml({
       cspSource: w.cspSource,
-      nonce: randomBytes(18).toString('base64'),
+      nonce: newNonce(),
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(base, 'metrics.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(base, 'metrics.css')).toString(),
     });
@@ -143,30 +167,7 @@ export class MetricsPanel implements vscode.Disposable {
 
   private post(m: ToMetricsWebview): void {
     if (!this.ready) return;
-    void this.panel.webview.postMessage(m);
-  }
-
-  private onMessage(m: FromMetricsWebview): void {
-    const handlers: MessageHandlers<FromMetricsWebview> = {
-      ready: () => this.sendInit(),
-      select: (s) => {
-        this.shown = s.shown;
-        this.focus = s.focus;
-        this.feed.keepOnly(s.shown);
-        for (const id of s.shown) this.post(this.feed.from(id, s.have[id] ?? 0));
-      },
-      requestRows: (r) => this.post(this.feed.from(r.runId, r.from)),
-      stop: (s) => void this.host.stop(s.runId),
-      resume: (r) => void this.host.resume(r.runId),
-      installBackend: () => void this.host.installNativeBackend(),
-      saveCsv: (c) => void this.saveCsv(c.fileName, c.csv),
-      error: (e) => this.host.log(`metrics panel: ${e.message}`),
-    };
-    try {
-      dispatch(handlers, m);
-    } catch (err) {
-      this.host.log(`metrics panel message ${m.type} failed: ${err instanceof Error ? err.stack : String(err)}`);
-    }
+    this.channel.send(m);
   }
 
   private async saveCsv(fileName: string, csv: string): Promise<void> {
@@ -188,6 +189,7 @@ export class MetricsPanel implements vscode.Disposable {
     this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.channel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
     this.disposedEmitter.fire();
