@@ -1,63 +1,15 @@
 /**
- * `resnet-studio`: the command line over the same pure core the extension uses.
- * Exit codes: 0 = no error diagnostics, 1 = error diagnostics (or a failed job), 2 = usage or I/O error.
+ * `resnet-studio`: the command line over the same pure core the extension uses. This module only
+ * dispatches: the subcommands, their flags and their usage text are declared in `commands.ts`.
+ * Exit codes: 0 success, 1 a result that is an error (error diagnostics, a failed run), 2 usage or I/O error.
  */
-import { readFileSync } from 'node:fs';
-import { analyzeText } from '../frontends';
-import type { ParseCache } from '../frontends/pytorch/ast';
-import { formatTable, toReport } from '../core/report';
-import { UsageError, parseArgs, parseShape } from './args';
+import { UsageError } from '../core/usageError';
 import { diskParseCache } from './cache';
+import { analyze } from './analyze';
+import { ANALYZE, COMMANDS } from './commands';
+import { type CliIo, PROGRAM, formatProgramUsage, nearest, parseCommandLine } from './flags';
 
-export { UsageError, parseArgs, parseShape, type ParsedArgs } from './args';
-
-const USAGE = `usage:
-  resnet-studio analyze FILE [--model NAME] [--args "PYTHON CALL ARGS"] [--input N,C,H,W] [--json]
-  resnet-studio help
-
-FILE is a *.resnet.json design, a Keras/TF.js model.json, or a PyTorch .py file.
-Exit codes: 0 no errors, 1 error diagnostics, 2 usage or I/O error.`;
-
-function str(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** What the launcher gives every command. */
-export interface CliContext {
-  /** Parsed Python files kept between runs; absent when caching is off. */
-  parseCache?: ParseCache;
-}
-
-export function analyzeCommand(argv: string[], out: (s: string) => void, ctx: CliContext = {}): number {
-  const { positional, flags } = parseArgs(argv, new Set(['json']));
-  const file = positional[0];
-  if (!file) throw new UsageError('analyze needs a FILE');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  const input = str(flags, 'input');
-  const model = str(flags, 'model');
-  const args = str(flags, 'args');
-  const analysis = analyzeText(file, text, {
-    ...(input ? { input: parseShape(input) } : {}),
-    ...(model ? { model } : {}),
-    ...(args !== undefined ? { args } : {}),
-    ...(ctx.parseCache ? { parseCache: ctx.parseCache } : {}),
-  });
-  out(flags.has('json') ? JSON.stringify(toReport(analysis)) : formatTable(analysis));
-  return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
-}
-
-/** Subcommands; other areas (training, export) register theirs here. */
-export const COMMANDS: Record<string, (argv: string[], out: (s: string) => void, ctx: CliContext) => number | Promise<number>> = {
-  analyze: analyzeCommand,
-  // Loaded on use: training pulls in process management that `analyze` never needs.
-  train: async (argv, out) => (await import('./train')).trainCommand(argv, out),
-};
+export const USAGE = formatProgramUsage(COMMANDS, 'Exit codes: 0 success, 1 error diagnostics or a failed run, 2 usage or I/O error.');
 
 export interface MainOptions {
   /**
@@ -67,23 +19,54 @@ export interface MainOptions {
   cache?: { dir: string; buildKey: string };
 }
 
-export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return cmd ? 0 : 2;
-  }
-  const run = COMMANDS[cmd];
-  try {
-    if (!run) throw new UsageError(`unknown command '${cmd}'`);
-    const ctx: CliContext = opts.cache ? { parseCache: diskParseCache(opts.cache.dir, opts.cache.buildKey) } : {};
-    return await run(rest, (s) => process.stdout.write(s + '\n'), ctx);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`resnet-studio: ${e.message}\n${USAGE}\n`);
-      return 2;
-    }
-    process.stderr.write(`resnet-studio: internal error: ${(e as Error).stack ?? String(e)}\n`);
+function findCommand(name: string) {
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (cmd) return cmd;
+  const guess = nearest(name, COMMANDS.map((c) => c.name));
+  throw new UsageError(`unknown command '${name}'${guess ? `; did you mean ${guess}?` : ''}`);
+}
+
+/** Runs one command line; returns the exit code. Usage errors go to stderr with a pointer to the usage text. */
+export async function main(argv: readonly string[], opts: MainOptions = {}): Promise<number> {
+  const [name, ...rest] = argv;
+  const stdout = (s: string) => void process.stdout.write(s + '\n');
+  if (name === undefined) {
+    process.stderr.write(USAGE + '\n');
     return 2;
   }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic === undefined) {
+      stdout(USAGE);
+      return 0;
+    }
+    try {
+      stdout(findCommand(topic).usage);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`${PROGRAM}: ${(e as Error).message}\nRun '${PROGRAM} --help' for the commands.\n`);
+      return 2;
+    }
+  }
+  let where = PROGRAM;
+  let hint = `Run '${PROGRAM} --help' for the commands.`;
+  try {
+    const cmd = findCommand(name);
+    where = `${PROGRAM} ${cmd.name}`;
+    hint = `Run '${where} --help' for its arguments and options.`;
+    const io: CliIo = { out: stdout, ...(opts.cache ? { parseCache: diskParseCache(opts.cache.dir, opts.cache.buildKey) } : {}) };
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${where}: ${e.message}\n${hint}\n`);
+      return 2;
+    }
+    process.stderr.write(`${PROGRAM}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 2;
+  }
+}
+
+/** `analyze` with a command line, run in-process with its output collected; usage errors are thrown. */
+export function analyzeCommand(argv: readonly string[], out: (line: string) => void): number {
+  return analyze(parseCommandLine(ANALYZE, argv), { out });
 }

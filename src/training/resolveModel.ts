@@ -1,18 +1,25 @@
 /**
- * Which model a training run trains and at what input size: flags first, then what the file says (its
- * `# resnet-studio:` comment or the design's own input), then the default. Pure and light: it takes an
- * analysis made elsewhere (in-process by the CLI, in the analysis worker by the extension), so importing it
- * loads no front end.
+ * Which model a training run trains and at what input size: the caller's choice first (the CLI's flags, the
+ * extension's per-model choice), then what the file says (its `# resnet-studio:` comment or the design's
+ * own input), then the default. Pure and light: it takes an analysis made elsewhere (in-process by the CLI,
+ * in the analysis worker by the extension), so importing it loads no front end; and it takes values already
+ * parsed, so it depends on neither the CLI nor the extension.
  */
-import { UsageError, parseShape } from '../cli/args';
+import { UsageError } from '../core/usageError';
 import { type Analysis, DEFAULT_INPUT } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
 import { readDirective } from '../frontends/directive';
 import type { Backend } from '../protocol/trainingProtocol';
 
-export interface ModelFlags {
-  input?: string;
+/** What the user chose explicitly; each is optional. */
+export interface ModelChoice {
+  /** N,C,H,W or C,H,W. */
+  input?: readonly number[];
+  /** How messages name where an explicit input came from; default "the chosen input". */
+  inputLabel?: string;
+  /** The class or factory function to train. */
   model?: string;
+  /** Its call arguments, in the source language's syntax. */
   args?: string;
 }
 
@@ -22,18 +29,17 @@ export interface Resolved {
   modelName: string;
 }
 
-/** The front-end options the flags ask for (parsing `--input`). */
-export function analysisOptions(flags: ModelFlags): FrontEndOptions {
-  const explicit = flags.input ? parseShape(flags.input) : undefined;
+/** The front-end options the choice asks for. */
+export function analysisOptions(choice: ModelChoice): FrontEndOptions {
   return {
-    ...(explicit ? { input: explicit } : {}),
-    ...(flags.model ? { model: flags.model } : {}),
-    ...(flags.args ? { args: flags.args } : {}),
+    ...(choice.input ? { input: [...choice.input] } : {}),
+    ...(choice.model ? { model: choice.model } : {}),
+    ...(choice.args ? { args: choice.args } : {}),
   };
 }
 
-export function resolveFromAnalysis(analysis: Analysis | null, file: string, text: string, flags: ModelFlags, backend: Backend): Resolved {
-  const explicit = analysisOptions(flags).input;
+export function resolveFromAnalysis(analysis: Analysis | null, file: string, text: string, choice: ModelChoice, backend: Backend): Resolved {
+  const explicit = choice.input ? [...choice.input] : undefined;
   const errors = analysis?.diagnostics.filter((d) => d.severity === 'error') ?? [];
   if (backend === 'tfjs' && (errors.length || !analysis?.graph)) {
     // The TF.js runner trains the analysed graph: it must exist and be clean.
@@ -46,7 +52,7 @@ export function resolveFromAnalysis(analysis: Analysis | null, file: string, tex
   let inputFrom: string;
   if (explicit) {
     input = explicit;
-    inputFrom = '--input';
+    inputFrom = choice.inputLabel ?? 'the chosen input';
   } else if (graphInput && graphInput.every((d) => typeof d === 'number') && !errors.some((e) => e.code === 'format/unknown')) {
     input = graphInput as number[];
     // A Python file states its input only in its comment; otherwise the front end used the default.
@@ -60,7 +66,7 @@ export function resolveFromAnalysis(analysis: Analysis | null, file: string, tex
   }
   if (input.length === 3) input = [1, ...input];
   if (input.length !== 4) throw new UsageError(`the input shape must be N,C,H,W for training, got [${input.join(', ')}]`);
-  const modelName = flags.model ?? directive?.model ?? analysis?.candidates?.[0]?.name ?? analysis?.graph?.name ?? analysis?.models[0];
+  const modelName = choice.model ?? directive?.model ?? analysis?.candidates?.[0]?.name ?? analysis?.graph?.name ?? analysis?.models[0];
   if (!modelName) throw new UsageError(`${file}: cannot tell which model to train; pass --model NAME`);
   return { input: input as [number, number, number, number], inputFrom, modelName };
 }

@@ -89,7 +89,7 @@ test('the input comes from --input, else the file\'s comment, else the design, e
   const fromComment = resolveModel('net.py', py, {}, 'pytorch');
   assert.deepEqual(fromComment.input, [1, 3, 12, 12]);
   assert.equal(fromComment.modelName, 'Net');
-  assert.deepEqual(resolveModel('net.py', py, { input: '4,3,20,20', model: 'Other' }, 'pytorch'), { input: [4, 3, 20, 20], inputFrom: '--input', modelName: 'Other' });
+  assert.deepEqual(resolveModel('net.py', py, { input: [4, 3, 20, 20], inputLabel: '--input', model: 'Other' }, 'pytorch'), { input: [4, 3, 20, 20], inputFrom: '--input', modelName: 'Other' });
   const design = fs.readFileSync(TINY_RESNET, 'utf8');
   assert.deepEqual(resolveModel(TINY_RESNET, design, {}, 'tfjs').input, [1, 3, 16, 16]);
   const noInput = JSON.stringify({ ...JSON.parse(design), input: undefined });

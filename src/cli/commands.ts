@@ -1,0 +1,91 @@
+/**
+ * Every subcommand of `resnet-studio`, one declaration each: arguments, flags (type, default, help), usage
+ * lines and what it runs. The parser, the `--help` text and the program's usage text are generated from
+ * these. A new subcommand is one more declaration here and its implementation in its own module; a heavy
+ * implementation is imported on use, so `analyze` never loads training.
+ */
+import { DEFAULT_INPUT } from '../core/ir';
+import { RUN_CONFIG_FIELDS } from '../protocol/trainingProtocol';
+import { DEFAULT_RUNS_DIR } from '../training/runStore';
+import { analyze } from './analyze';
+import { type CliCommand, type CommandDeclaration, type CommandInput, defineCommand, flag, optionalFlags } from './flags';
+
+/** Which model of a file, with what arguments and input: `analyze` and `train` read the file the same way. */
+const MODEL_FLAGS = {
+  model: flag.string({ metavar: 'NAME', help: 'The class or function to build, when the file defines several' }),
+  args: flag.string({ metavar: 'ARGS', help: 'Arguments for it, in Python call syntax: "num_classes=10"' }),
+  input: flag.shape({ help: 'Input shape', defaultText: `the file's "# resnet-studio: input=(...)" comment or the design's input, else ${DEFAULT_INPUT.join(',')}` }),
+};
+
+const ANALYZE_FLAGS = {
+  ...MODEL_FLAGS,
+  json: flag.boolean({ help: 'Print one JSON object (model, shapes, params, MACs, layers, graph, diagnostics) instead of the table' }),
+};
+
+export type AnalyzeInput = CommandInput<typeof ANALYZE_FLAGS>;
+
+const F = RUN_CONFIG_FIELDS;
+
+/** Run-config flags take their type, bounds, default and help from the run config's own declaration. */
+const TRAIN_FLAGS = {
+  data: flag.string({ metavar: 'synthetic|DIR', help: F.data.description.replace(/\.$/, '') }),
+  ...MODEL_FLAGS,
+  backend: flag.choice({ choices: F.backend.enum, help: F.backend.description.replace(/\.$/, ''), defaultText: 'pytorch for a .py file, else tfjs' }),
+  epochs: flag.field(F.epochs),
+  batchSize: flag.field(F.batchSize),
+  lr: flag.field(F.lr),
+  optimizer: flag.field(F.optimizer),
+  momentum: flag.field(F.momentum),
+  weightDecay: flag.field(F.weightDecay),
+  schedule: flag.field(F.schedule),
+  lrSteps: flag.field(F.lrSteps, { metavar: 'E1,E2,...' }),
+  lrGamma: flag.field(F.lrGamma),
+  valSplit: flag.field(F.valSplit),
+  seed: flag.field(F.seed),
+  noAugment: flag.boolean({ help: `Train without augmentation (${F.augment.description.replace(/\.$/, '').toLowerCase()})` }),
+  syntheticSize: flag.field(F.syntheticSize),
+  maxSteps: flag.field(F.maxSteps),
+  logEvery: flag.field(F.logEvery),
+  device: flag.field(F.device),
+  nproc: flag.int({ help: 'PyTorch processes (one per GPU), launched through torch.distributed.run', defaultText: '1' }),
+  tfjsBackend: flag.field(F.tfjsBackend, { defaultText: 'auto' }),
+  python: flag.string({ metavar: 'PATH', help: 'The Python interpreter for PyTorch', defaultText: 'the first of $RESNET_STUDIO_PYTHON, python3, python that imports torch' }),
+  out: flag.string({ metavar: 'DIR', default: DEFAULT_RUNS_DIR, help: 'The runs directory; the run is written to DIR/<run-id>/' }),
+  runId: flag.string({ metavar: 'ID', help: 'The run\'s name', defaultText: 'a time stamp and a random suffix' }),
+  resume: flag.string({ metavar: 'RUN_DIR', help: 'Continue a stopped or interrupted run from its last checkpoint' }),
+  detach: flag.boolean({ help: 'Keep training in the background and return at once' }),
+  json: flag.boolean({ help: 'Print each metrics row as one JSON object' }),
+};
+
+export type TrainInput = CommandInput<typeof TRAIN_FLAGS>;
+
+/** What `train --resume` takes besides itself: the rest was fixed when the run was created. */
+export const RESUME_FLAGS: readonly (keyof typeof TRAIN_FLAGS)[] = ['resume', 'detach', 'json', 'python', 'nproc'];
+
+export const ANALYZE: CommandDeclaration<typeof ANALYZE_FLAGS> = {
+  name: 'analyze',
+  summary: 'Shapes, parameters, MACs and diagnostics of a model file, as a table or JSON',
+  args: [{ name: 'FILE', help: 'A *.resnet.json design, a Keras/TF.js model.json, or a PyTorch .py file' }],
+  flags: ANALYZE_FLAGS,
+  details: 'Exit codes: 0 no error diagnostics, 1 error diagnostics, 2 usage or I/O error.',
+  run: analyze,
+};
+
+export const COMMANDS: readonly CliCommand[] = [
+  defineCommand(ANALYZE),
+  defineCommand({
+    name: 'train',
+    summary: 'Train a model in a child process (TF.js or PyTorch) and print its progress',
+    args: [{ name: 'FILE', help: 'The model file, as for analyze', optional: true }],
+    synopsis: ['FILE --data synthetic|DIR [options]', `--resume RUN_DIR ${optionalFlags(TRAIN_FLAGS, RESUME_FLAGS.filter((f) => f !== 'resume'))}`],
+    flags: TRAIN_FLAGS,
+    details: [
+      'The TF.js runner reads PNG and binary PPM/PGM images; JPEG folders need --backend pytorch.',
+      'PyTorch runs use --python as given; without it, the first of $RESNET_STUDIO_PYTHON, python3 and python',
+      '(on PATH) that can `import torch`.',
+      'Exit codes: 0 completed, 1 failed or stopped, 2 usage or I/O error (nothing was trained).',
+    ].join('\n'),
+    // Loaded on use: training pulls in process management that `analyze` never needs.
+    run: async (input, io) => (await import('./train')).train(input, io),
+  }),
+];
