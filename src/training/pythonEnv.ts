@@ -1,25 +1,47 @@
 /**
- * Finds a Python interpreter that can train: one that imports torch. Pure Node.
+ * Finds a Python interpreter that can train (one that imports torch), and says where it came from; builds
+ * the arguments of a multi-process launch. Pure Node: the extension host passes in what only VS Code knows
+ * (the Python extension's interpreter).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
-/** Environment variable naming the interpreter; checked after an explicit setting. */
+/** Environment variable naming the interpreter; checked after an explicit setting. Tests and CI set it. */
 export const PYTHON_ENV_VAR = 'RESNET_STUDIO_PYTHON';
 
-/** Tried in this order after the explicit setting and the environment variable. */
-export const DEFAULT_PYTHON_CANDIDATES: readonly string[] =
-  process.platform === 'win32' ? ['python', 'py'] : ['/usr/bin/python3.11', 'python3', 'python'];
+/** Tried in this order, through PATH, when nothing else names an interpreter that imports torch. */
+export const PATH_PYTHON_CANDIDATES: readonly string[] = process.platform === 'win32' ? ['python', 'py'] : ['python3', 'python'];
 
 export const TRAIN_SCRIPT_NAME = 'resnet_studio_train.py';
+
+/**
+ * Where an interpreter came from, in the order they are tried: the user's setting (the extension's
+ * `resnetStudio.training.pythonPath`; on the command line, `--python`), the {@link PYTHON_ENV_VAR}
+ * environment variable, the Python extension's active interpreter, then a plain name on PATH.
+ */
+export type PythonSource = 'setting' | 'env' | 'pythonExtension' | 'path';
+
+/** The source in words, for messages and the interface ("from RESNET_STUDIO_PYTHON"). */
+export function describePythonSource(source: PythonSource): string {
+  switch (source) {
+    case 'setting':
+      return 'from the interpreter setting';
+    case 'env':
+      return `from ${PYTHON_ENV_VAR}`;
+    case 'pythonExtension':
+      return "the Python extension's active interpreter";
+    case 'path':
+      return 'found on PATH';
+  }
+}
 
 export interface TorchPython {
   /** The interpreter as it should be spawned (a path or a name resolved through PATH). */
   python: string;
   /** Where the candidate came from. */
-  source: 'explicit' | 'env' | 'default';
+  source: PythonSource;
   pythonVersion: string;
   torchVersion: string;
   cuda: boolean;
@@ -39,7 +61,7 @@ export interface TorchPython {
 
 export interface CandidateFailure {
   python: string;
-  source: TorchPython['source'];
+  source: PythonSource;
   reason: string;
 }
 
@@ -47,7 +69,7 @@ export class PythonEnvError extends Error {
   constructor(readonly tried: CandidateFailure[]) {
     super(
       'no Python interpreter with PyTorch was found. Tried: ' +
-        tried.map((t) => `${t.python} (${t.reason})`).join('; ') +
+        (tried.length ? tried.map((t) => `${t.python} (${t.reason})`).join('; ') : 'none') +
         `. Set ${PYTHON_ENV_VAR} or the interpreter setting to a Python that can \`import torch\`.`,
     );
     this.name = 'PythonEnvError';
@@ -55,27 +77,53 @@ export class PythonEnvError extends Error {
 }
 
 export interface ResolveOptions {
-  /** A user setting or command-line argument; tried first. */
+  /** The interpreter setting, or the command line's `--python`; tried first. */
   explicit?: string | undefined;
   env?: NodeJS.ProcessEnv;
-  /** Replaces {@link DEFAULT_PYTHON_CANDIDATES}. */
-  defaults?: readonly string[];
+  /**
+   * The Python extension's active interpreter (the extension host passes this; pure Node has none). Asked
+   * only when the setting and the environment variable give no interpreter with torch, because it may have
+   * to activate that extension. It resolves to undefined when the extension is absent or has no interpreter.
+   */
+  pythonExtension?: () => Promise<string | undefined>;
+  /** Replaces {@link PATH_PYTHON_CANDIDATES}. */
+  pathCandidates?: readonly string[];
   /** Per candidate; importing torch takes seconds on a cold disk. */
   timeoutMs?: number;
 }
 
-/** The ordered, de-duplicated candidates: explicit, then the environment variable, then the defaults. */
-export function pythonCandidates(options: ResolveOptions = {}): { python: string; source: TorchPython['source'] }[] {
+export interface Candidate {
+  python: string;
+  source: PythonSource;
+}
+
+/**
+ * The ordered, de-duplicated candidates, one source after the other; the Python extension is asked only
+ * when the loop over the candidates before it goes on.
+ */
+export async function* pythonCandidates(options: ResolveOptions = {}): AsyncGenerator<Candidate> {
   const env = options.env ?? process.env;
-  const out: { python: string; source: TorchPython['source'] }[] = [];
-  const add = (python: string | undefined, source: TorchPython['source']) => {
+  const seen = new Set<string>();
+  function* fresh(python: string | undefined, source: PythonSource): Generator<Candidate> {
     const p = python?.trim();
-    if (p && !out.some((c) => c.python === p)) out.push({ python: p, source });
-  };
-  add(options.explicit, 'explicit');
-  add(env[PYTHON_ENV_VAR], 'env');
-  for (const d of options.defaults ?? DEFAULT_PYTHON_CANDIDATES) add(d, 'default');
-  return out;
+    if (p && !seen.has(p)) {
+      seen.add(p);
+      yield { python: p, source };
+    }
+  }
+  yield* fresh(options.explicit, 'setting');
+  yield* fresh(env[PYTHON_ENV_VAR], 'env');
+  if (options.pythonExtension) {
+    let fromExtension: string | undefined;
+    try {
+      fromExtension = await options.pythonExtension();
+    } catch {
+      // Its absence and its failure mean the same here: no interpreter from it.
+      fromExtension = undefined;
+    }
+    yield* fresh(fromExtension, 'pythonExtension');
+  }
+  for (const p of options.pathCandidates ?? PATH_PYTHON_CANDIDATES) yield* fresh(p, 'path');
 }
 
 const PROBE = [
@@ -134,7 +182,7 @@ export function probePython(python: string, timeoutMs = 60_000): Promise<Omit<To
 /** The first candidate that imports torch; throws {@link PythonEnvError} listing every failure otherwise. */
 export async function resolveTorchPython(options: ResolveOptions = {}): Promise<TorchPython> {
   const skipped: CandidateFailure[] = [];
-  for (const c of pythonCandidates(options)) {
+  for await (const c of pythonCandidates(options)) {
     try {
       const found = await probePython(c.python, options.timeoutMs);
       return { ...found, source: c.source, skipped };

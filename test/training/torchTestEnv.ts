@@ -1,15 +1,24 @@
 /**
- * Shared by the training tests that need PyTorch: resolves the interpreter the way the extension does, and
- * makes a missing torch a failure under CI=true (a skip, with the reason, elsewhere).
+ * Shared by the training tests that need PyTorch: names the interpreter through RESNET_STUDIO_PYTHON (as CI
+ * does), resolves it the way the product does, and makes a missing torch a failure under CI=true (a skip,
+ * with the reason, elsewhere).
  */
 import type { TestContext } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveTorchPython } from '../../src/training/pythonEnv';
+import { PYTHON_ENV_VAR, resolveTorchPython } from '../../src/training/pythonEnv';
 import type { RunConfigInput } from '../../src/training/runStore';
 
 export const FIXTURE_MODEL = path.resolve(__dirname, '../fixtures/training/cifar_resnet8.py');
+
+/**
+ * Where this repository's test machines keep PyTorch. Only tests fall back to it, when RESNET_STUDIO_PYTHON
+ * is unset; the product never looks there. Set for this process, so the CLI and the runners a test starts
+ * find the same interpreter.
+ */
+export const TEST_MACHINE_PYTHON = '/usr/bin/python3.11';
+if (!process.env[PYTHON_ENV_VAR] && fs.existsSync(TEST_MACHINE_PYTHON)) process.env[PYTHON_ENV_VAR] = TEST_MACHINE_PYTHON;
 
 let cached: Promise<string | Error> | undefined;
 

@@ -4,18 +4,18 @@
  * job, the metrics panel, and the commands' implementations. Everything heavy runs in the job's process;
  * this class only reacts to rows.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, MetricsWebviewState, RunInfo } from '../../protocol/metricsProtocol';
 import { JobManager, type TrainingJob } from '../../training/jobs';
-import { DEFAULT_PYTHON_CANDIDATES, PythonEnvError, resolveTorchPython } from '../../training/pythonEnv';
+import { PythonEnvError, describePythonSource } from '../../training/pythonEnv';
 import { DEFAULT_RUNS_DIR, RunStore } from '../../training/runStore';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
 import type { AnalysisService } from '../analysisService';
 import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
+import { resolveTrainingPython } from './pythonInterpreter';
 import { toRunInfo } from './runFeed';
 
 export const TRUST_MESSAGE =
@@ -228,19 +228,14 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   }
 
   /**
-   * The interpreter: the Python extension's selected environment when it is installed, else the setting,
-   * else the defaults; the first that imports torch.
+   * The interpreter: the setting, then RESNET_STUDIO_PYTHON, then the Python extension's active one, then
+   * python3/python on PATH; the first that imports torch (see `pythonInterpreter.ts`).
    */
   private async torchPython(resource: vscode.Uri): Promise<string | undefined> {
-    const fromPythonExt = await pythonExtensionInterpreter(resource);
-    const setting = this.ctx.settings().training.pythonPath;
     try {
-      const found = await resolveTorchPython({
-        explicit: fromPythonExt ?? (setting || undefined),
-        // The setting still counts when the Python extension's environment has no torch.
-        ...(fromPythonExt && setting ? { defaults: [setting, ...DEFAULT_PYTHON_CANDIDATES] } : {}),
-      });
+      const found = await resolveTrainingPython(this.ctx.settings().training.pythonPath, resource);
       if (found.skipped.length) this.log(`training: skipped interpreters: ${found.skipped.map((s) => `${s.python} (${s.reason})`).join('; ')}`);
+      this.log(`training: Python ${found.python} (${describePythonSource(found.source)}), torch ${found.torchVersion}`);
       return found.python;
     } catch (err) {
       const msg = err instanceof PythonEnvError ? err.message : String(err);
@@ -338,28 +333,5 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     this.manager.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.output?.dispose();
-  }
-}
-
-interface PythonExtensionApi {
-  environments?: {
-    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
-    resolveEnvironment(env: { path: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
-  };
-}
-
-/** The Python extension's selected interpreter for `resource`, when that extension is installed. */
-export async function pythonExtensionInterpreter(resource: vscode.Uri): Promise<string | undefined> {
-  const ext = vscode.extensions.getExtension<PythonExtensionApi>('ms-python.python');
-  if (!ext) return undefined;
-  try {
-    const api = ext.isActive ? ext.exports : await ext.activate();
-    const active = api?.environments?.getActiveEnvironmentPath(resource);
-    if (!active) return undefined;
-    const resolved = await api.environments!.resolveEnvironment(active);
-    const exe = resolved?.executable?.uri?.fsPath ?? active.path;
-    return exe && fs.existsSync(exe) ? exe : undefined;
-  } catch {
-    return undefined;
   }
 }
