@@ -1,0 +1,65 @@
+/**
+ * TensorFlow.js as the judge of the Keras reader: every file under test/fixtures/keras/ is built with
+ * `tf.models.modelFromJSON` (scripts/kerasOracle.ts: Keras 3 spellings normalised, every layer unfrozen, one
+ * child process with a timeout), and our analysis must report the same learnable parameters and output
+ * shapes (channels-first). A file TF.js cannot build because a reference is dangling must give us an error
+ * that names the missing layer. The manifest rows of these files hold TF.js's numbers, checked here to be
+ * TF.js's still; a row's `todo` (a case the reader does not handle yet) makes its test a todo here too.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeText } from '../../src/frontends';
+import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
+import { classify } from '../../scripts/kerasDiff';
+import { rows } from '../fixturesManifest';
+
+const DIR = 'test/fixtures/keras';
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => join(DIR, f));
+
+/** Each fixture's manifest row: its todo (a known bug, issue 14) and the numbers stored from TF.js. */
+const rowOf = new Map(rows.filter((r) => r.file.startsWith(`${DIR}/`)).map((r) => [r.file, r]));
+
+describe('TF.js agrees with the Keras reader on every Keras fixture', () => {
+  let oracle = new Map<string, OracleResult>();
+
+  before(async () => {
+    const results = await runOracle(files, 120_000);
+    oracle = new Map(results.map((r) => [r.file, r]));
+  });
+
+  it('finds the fixtures, each with a manifest row holding what TF.js says', () => {
+    assert.ok(files.length >= 30, `${files.length} Keras fixtures`);
+    for (const file of files) {
+      const row = rowOf.get(file);
+      assert.ok(row, `${file} has no manifest row`);
+      const o = oracle.get(file)!;
+      if (o.error) assert.equal(row.expect.output, null, file);
+      else {
+        assert.deepEqual(row.expect.output, o.outputs!.length === 1 ? o.outputs![0] : o.outputs, `${file}: output`);
+        assert.equal(row.expect.params, o.params, `${file}: params`);
+      }
+    }
+  });
+
+  for (const file of files) {
+    const name = file.slice(DIR.length + 1);
+    const todo = rowOf.get(file)?.todo;
+    it(name, todo ? { todo } : {}, () => {
+      const o = oracle.get(file)!;
+      // A file TF.js cannot build for its own reasons would prove nothing here.
+      assert.ok(!o.error || o.error.startsWith('dangling reference'), `TF.js could not build ${name}: ${o.error}`);
+      const a = analyzeText(file, readFileSync(file, 'utf8'));
+      const g = a.graph;
+      const ours = {
+        params: g?.params ?? null,
+        outputs: g ? (g.outputs ?? [g.output]) : null,
+        errors: a.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`),
+        crashed: null,
+      };
+      const { verdict, why } = classify(ours, o);
+      assert.equal(verdict, 'exact', why);
+    });
+  }
+});
