@@ -8,7 +8,8 @@
  * `graphProtocol.ts`: wait for `ready`, answer with `setGraph` (full state), then stream `highlight`/`setHeat`.
  * The page persists `GraphWebviewState` itself with `setState`; a panel serializer only has to re-render this
  * HTML and send `setGraph` again, and the page restores collapsed groups and heat for the same `file`.
- * `exportedImage` carries SVG text or a PNG `data:` URL for the host to save; `error` reports page failures.
+ * A host's `requestExport` is answered by `exportedImage` (SVG text or a PNG `data:` URL) under its
+ * `requestId`, the toolbar's own export buttons send `saveImage`, and `error` reports page failures.
  * The toolbar icons need `codicon.css` and `codicon.ttf` side by side (from `@vscode/codicons/dist`);
  * without `codiconsUri` the buttons fall back to text labels.
  */
