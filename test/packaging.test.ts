@@ -33,12 +33,13 @@ test('the .vsix allow-list holds the licence and the notices', () => {
   assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).license, 'MIT');
 });
 
-test('the .vsix holds every Python file of the training runner: its entry script and its whole package', () => {
+test('the .vsix holds every file of the training runner: its entry script, its whole package and the contract schemas it reads', () => {
   const listed = spawnSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls'], { encoding: 'utf8' });
   assert.equal(listed.status, 0, listed.stderr);
   const shipped = new Set(listed.stdout.split('\n').map((l) => l.trim()));
-  const runner = ['python/resnet_studio_train.py', ...readdirSync('python/resnet_studio').filter((n) => n.endsWith('.py')).map((n) => `python/resnet_studio/${n}`)];
+  const runner = ['python/resnet_studio_train.py', ...readdirSync('python/resnet_studio').filter((n) => n.endsWith('.py') || n.endsWith('.schema.json')).map((n) => `python/resnet_studio/${n}`)];
   assert.ok(runner.includes('python/resnet_studio/__main__.py'));
+  assert.ok(runner.includes('python/resnet_studio/run_config.schema.json'));
   for (const file of runner) assert.ok(shipped.has(file), `${file} is not packaged`);
   assert.ok(![...shipped].some((f) => f.includes('__pycache__')), 'no bytecode caches are packaged');
 });

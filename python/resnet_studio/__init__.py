@@ -3,31 +3,16 @@
     python resnet_studio_train.py --config RUN_DIR/config.json [--resume]
     python -m torch.distributed.run --nproc_per_node N resnet_studio_train.py --config ... [--resume]
 
-The config is the run's ``config.json`` (written by ``src/training/runStore.ts``). Keys, all camelCase:
+The config is the run's ``config.json`` (written by ``src/training/runStore.ts``). Its keys, with their types,
+bounds, defaults and meanings, are declared once in ``src/protocol/trainingProtocol.ts``, from which
+``run_config.schema.json`` in this package is generated; ``config`` checks the file against that schema and
+fills in its defaults. ``resume`` in the config is the same as --resume.
 
-    modelFile      path of the user's .py file (required)
-    modelSnapshot  optional copy of that file, relative to the run directory; preferred when present so that
-                   a resume trains the same code even if the user has edited their file since
-    modelName      class or factory function defined in that file (required)
-    modelArgs      call arguments in Python syntax, evaluated in the module's namespace ("num_classes=10")
-    inputShape     [N, C, H, W]; N is ignored, C/H/W fix the image size
-    data           "synthetic", an ImageFolder directory, or a directory of CIFAR-10 binary batches
-    epochs, batchSize (per process), lr, optimizer ("sgd" | "adam"), momentum, weightDecay,
-    schedule ("none" | "step" | "cosine"), lrSteps (epochs, for "step"), lrGamma, seed, valSplit, augment
-    device         "auto" (cuda, then mps, then cpu) | "cuda" | "mps" | "cpu"
-    amp            mixed precision on CUDA (default true); channelsLast (default true on CUDA)
-    logEvery       train metric row every N steps (default 20); threads (CPU threads); workers (data loader
-                   processes for streamed image folders); syntheticSize (images, default 5000);
-    maxSteps       stop (as "completed") after this many optimiser steps in total; keepCheckpoints (default 3)
-    preloadLimit   image folders up to this many bytes (decoded) are held in memory, larger ones are decoded
-                   per batch by `workers` loader processes (default 2 GiB)
-    runDir         defaults to the directory holding the config file
-    resume         same as --resume
-
-Protocol rows (see ``src/training/protocol.ts``) go to stdout, one JSON object per line, and are appended
-to ``RUN_DIR/metrics.jsonl``. Everything else (including the user's own prints) goes to stderr, so stdout
-carries nothing but rows. In a distributed run only rank 0 writes rows. Epochs in rows are 1-based; ``step``
-is the number of optimiser steps taken since the run first began.
+Protocol rows (``training_rows.schema.json``, also declared in ``src/protocol/trainingProtocol.ts``) go to
+stdout, one JSON object per line, and are appended to ``RUN_DIR/metrics.jsonl``. Everything else (including
+the user's own prints) goes to stderr, so stdout carries nothing but rows. In a distributed run only rank 0 writes rows. Epochs in rows are 1-based; ``step``
+is the number of optimiser steps taken since the run first began, and ``attempt`` numbers the starts of the run
+(see ``rows``).
 
 Exit status: 0 completed or stopped, 1 failed, 2 unusable command line.
 

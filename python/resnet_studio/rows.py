@@ -1,10 +1,58 @@
-"""Protocol rows (see ``src/training/protocol.ts``): one JSON object per line on the private stdout and in
-``RUN_DIR/metrics.jsonl``."""
+"""Protocol rows (declared in ``src/protocol/trainingProtocol.ts``; ``training_rows.schema.json`` beside this
+file): one JSON object per line on the private stdout and in ``RUN_DIR/metrics.jsonl``. Every row carries the
+run's ``attempt`` number: one more than the last row already in the file, so the rows a resumed attempt redoes
+can be told from the ones they supersede (``src/protocol/trainingAttempts.ts``)."""
 
 import json
 import math
 import os
 import time
+
+ROWS_SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "training_rows.schema.json")
+_TAIL_BYTES = 64 * 1024
+
+
+def row_types():
+    with open(ROWS_SCHEMA_FILE, "r", encoding="utf-8") as f:
+        return tuple(json.load(f)["definitions"])
+
+
+def last_row(path):
+    """The last row of a metrics file, reading only its tail (more if the tail holds none); None if it has none."""
+    types = row_types()
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    span = min(size, _TAIL_BYTES)
+    with open(path, "rb") as f:
+        while span > 0:
+            f.seek(size - span)
+            lines = f.read(span).split(b"\n")
+            if span < size:
+                lines = lines[1:]  # the first may be the end of a line that began before the span
+            for line in reversed(lines):
+                try:
+                    row = json.loads(line.decode("utf-8"))
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and row.get("type") in types:
+                    return row
+            if span == size:
+                return None
+            span = min(size, span * 4)
+    return None
+
+
+def next_attempt(path):
+    """The attempt number a new start of the run writes: one more than its last row's (a row from before
+    attempts were numbered was attempt 1)."""
+    row = last_row(path)
+    if row is None:
+        return 1
+    attempt = row.get("attempt")
+    return (attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 1) + 1
+
 
 def _clean(value):
     """JSON has no NaN/Infinity; a row must stay parseable by JSON.parse."""
@@ -25,11 +73,14 @@ class RowWriter:
         self.enabled = enabled
         self.file = None
         self.ended = False
+        # 1 until a metrics file says otherwise: a row that can go nowhere but stdout still needs a number.
+        self.attempt = 1
 
     def open_metrics(self, run_dir):
         if not self.enabled or self.file is not None:
             return
         path = os.path.join(run_dir, "metrics.jsonl")
+        self.attempt = next_attempt(path)
         needs_newline = False
         if os.path.exists(path) and os.path.getsize(path) > 0:
             with open(path, "rb") as f:
@@ -44,6 +95,7 @@ class RowWriter:
         if not self.enabled:
             return
         row = dict(row)
+        row["attempt"] = self.attempt
         row.setdefault("time", time.time())
         line = json.dumps(_clean(row), separators=(",", ":")) + "\n"
         for stream in (self.file, self.out):

@@ -326,8 +326,12 @@ class Trainer:
             message = "no checkpoint to resume from; starting at step 0"
         else:
             message = "training on %s" % self.data_desc
+        # Where this attempt starts: readers drop the rows of earlier attempts past this step.
+        self.writer.emit(dict({"type": "start", "step": self.step},
+                              **({"resumedFrom": self.resumed_from[0]} if self.resumed_from else {})))
+        params = sum(p.numel() for p in self.bare_model.parameters() if p.requires_grad)
         self.status(message=message, trainSize=len(self.train_set), valSize=val_size,
-                    epoch=start_epoch + 1)
+                    epoch=start_epoch + 1, params=params, runtime="torch", runtimeVersion=torch.__version__)
         log("%s | device %s | %d train / %d val images | %d steps per epoch" % (
             message, self.device_name, len(self.train_set), val_size, self.steps_per_epoch))
 
@@ -350,7 +354,8 @@ class Trainer:
 
     def status(self, **fields):
         row = {"type": "status", "backend": BACKEND, "device": self.device_name, "epochs": self.cfg["epochs"],
-               "stepsPerEpoch": self.steps_per_epoch, "step": self.step, "worldSize": self.dist.world}
+               "stepsPerEpoch": self.steps_per_epoch, "totalSteps": self.total_steps, "step": self.step,
+               "worldSize": self.dist.world}
         row.update(fields)
         self.writer.emit(row)
 

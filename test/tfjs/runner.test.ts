@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { JobManager } from '../../src/training/jobs';
 import type { CheckpointRow, EndRow, MetricRow, StatusRow, TrainingRow } from '../../src/protocol/trainingProtocol';
 import { RunStore } from '../../src/training/runStore';
+import { currentRows } from '../../src/protocol/trainingAttempts';
 import { fileLoadHandler } from '../../src/training/tfjsCheckpoint';
 import { trainableParamCount } from '../../src/training/tfjsModel';
 import { buildBundles, tempDir, tinyRun } from './bundles';
@@ -36,8 +37,12 @@ test('trains examples/tiny-resnet on synthetic data to at least 80% validation a
 
   const rows = store.readRows(id);
   assert.deepEqual(rows, job.rows, 'the stream the job reported is what metrics.jsonl holds');
-  const status = rows[0] as StatusRow;
+  assert.deepEqual(rows[0], { type: 'start', attempt: 1, step: 0, time: rows[0]!.time }, 'the first row says where the attempt starts');
+  const status = rows[1] as StatusRow;
   assert.equal(status.type, 'status');
+  assert.equal(status.totalSteps, 45);
+  assert.equal(status.params, 5164);
+  assert.ok(rows.every((r) => r.attempt === 1));
   assert.match(status.backend ?? '', /tfjs/);
   assert.match(status.device ?? '', /cpu/);
   assert.equal(status.trainSize, 480);
@@ -95,6 +100,9 @@ test('stop mid-epoch leaves a readable run ending "stopped"; resume continues th
   const result = await resumed.done;
   assert.equal(result.status, 'completed', result.error ?? '');
   const again = resumed.rows;
+  const begin = again[0]!;
+  assert.ok(begin.type === 'start' && begin.attempt === 2 && begin.step === stopStep && begin.resumedFrom === ck[0]!.path, JSON.stringify(begin));
+  assert.ok(again.every((r) => r.attempt === 2));
   const status = again.find((r): r is StatusRow => r.type === 'status')!;
   assert.match(status.message ?? '', new RegExp(`resumed from epoch-1-step-${stopStep} at step ${stopStep}`));
   const trainSteps = metrics(again, 'train').map((r) => r.step);
@@ -106,6 +114,7 @@ test('stop mid-epoch leaves a readable run ending "stopped"; resume continues th
   assert.equal(store.readState(id)!.attempts, 2);
   const windows = metrics(all, 'train').filter((r) => r.scope !== 'epoch').map((r) => r.step);
   assert.ok(windows.every((s, i) => i === 0 || s > windows[i - 1]!), `no step is trained twice: ${windows.join(',')}`);
+  assert.deepEqual(currentRows(all), all, 'a stop writes a checkpoint first, so the resume supersedes nothing');
   manager.dispose();
 });
 
