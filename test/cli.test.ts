@@ -84,3 +84,58 @@ test('exit 2 on usage and I/O errors', () => {
   assert.equal(unknown.status, 1);
   assert.equal(JSON.parse(unknown.stdout).diagnostics[0].code, 'format/unknown');
 });
+
+test('an unknown flag, a missing value or a wrong type exits 2 naming the flag and the nearest known one', () => {
+  const bogus = cli('analyze', 'examples/resnet18.resnet.json', '--bogus-flag', '3');
+  assert.equal(bogus.status, 2);
+  assert.equal(bogus.stdout, '');
+  assert.match(bogus.stderr, /^resnet-studio analyze: unknown flag --bogus-flag; the flags are --model, --args, --input, --json\nRun 'resnet-studio analyze --help'/);
+  const typo = cli('train', 'examples/resnet18.resnet.json', '--data', 'synthetic', '--epoch', '50');
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /^resnet-studio train: unknown flag --epoch; did you mean --epochs\?/);
+  const jsno = cli('analyze', 'examples/resnet18.resnet.json', '--jsno');
+  assert.equal(jsno.status, 2);
+  assert.match(jsno.stderr, /did you mean --json\?/);
+  const noValue = cli('train', 'examples/resnet18.resnet.json', '--data');
+  assert.equal(noValue.status, 2);
+  assert.match(noValue.stderr, /--data needs a value \(synthetic\|DIR\)/);
+  const wrongType = cli('train', 'examples/resnet18.resnet.json', '--data', 'synthetic', '--batch-size', 'big');
+  assert.equal(wrongType.status, 2);
+  assert.match(wrongType.stderr, /--batch-size must be an integer, got 'big'/);
+  const command = cli('analyse', 'examples/resnet18.resnet.json');
+  assert.equal(command.status, 2);
+  assert.match(command.stderr, /unknown command 'analyse'; did you mean analyze\?/);
+});
+
+test('--flag=value reads as --flag value, and a switch may say =true or =false', () => {
+  const spaced = JSON.parse(cli('analyze', 'examples/cifar-resnet20.resnet.json', '--json', '--input', '2,3,64,64').stdout);
+  const joined = JSON.parse(cli('analyze', 'examples/cifar-resnet20.resnet.json', '--json=true', '--input=2,3,64,64').stdout);
+  assert.deepEqual(joined.input, [2, 3, 64, 64]);
+  assert.deepEqual(joined, spaced);
+  const table = cli('analyze', 'examples/cifar-resnet20.resnet.json', '--json=false');
+  assert.equal(table.status, 0);
+  assert.match(table.stdout, /Total params:/);
+});
+
+test('help: the program usage lists every command; each command has its own, generated from its flags', () => {
+  const top = cli('--help');
+  assert.equal(top.status, 0);
+  assert.match(top.stdout, /^usage: resnet-studio COMMAND/);
+  assert.match(top.stdout, /\n  analyze +Shapes, parameters/);
+  assert.match(top.stdout, /\n  train +Train a model/);
+  assert.equal(cli('help').stdout, top.stdout);
+  const none = cli();
+  assert.equal(none.status, 2);
+  assert.equal(none.stderr, top.stdout);
+  const train = cli('train', '--help');
+  assert.equal(train.status, 0);
+  assert.match(train.stdout, /^usage: resnet-studio train FILE --data synthetic\|DIR \[options\]/);
+  assert.match(train.stdout, /\n  --epochs N +Passes over the training set \(default: 10\)/);
+  assert.match(train.stdout, /\n  --backend pytorch\|tfjs /);
+  assert.equal(cli('help', 'train').stdout, train.stdout);
+  const analyze = cli('analyze', '-h');
+  assert.equal(analyze.status, 0);
+  assert.match(analyze.stdout, /^usage: resnet-studio analyze FILE \[options\]/);
+  assert.match(analyze.stdout, /\n  --json +Print one JSON object/);
+  assert.equal(cli('help', 'nosuch').status, 2);
+});

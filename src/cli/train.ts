@@ -59,8 +59,22 @@ export function formatRow(row: TrainingRow): string | undefined {
   }
 }
 
-/** The run directory of `--resume`, or a new run made from the flags. */
-function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): { store: RunStore; runId: string; resume: boolean } {
+/**
+ * The interpreter of a PyTorch run: `--python` as given, else the first that imports torch (reported with
+ * where it came from). Throws `PythonEnvError` when there is none.
+ */
+async function pythonFor(backend: Backend, flags: TrainInput['flags'], io: CliIo): Promise<string | undefined> {
+  if (backend !== 'pytorch' || flags.python !== undefined) return flags.python;
+  const found = await resolveTorchPython();
+  if (!flags.json) io.out(`python: ${found.python} (${describePythonSource(found.source)}), torch ${found.torchVersion}`);
+  return found.python;
+}
+
+/**
+ * The run directory of `--resume`, or a new run made from the flags, and its interpreter; the interpreter
+ * is found first, so a machine without PyTorch is told so without leaving a run behind.
+ */
+async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): Promise<{ store: RunStore; runId: string; resume: boolean; python: string | undefined }> {
   if (flags.resume !== undefined) {
     const fixed = [...given].filter((k) => !RESUME_FLAGS.includes(k));
     if (file !== undefined || fixed.length) {
@@ -68,7 +82,10 @@ function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): { st
     }
     const dir = path.resolve(flags.resume);
     if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${flags.resume} is not a run directory (no config.json)`);
-    return { store: new RunStore(path.dirname(dir)), runId: path.basename(dir), resume: true };
+    const store = new RunStore(path.dirname(dir));
+    const runId = path.basename(dir);
+    const backend = store.readConfig(runId)?.backend;
+    return { store, runId, resume: true, python: backend ? await pythonFor(backend, flags, io) : undefined };
   }
   if (file === undefined) throw new UsageError('missing FILE (or --resume RUN_DIR)');
   if (flags.data === undefined) throw new UsageError('missing --data synthetic|DIR');
@@ -86,6 +103,7 @@ function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): { st
     ...(flags.args ? { args: flags.args } : {}),
   };
   const resolved = resolveModel(file, text, choice, backend);
+  const python = await pythonFor(backend, flags, io);
   const config: RunConfigInput = {
     backend,
     modelFile: path.resolve(file),
@@ -124,22 +142,20 @@ function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): { st
     io.out(`run ${runId}: ${resolved.modelName} from ${file}, input [${resolved.input.join(', ')}] (from ${resolved.inputFrom}), ${backend} backend`);
     io.out(`run directory: ${store.paths(runId).dir}`);
   }
-  return { store, runId, resume: false };
+  return { store, runId, resume: false, python };
 }
 
 export async function train(input: TrainInput, io: CliIo): Promise<number> {
   const { flags } = input;
-  const { store, runId, resume } = prepareRun(input, io);
-  const config = store.readConfig(runId);
   const manager = new JobManager();
   let job: TrainingJob;
+  let store: RunStore;
+  let runId: string;
   try {
-    let python = flags.python;
-    if (config?.backend === 'pytorch' && python === undefined) {
-      const found = await resolveTorchPython();
-      python = found.python;
-      if (!flags.json) io.out(`python: ${found.python} (${describePythonSource(found.source)}), torch ${found.torchVersion}`);
-    }
+    let python: string | undefined;
+    let resume: boolean;
+    ({ store, runId, resume, python } = await prepareRun(input, io));
+    const config = store.readConfig(runId);
     job = await manager.start({
       store,
       runId,
@@ -149,6 +165,7 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
       ...(config?.backend === 'pytorch' && flags.nproc !== undefined ? { nproc: flags.nproc } : {}),
     });
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const message = e instanceof PythonEnvError ? e.message : `cannot start training: ${(e as Error).message}`;
     process.stderr.write(`resnet-studio train: ${message}\n`);
     return 2;

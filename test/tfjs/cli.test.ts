@@ -96,3 +96,34 @@ test('the input comes from --input, else the file\'s comment, else the design, e
   assert.deepEqual(resolveModel('x.resnet.json', noInput, {}, 'tfjs').input, [1, 3, 224, 224]);
   assert.deepEqual(resolveModel('plain.py', 'import torch\n', { model: 'M' }, 'pytorch').input, [1, 3, 224, 224]);
 });
+
+test('a misspelt flag trains nothing; --resume takes only the flags a resumed run can change', () => {
+  const cwd = tempDir('cli');
+  const typo = cli(cwd, 'train', TINY_RESNET, '--data', 'synthetic', '--epoch', '50', ...SMALL);
+  assert.equal(typo.status, 2, typo.stdout + typo.stderr);
+  assert.match(typo.stderr, /unknown flag --epoch; did you mean --epochs\?/);
+  assert.ok(!fs.existsSync(path.join(cwd, '.resnet-studio')), 'no run directory was made');
+
+  const made = cli(cwd, 'train', TINY_RESNET, '--data', 'no-such-dir', ...SMALL, '--run-id', 'r1', '--lr-steps', '1', '--schedule', 'step', '--lr-gamma', '0.5');
+  assert.equal(made.status, 1, made.stdout + made.stderr);
+  const config = JSON.parse(fs.readFileSync(path.join(cwd, '.resnet-studio/runs/r1/config.json'), 'utf8'));
+  assert.deepEqual([config.lrSteps, config.schedule, config.lrGamma, config.tfjsBackend], [[1], 'step', 0.5, 'cpu']);
+  const resumeDir = path.join(cwd, '.resnet-studio/runs/r1');
+  const bad = cli(cwd, 'train', '--resume', resumeDir, '--epochs', '3');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--epochs cannot be used with --resume/);
+  const withFile = cli(cwd, 'train', TINY_RESNET, '--resume', resumeDir);
+  assert.equal(withFile.status, 2);
+  assert.match(withFile.stderr, /a FILE cannot be used with --resume/);
+});
+
+test('without an interpreter that imports torch, a PyTorch run exits 2 naming what was tried, and leaves no run behind', { skip: process.platform === 'win32' ? 'PATH candidates differ on Windows' : false }, () => {
+  const cwd = tempDir('cli');
+  const emptyPath = tempDir('no-python');
+  fs.writeFileSync(path.join(cwd, 'net.py'), '# resnet-studio: model=Net input=(1, 3, 8, 8)\nimport torch\nclass Net(torch.nn.Module):\n    pass\n');
+  const env = { ...process.env, PATH: emptyPath, RESNET_STUDIO_PYTHON: '' };
+  const r = spawnSync(process.execPath, ['-e', runner(cliJs), 'train', 'net.py', '--data', 'synthetic'], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /no Python interpreter with PyTorch was found\. Tried: python3 \(not found\); python \(not found\)\. Set RESNET_STUDIO_PYTHON/);
+  assert.ok(!fs.existsSync(path.join(cwd, '.resnet-studio')), 'no run directory was made');
+});
