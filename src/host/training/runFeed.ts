@@ -1,7 +1,9 @@
 /**
  * What the metrics panel is fed: run summaries and, per shown run, its `metrics.jsonl` rows with their index.
  * The file is the one source of truth (a run of this window, of another window, a detached one, or one from
- * the CLI all look the same), so the feed tails it by byte offset and numbers rows by their position.
+ * the CLI all look the same), so the feed tails it by byte offset and numbers rows by their position. It sends
+ * every row, superseded ones included: a resume's `start` row supersedes rows already sent, and numbering by
+ * position only works on the whole file. The panel's model drops them when it draws (`currentRows`).
  * Pure Node (no `vscode`): unit-tested directly.
  */
 import * as fs from 'node:fs';
