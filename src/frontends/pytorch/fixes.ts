@@ -11,14 +11,15 @@ import type { GraphBuilder } from '../../core/graph';
 import type { Diagnostic, IrGraph, IrNode, QuickFix, TextEdit } from '../../core/ir';
 import type { Arg, CallExpr, ClassDef, Expr, FunctionDef, Span, Stmt } from './ast';
 import type { Interp } from './interp';
-import { type AddEvent, LAYER_SIGS } from './library';
+import { TORCH_MODULES } from '../../core/ops';
+import type { AddEvent } from './library';
 import { forEachStmtExpr, methodOf, methodsOf, optionalModuleParamOf, type ParamUse } from './syntax';
 import { ModuleObj, Namespace, PyClass, type Value, isInt, numOf } from './values';
 
 export function computeFixes(I: Interp, graph: IrGraph, _b: GraphBuilder): void {
   const f = new FixMaker(I, graph);
-  for (const e of I.lib.layerEvents) f.attrFix(e.module, e.diag);
-  for (const e of I.lib.addEvents) f.addFix(e);
+  for (const e of I.lib.graph.layerEvents) f.attrFix(e.module, e.diag);
+  for (const e of I.lib.graph.addEvents) f.addFix(e);
   for (const u of I.unusedArgs) {
     const fix = f.wireFix(u.cls, u.use);
     if (fix) push(u.diag, fix);
@@ -38,7 +39,7 @@ class FixMaker {
     graph: IrGraph,
   ) {
     for (const n of graph.nodes) this.byId.set(n.id, n);
-    for (const [m, p] of I.lib.paths) this.byPath.set(p, m);
+    for (const [m, p] of I.lib.graph.paths) this.byPath.set(p, m);
   }
 
   private edit(s: Span, newText: string): TextEdit {
@@ -49,7 +50,7 @@ class FixMaker {
   private argFor(call: CallExpr, type: string, attr: string): Arg | null {
     const kw = call.args.find((a) => a.name === attr);
     if (kw) return kw;
-    const i = LAYER_SIGS[type]?.params.indexOf(attr) ?? -1;
+    const i = TORCH_MODULES.get(type)?.module.params.indexOf(attr) ?? -1;
     if (i < 0 || call.args.slice(0, i + 1).some((a) => a.star || a.name !== null)) return null;
     return call.args[i] ?? null;
   }
@@ -264,7 +265,7 @@ class FixMaker {
     if (!init || !m || !e.blockInput) return null;
     const inside = (s: Span | null): boolean => !!s && s.from >= init.from && s.to <= init.to;
     // The block's own layers, written in its __init__, give the expressions for the projection.
-    const convs = [...this.byId.values()].filter((n) => n.op === 'Conv2d' && n.name.startsWith(`${I.lib.paths.get(m)}.`));
+    const convs = [...this.byId.values()].filter((n) => n.op === 'Conv2d' && n.name.startsWith(`${I.lib.graph.paths.get(m)}.`));
     const first = convs.find((n) => n.inputs.includes(e.blockInput!.node));
     const last = this.nearestConv(e.main.node, e.blockInput.node);
     const firstM = first ? this.byPath.get(first.name) : undefined;

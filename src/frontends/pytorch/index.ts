@@ -96,7 +96,7 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
       interp.diag('information', 'pytorch/internal', `internal error while analysing this file: ${(e as Error).message ?? String(e)}`, null);
     }
   }
-  diagnostics.push(...interp.diags, ...(builder?.diagnostics ?? []), ...interp.lib.buildDiagnostics);
+  diagnostics.push(...interp.diags, ...(builder?.diagnostics ?? []), ...interp.lib.graph.buildDiagnostics);
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   analysis.graph = graph;
   return analysis;
@@ -148,21 +148,21 @@ class ModelRun {
       return null;
     }
     const lib = I.lib;
-    lib.buildDiagnostics.push(...lib.b.diagnostics.filter((d) => d.severity === 'error'));
-    lib.assignPaths(root);
+    lib.graph.buildDiagnostics.push(...lib.graph.b.diagnostics.filter((d) => d.severity === 'error'));
+    lib.nn.assignPaths(root);
 
     const input = this.inputShape(root, directiveApplies ? directive!.input : null);
     const b = new GraphBuilder(name, I.file);
     this.builder = b;
-    lib.b = b;
-    lib.phase = 'forward';
+    lib.graph.b = b;
+    lib.graph.phase = 'forward';
     const forward = root.cls instanceof PyClass ? root.cls.lookup('forward') : undefined;
     const inputSource = forward instanceof PyFunction && forward.def.params[1] ? I.range(forward.def.params[1]) : undefined;
     const x = b.input(input, 'input', inputSource);
     let outs: Tensor[] = [];
     try {
       const extra = this.extraForwardArgs(forward);
-      const result = lib.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
+      const result = lib.nn.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
       outs = this.outputTensors(result);
     } catch (e) {
       if (e instanceof PyError) I.reportPyError(e);
@@ -173,9 +173,9 @@ class ModelRun {
     }
     const graph = b.finish(outs[0] ?? null, outs.slice(1));
     // Totals follow `model.parameters()`: modules registered but never called still count.
-    graph.params = lib.parameterCount(root);
-    if (lib.unknownSubmodule !== null && graph.params !== null) {
-      I.info(null, `${lib.unknownSubmodule} acts as a submodule the analysis does not know, so the parameter count is unknown`);
+    graph.params = lib.nn.parameterCount(root);
+    if (lib.nn.unknownSubmodule !== null && graph.params !== null) {
+      I.info(null, `${lib.nn.unknownSubmodule} acts as a submodule the analysis does not know, so the parameter count is unknown`);
       graph.params = null;
     }
     // A skipped loop may have built or run part of the model: totals counted without it would look exact.
@@ -244,7 +244,7 @@ class ModelRun {
     const fileShape = this.directive?.input ?? this.opts.defaultInput ?? null;
     const n = fileShape?.[0] ?? 1;
     const hw = fileShape && fileShape.length === 4 ? fileShape.slice(2) : DEFAULT_HW;
-    for (const [, m] of I.lib.walkModules(root)) {
+    for (const [, m] of I.lib.nn.walkModules(root)) {
       const l = m.layer;
       if (!l || !l.op) continue;
       if (l.attrs['in_features'] !== undefined) return [n, dimAttr(l.attrs['in_features'])];
@@ -284,21 +284,21 @@ class ModelRun {
     const subtreeRan = (m: ModuleObj): boolean => {
       const hit = ran.get(m);
       if (hit !== undefined) return hit;
-      ran.set(m, lib.called.has(m));
-      let r = lib.called.has(m);
+      ran.set(m, lib.graph.called.has(m));
+      let r = lib.graph.called.has(m);
       for (const c of m.modules.values()) if (c && subtreeRan(c)) r = true;
       ran.set(m, r);
       return r;
     };
     if (!subtreeRan(root)) return;
     let reported = 0;
-    const all = lib.walkModules(root);
+    const all = lib.nn.walkModules(root);
     const byPath = new Map(all);
     for (const [path, m] of all) {
       if (!path || subtreeRan(m)) continue;
       const parent = byPath.get(path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '');
       if (parent && !subtreeRan(parent)) continue;
-      const params = lib.parameterCount(m);
+      const params = lib.nn.parameterCount(m);
       if (params === 0) continue;
       if (++reported > 20) break;
       I.diag('information', 'pytorch/unused-module', `${path} (${m.cls.name}) is registered but never called in forward; PyTorch still counts its ${params ?? 'unknown'} parameters`, m.definedAt ?? null);

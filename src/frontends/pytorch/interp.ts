@@ -9,7 +9,9 @@ import type { Diagnostic, Severity, SourceRange } from '../../core/ir';
 import type { CallExpr, ClassDef, CompExpr, Expr, FunctionDef, Param, Pattern, Span, Stmt } from './ast';
 import { LineIndex } from './lines';
 import { SymTable } from './symbolic';
+import type { Runtime } from './runtime';
 import type { ParamUse } from './syntax';
+import { paramTensor } from './layers';
 import { Library } from './library';
 import { FormatError, type FormatHooks, formatValue, percentFormat, pyFloatStr } from './strformat';
 import {
@@ -76,7 +78,7 @@ interface Frame {
   scope: Scope;
 }
 
-export class Interp {
+export class Interp implements Runtime {
   readonly diags: Diagnostic[] = [];
   readonly syms = new SymTable();
   readonly lines: LineIndex;
@@ -325,12 +327,12 @@ export class Interp {
       }
       case 'import':
         for (const n of s.names) {
-          if (n.alias) this.setVar(scope, n.alias, this.lib.importModule(n.path, s));
-          else this.setVar(scope, n.path[0]!, this.lib.importModule([n.path[0]!], s));
+          if (n.alias) this.setVar(scope, n.alias, this.lib.modules.importModule(n.path, s));
+          else this.setVar(scope, n.path[0]!, this.lib.modules.importModule([n.path[0]!], s));
         }
         return undefined;
       case 'from': {
-        const mod = this.lib.importModule(s.module, s, s.level);
+        const mod = this.lib.modules.importModule(s.module, s, s.level);
         if (s.star) {
           if (mod instanceof Namespace) for (const [k, v] of mod.members) this.setVar(scope, k, v);
           this.hasStarImport = true;
@@ -340,7 +342,7 @@ export class Interp {
           const name = n.path[n.path.length - 1]!;
           let v: Value;
           if (mod instanceof Namespace && !mod.members.has(name)) {
-            const sub = this.lib.importModule([...s.module, name], s, s.level, true);
+            const sub = this.lib.modules.importModule([...s.module, name], s, s.level, true);
             v = sub ?? this.getAttr(mod, name, s);
           } else v = this.getAttr(mod, name, s);
           this.setVar(scope, n.alias ?? name, v);
@@ -492,7 +494,7 @@ export class Interp {
       if (v instanceof PyClass || v instanceof BuiltinClass) bases.push(v);
       else opaqueBase = true;
     }
-    if (bases.length === 0) bases.push(this.lib.objectClass);
+    if (bases.length === 0) bases.push(this.lib.python.objectClass);
     const cls = new PyClass(d.name, bases, new Map(), d);
     cls.mro = c3(cls, bases);
     if (opaqueBase) cls.dict.set('__opaque_base__', true);
@@ -511,7 +513,7 @@ export class Interp {
     const callee = e.k === 'call' ? e.fn : e;
     if (callee.k !== 'name' && callee.k !== 'attr') return false;
     try {
-      return this.eval(callee, scope) === this.lib.dataclassDecorator;
+      return this.eval(callee, scope) === this.lib.stdlib.dataclassDecorator;
     } catch (err) {
       if (err instanceof PyError) return false;
       throw err;
@@ -555,7 +557,7 @@ export class Interp {
       }
       for (const f of fields) {
         let v = given.get(f.name) ?? (f.required ? undefined : f.owner.dict.get(f.name));
-        if (v instanceof PyInstance && v.cls === this.lib.fieldClass) {
+        if (v instanceof PyInstance && v.cls === this.lib.stdlib.fieldClass) {
           const factory = v.attrs.get('default_factory');
           v = v.attrs.get('default') ?? (factory !== undefined ? this.call(factory, { pos: [], kw: [] }) : undefined);
         }
@@ -658,14 +660,14 @@ export class Interp {
       const idx = this.subscriptIndex(t, scope);
       if (obj instanceof PyDict) obj.delete(idx);
       else if (obj instanceof PyList && typeof idx === 'number') obj.items.splice(idx < 0 ? idx + obj.items.length : idx, 1);
-      else if (obj instanceof ModuleObj) this.lib.deleteItem(obj, idx, t);
+      else if (obj instanceof ModuleObj) this.lib.nn.deleteItem(obj, idx, t);
       return;
     }
     if (t.k === 'attr') {
       const obj = this.eval(t.obj, scope);
       if (obj instanceof ModuleObj) {
         obj.modules.delete(t.name);
-        this.lib.structureChanged();
+        this.lib.nn.structureChanged();
       }
       if (obj instanceof PyInstance) obj.attrs.delete(t.name);
       return;
@@ -684,7 +686,7 @@ export class Interp {
       case 'str':
         return e.fstring ? this.fstring(e, scope) : e.v;
       case 'const':
-        return e.v === 'ellipsis' ? this.lib.ellipsis : e.v;
+        return e.v === 'ellipsis' ? this.lib.python.ellipsis : e.v;
       case 'attr':
         return this.getAttr(this.eval(e.obj, scope), e.name, e);
       case 'sub': {
@@ -839,7 +841,7 @@ export class Interp {
     const fn = this.eval(e.fn, scope);
     // An unknown function's result is unknown whatever its arguments; outside forward (where tensor arguments
     // keep the graph connected) they need not be computed. Model zoos pass large metadata literals this way.
-    if (fn instanceof Opaque && this.lib.phase === 'build') return new Opaque(`${fn.what}(...)`);
+    if (fn instanceof Opaque && this.lib.graph.phase === 'build') return new Opaque(`${fn.what}(...)`);
     const pos: Value[] = [];
     const kw: [string, Value][] = [];
     for (const a of e.args) {
@@ -869,16 +871,16 @@ export class Interp {
     if (fn instanceof BoundMethod) return this.invoke(fn.fn, { pos: [fn.self, ...args.pos], kw: args.kw });
     if (fn instanceof Builtin) return fn.fn(args);
     if (fn instanceof PyClass) return this.instantiate(fn, args);
-    if (fn instanceof BuiltinClass) return this.lib.constructBuiltin(fn, args);
+    if (fn instanceof BuiltinClass) return this.lib.nn.constructBuiltin(fn, args);
     if (fn instanceof PyPartial) return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: mergeKw(fn.args.kw, args.kw) });
-    if (fn instanceof ModuleObj) return this.lib.callModule(fn, args);
-    if (fn instanceof Opaque) return this.lib.opaqueCall(fn, args);
+    if (fn instanceof ModuleObj) return this.lib.nn.callModule(fn, args);
+    if (fn instanceof Opaque) return this.lib.nn.opaqueCall(fn, args);
     if (fn instanceof PyInstance) {
       const callFn = fn.cls instanceof PyClass ? fn.cls.lookup('__call__') : undefined;
       if (callFn instanceof PyFunction) return this.invoke(callFn, { pos: [fn, ...args.pos], kw: args.kw });
       // An instance of a class built on an unknown base (`class Stem(ConvNormAct)` with `ConvNormAct` imported
       // from elsewhere) is usually a module: calling it gives an unknown result, not an error.
-      if (fn.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return this.lib.opaqueCall(new Opaque(`${fn.cls.name}(...)`), args);
+      if (fn.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return this.lib.nn.opaqueCall(new Opaque(`${fn.cls.name}(...)`), args);
     }
     if (fn instanceof CondVal) return this.raise('TypeError', `'bool' object is not callable`);
     if (fn instanceof Sym) {
@@ -964,7 +966,7 @@ export class Interp {
       obj = inst;
     } else if (cls.mro.some((c) => c instanceof BuiltinClass && c.kind !== 'object' && c.kind !== 'opaque' && c.kind !== 'type' && c.kind !== 'exception')) {
       const m = new ModuleObj(cls);
-      this.lib.noteConstruction(m);
+      this.lib.nn.noteConstruction(m);
       this.instantiated.add(cls);
       obj = m;
     } else obj = new PyInstance(cls);
@@ -991,7 +993,7 @@ export class Interp {
         }
         if (c.dict.get('__opaque_base__') === true) return;
       } else {
-        this.lib.builtinInit(c, obj, args);
+        this.lib.nn.builtinInit(c, obj, args);
         return;
       }
     }
@@ -1000,8 +1002,8 @@ export class Interp {
   // ---------------------------------------------------------------- attributes and items
 
   getAttr(obj: Value, name: string, at: Span): Value {
-    if (obj instanceof ModuleObj) return this.lib.moduleAttr(obj, name, at);
-    if (obj instanceof TensorVal) return this.lib.tensorAttr(obj, name, at);
+    if (obj instanceof ModuleObj) return this.lib.nn.moduleAttr(obj, name, at);
+    if (obj instanceof TensorVal) return this.lib.tensors.tensorAttr(obj, name, at);
     if (obj instanceof PyInstance) {
       const v = obj.attrs.get(name);
       if (v !== undefined) return v;
@@ -1025,10 +1027,10 @@ export class Interp {
       }
       if (name === '__name__' || name === '__qualname__') return obj.name;
       if (name === '__init__' || name === 'forward') {
-        for (const m of obj.mro) if (m instanceof BuiltinClass) return this.lib.builtinMethodOfClass(m, name);
+        for (const m of obj.mro) if (m instanceof BuiltinClass) return this.lib.nn.builtinMethodOfClass(m, name);
       }
       if (obj.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return new Opaque(`${obj.name}.${name}`);
-      for (const m of obj.mro) if (m instanceof BuiltinClass && m.kind !== 'object') return this.lib.classAttr(m, name, at);
+      for (const m of obj.mro) if (m instanceof BuiltinClass && m.kind !== 'object') return this.lib.nn.classAttr(m, name, at);
       return this.raise('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, at);
     }
     if (obj instanceof Namespace) {
@@ -1041,11 +1043,11 @@ export class Interp {
     if (obj instanceof SuperObj) return this.superAttr(obj, name, at);
     if (obj instanceof BuiltinClass) {
       if (name === '__name__') return obj.name;
-      return this.lib.classAttr(obj, name, at);
+      return this.lib.nn.classAttr(obj, name, at);
     }
     if (obj instanceof Opaque) {
       // A parameter of known shape answers as its tensor does (`m.weight.shape`, `m.weight.data.normal_()`).
-      const t = this.lib.paramTensor(obj);
+      const t = paramTensor(obj);
       if (t) return this.getAttr(t, name, at);
       return new Opaque(`${obj.what}.${name}`);
     }
@@ -1053,7 +1055,7 @@ export class Interp {
       if (name === '__name__') return obj.name;
       return new Opaque(`${obj.name}.${name}`);
     }
-    return this.lib.valueMethod(obj, name, at);
+    return this.lib.python.valueMethod(obj, name, at);
   }
 
   /** A class attribute seen through an instance: functions bind, class/static methods and properties follow their kind. */
@@ -1080,11 +1082,11 @@ export class Interp {
       } else {
         if (name === '__init__') {
           return new Builtin('__init__', (args) => {
-            if (self instanceof PyInstance) this.lib.builtinInit(c, self, args);
+            if (self instanceof PyInstance) this.lib.nn.builtinInit(c, self, args);
             return null;
           });
         }
-        if (self instanceof ModuleObj) return this.lib.builtinModuleMethod(self, name, at, c);
+        if (self instanceof ModuleObj) return this.lib.nn.builtinModuleMethod(self, name, at, c);
         return new Opaque(`super().${name}`);
       }
     }
@@ -1093,7 +1095,7 @@ export class Interp {
 
   setAttr(obj: Value, name: string, v: Value, at: Span): void {
     if (obj instanceof ModuleObj) {
-      this.lib.setModuleAttr(obj, name, v, at);
+      this.lib.nn.setModuleAttr(obj, name, v, at);
       return;
     }
     if (obj instanceof PyInstance) {
@@ -1135,8 +1137,8 @@ export class Interp {
       }
       return v;
     }
-    if (obj instanceof TensorVal) return this.lib.tensorIndex(obj, idx, at);
-    if (obj instanceof ModuleObj) return this.lib.moduleItem(obj, idx, at);
+    if (obj instanceof TensorVal) return this.lib.tensors.tensorIndex(obj, idx, at);
+    if (obj instanceof ModuleObj) return this.lib.nn.moduleItem(obj, idx, at);
     if (obj instanceof Opaque || obj instanceof Sym) return new Opaque('item');
     if (obj instanceof PyClass || obj instanceof BuiltinClass || obj instanceof Namespace) return new Opaque(`${typeName(obj)}[...]`);
     return this.raise('TypeError', `'${typeName(obj)}' object is not subscriptable`, at);
@@ -1165,7 +1167,7 @@ export class Interp {
       return;
     }
     if (obj instanceof ModuleObj) {
-      this.lib.setModuleItem(obj, idx, v, at);
+      this.lib.nn.setModuleItem(obj, idx, v, at);
       return;
     }
     if (obj instanceof Opaque || obj instanceof TensorVal) return;
@@ -1178,11 +1180,11 @@ export class Interp {
     if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.slice();
     if (v instanceof PyDict) return v.keys();
     if (typeof v === 'string') return [...v];
-    if (v instanceof ModuleObj) return this.lib.iterateModule(v, at);
+    if (v instanceof ModuleObj) return this.lib.nn.iterateModule(v, at);
     if (v instanceof Opaque || v instanceof Sym) {
       this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
       // What the skipped loop (or zip, enumerate, list() over it) would have built or computed is missing.
-      if (this.lib.phase === 'build') this.skippedBuildLoop ??= at;
+      if (this.lib.graph.phase === 'build') this.skippedBuildLoop ??= at;
       else this.skippedForwardLoop ??= at;
       return [];
     }
@@ -1207,7 +1209,7 @@ export class Interp {
       this.diag('information', 'pytorch/assumption', `'${this.snippet(at)}' depends on unknown values; assuming it is ${v.assumed ? 'true' : 'false'}${eqs ? ` (${eqs})` : ''}`, at);
       return v.assumed;
     }
-    const tensor = v instanceof TensorVal ? v : this.lib.paramTensor(v);
+    const tensor = v instanceof TensorVal ? v : paramTensor(v);
     if (tensor?.t.shape && tensor.t.shape.every((d) => typeof d === 'number') && tensor.t.shape.reduce((p, d) => p * (d as number), 1) > 1) {
       return this.raise('RuntimeError', 'Boolean value of Tensor with more than one value is ambiguous', at);
     }
@@ -1228,7 +1230,7 @@ export class Interp {
     if (v instanceof PyDict) return v.map.size > 0;
     if (v instanceof CondVal) return v.assumed;
     if (v instanceof Opaque) return false;
-    if (v instanceof ModuleObj) return this.lib.moduleLength(v) !== 0;
+    if (v instanceof ModuleObj) return this.lib.nn.moduleLength(v) !== 0;
     return true;
   }
 
@@ -1262,7 +1264,7 @@ export class Interp {
       case '==':
       case '!=': {
         // tensor == None is plain False in PyTorch; with a number or tensor it compares elementwise.
-        if ((a instanceof TensorVal || b instanceof TensorVal) && a !== null && b !== null) return this.lib.tensorCompare(op, a, b, at);
+        if ((a instanceof TensorVal || b instanceof TensorVal) && a !== null && b !== null) return this.lib.operators.tensorCompare(op, a, b, at);
         const r = this.equals(a, b);
         if (op === '==') return r;
         return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, `${r.text.replace(' == ', ' != ')}`) : !r;
@@ -1340,7 +1342,7 @@ export class Interp {
 
   private order(op: string, a: Value, b: Value, at: Span): Value {
     // `y < 0` on tensors is an elementwise comparison giving a boolean tensor (for masks and torch.where).
-    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorCompare(op, a, b, at);
+    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.operators.tensorCompare(op, a, b, at);
     if (a instanceof CondVal) a = a.assumed;
     if (b instanceof CondVal) b = b.assumed;
     if (isNumeric(a) && isNumeric(b)) {
@@ -1391,7 +1393,7 @@ export class Interp {
   // ---------------------------------------------------------------- arithmetic
 
   binop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
-    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.tensorBinop(op, a, b, at, inplace);
+    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.operators.tensorBinop(op, a, b, at, inplace);
     if (a instanceof CondVal) a = a.assumed;
     if (b instanceof CondVal) b = b.assumed;
     if (isNumeric(a) && isNumeric(b)) return this.numeric(op, a, b, at);
@@ -1585,15 +1587,15 @@ export class Interp {
       if (name) return a.kw.find(([k]) => k === name)?.[1];
       return undefined;
     };
-    for (const [name, cls] of this.lib.pythonTypes) B.set(name, cls);
-    for (const [name, cls] of this.lib.exceptionClasses) B.set(name, cls);
+    for (const [name, cls] of this.lib.python.pythonTypes) B.set(name, cls);
+    for (const [name, cls] of this.lib.python.exceptionClasses) B.set(name, cls);
     def('len', (a) => {
       const v = a.pos[0] ?? null;
       if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length;
       if (v instanceof PyDict) return v.map.size;
       if (typeof v === 'string') return v.length;
-      if (v instanceof ModuleObj) return this.lib.moduleLength(v) ?? new Opaque('len');
-      if (v instanceof TensorVal) return this.lib.tensorLen(v);
+      if (v instanceof ModuleObj) return this.lib.nn.moduleLength(v) ?? new Opaque('len');
+      if (v instanceof TensorVal) return this.lib.tensors.tensorLen(v);
       if (v instanceof Opaque || v instanceof Sym) return new Opaque('len');
       return this.raise('TypeError', `object of type '${typeName(v)}' has no len()`);
     });
@@ -1703,7 +1705,7 @@ export class Interp {
       const [obj, name] = a.pos;
       if (obj instanceof ModuleObj && typeof name === 'string') {
         obj.modules.delete(name);
-        this.lib.structureChanged();
+        this.lib.nn.structureChanged();
       }
       if (obj instanceof PyInstance && typeof name === 'string') obj.attrs.delete(name);
       return null;
@@ -1780,7 +1782,7 @@ export class Interp {
     }
     for (const name of ['__doc__', '__spec__', '__package__', '__loader__', '__builtins__', '__annotations__']) B.set(name, new Opaque(name));
     B.set('NotImplemented', new Opaque('NotImplemented'));
-    B.set('Ellipsis', this.lib.ellipsis);
+    B.set('Ellipsis', this.lib.python.ellipsis);
     B.set('__debug__', true);
   }
 

@@ -1,0 +1,240 @@
+/**
+ * The standard-library modules model code imports, as far as building a model needs them: `functools`
+ * (`partial`, `reduce`), `typing` and `collections.abc` (for `isinstance` checks), `collections`, `enum`,
+ * `math`, `numpy` on scalars, `copy`, `abc`, `dataclasses` and `warnings`; and the parts of torchvision's own
+ * helpers (`_api`, `_utils`) that its model factories call before they build anything.
+ */
+import { fn, passThrough, type ModuleRegistry } from './imports';
+import type { PythonTypes } from './pythonTypes';
+import type { Runtime } from './runtime';
+import {
+  BoundMethod,
+  Builtin,
+  BuiltinClass,
+  type CallArgs,
+  ModuleObj,
+  Opaque,
+  Partial,
+  PyClass,
+  PyDict,
+  PyFloat,
+  PyFunction,
+  PyInstance,
+  PyList,
+  PySet,
+  PyTuple,
+  Sym,
+  type Value,
+  isInt,
+  isNumeric,
+  numOf,
+  roundHalfEven,
+} from './values';
+
+export class Stdlib {
+  readonly fieldClass = new BuiltinClass('Field', 'dataclasses.Field', 'object', null);
+  /** `@dataclass`: the interpreter gives such classes the `__init__` it would generate. */
+  readonly dataclassDecorator = new Builtin('dataclass', (a) => a.pos[0] ?? new Builtin('dataclass', (b) => b.pos[0] ?? null));
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly modules: ModuleRegistry,
+    private readonly py: PythonTypes,
+  ) {
+    this.install();
+  }
+
+  private install(): void {
+    const I = this.rt;
+    this.modules.ns('functools', {
+      partial: fn('partial', (a) => (a.pos.length ? new Partial(a.pos[0]!, { pos: a.pos.slice(1), kw: a.kw }) : I.raise('TypeError', 'partial expected at least 1 argument'))),
+      wraps: fn('wraps', () => fn('wrapper', (b) => b.pos[0] ?? null)),
+      lru_cache: passThrough('lru_cache'),
+      cache: passThrough('cache'),
+      reduce: fn('reduce', (a) => {
+        const [f, it, init0] = a.pos;
+        const items = I.iterate(it ?? null, I.site!);
+        let acc = init0 !== undefined ? init0 : items.shift() ?? null;
+        for (const x of items) acc = I.call(f ?? null, { pos: [acc, x], kw: [] });
+        return acc;
+      }),
+    });
+    // The abstract base classes model code checks arguments against (`isinstance(cfg, Sequence)`).
+    const seq = (v: Value): boolean => v instanceof PyList || v instanceof PyTuple || typeof v === 'string';
+    const sized = (v: Value): boolean => seq(v) || v instanceof PyDict || v instanceof PySet;
+    const callable = (v: Value): boolean =>
+      v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof PyClass || v instanceof BuiltinClass || v instanceof Partial || v instanceof ModuleObj;
+    const abcTests: Record<string, (v: Value) => boolean> = {
+      Sequence: seq,
+      MutableSequence: (v) => v instanceof PyList,
+      Mapping: (v) => v instanceof PyDict,
+      MutableMapping: (v) => v instanceof PyDict,
+      Set: (v) => v instanceof PySet,
+      MutableSet: (v) => v instanceof PySet,
+      Iterable: sized,
+      Collection: sized,
+      Container: sized,
+      Sized: sized,
+      Callable: callable,
+    };
+    const abcs = Object.fromEntries(Object.entries(abcTests).map(([n, t]) => [n, new BuiltinClass(n, `collections.abc.${n}`, 'type', this.py.objectClass, { isInstance: t })]));
+    const typing = this.modules.ns('typing', {
+      ...abcs,
+      cast: fn('cast', (a) => a.pos[1] ?? null),
+      TYPE_CHECKING: false,
+      overload: passThrough('overload'),
+      final: passThrough('final'),
+    });
+    this.modules.alias('typing_extensions', typing);
+    const ordered = new BuiltinClass('OrderedDict', 'collections.OrderedDict', 'type', this.py.objectClass, { construct: (a) => this.py.makeDict(a), isInstance: (v) => v instanceof PyDict });
+    this.modules.ns('collections', {
+      OrderedDict: ordered,
+      defaultdict: fn('defaultdict', () => new PyDict()),
+      deque: fn('deque', (a) => new PyList(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])),
+      namedtuple: fn('namedtuple', () => new Opaque('namedtuple')),
+    });
+    this.modules.ns('collections.abc', abcs);
+    const enumBase = new BuiltinClass('Enum', 'enum.Enum', 'object', this.py.objectClass);
+    this.modules.ns('enum', { Enum: enumBase, IntEnum: enumBase, auto: fn('auto', () => new Opaque('auto')) });
+    const num = (f: (x: number) => number, int = false) => (a: CallArgs): Value => {
+      const v = a.pos[0] ?? null;
+      if (isNumeric(v)) return int ? f(numOf(v)) : new PyFloat(f(numOf(v)));
+      if (v instanceof Sym && int) return v;
+      return new Opaque('math');
+    };
+    // Python's math.prod and numpy's prod/sum: a left fold with the interpreter's arithmetic.
+    const fold = (op: string, start: Value) => (a: CallArgs): Value => {
+      let acc = start;
+      for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop(op, acc, x, I.site!, false);
+      return acc;
+    };
+    this.modules.ns('math', {
+      ceil: fn('ceil', num(Math.ceil, true)),
+      floor: fn('floor', num(Math.floor, true)),
+      sqrt: fn('sqrt', num(Math.sqrt)),
+      log: fn('log', num(Math.log)),
+      log2: fn('log2', num(Math.log2)),
+      exp: fn('exp', num(Math.exp)),
+      pi: new PyFloat(Math.PI),
+      e: new PyFloat(Math.E),
+      inf: new PyFloat(Infinity),
+      gcd: fn('gcd', (a) => {
+        let [x, y] = a.pos.map((v) => (isInt(v ?? null) ? Math.abs(numOf(v as number)) : NaN));
+        if (x === undefined || y === undefined || Number.isNaN(x) || Number.isNaN(y)) return new Opaque('gcd');
+        while (y) [x, y] = [y, x % y];
+        return x;
+      }),
+      prod: fn('prod', fold('*', 1)),
+      isclose: fn('isclose', (a) => (isNumeric(a.pos[0] ?? null) && isNumeric(a.pos[1] ?? null) ? Math.abs(numOf(a.pos[0] as number) - numOf(a.pos[1] as number)) < 1e-9 : new Opaque('isclose'))),
+    });
+    // numpy on scalars, as model code uses it for widths (`int(np.round(w * mult))`); results are floats
+    // where numpy's are (np.ceil(2.3) is 3.0).
+    const toFloat = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? new PyFloat(numOf(a.pos[0] as number)) : new Opaque('numpy float'));
+    const toInt = (a: CallArgs): Value => (isNumeric(a.pos[0] ?? null) ? Math.trunc(numOf(a.pos[0] as number)) : a.pos[0] instanceof Sym ? a.pos[0] : new Opaque('numpy int'));
+    const pick = (f: (x: number, y: number) => number) => (a: CallArgs): Value => {
+      const [x, y] = a.pos;
+      if (!isNumeric(x ?? null) || !isNumeric(y ?? null)) return new Opaque('numpy');
+      const r = f(numOf(x as number), numOf(y as number));
+      return x instanceof PyFloat || y instanceof PyFloat ? new PyFloat(r) : r;
+    };
+    const npRound = (a: CallArgs): Value => {
+      const v = a.pos[0] ?? null;
+      const d = a.pos[1] ?? a.kw.find(([k]) => k === 'decimals')?.[1] ?? 0;
+      if (!isNumeric(v) || !isInt(d)) return new Opaque('numpy.round');
+      const f = 10 ** numOf(d);
+      const r = roundHalfEven(numOf(v) * f) / f;
+      return v instanceof PyFloat ? new PyFloat(r) : r;
+    };
+    this.modules.ns('numpy', {
+      pi: new PyFloat(Math.PI),
+      e: new PyFloat(Math.E),
+      inf: new PyFloat(Infinity),
+      sqrt: fn('sqrt', num(Math.sqrt)),
+      log: fn('log', num(Math.log)),
+      log2: fn('log2', num(Math.log2)),
+      exp: fn('exp', num(Math.exp)),
+      ceil: fn('ceil', num(Math.ceil)),
+      floor: fn('floor', num(Math.floor)),
+      round: fn('round', npRound),
+      around: fn('around', npRound),
+      abs: fn('abs', (a) => {
+        const v = a.pos[0] ?? null;
+        return v instanceof PyFloat ? new PyFloat(Math.abs(v.v)) : isNumeric(v) ? Math.abs(numOf(v)) : new Opaque('numpy.abs');
+      }),
+      prod: fn('prod', fold('*', 1)),
+      sum: fn('sum', fold('+', 0)),
+      maximum: fn('maximum', pick(Math.max)),
+      minimum: fn('minimum', pick(Math.min)),
+      int_: fn('int_', toInt),
+      int32: fn('int32', toInt),
+      int64: fn('int64', toInt),
+      float32: fn('float32', toFloat),
+      float64: fn('float64', toFloat),
+      float_: fn('float_', toFloat),
+    });
+    this.modules.ns('copy', {
+      copy: fn('copy', (a) => a.pos[0] ?? null),
+      deepcopy: fn('deepcopy', (a) => this.deepCopy(a.pos[0] ?? null, new Map())),
+    });
+    this.modules.ns('abc', { ABC: this.py.objectClass, abstractmethod: passThrough('abstractmethod') });
+    this.modules.ns('dataclasses', {
+      dataclass: this.dataclassDecorator,
+      // A field's options, read by the generated __init__ (default, default_factory).
+      field: fn('field', (a) => {
+        const f = new PyInstance(this.fieldClass);
+        for (const [k, v] of a.kw) f.attrs.set(k, v);
+        return f;
+      }),
+    });
+    this.modules.ns('warnings', { warn: fn('warn', () => null) });
+    this.modules.ns('torchvision', {});
+    this.modules.ns('torchvision.models', {});
+    // torchvision's weights plumbing: `verify(None)` is None, so factories called without weights build plain models.
+    const weightsEnum = new BuiltinClass('WeightsEnum', 'torchvision.models._api.WeightsEnum', 'opaque', this.py.objectClass, {
+      attrs: { verify: fn('verify', (a) => (a.pos[0] === null || a.pos[0] === undefined ? null : new Opaque('weights'))) },
+    });
+    this.modules.ns('torchvision.models._api', {
+      WeightsEnum: weightsEnum,
+      Weights: fn('Weights', () => new Opaque('Weights')),
+      register_model: fn('register_model', () => fn('wrapper', (b) => b.pos[0] ?? null)),
+    });
+    this.modules.ns('torchvision.models._utils', {
+      _ovewrite_named_param: fn('_ovewrite_named_param', (a) => {
+        const [kwargs, param, value] = a.pos;
+        if (!(kwargs instanceof PyDict) || typeof param !== 'string') return null;
+        const cur = kwargs.get(param);
+        if (cur !== undefined) {
+          if (I.equals(cur, value ?? null) !== true) I.raise('ValueError', `The parameter '${param}' expected value ${I.str(value ?? null)} but got ${I.str(cur)} instead.`);
+        } else kwargs.set(param, value ?? null);
+        return null;
+      }),
+      handle_legacy_interface: fn('handle_legacy_interface', () => fn('wrapper', (b) => b.pos[0] ?? null)),
+      _log_api_usage_once: fn('_log_api_usage_once', () => null),
+    });
+  }
+
+  private deepCopy(v: Value, memo: Map<object, Value>): Value {
+    if (v instanceof ModuleObj) {
+      const done = memo.get(v);
+      if (done) return done;
+      const m = new ModuleObj(v.cls);
+      memo.set(v, m);
+      m.layer = v.layer ? { ...v.layer, attrs: { ...v.layer.attrs } } : null;
+      m.container = v.container;
+      m.initialized = v.initialized;
+      m.definedAt = v.definedAt;
+      m.ctorCall = v.ctorCall;
+      m.ctorScope = v.ctorScope;
+      for (const [k, x] of v.attrs) m.attrs.set(k, this.deepCopy(x, memo));
+      for (const [k, c] of v.modules) m.modules.set(k, c ? (this.deepCopy(c, memo) as ModuleObj) : null);
+      return m;
+    }
+    if (v instanceof PyList) return new PyList(v.items.map((x) => this.deepCopy(x, memo)));
+    if (v instanceof PyDict) {
+      const d = new PyDict();
+      for (const [k, x] of v.entries()) d.set(k, this.deepCopy(x, memo));
+      return d;
+    }
+    return v;
+  }
+}
