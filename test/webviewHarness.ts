@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
+import { newNonce } from '../src/host/webviewCsp';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CHROMIUM_PATH = process.env['RESNET_STUDIO_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -45,7 +45,7 @@ export class PageServer {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/' || path === '/index.html') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(page(origin, randomBytes(18).toString('base64')));
+        res.end(page(origin, newNonce()));
         return;
       }
       const file = files[path];

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { newNonce } from '../../src/host/webviewCsp';
 import { imageBytes } from '../../src/host/webviewMessages';
 import { type FromGraphWebview, GRAPH_REPLIES, type ToGraphWebview, checkFromGraphWebview, isGraphWebviewState } from '../../src/protocol/graphProtocol';
+import { isString, messageChecker, oneOf } from '../../src/protocol/guards';
 import { MessageHandler } from '../../src/protocol/messages';
 import { checkFromMetricsWebview, isMetricsWebviewState } from '../../src/protocol/metricsProtocol';
 
@@ -85,6 +86,18 @@ test('metrics page: well-formed messages are accepted, malformed ones refused', 
   ]) {
     assert.equal(checkFromMetricsWebview(m).ok, false, JSON.stringify(m));
   }
+});
+
+test('a checker must cover every message and field with a guard no wider than the field (checked by tsc)', () => {
+  type Msg = { type: 'a'; format: 'svg' | 'png' } | { type: 'b'; note?: string };
+  const good = messageChecker<Msg>({ a: { format: oneOf('svg', 'png') }, b: { note: (v): v is string | undefined => v === undefined || isString(v) } });
+  assert.equal(good({ type: 'b' }).ok, true);
+  // @ts-expect-error -- message 'b' has no checker
+  messageChecker<Msg>({ a: { format: oneOf('svg', 'png') } });
+  // @ts-expect-error -- field 'format' has no guard
+  messageChecker<Msg>({ a: {}, b: { note: isString } });
+  // @ts-expect-error -- a guard admitting any string is wider than 'svg' | 'png'
+  messageChecker<Msg>({ a: { format: isString }, b: { note: isString } });
 });
 
 test('persisted page states are checked before they are trusted', () => {
