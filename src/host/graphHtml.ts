@@ -13,26 +13,11 @@
  * The toolbar icons need `codicon.css` and `codicon.ttf` side by side (from `@vscode/codicons/dist`);
  * without `codiconsUri` the buttons fall back to text labels.
  */
-import { checkCspInputs, escapeAttr, strictCsp } from './webviewCsp';
+import { type PageParts, checkCspInputs, escapeAttr, strictCsp } from './webviewCsp';
 
-export { escapeAttr } from './webviewCsp';
-
-export interface GraphHtmlOptions {
-  /** `webview.cspSource`. */
-  cspSource: string;
-  /** A fresh random nonce per render (base64 or hex). */
-  nonce: string;
-  /** `dist/webview/graph.js` as a webview URI. */
-  scriptUri: string;
-  /** `dist/webview/graph.css` as a webview URI. */
-  styleUri: string;
+export interface GraphHtmlOptions extends PageParts {
   /** `codicon.css` from `@vscode/codicons` as a webview URI; without it the toolbar shows text labels. */
   codiconsUri?: string;
-}
-
-/** The Content-Security-Policy of the page: no inline styles or scripts, no eval, nothing from the network. */
-export function graphCsp(cspSource: string, nonce: string): string {
-  return strictCsp(cspSource, nonce);
 }
 
 export function graphHtml(o: GraphHtmlOptions): string {
@@ -46,7 +31,7 @@ export function graphHtml(o: GraphHtmlOptions): string {
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(graphCsp(o.cspSource.trim(), o.nonce))}">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(strictCsp(o.cspSource.trim(), o.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <!-- The id tells cytoscape its container rules are already on the page, so it injects no inline style element. -->
 <link id="__________cytoscape_stylesheet" rel="stylesheet" href="${escapeAttr(o.styleUri)}">

@@ -26,18 +26,12 @@ import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import { commandDocument, revealSource } from './commands';
 import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';
+import type { GraphHtmlOptions } from './graphHtml';
 import { newNonce } from './webviewCsp';
 import { imageBytes } from './webviewMessages';
 
-/** What the page template needs; the template itself (`graphHtml.ts`) is a pure function of these. */
-export interface GraphHtmlParts {
-  cspSource: string;
-  nonce: string;
-  scriptUri: string;
-  styleUri: string;
-  codiconsUri?: string;
-}
-export type GraphHtml = (parts: GraphHtmlParts) => string;
+/** The page template (`graphHtml.ts`), a pure function of its parts; passed in so tests can serve the same page. */
+export type GraphHtml = (parts: GraphHtmlOptions) => string;
 
 export const GRAPH_PANEL_TYPE = 'resnetStudio.graph';
 export const GRAPH_VIEW_ID = 'resnetStudio.graphView';
@@ -109,7 +103,7 @@ export class GraphSession implements vscode.Disposable {
     this.channel.cancelPending('the graph page was reloaded before it answered');
     const w = this.webview;
     const asset = (name: string): string => w.asWebviewUri(this.ctx.asAbsolutePath(`${WEBVIEW_DIR}/${name}`)).toString();
-    const parts: GraphHtmlParts = { cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') };
+    const parts: GraphHtmlOptions = { cspSource: w.cspSource, nonce: newNonce(), scriptUri: asset('graph.js'), styleUri: asset('graph.css') };
     // The codicon font is optional: the build copies it next to the bundle when it can, else buttons show text.
     if (existsSync(this.ctx.asAbsolutePath(CODICONS_CSS).fsPath)) parts.codiconsUri = asset(CODICONS_CSS.slice(WEBVIEW_DIR.length + 1));
     try {

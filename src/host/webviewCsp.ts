@@ -10,6 +10,18 @@ export function newNonce(): string {
   return randomBytes(18).toString('base64url');
 }
 
+/** What every page template needs from its host: where the page's own files are and this render's nonce. */
+export interface PageParts {
+  /** `webview.cspSource`. */
+  cspSource: string;
+  /** A fresh nonce from {@link newNonce}, for this render only. */
+  nonce: string;
+  /** The page's bundle (`dist/webview/<page>.js`) as a webview URI. */
+  scriptUri: string;
+  /** The page's stylesheet (`dist/webview/<page>.css`) as a webview URI. */
+  styleUri: string;
+}
+
 export function escapeAttr(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -1,12 +1,13 @@
 /** The metrics page's HTML: strict CSP with the nonce, no workspace text, and VS Code's real cspSource shapes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { metricsCsp, metricsHtml } from '../../src/host/training/metricsHtml';
+import { metricsHtml } from '../../src/host/training/metricsHtml';
+import { strictCsp } from '../../src/host/webviewCsp';
 
 const opts = { nonce: 'abcdefghijklmnopqrstuv12', scriptUri: 'https://x/metrics.js', styleUri: 'https://x/metrics.css' };
 
 test('the CSP allows only the nonce script and the webview source', () => {
-  const csp = metricsCsp("'self' https://*.vscode-cdn.net", opts.nonce);
+  const csp = strictCsp("'self' https://*.vscode-cdn.net", opts.nonce);
   assert.equal(csp, "default-src 'none'; script-src 'nonce-abcdefghijklmnopqrstuv12'; style-src 'self' https://*.vscode-cdn.net; img-src 'self' https://*.vscode-cdn.net data:; font-src 'self' https://*.vscode-cdn.net");
   assert.doesNotMatch(csp, /unsafe/);
 });

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { analyzeText } from '../../src/frontends';
 import { cifarResNet } from '../../src/frontends/templates';
 import type { IrGraph } from '../../src/core/ir';
-import { graphCsp, graphHtml } from '../../src/host/graphHtml';
+import { graphHtml } from '../../src/host/graphHtml';
+import { strictCsp } from '../../src/host/webviewCsp';
 import { GraphModel, groupViewId, layerViewId } from '../../webview/graph/model';
 import { type Box, boxExit, bowHits, controlPoints, routeBow, WEIGHTS } from '../../webview/graph/skipRouting';
 import { shortShape } from '../../webview/graph/format';
@@ -162,7 +163,7 @@ describe('graphHtml', () => {
     const html = graphHtml(opts);
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1]?.replace(/&#39;/g, "'");
     assert.equal(csp, `default-src 'none'; script-src 'nonce-${opts.nonce}'; style-src ${opts.cspSource}; img-src ${opts.cspSource} data:; font-src ${opts.cspSource}`);
-    assert.equal(csp, graphCsp(opts.cspSource, opts.nonce));
+    assert.equal(csp, strictCsp(opts.cspSource, opts.nonce));
     assert.ok(!/unsafe-/.test(html));
     assert.ok(!/\sstyle=/.test(html), 'no inline style attributes');
     assert.ok(!/<style/.test(html), 'no inline style elements');

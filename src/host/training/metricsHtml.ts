@@ -3,32 +3,16 @@
  * same HTML. Nothing from the workspace is templated in: runs and rows arrive through `postMessage`
  * (STYLE.md rule 5), with a fresh nonce per render and no `unsafe-*` source.
  */
-import { checkCspInputs, escapeAttr, strictCsp } from '../webviewCsp';
+import { type PageParts, checkCspInputs, escapeAttr, strictCsp } from '../webviewCsp';
 
-export { escapeAttr } from '../webviewCsp';
 
-export interface MetricsHtmlOptions {
-  /** `webview.cspSource`. */
-  cspSource: string;
-  /** A fresh random nonce per render (at least 16 base64/hex characters). */
-  nonce: string;
-  /** `dist/webview/metrics.js` as a webview URI. */
-  scriptUri: string;
-  /** `dist/webview/metrics.css` as a webview URI. */
-  styleUri: string;
-}
-
-export function metricsCsp(cspSource: string, nonce: string): string {
-  return strictCsp(cspSource, nonce);
-}
-
-export function metricsHtml(o: MetricsHtmlOptions): string {
+export function metricsHtml(o: PageParts): string {
   checkCspInputs('metricsHtml', o.cspSource, o.nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(metricsCsp(o.cspSource.trim(), o.nonce))}">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(strictCsp(o.cspSource.trim(), o.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttr(o.styleUri)}">
 <title>Training metrics</title>
