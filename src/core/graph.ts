@@ -5,7 +5,7 @@
  */
 import type { Shape } from './dims';
 import type { Attrs, Diagnostic, IrEdge, IrGraph, IrGroup, IrNode, IrSkip, Severity, SourceRange } from './ir';
-import { opSpec, withDefaults } from './ops';
+import { OP_SPECS, type OpName, withDefaults } from './ops';
 
 /** A tensor value: the node that produced it and its shape. */
 export interface Tensor {
@@ -43,15 +43,9 @@ export class GraphBuilder {
     return this.op('input', { shape }, [], { name, ...(source ? { source } : {}) });
   }
 
-  /** Adds a node, applying the catalogue rule for `op`; unknown ops become `opaque` with an information diagnostic. */
-  op(op: string, attrs: Attrs, inputs: readonly Tensor[], meta: OpMeta = {}): Tensor {
-    let spec = opSpec(op);
-    if (!spec) {
-      this.diag('information', 'op/unknown', `unknown operation '${op}': its output shape is unknown`, meta.source);
-      spec = opSpec('opaque')!;
-      attrs = { reason: `unknown op ${op}` };
-      op = 'opaque';
-    }
+  /** Adds a node, applying the catalogue rule for `op`. */
+  op(op: OpName, attrs: Attrs, inputs: readonly Tensor[], meta: OpMeta = {}): Tensor {
+    const spec = OP_SPECS[op];
     const full = withDefaults(op, attrs);
     const inputShapes = inputs.map((t) => t.shape);
     const r = spec.infer(full, inputShapes);

@@ -4,6 +4,7 @@
  * serialised as is into the CLI's `--json` output and posted to webviews.
  */
 import type { Shape } from './dims';
+import type { OpName } from './ops';
 
 /** The input shape used when neither the file nor the caller gives one. */
 export const DEFAULT_INPUT: readonly number[] = [1, 3, 224, 224];
@@ -24,7 +25,7 @@ export type Attrs = Record<string, AttrValue>;
 export interface IrNode {
   id: string;
   /** Catalogue op name (`Conv2d`, `add`, ...), see `ops.ts`. */
-  op: string;
+  op: OpName;
   /** PyTorch `named_modules()` path for modules (`layer3.0.downsample.0`); a derived unique name for functional ops. */
   name: string;
   attrs: Attrs;

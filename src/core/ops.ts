@@ -1,402 +1,367 @@
 /**
- * The layer catalogue: every operator is one entry here, with its attributes and defaults, its names in
- * PyTorch, Keras and TF.js, and one rule that gives its output shape, learnable parameter count and MACs.
- * Adding an operator touches this file only. Counts follow PyTorch exactly (BatchNorm: 2·C learnable,
- * running statistics are buffers) and MACs follow torchvision (Conv2d and Linear only, per sample).
+ * The layer catalogue: every operator is one entry here, and the entry is all that any part of the product
+ * knows about it: its attributes and defaults, its shape/params/MACs rule, its PyTorch spellings (the `nn`
+ * class with its constructor signature, and the `F.*` / `torch.*` / `Tensor.*` functions), its Keras layer
+ * both ways, its TF.js lowering and how the PyTorch writer spells it. Adding an operator touches this file
+ * only: the interpreter, the Keras reader, the design schema, the TF.js runner and the writers all read it.
+ * Every back-end field is required, so the compiler refuses a new entry until each one has been decided,
+ * as a description or as an `unsupported(reason)` that the user sees.
  */
+import { type Dim, type Shape, dimMul, formatShape, numel } from './dims';
+import type { AttrValue, Attrs } from './ir';
 import {
-  type Dim,
-  type Shape,
-  dimAdd,
-  dimCeilDiv,
-  dimEq,
-  dimFloorDiv,
-  dimMul,
-  dimSub,
-  formatShape,
-  numel,
-} from './dims';
-import type { AttrValue, Attrs, Diagnostic, Severity } from './ir';
+  addRule,
+  adaptiveRule,
+  asDim,
+  axis,
+  batchNorm1dRule,
+  batchNorm2dRule,
+  concatRule,
+  conv2dRule,
+  convTranspose2dRule,
+  dimRangeIssue,
+  einsumRule,
+  elementwiseRule,
+  flattenRule,
+  groupNormRule,
+  instanceNorm2dRule,
+  linearRule,
+  matmulRule,
+  num,
+  ok,
+  padRule,
+  permuteRule,
+  poolRule,
+  positive,
+  preluRule,
+  reductionRule,
+  reshapeRule,
+  sameShape,
+  sliceRule,
+  squeezeRule,
+  unsqueezeRule,
+  whereRule,
+} from './opRules';
+import {
+  channelsOf,
+  irAxisOfKeras,
+  kerasAxisOfIr,
+  kerasPadding,
+  kerasPair,
+  kerasSimple,
+  kerasZeroPad,
+  knownPair,
+  noKeras,
+  pyLiteral,
+} from './opSpelling';
+import {
+  type KerasMapping,
+  type OpIssue,
+  type OpResult,
+  type OpSpec,
+  type PyTorchWriting,
+  type TfjsLowering,
+  type TorchFunction,
+  type TorchModule,
+  type Unsupported,
+  unsupported,
+} from './opTypes';
 
-export interface OpIssue {
-  severity: Severity;
-  code: string;
-  message: string;
-  fix?: Diagnostic['fix'];
-}
+export type { OpIssue, OpResult, OpSpec } from './opTypes';
+export { axis, broadcast, pair, windowOut } from './opRules';
 
-export interface OpResult {
-  shape: Shape;
-  params: number | null;
-  macs: number | null;
-  issues: OpIssue[];
-}
+const CONV = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'];
+const NORM = ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats', 'device', 'dtype'];
 
-export type OpCategory = 'input' | 'conv' | 'norm' | 'activation' | 'pool' | 'linear' | 'regularization' | 'tensor';
-
-export interface OpSpec {
-  category: OpCategory;
-  /** PyTorch spelling (`nn.Conv2d`, `torch.add`). */
-  torch: string;
-  /** Keras layer class names that map to this op. */
-  keras?: string[];
-  /** `tf.layers` factory used by the TF.js exporter and runner. */
-  tfjs?: string;
-  /** Attribute defaults (PyTorch argument names). Attributes without a default are required. */
-  defaults: Attrs;
-  /** Attributes that the design format may omit because they follow from the input shape. */
-  inferred?: string[];
-  /** Number of tensor inputs; -1 for any number >= 2. */
-  arity: number;
-  infer(attrs: Attrs, inputs: Shape[]): OpResult;
-}
-
-const ok = (shape: Shape, params: number | null = 0, macs: number | null = 0, issues: OpIssue[] = []): OpResult => ({
-  shape,
-  params,
-  macs,
-  issues,
-});
-
-/** An int or a pair attribute as a pair (`3` -> `[3, 3]`). */
-export function pair(v: AttrValue | undefined, fallback: number): [Dim, Dim] {
-  if (Array.isArray(v)) return [asDim(v[0]), asDim(v.length > 1 ? v[1] : v[0])];
-  const d = v === undefined ? fallback : asDim(v);
-  return [d, d];
-}
-
-export function asDim(v: AttrValue | undefined): Dim {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return v;
-  return null;
-}
-
-const num = (v: AttrValue | undefined): number | null => (typeof v === 'number' ? v : null);
-
-/** Require a 4-D (or unbatched 3-D) image tensor; returns [N, C, H, W] with N = null for 3-D. */
-function image(op: string, s: Shape, issues: OpIssue[]): [Dim, Dim, Dim, Dim] | null {
-  if (s === null) return null;
-  if (s.length === 4) return [s[0]!, s[1]!, s[2]!, s[3]!];
-  if (s.length === 3) return [null, s[0]!, s[1]!, s[2]!];
-  issues.push({
-    severity: 'error',
-    code: 'shape/rank',
-    message: `${op}: expected a 3-D or 4-D input, got ${formatShape(s)}`,
-  });
-  return null;
-}
-
-function withBatch(n: Dim, rest: Dim[], unbatched: boolean): Dim[] {
-  return unbatched ? rest : [n, ...rest];
-}
-
-function channelCheck(op: string, attr: string, expected: Dim, got: Dim, s: Shape, issues: OpIssue[]): void {
-  const eq = dimEq(expected, got);
-  if (eq === false) {
-    issues.push({
-      severity: 'error',
-      code: 'shape/channels',
-      message: `${op}: expected input with ${attr}=${expected} channels, got ${formatShape(s)} (${got} channels)`,
-      fix: { attr, value: got },
-    });
-  } else if (eq === 'unknown' && expected !== null && got !== null) {
-    issues.push({
-      severity: 'warning',
-      code: 'shape/channels-condition',
-      message: `${op} requires ${got} == ${expected}`,
-      fix: { attr, value: got },
-    });
-  }
-}
+const module = (name: string, params: readonly string[], required = 0, attrs?: Attrs): TorchModule => ({ name, params, required, ...(attrs ? { attrs } : {}) });
+const asModule: PyTorchWriting = { kind: 'module' };
+const expr = (f: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string): PyTorchWriting => ({ kind: 'expr', expr: f });
+const noTfjs = (why: string): Unsupported => unsupported(`the TF.js runner cannot build it: ${why}; train this model with the PyTorch runner`);
 
 /**
- * Records PyTorch's error for an output size below 1 and returns false then: the caller's output is unknown,
- * as PyTorch stops there, so the impossible size does not flow on into later layers.
+ * A shape-keeping activation: `nn.<name>`, its functional spellings, a Keras activation name and the TF.js
+ * layer that computes it.
  */
-function positive(op: string, dims: Dim[], inShape: Shape, issues: OpIssue[]): boolean {
-  if (dims.some((d) => typeof d === 'number' && d <= 0)) {
-    issues.push({
-      severity: 'error',
-      code: 'shape/non-positive',
-      message: `${op}: output spatial size ${dims.join('x')} is not positive for input ${formatShape(inShape)} (the input is too small for the kernel)`,
-    });
-    return false;
-  }
-  return true;
+function activation(
+  name: string,
+  o: {
+    params?: string[];
+    defaults?: Attrs;
+    functions?: TorchFunction[];
+    keras?: string;
+    kerasClass?: KerasMapping;
+    tfjs: TfjsLowering | Unsupported;
+  },
+): OpSpec {
+  return {
+    category: 'activation',
+    defaults: { inplace: false, ...o.defaults },
+    arity: 1,
+    infer: sameShape,
+    torch: { modules: [module(name, o.params ?? ['inplace'])], functions: o.functions ?? [] },
+    ...(o.keras ? { kerasActivation: o.keras } : {}),
+    keras: o.kerasClass ?? (o.keras ? kerasActivationLayer(o.keras) : noKeras(`Keras has no ${name} activation`)),
+    tfjs: o.tfjs,
+    pytorch: asModule,
+  };
 }
 
-/** The attributes a (transposed) convolution shares, after PyTorch's checks that its channels divide into groups. */
-function convAttrs(a: Attrs, issues: OpIssue[]) {
-  const cin = asDim(a['in_channels']);
-  const cout = asDim(a['out_channels']);
-  const g = asDim(a['groups'] ?? 1);
-  groupIssues(cin, cout, g, issues);
-  return { cin, cout, g, k: pair(a['kernel_size'], 1), st: pair(a['stride'], 1), dl: pair(a['dilation'], 1), bias: a['bias'] !== false };
+/** Written as an `Activation` layer; read from `Activation` layers and `activation` fields by its name. */
+function kerasActivationLayer(name: string): KerasMapping {
+  return {
+    classes: [],
+    read: () => unsupported('read through its activation name'),
+    write: (_a, ctx) => [{ className: 'Activation', config: { name: ctx.name, activation: name } }],
+  };
 }
 
-function groupIssues(cin: Dim, cout: Dim, g: Dim, issues: OpIssue[]): void {
-  if (typeof cin === 'number' && typeof g === 'number' && cin % g !== 0) {
-    issues.push({ severity: 'error', code: 'attr/groups', message: `in_channels (${cin}) must be divisible by groups (${g})` });
-  }
-  if (typeof cout === 'number' && typeof g === 'number' && cout % g !== 0) {
-    issues.push({ severity: 'error', code: 'attr/groups', message: `out_channels (${cout}) must be divisible by groups (${g})` });
-  }
+/** A Keras 2-D pooling layer: `pool_size`, `strides` (default: the pool size) and `same`/`valid` padding. */
+function kerasPool(className: string): KerasMapping {
+  return {
+    classes: [className],
+    read: (c) => {
+      const k = kerasPair(c['pool_size'], 2);
+      return { attrs: { kernel_size: k, stride: c['strides'] ? kerasPair(c['strides'], 1) : k, padding: c['padding'] === 'same' ? 'same' : 0 } };
+    },
+    write: (a, ctx) => {
+      const k = knownPair(a['kernel_size'], 1);
+      const st = a['stride'] === null || a['stride'] === undefined ? k : knownPair(a['stride'], 1);
+      if (!k || !st) return noKeras('pool size and stride must be known');
+      if (a['ceil_mode'] === true) return noKeras('ceil_mode');
+      if (num(a['dilation']) !== null && num(a['dilation']) !== 1) return noKeras('dilated pooling');
+      const p: [number, number] | null = a['padding'] === 'same' ? [0, 0] : knownPair(a['padding'], 0);
+      if (!p) return noKeras('padding must be known');
+      // Zero padding before a max pool equals PyTorch's -inf padding on non-negative inputs, as in the
+      // ResNet stem (after a ReLU); Keras's own ResNet50 is written this way.
+      const pads = kerasZeroPad(ctx.name, [p[0], p[0]], [p[1], p[1]]);
+      return [...pads, { className, config: { name: ctx.name, pool_size: k, strides: st, padding: a['padding'] === 'same' ? 'same' : 'valid', data_format: 'channels_last' } }];
+    },
+  };
 }
 
-/** Output length of a sliding window, as PyTorch computes it (with ceil_mode's last-window rule). */
-export function windowOut(size: Dim, k: Dim, s: Dim, p: Dim, d: Dim, ceil: boolean): Dim {
-  // floor_or_ceil((size + 2p - d*(k-1) - 1) / s) + 1
-  const span = dimSub(dimSub(dimAdd(size, dimMul(2, p)), dimMul(d, dimSub(k, 1))), 1);
-  if (!ceil) return dimAdd(dimFloorDiv(span, s), 1);
-  let out = dimAdd(dimCeilDiv(span, s), 1);
-  if (typeof out === 'number' && typeof s === 'number' && typeof size === 'number' && typeof p === 'number') {
-    if ((out - 1) * s >= size + p) out -= 1;
-  }
-  return out;
+/** `torch.<fn>` / `F.<fn>` / `Tensor.<fn>` spellings of a one-tensor function with the given extra parameters. */
+function spellings(fn: string, where: ('F' | 'torch' | 'Tensor')[], params: string[] = [], more: Partial<TorchFunction> = {}): TorchFunction[] {
+  return where.map((w) => ({ name: `${w}.${fn}` as TorchFunction['name'], params: w === 'Tensor' ? ['self', ...params] : ['input', ...params], ...more }));
 }
 
-const activation = (torch: string, keras: string[], tfjs: string, defaults: Attrs = {}): OpSpec => ({
-  category: 'activation',
-  torch,
-  keras,
-  tfjs,
-  defaults: { inplace: false, ...defaults },
-  arity: 1,
-  infer: (_a, [x]) => ok(x ?? null),
+/** The TF.js activation layer for an op: a `tf.layers` factory, or the runner's own custom activation. */
+const tfAct = (factory: string, config: (a: Attrs) => Record<string, AttrValue> = () => ({})): TfjsLowering => ({
+  lower: 'activation',
+  layer: (a) => ({ factory, config: config(a) }),
 });
 
-function poolRule(kind: 'max' | 'avg') {
-  return (a: Attrs, [x]: Shape[]): OpResult => {
-    const issues: OpIssue[] = [];
-    const s = x ?? null;
-    const img = image(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', s, issues);
-    if (!img) return ok(s === null || issues.length === 0 ? null : s, 0, 0, issues);
-    const [n, c, h, w] = img;
-    const k = pair(a['kernel_size'], 1);
-    const st = a['stride'] === null || a['stride'] === undefined ? k : pair(a['stride'], 1);
-    const p = a['padding'] === 'same' ? ([0, 0] as [Dim, Dim]) : pair(a['padding'], 0);
-    const d = kind === 'max' ? pair(a['dilation'], 1) : ([1, 1] as [Dim, Dim]);
-    const ceil = a['ceil_mode'] === true;
-    for (let i = 0; i < 2; i++) {
-      const pi = p[i];
-      const ki = k[i];
-      if (typeof pi === 'number' && typeof ki === 'number' && pi > ki / 2) {
-        issues.push({
-          severity: 'error',
-          code: 'attr/padding',
-          message: `pad should be at most half of effective kernel size, but got pad=${pi}, kernel_size=${ki}`,
-        });
-      }
-    }
-    // 'same' comes from Keras/TF.js: output = ceil(size / stride), padding split as TF does.
-    const same = a['padding'] === 'same';
-    const oh = same ? dimCeilDiv(h, st[0]) : windowOut(h, k[0], st[0], p[0], d[0], ceil);
-    const ow = same ? dimCeilDiv(w, st[1]) : windowOut(w, k[1], st[1], p[1], d[1], ceil);
-    if (!positive(kind === 'max' ? 'MaxPool2d' : 'AvgPool2d', [oh, ow], s, issues)) return ok(null, 0, 0, issues);
-    return ok(withBatch(n, [c, oh, ow], s!.length === 3), 0, 0, issues);
+/** A 2-D padding layer: its `padding` (an int for all four sides, or left, right, top, bottom) is `F.pad`'s. */
+function padLayer(name: string, params: string[], defaults: Attrs): OpSpec {
+  const pads = (p: AttrValue | undefined): AttrValue[] => (Array.isArray(p) ? p : [p ?? 0, p ?? 0, p ?? 0, p ?? 0]);
+  const asPad = (a: Attrs): Attrs => ({ pad: pads(a['padding']), value: a['value'] ?? 0, mode: 'constant' });
+  return {
+    category: 'tensor',
+    defaults,
+    arity: 1,
+    infer: (a, [x]) => padRule(asPad(a), [x ?? null]),
+    torch: { modules: [module(name, params, params.length)] },
+    keras: {
+      classes: [],
+      read: () => unsupported('read as pad'),
+      write: (a, ctx) => {
+        const p = pads(a['padding']).map(Number);
+        if ((a['value'] ?? 0) !== 0) return noKeras('ZeroPadding2D pads with zeros only');
+        if (p.length !== 4 || p.some((v) => !Number.isInteger(v))) return noKeras('padding must be four known integers');
+        return kerasZeroPad(ctx.name.replace(/_pad$/, ''), [p[2]!, p[3]!], [p[0]!, p[1]!]);
+      },
+    },
+    tfjs: { lower: 'pad', attrs: asPad },
+    pytorch: asModule,
   };
 }
 
-function adaptiveRule(a: Attrs, [x]: Shape[]): OpResult {
-  const issues: OpIssue[] = [];
-  const s = x ?? null;
-  const img = image('AdaptivePool2d', s, issues);
-  if (!img) return ok(null, 0, 0, issues);
-  const [n, c, h, w] = img;
-  const o = a['output_size'];
-  let oh: Dim;
-  let ow: Dim;
-  if (Array.isArray(o)) {
-    oh = o[0] === null || o[0] === undefined ? h : asDim(o[0]);
-    ow = o[1] === null || o[1] === undefined ? w : asDim(o[1]);
-  } else {
-    oh = asDim(o);
-    ow = oh;
-  }
-  return ok(withBatch(n, [c, oh, ow], s!.length === 3), 0, 0, issues);
-}
-
-/** Broadcast shapes as `torch.add` does; returns the result and the first incompatible axis (or -1). */
-export function broadcast(a: Dim[], b: Dim[]): { shape: Dim[]; bad: number; condition: string | null } {
-  const rank = Math.max(a.length, b.length);
-  const out: Dim[] = [];
-  let bad = -1;
-  let condition: string | null = null;
-  for (let i = 0; i < rank; i++) {
-    const da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)]! : 1;
-    const db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)]! : 1;
-    if (da === 1) out.push(db);
-    else if (db === 1) out.push(da);
-    else {
-      const eq = dimEq(da, db);
-      if (eq === false && bad < 0) bad = i;
-      if (eq === 'unknown' && da !== null && db !== null && condition === null) condition = `${da} == ${db}`;
-      out.push(typeof da === 'number' ? da : db ?? da);
-    }
-  }
-  return { shape: out, bad, condition };
-}
-
-const AXIS_NAMES = ['batch', 'channels', 'height', 'width'];
-
-function addRule(_a: Attrs, inputs: Shape[]): OpResult {
-  const issues: OpIssue[] = [];
-  const [first, ...rest] = inputs;
-  if (first === null || first === undefined) return ok(null);
-  let shape: Dim[] = first;
-  for (const other of rest) {
-    if (other === null || other === undefined) continue;
-    const r = broadcast(shape, other);
-    if (r.bad >= 0) {
-      const axis = r.bad - (r.shape.length - 4);
-      const what = first.length === 4 && other.length === 4 && axis >= 0 ? AXIS_NAMES[axis] : `dimension ${r.bad}`;
-      const reason = what === 'height' || what === 'width' ? 'spatial size differs' : `${what} differ`;
-      issues.push({
-        severity: 'error',
-        code: 'shape/residual-add',
-        message: `residual add: main path ${formatShape(shape)} vs shortcut ${formatShape(other)} (${reason})`,
-        fix: { kind: 'projection' },
-      });
-      continue;
-    }
-    if (r.condition) {
-      issues.push({
-        severity: 'warning',
-        code: 'shape/residual-add-condition',
-        message: `residual add requires ${r.condition}`,
-        fix: { kind: 'projection' },
-      });
-    }
-    shape = r.shape;
-  }
-  return ok(shape, 0, 0, issues);
-}
-
-/** A 2-D padding layer: its `padding` (an int for all four sides, or left, right, top, bottom) is `F.pad`'s. */
-function padLayer(torch: string, defaults: Attrs): OpSpec {
-  const pad = (p: AttrValue | undefined): AttrValue[] => (Array.isArray(p) ? p : [p ?? 0, p ?? 0, p ?? 0, p ?? 0]);
-  return { category: 'tensor', torch, defaults, arity: 1, infer: (a, [x]) => OPS['pad']!.infer({ pad: pad(a['padding']) }, [x ?? null]) };
-}
-
-/** A reduction over `dim` (one axis, a list, or null for all), keeping reduced axes as 1 with `keepdim`. */
-function reduction(name: string, torch: string, keras: string[]): OpSpec {
+/** A reduction over `dim` (`mean`, `sum`, `amax`): the same shape rule, different spellings. */
+function reduction(name: 'mean' | 'sum' | 'max' | 'min', functions: TorchFunction[], keras: KerasMapping | Unsupported, tfjs: TfjsLowering | Unsupported): OpSpec {
   return {
     category: 'tensor',
-    torch,
-    keras,
     defaults: { dim: [], keepdim: false },
     arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      if (s === null) return ok(null);
-      const raw = a['dim'];
-      const given = (Array.isArray(raw) ? raw : raw === null ? s.map((_d, i) => i) : [raw]).map(Number);
-      for (const d of given) {
-        const bad = dimRangeIssue(name, d, s.length);
-        if (bad) return ok(null, 0, 0, [bad]);
-      }
-      const dims = given.map((d) => axis(d, s.length));
-      const keep = a['keepdim'] === true;
-      const out: Dim[] = [];
-      s.forEach((d, i) => {
-        if (!dims.includes(i)) out.push(d);
-        else if (keep) out.push(1);
-      });
-      return ok(out);
+    infer: reductionRule(name),
+    torch: { functions },
+    keras,
+    tfjs,
+    pytorch: expr(([x], a) => `${x}.${name === 'max' ? 'amax' : name === 'min' ? 'amin' : name}(${a['dim'] === null ? '' : `dim=${pyLiteral(a['dim'])}`}${a['keepdim'] === true ? ', keepdim=True' : ''})`),
+  };
+}
+
+/** A global 2-D pooling Keras layer read as a reduction over the spatial axes. */
+function globalPool(className: string): KerasMapping {
+  return {
+    classes: [className],
+    read: (c, ctx) => ({ attrs: { dim: ctx.channelsFirst ? [2, 3] : [2, 3], keepdim: c['keepdims'] === true } }),
+    write: (a, ctx) => {
+      const rank = ctx.inputs[0]?.length ?? 4;
+      const dims = (Array.isArray(a['dim']) ? a['dim'] : [a['dim']]).map((d) => axis(Number(d), rank)).sort();
+      if (rank !== 4 || dims.join() !== '2,3') return noKeras(`${className} reduces the spatial axes of an image only`);
+      return [{ className, config: { name: ctx.name, keepdims: a['keepdim'] === true, data_format: 'channels_last' } }];
     },
   };
 }
 
-function elementwise(torch: string, keras: string[], tfjs: string | undefined, name: string): OpSpec {
+/** An elementwise binary op written as a Python operator. */
+function binary(name: 'mul' | 'sub' | 'div', op: string, kerasClass: string | null): OpSpec {
   return {
     category: 'tensor',
-    torch,
-    keras,
-    ...(tfjs ? { tfjs } : {}),
     defaults: {},
     arity: 2,
-    infer(_a, [x, y]) {
-      if (!x || !y) return ok(x ?? y ?? null);
-      const r = broadcast(x, y);
-      if (r.bad >= 0) {
-        return ok(null, 0, 0, [
-          { severity: 'error', code: 'shape/broadcast', message: `${name}: shapes ${formatShape(x)} and ${formatShape(y)} cannot be broadcast (dimension ${r.bad})` },
-        ]);
-      }
-      return ok(r.shape);
-    },
+    infer: elementwiseRule(name),
+    torch: {},
+    keras: kerasClass
+      ? {
+          classes: [kerasClass],
+          read: () => ({ attrs: {} }),
+          write: (_a, ctx) => [{ className: kerasClass, config: { name: ctx.name } }],
+        }
+      : noKeras(`Keras has no ${name} layer`),
+    tfjs: noTfjs(`elementwise ${name} with broadcasting has no TF.js layer`),
+    pytorch: expr((ins) => ins.join(` ${op} `)),
   };
 }
 
-/** Resolve a possibly negative axis against a rank. */
-export function axis(d: number, rank: number): number {
-  return d < 0 ? d + rank : d;
+/** The output size of `interpolate` along each spatial axis, or the error PyTorch raises. */
+function interpolateRule(a: Attrs, [x]: Shape[]): OpResult {
+  if (!x) return ok(null);
+  const size = a['size'];
+  const scale = a['scale_factor'];
+  const mode = String(a['mode'] ?? 'nearest');
+  const fail = (code: string, message: string): OpResult => ok(null, 0, 0, [{ severity: 'error', code, message }]);
+  if ((size === null || size === undefined) === (scale === null || scale === undefined)) {
+    return fail('attr/interpolate', size === null || size === undefined ? 'either size or scale_factor should be defined' : 'only one of size or scale_factor should be defined');
+  }
+  if (x.length < 3) return ok(null);
+  const spatial = x.slice(2);
+  const needs: Record<string, number> = { linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 };
+  if (needs[mode] !== undefined && needs[mode] !== x.length) {
+    return fail('shape/rank', `Got ${x.length}D input, but ${mode} mode needs ${needs[mode]}D input`);
+  }
+  if (a['align_corners'] !== null && a['align_corners'] !== undefined && (mode === 'nearest' || mode === 'area' || mode === 'nearest-exact')) {
+    return fail('attr/interpolate', 'align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear');
+  }
+  let out: Dim[];
+  if (size !== null && size !== undefined) {
+    const sizes = Array.isArray(size) ? size.map((d) => asDim(d)) : spatial.map(() => asDim(size));
+    if (sizes.length !== spatial.length) {
+      return fail(
+        'shape/interpolate',
+        `Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of [${spatial.join(', ')}] and output size of (${sizes.join(', ')}). Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.`,
+      );
+    }
+    out = sizes;
+  } else {
+    const scales = Array.isArray(scale) ? scale.map((s) => num(s)) : spatial.map(() => num(scale ?? null));
+    if (scales.length !== spatial.length) {
+      return fail('shape/interpolate', `Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of [${spatial.join(', ')}] and scale_factor of shape (${scales.join(', ')}).`);
+    }
+    out = spatial.map((d, i) => {
+      const s = scales[i];
+      if (s === null || s === undefined) return null;
+      if (typeof d === 'number') return Math.floor(d * s);
+      return Number.isInteger(s) ? dimMul(d, s) : null;
+    });
+  }
+  const issues: OpIssue[] = [];
+  if (out.some((d) => typeof d === 'number' && d <= 0)) {
+    const names = spatial.length === 2 ? ['H', 'W'] : spatial.length === 3 ? ['D', 'H', 'W'] : ['W'];
+    const show = (ds: Dim[]) => ds.map((d, i) => `${names[i]}: ${d}`).join(', ');
+    return fail('shape/non-positive', `Input and output sizes should be greater than 0, but got input (${show(spatial)}) output (${show(out)})`);
+  }
+  return ok([x[0]!, x[1]!, ...out], 0, 0, issues);
 }
 
-/** PyTorch's error for a dimension index outside [-rank, rank - 1], or null when `d` is in range. */
-function dimRangeIssue(what: string, d: number, rank: number): OpIssue | null {
-  const lo = -Math.max(rank, 1);
-  const hi = Math.max(rank, 1) - 1;
-  if (Number.isInteger(d) && d >= lo && d <= hi) return null;
-  return { severity: 'error', code: 'shape/dim', message: `${what}: Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${d})` };
+/** `expand(*sizes)`: -1 keeps a size; a size-1 axis grows; new axes may be added in front (not as -1). */
+function expandTo(x: Dim[], sizes: Dim[]): OpResult {
+  const fail = (message: string): OpResult => ok(null, 0, 0, [{ severity: 'error', code: 'shape/expand', message }]);
+  if (sizes.length < x.length) {
+    return fail(`expand(${formatShape(x)}, size=[${sizes.join(', ')}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${x.length})`);
+  }
+  const lead = sizes.length - x.length;
+  const out: Dim[] = [];
+  for (let i = 0; i < sizes.length; i++) {
+    const want = sizes[i]!;
+    if (i < lead) {
+      if (want === -1) return fail(`The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
+      out.push(want);
+      continue;
+    }
+    const have = x[i - lead]!;
+    if (want === -1 || want === have) out.push(have);
+    else if (have === 1) out.push(want);
+    else if (typeof want === 'number' && typeof have === 'number') {
+      return fail(`The expanded size of the tensor (${want}) must match the existing size (${have}) at non-singleton dimension ${i}.  Target sizes: [${sizes.join(', ')}].  Tensor sizes: [${x.join(', ')}]`);
+    } else out.push(null);
+  }
+  return ok(out);
 }
 
-export const OPS: Record<string, OpSpec> = {
+const sizesOf = (v: AttrValue | undefined): Dim[] => (Array.isArray(v) ? v.map((d) => asDim(d)) : []);
+
+export const OPS = {
   input: {
     category: 'input',
-    torch: 'input',
-    keras: ['InputLayer'],
     defaults: { shape: null },
     arity: 0,
     infer: (a) => ok(Array.isArray(a['shape']) ? (a['shape'] as AttrValue[]).map(asDim) : null),
+    torch: {},
+    keras: {
+      classes: ['InputLayer'],
+      read: () => ({ attrs: {} }),
+      write: (_a, ctx) => {
+        const s = ctx.output;
+        if (!s || s.length !== 4) return noKeras('the Keras writer takes [N, C, H, W] image inputs');
+        return [{ className: 'InputLayer', config: { name: ctx.name, batch_input_shape: [null, s[2]!, s[3]!, s[1]!], dtype: 'float32' } }];
+      },
+    },
+    tfjs: { lower: 'input' },
+    pytorch: unsupported('the input is the argument of forward'),
   },
   Conv2d: {
     category: 'conv',
-    torch: 'nn.Conv2d',
-    keras: ['Conv2D'],
-    tfjs: 'conv2d',
-    defaults: {
-      in_channels: null,
-      out_channels: null,
-      kernel_size: null,
-      stride: 1,
-      padding: 0,
-      dilation: 1,
-      groups: 1,
-      bias: true,
-      padding_mode: 'zeros',
-    },
-    inferred: ['in_channels'],
+    defaults: { in_channels: null, out_channels: null, kernel_size: null, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, padding_mode: 'zeros' },
+    inferred: { in_channels: 'channels' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const s = x ?? null;
-      const { cin, cout, g, k, st, dl, bias } = convAttrs(a, issues);
-      const kk = dimMul(k[0], k[1]);
-      const perOut = dimMul(dimFloorDiv(cin, g), kk);
-      const w = dimMul(cout, perOut);
-      const params = typeof w === 'number' && typeof cout === 'number' ? w + (bias ? cout : 0) : null;
-      const img = image('Conv2d', s, issues);
-      if (!img) return ok(null, params, null, issues);
-      const [n, c, h, wd] = img;
-      channelCheck('Conv2d', 'in_channels', cin, c, s, issues);
-      let oh: Dim;
-      let ow: Dim;
-      const pad = a['padding'];
-      if (pad === 'same') {
-        oh = dimCeilDiv(h, st[0]);
-        ow = dimCeilDiv(wd, st[1]);
-      } else {
-        const p = pad === 'valid' ? ([0, 0] as [Dim, Dim]) : pair(pad, 0);
-        oh = windowOut(h, k[0], st[0], p[0], dl[0], false);
-        ow = windowOut(wd, k[1], st[1], p[1], dl[1], false);
-      }
-      if (!positive('Conv2d', [oh, ow], s, issues)) return ok(null, params, null, issues);
-      const out = withBatch(n, [cout, oh, ow], s!.length === 3);
-      const spatial = numel([oh, ow]);
-      const macs = typeof w === 'number' && spatial !== null ? w * spatial : null;
-      return ok(out, params, macs, issues);
+    infer: conv2dRule,
+    torch: {
+      modules: [module('Conv2d', CONV, 3)],
     },
+    keras: {
+      classes: ['Conv2D', 'Convolution2D'],
+      read: (c, ctx) => ({
+        attrs: {
+          in_channels: channelsOf(ctx.inputs[0]),
+          out_channels: Number(c['filters']),
+          kernel_size: kerasPair(c['kernel_size'], 1),
+          stride: kerasPair(c['strides'], 1),
+          padding: c['padding'] === 'same' ? 'same' : 0,
+          dilation: kerasPair(c['dilation_rate'], 1),
+          groups: typeof c['groups'] === 'number' ? c['groups'] : 1,
+          bias: c['use_bias'] !== false,
+        },
+      }),
+      write: (a, ctx) => {
+        const [k, st, dl] = [knownPair(a['kernel_size'], 1), knownPair(a['stride'], 1), knownPair(a['dilation'], 1)];
+        if (!k || !st || !dl) return noKeras('kernel size, stride and dilation must be known');
+        if ((a['padding_mode'] ?? 'zeros') !== 'zeros') return noKeras(`padding_mode='${String(a['padding_mode'])}'`);
+        let padding = kerasPadding(a['padding'], k, st, dl);
+        const layers = [];
+        if (padding === null) {
+          const p = knownPair(a['padding'], 0);
+          if (!p) return noKeras('padding must be known');
+          layers.push(...kerasZeroPad(ctx.name, [p[0], p[0]], [p[1], p[1]]));
+          padding = 'valid';
+        }
+        const groups = num(a['groups']) ?? 1;
+        const config = { name: ctx.name, filters: a['out_channels'], kernel_size: k, strides: st, padding, dilation_rate: dl, use_bias: a['bias'] !== false, activation: 'linear', data_format: 'channels_last' };
+        layers.push({ className: 'Conv2D', config: groups === 1 ? config : { ...config, groups } });
+        return layers;
+      },
+    },
+    tfjs: { lower: 'conv2d' },
+    pytorch: asModule,
   },
   /**
    * `nn.ConvTranspose2d`: out = (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
@@ -404,528 +369,679 @@ export const OPS: Record<string, OpSpec> = {
    */
   ConvTranspose2d: {
     category: 'conv',
-    torch: 'nn.ConvTranspose2d',
-    defaults: {
-      in_channels: null,
-      out_channels: null,
-      kernel_size: null,
-      stride: 1,
-      padding: 0,
-      output_padding: 0,
-      groups: 1,
-      bias: true,
-      dilation: 1,
-      padding_mode: 'zeros',
-    },
-    inferred: ['in_channels'],
+    defaults: { in_channels: null, out_channels: null, kernel_size: null, stride: 1, padding: 0, output_padding: 0, groups: 1, bias: true, dilation: 1, padding_mode: 'zeros' },
+    inferred: { in_channels: 'channels' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const s = x ?? null;
-      const { cin, cout, g, k, st, dl, bias } = convAttrs(a, issues);
-      const p = pair(a['padding'], 0);
-      const op = pair(a['output_padding'], 0);
-      for (let i = 0; i < 2; i++) {
-        const [o, sv, d] = [op[i], st[i], dl[i]];
-        if (typeof o === 'number' && typeof sv === 'number' && typeof d === 'number' && o >= sv && o >= d) {
-          issues.push({ severity: 'error', code: 'attr/output_padding', message: `output padding must be smaller than either stride or dilation, but got output_padding=${o}, stride=${sv}, dilation=${d}` });
-        }
-      }
-      const perIn = dimMul(dimFloorDiv(cout, g), dimMul(k[0], k[1]));
-      const w = dimMul(cin, perIn);
-      const params = typeof w === 'number' && typeof cout === 'number' ? w + (bias ? cout : 0) : null;
-      const img = image('ConvTranspose2d', s, issues);
-      if (!img) return ok(null, params, null, issues);
-      const [n, c, h, wd] = img;
-      channelCheck('ConvTranspose2d', 'in_channels', cin, c, s, issues);
-      const size = (len: Dim, i: 0 | 1): Dim =>
-        dimAdd(dimAdd(dimSub(dimMul(dimSub(len, 1), st[i]), dimMul(2, p[i])), dimMul(dl[i], dimSub(k[i], 1))), dimAdd(op[i], 1));
-      const oh = size(h, 0);
-      const ow = size(wd, 1);
-      if (!positive('ConvTranspose2d', [oh, ow], s, issues)) return ok(null, params, null, issues);
-      const inSpatial = numel([h, wd]);
-      const macs = typeof perIn === 'number' && typeof cin === 'number' && inSpatial !== null ? cin * perIn * inSpatial : null;
-      return ok(withBatch(n, [cout, oh, ow], s!.length === 3), params, macs, issues);
+    infer: convTranspose2dRule,
+    torch: {
+      modules: [module('ConvTranspose2d', ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'], 3)],
     },
+    keras: unsupported('Conv2DTranspose is not mapped yet'),
+    tfjs: noTfjs('transposed convolutions are not lowered'),
+    pytorch: asModule,
   },
   BatchNorm2d: {
     category: 'norm',
-    torch: 'nn.BatchNorm2d',
-    keras: ['BatchNormalization'],
-    tfjs: 'batchNormalization',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
-    inferred: ['num_features'],
+    inferred: { num_features: 'channels' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const s = x ?? null;
-      const cf = asDim(a['num_features']);
-      const params = a['affine'] === false ? 0 : typeof cf === 'number' ? 2 * cf : null;
-      if (s !== null && (s.length === 4 || s.length === 3)) {
-        channelCheck('BatchNorm2d', 'num_features', cf, s[s.length - 3]!, s, issues);
-      } else if (s !== null) {
-        issues.push({ severity: 'error', code: 'shape/rank', message: `BatchNorm2d: expected 4D input (got ${s.length}D input)` });
-      }
-      return ok(s, params, 0, issues);
+    infer: batchNorm2dRule,
+    torch: { modules: [module('BatchNorm2d', NORM, 1)] },
+    keras: {
+      classes: ['BatchNormalization'],
+      // A BatchNormalization after a Dense layer normalises [N, C]: that is BatchNorm1d.
+      read: (c, ctx) => ({
+        ...((ctx.inputs[0]?.length ?? 4) <= 3 ? { op: 'BatchNorm1d' } : {}),
+        attrs: {
+          num_features: channelsOf(ctx.inputs[0]),
+          eps: Number(c['epsilon'] ?? 1e-3),
+          momentum: 1 - Number(c['momentum'] ?? 0.99),
+          affine: c['center'] !== false || c['scale'] !== false,
+        },
+      }),
+      write: (a, ctx) => [
+        {
+          className: 'BatchNormalization',
+          config: { name: ctx.name, axis: -1, epsilon: a['eps'], momentum: typeof a['momentum'] === 'number' ? 1 - a['momentum'] : 0.99, center: a['affine'] !== false, scale: a['affine'] !== false },
+        },
+      ],
     },
+    tfjs: { lower: 'batchNorm' },
+    pytorch: asModule,
   },
   /** `nn.BatchNorm1d` on [N, C] or [N, C, L]: 2C learnable parameters when affine. */
   BatchNorm1d: {
     category: 'norm',
-    torch: 'nn.BatchNorm1d',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
-    inferred: ['num_features'],
+    inferred: { num_features: 'channels' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const c = asDim(a['num_features']);
-      if (x && x.length !== 2 && x.length !== 3) {
-        return ok(null, null, 0, [{ severity: 'error', code: 'shape/rank', message: `BatchNorm1d: expected 2D or 3D input (got ${x.length}D input)` }]);
-      }
-      if (x) channelCheck('BatchNorm1d', 'num_features', c, x[1]!, x, issues);
-      return ok(x ?? null, a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null, 0, issues);
+    infer: batchNorm1dRule,
+    torch: { modules: [module('BatchNorm1d', NORM, 1)] },
+    keras: {
+      classes: [],
+      read: () => unsupported('read through BatchNorm2d'),
+      write: (a, ctx) => [
+        {
+          className: 'BatchNormalization',
+          config: { name: ctx.name, axis: -1, epsilon: a['eps'], momentum: typeof a['momentum'] === 'number' ? 1 - a['momentum'] : 0.99, center: a['affine'] !== false, scale: a['affine'] !== false },
+        },
+      ],
     },
+    tfjs: noTfjs('BatchNorm1d is not lowered'),
+    pytorch: asModule,
   },
   /** `nn.InstanceNorm2d`: per-sample, per-channel statistics; learnable only with affine=True (not the default). */
   InstanceNorm2d: {
     category: 'norm',
-    torch: 'nn.InstanceNorm2d',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: false, track_running_stats: false },
-    inferred: ['num_features'],
+    inferred: { num_features: 'channels' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const c = asDim(a['num_features']);
-      const img = image('InstanceNorm2d', x ?? null, issues);
-      const affine = a['affine'] === true;
-      if (img && affine) channelCheck('InstanceNorm2d', 'num_features', c, img[1], x ?? null, issues);
-      return ok(img ? x! : null, affine ? (typeof c === 'number' ? 2 * c : null) : 0, 0, issues);
-    },
+    infer: instanceNorm2dRule,
+    torch: { modules: [module('InstanceNorm2d', NORM, 1)] },
+    keras: noKeras('Keras has no InstanceNormalization layer in its core set'),
+    tfjs: noTfjs('instance normalisation is not lowered'),
+    pytorch: asModule,
   },
   GroupNorm: {
     category: 'norm',
-    torch: 'nn.GroupNorm',
-    keras: ['GroupNormalization'],
     defaults: { num_groups: null, num_channels: null, eps: 1e-5, affine: true },
-    inferred: ['num_channels'],
+    inferred: { num_channels: 'channels' },
+    arity: 1,
+    infer: groupNormRule,
+    torch: { modules: [module('GroupNorm', ['num_groups', 'num_channels', 'eps', 'affine', 'device', 'dtype'], 2)] },
+    keras: {
+      classes: ['GroupNormalization'],
+      read: (c, ctx) => ({ attrs: { num_groups: Number(c['groups'] ?? 32), num_channels: channelsOf(ctx.inputs[0]), eps: Number(c['epsilon'] ?? 1e-3), affine: c['center'] !== false || c['scale'] !== false } }),
+      write: (a, ctx) => [{ className: 'GroupNormalization', config: { name: ctx.name, groups: a['num_groups'], axis: -1, epsilon: a['eps'], center: a['affine'] !== false, scale: a['affine'] !== false } }],
+    },
+    tfjs: noTfjs('group normalisation is not lowered'),
+    pytorch: asModule,
+  },
+  /** `nn.LayerNorm(normalized_shape)`: normalises the trailing dimensions; 2·prod(normalized_shape) learnable. */
+  LayerNorm: {
+    category: 'norm',
+    defaults: { normalized_shape: null, eps: 1e-5, elementwise_affine: true },
     arity: 1,
     infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const s = x ?? null;
-      const c = asDim(a['num_channels']);
-      const g = asDim(a['num_groups']);
-      if (typeof c === 'number' && typeof g === 'number' && (g <= 0 || c % g !== 0)) {
-        issues.push({ severity: 'error', code: 'attr/groups', message: `num_channels (${c}) must be divisible by num_groups (${g})` });
+      const ns = a['normalized_shape'];
+      const shape = (Array.isArray(ns) ? ns : [ns]).map((d) => asDim(d));
+      const n = numel(shape);
+      const params = a['elementwise_affine'] === false ? 0 : n === null ? null : 2 * n;
+      if (!x) return ok(null, params, 0);
+      const tail = x.slice(x.length - shape.length);
+      const bad = x.length < shape.length || tail.some((d, i) => typeof d === 'number' && typeof shape[i] === 'number' && d !== shape[i]);
+      if (bad) {
+        return ok(null, params, 0, [
+          { severity: 'error', code: 'shape/layer-norm', message: `Given normalized_shape=[${shape.join(', ')}], expected input with shape [*, ${shape.join(', ')}], but got input of size[${x.join(', ')}]` },
+        ]);
       }
-      if (s !== null && s.length >= 2) channelCheck('GroupNorm', 'num_channels', c, s[1]!, s, issues);
-      const params = a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null;
-      return ok(s, params, 0, issues);
+      return ok(x, params, 0);
     },
+    torch: { modules: [module('LayerNorm', ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'], 1)] },
+    keras: noKeras('LayerNormalization is not mapped yet'),
+    tfjs: noTfjs('layer normalisation is not lowered'),
+    pytorch: asModule,
   },
-  ReLU: activation('nn.ReLU', ['ReLU'], 'reLU'),
-  ReLU6: activation('nn.ReLU6', [], 'reLU', { max_value: 6 }),
-  LeakyReLU: activation('nn.LeakyReLU', ['LeakyReLU'], 'leakyReLU', { negative_slope: 0.01 }),
-  GELU: activation('nn.GELU', [], 'activation', { approximate: 'none' }),
-  SiLU: activation('nn.SiLU', [], 'activation'),
-  Sigmoid: activation('nn.Sigmoid', [], 'activation'),
-  Tanh: activation('nn.Tanh', [], 'activation'),
-  Hardswish: activation('nn.Hardswish', [], 'activation'),
-  Softmax: activation('nn.Softmax', ['Softmax'], 'softmax', { dim: -1 }),
-  Softplus: activation('nn.Softplus', [], 'activation', { beta: 1, threshold: 20 }),
+  ReLU: activation('ReLU', {
+    functions: [...spellings('relu', ['F', 'torch', 'Tensor'], ['inplace']), ...spellings('relu_', ['F', 'torch', 'Tensor'])],
+    keras: 'relu',
+    kerasClass: {
+      classes: ['ReLU'],
+      read: (c) => {
+        const max = c['max_value'];
+        const slope = Number(c['negative_slope'] ?? 0);
+        const threshold = Number(c['threshold'] ?? 0);
+        if (slope !== 0 || threshold !== 0) return unsupported(`ReLU with negative_slope=${slope}, threshold=${threshold}`);
+        if (max === null || max === undefined) return { attrs: {} };
+        return Number(max) === 6 ? { op: 'ReLU6', attrs: {} } : unsupported(`ReLU with max_value=${String(max)}`);
+      },
+      write: (_a, ctx) => [{ className: 'ReLU', config: { name: ctx.name } }],
+    },
+    tfjs: tfAct('reLU'),
+  }),
+  ReLU6: activation('ReLU6', {
+    defaults: { max_value: 6 },
+    functions: spellings('relu6', ['F'], ['inplace']),
+    kerasClass: { classes: [], read: () => unsupported('read through ReLU'), write: (_a, ctx) => [{ className: 'ReLU', config: { name: ctx.name, max_value: 6 } }] },
+    tfjs: tfAct('reLU', (a) => ({ maxValue: num(a['max_value']) ?? 6 })),
+  }),
+  LeakyReLU: activation('LeakyReLU', {
+    params: ['negative_slope', 'inplace'],
+    defaults: { negative_slope: 0.01 },
+    functions: spellings('leaky_relu', ['F'], ['negative_slope', 'inplace']),
+    kerasClass: {
+      classes: ['LeakyReLU'],
+      read: (c) => ({ attrs: { negative_slope: Number(c['alpha'] ?? c['negative_slope'] ?? 0.3) } }),
+      write: (a, ctx) => [{ className: 'LeakyReLU', config: { name: ctx.name, alpha: a['negative_slope'] } }],
+    },
+    tfjs: tfAct('leakyReLU', (a) => ({ alpha: num(a['negative_slope']) ?? 0.01 })),
+  }),
+  ELU: activation('ELU', {
+    params: ['alpha', 'inplace'],
+    defaults: { alpha: 1 },
+    functions: spellings('elu', ['F'], ['alpha', 'inplace']),
+    keras: 'elu',
+    tfjs: tfAct('elu', (a) => ({ alpha: num(a['alpha']) ?? 1 })),
+  }),
+  GELU: activation('GELU', {
+    params: ['approximate'],
+    defaults: { approximate: 'none' },
+    functions: spellings('gelu', ['F'], ['approximate']),
+    keras: 'gelu',
+    tfjs: tfAct('customActivation', (a) => ({ kind: a['approximate'] === 'tanh' ? 'gelu_tanh' : 'gelu' })),
+  }),
+  SiLU: activation('SiLU', {
+    functions: spellings('silu', ['F'], ['inplace']),
+    keras: 'swish',
+    tfjs: tfAct('customActivation', () => ({ kind: 'silu' })),
+  }),
+  Mish: activation('Mish', { functions: spellings('mish', ['F'], ['inplace']), tfjs: noTfjs('Mish is not lowered') }),
+  Sigmoid: activation('Sigmoid', {
+    params: [],
+    functions: spellings('sigmoid', ['F', 'torch', 'Tensor']),
+    keras: 'sigmoid',
+    tfjs: tfAct('activation', () => ({ activation: 'sigmoid' })),
+  }),
+  Tanh: activation('Tanh', {
+    params: [],
+    functions: spellings('tanh', ['F', 'torch', 'Tensor']),
+    keras: 'tanh',
+    tfjs: tfAct('activation', () => ({ activation: 'tanh' })),
+  }),
+  Hardswish: activation('Hardswish', {
+    functions: spellings('hardswish', ['F'], ['inplace']),
+    keras: 'hard_swish',
+    tfjs: tfAct('customActivation', () => ({ kind: 'hardswish' })),
+  }),
+  Hardsigmoid: activation('Hardsigmoid', {
+    functions: spellings('hardsigmoid', ['F'], ['inplace']),
+    tfjs: noTfjs("TF.js's hard sigmoid has a different slope from PyTorch's"),
+  }),
+  Softmax: {
+    category: 'activation',
+    defaults: { dim: -1 },
+    arity: 1,
+    infer: sameShape,
+    torch: {
+      modules: [module('Softmax', ['dim'])],
+      functions: [
+        { name: 'F.softmax', params: ['input', 'dim', '_stacklevel', 'dtype'] },
+        { name: 'torch.softmax', params: ['input', 'dim', 'dtype'] },
+        { name: 'Tensor.softmax', params: ['self', 'dim', 'dtype'] },
+      ],
+    },
+    kerasActivation: 'softmax',
+    keras: {
+      classes: ['Softmax'],
+      read: (c, ctx) => ({ attrs: { dim: irAxisOfKeras(Number(c['axis'] ?? -1), ctx.inputs[0]?.length ?? 2, ctx.channelsFirst) } }),
+      write: (a, ctx) => [{ className: 'Softmax', config: { name: ctx.name, axis: kerasAxisOfIr(num(a['dim']) ?? -1, ctx.inputs[0]?.length ?? 2) } }],
+    },
+    tfjs: { lower: 'softmax' },
+    pytorch: asModule,
+  },
+  Softplus: activation('Softplus', { params: ['beta', 'threshold'], defaults: { beta: 1, threshold: 20 }, functions: spellings('softplus', ['F'], ['beta', 'threshold']), keras: 'softplus', tfjs: noTfjs('Softplus with beta and threshold is not lowered') }),
   /** `nn.PReLU`: one learnable slope, or one per channel (then the input's dimension 1 must match). */
   PReLU: {
     category: 'activation',
-    torch: 'nn.PReLU',
     defaults: { num_parameters: 1, init: 0.25 },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const n = asDim(a['num_parameters'] ?? 1);
-      if (x && n !== 1 && x.length >= 2) channelCheck('PReLU', 'num_parameters', n, x[1]!, x, issues);
-      return ok(issues.some((i) => i.severity === 'error') ? null : (x ?? null), typeof n === 'number' ? n : null, 0, issues);
-    },
+    infer: preluRule,
+    torch: { modules: [module('PReLU', ['num_parameters', 'init', 'device', 'dtype'])] },
+    keras: noKeras("Keras's PReLU learns one slope per element, not per channel"),
+    tfjs: noTfjs('PReLU is not lowered'),
+    pytorch: asModule,
   },
   MaxPool2d: {
     category: 'pool',
-    torch: 'nn.MaxPool2d',
-    keras: ['MaxPooling2D'],
-    tfjs: 'maxPooling2d',
     defaults: { kernel_size: null, stride: null, padding: 0, dilation: 1, ceil_mode: false },
     arity: 1,
     infer: poolRule('max'),
+    torch: {
+      modules: [module('MaxPool2d', ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'], 1)],
+      functions: [{ name: 'F.max_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'] }],
+    },
+    keras: kerasPool('MaxPooling2D'),
+    tfjs: { lower: 'pool' },
+    pytorch: asModule,
   },
   AvgPool2d: {
     category: 'pool',
-    torch: 'nn.AvgPool2d',
-    keras: ['AveragePooling2D'],
-    tfjs: 'averagePooling2d',
     defaults: { kernel_size: null, stride: null, padding: 0, ceil_mode: false, count_include_pad: true },
     arity: 1,
     infer: poolRule('avg'),
+    torch: {
+      modules: [module('AvgPool2d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], 1)],
+      functions: [{ name: 'F.avg_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'] }],
+    },
+    keras: kerasPool('AveragePooling2D'),
+    tfjs: { lower: 'pool' },
+    pytorch: asModule,
   },
   AdaptiveAvgPool2d: {
     category: 'pool',
-    torch: 'nn.AdaptiveAvgPool2d',
-    tfjs: 'globalAveragePooling2d',
     defaults: { output_size: null },
     arity: 1,
     infer: adaptiveRule,
+    torch: {
+      modules: [module('AdaptiveAvgPool2d', ['output_size'], 1)],
+      functions: [{ name: 'F.adaptive_avg_pool2d', params: ['input', 'output_size'] }],
+    },
+    keras: {
+      classes: [],
+      read: () => unsupported('GlobalAveragePooling2D reads as mean'),
+      write: (a, ctx) =>
+        JSON.stringify(ctx.output?.slice(2)) === '[1,1]'
+          ? [{ className: 'GlobalAveragePooling2D', config: { name: ctx.name, keepdims: true, data_format: 'channels_last' } }]
+          : noKeras(`adaptive average pooling to ${pyLiteral(a['output_size'])} (only to 1x1)`),
+    },
+    tfjs: { lower: 'adaptivePool' },
+    pytorch: asModule,
   },
   AdaptiveMaxPool2d: {
     category: 'pool',
-    torch: 'nn.AdaptiveMaxPool2d',
-    tfjs: 'globalMaxPooling2d',
     defaults: { output_size: null },
     arity: 1,
     infer: adaptiveRule,
+    torch: {
+      modules: [module('AdaptiveMaxPool2d', ['output_size', 'return_indices'], 1)],
+      functions: [{ name: 'F.adaptive_max_pool2d', params: ['input', 'output_size', 'return_indices'] }],
+    },
+    keras: {
+      classes: [],
+      read: () => unsupported('GlobalMaxPooling2D reads as max'),
+      write: (a, ctx) =>
+        JSON.stringify(ctx.output?.slice(2)) === '[1,1]'
+          ? [{ className: 'GlobalMaxPooling2D', config: { name: ctx.name, keepdims: true, data_format: 'channels_last' } }]
+          : noKeras(`adaptive max pooling to ${pyLiteral(a['output_size'])} (only to 1x1)`),
+    },
+    tfjs: { lower: 'adaptivePool' },
+    pytorch: asModule,
   },
   Linear: {
     category: 'linear',
-    torch: 'nn.Linear',
-    keras: ['Dense'],
-    tfjs: 'dense',
     defaults: { in_features: null, out_features: null, bias: true },
-    inferred: ['in_features'],
+    inferred: { in_features: 'features' },
     arity: 1,
-    infer(a, [x]) {
-      const issues: OpIssue[] = [];
-      const s = x ?? null;
-      const fin = asDim(a['in_features']);
-      const fout = asDim(a['out_features']);
-      const w = dimMul(fin, fout);
-      const params = typeof w === 'number' && typeof fout === 'number' ? w + (a['bias'] === false ? 0 : fout) : null;
-      if (s === null) return ok(null, params, null, issues);
-      if (s.length === 0) {
-        issues.push({ severity: 'error', code: 'shape/rank', message: 'Linear: input must have at least one dimension' });
-        return ok(null, params, null, issues);
-      }
-      const last = s[s.length - 1]!;
-      const eq = dimEq(fin, last);
-      if (eq === false) {
-        const rows = numel(s.slice(0, -1));
-        issues.push({
-          severity: 'error',
-          code: 'shape/in-features',
-          message: `Linear: mat1 and mat2 shapes cannot be multiplied (${rows ?? '?'}x${last} and ${fin}x${fout}): input ${formatShape(s)} has ${last} features, in_features is ${fin}`,
-          fix: { attr: 'in_features', value: last },
-        });
-      } else if (eq === 'unknown' && fin !== null && last !== null) {
-        issues.push({
-          severity: 'warning',
-          code: 'shape/in-features-condition',
-          message: `Linear requires ${last} == ${fin}`,
-          fix: { attr: 'in_features', value: last },
-        });
-      }
-      const rows = numel(s.slice(1, -1));
-      const macs = typeof w === 'number' && rows !== null ? w * (s.length === 1 ? 1 : rows) : null;
-      return ok([...s.slice(0, -1), fout], params, macs, issues);
+    infer: linearRule,
+    torch: { modules: [module('Linear', ['in_features', 'out_features', 'bias', 'device', 'dtype'], 2)] },
+    keras: {
+      classes: ['Dense'],
+      read: (c, ctx) => {
+        const x = ctx.inputs[0];
+        return { attrs: { in_features: x ? (x[x.length - 1] ?? null) : null, out_features: Number(c['units']), bias: c['use_bias'] !== false } };
+      },
+      write: (a, ctx) => [{ className: 'Dense', config: { name: ctx.name, units: a['out_features'], use_bias: a['bias'] !== false, activation: 'linear' } }],
     },
+    tfjs: { lower: 'linear' },
+    pytorch: asModule,
   },
   Flatten: {
     category: 'tensor',
-    torch: 'nn.Flatten',
-    keras: ['Flatten'],
-    tfjs: 'flatten',
     defaults: { start_dim: 1, end_dim: -1 },
     arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      if (s === null) return ok(null);
-      const r = s.length;
-      const st = axis(num(a['start_dim']) ?? 1, r);
-      const en = axis(num(a['end_dim']) ?? -1, r);
-      if (st < 0 || en >= r || st > en) {
-        if (r === 0) return ok([1]);
-        return ok(null, 0, 0, [
-          { severity: 'error', code: 'shape/flatten', message: `flatten: dimensions ${st}..${en} out of range for ${formatShape(s)}` },
-        ]);
-      }
-      const mid = s.slice(st, en + 1).reduce<Dim>((p, d) => dimMul(p, d), 1);
-      return ok([...s.slice(0, st), mid, ...s.slice(en + 1)]);
+    infer: flattenRule,
+    torch: {
+      modules: [module('Flatten', ['start_dim', 'end_dim'])],
+      functions: [
+        { name: 'torch.flatten', params: ['input', 'start_dim', 'end_dim'], defaults: { start_dim: 0 } },
+        { name: 'Tensor.flatten', params: ['self', 'start_dim', 'end_dim'], defaults: { start_dim: 0 } },
+      ],
     },
+    keras: {
+      classes: ['Flatten'],
+      read: () => ({ attrs: {} }),
+      write: (a, ctx) => (num(a['start_dim']) === 1 && num(a['end_dim']) === -1 ? [{ className: 'Flatten', config: { name: ctx.name } }] : noKeras('Flatten keeps the batch axis only')),
+    },
+    tfjs: { lower: 'flatten' },
+    pytorch: asModule,
+  },
+  /** `nn.Unflatten(dim, unflattened_size)`: one dimension becomes several (one of them may be -1). */
+  Unflatten: {
+    category: 'tensor',
+    defaults: { dim: null, unflattened_size: null },
+    arity: 1,
+    infer(a, [x]) {
+      if (!x) return ok(null);
+      const d = num(a['dim']);
+      const sizes = sizesOf(a['unflattened_size']);
+      if (d === null || sizes.length === 0) return ok(null);
+      const bad = dimRangeIssue('unflatten', d, x.length);
+      if (bad) return ok(null, 0, 0, [bad]);
+      const at = axis(d, x.length);
+      const have = x[at]!;
+      const known = numel(sizes.filter((s) => s !== -1));
+      const holes = sizes.filter((s) => s === -1).length;
+      let out = sizes;
+      if (typeof have === 'number' && known !== null) {
+        if (holes === 0 ? known !== have : holes > 1 || known === 0 || have % known !== 0) {
+          return ok(null, 0, 0, [{ severity: 'error', code: 'shape/unflatten', message: `unflatten: Provided sizes [${sizes.join(', ')}] don't multiply up to the size of dim ${d} (${have}) in the input tensor` }]);
+        }
+        out = sizes.map((s) => (s === -1 ? have / known : s));
+      } else out = sizes.map((s) => (s === -1 ? null : s));
+      return ok([...x.slice(0, at), ...out, ...x.slice(at + 1)]);
+    },
+    torch: { modules: [module('Unflatten', ['dim', 'unflattened_size'], 2)], functions: [{ name: 'Tensor.unflatten', params: ['self', 'dim', 'unflattened_size'] }] },
+    keras: noKeras('Reshape is read as reshape'),
+    tfjs: noTfjs('Unflatten is not lowered; write a view'),
+    pytorch: asModule,
   },
   Dropout: {
     category: 'regularization',
-    torch: 'nn.Dropout',
-    keras: ['Dropout'],
-    tfjs: 'dropout',
     defaults: { p: 0.5, inplace: false },
     arity: 1,
-    infer: (_a, [x]) => ok(x ?? null),
+    infer: sameShape,
+    torch: { modules: [module('Dropout', ['p', 'inplace'])], functions: [{ name: 'F.dropout', params: ['input', 'p', 'training', 'inplace'] }] },
+    keras: kerasSimple(
+      'Dropout',
+      (c) => ({ attrs: { p: Number(c['rate'] ?? 0.5) } }),
+      (a) => ({ rate: a['p'] }),
+    ),
+    tfjs: tfAct('dropout', (a) => ({ rate: num(a['p']) ?? 0.5 })),
+    pytorch: asModule,
   },
   /** Zeroes whole channels; the shape is Dropout's. */
-  Dropout2d: { category: 'regularization', torch: 'nn.Dropout2d', defaults: { p: 0.5, inplace: false }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
+  Dropout2d: {
+    category: 'regularization',
+    defaults: { p: 0.5, inplace: false },
+    arity: 1,
+    infer: sameShape,
+    torch: { modules: [module('Dropout2d', ['p', 'inplace'])], functions: [{ name: 'F.dropout2d', params: ['input', 'p', 'training', 'inplace'] }] },
+    keras: kerasSimple(
+      'SpatialDropout2D',
+      (c) => ({ attrs: { p: Number(c['rate'] ?? 0.5) } }),
+      (a) => ({ rate: a['p'] }),
+    ),
+    tfjs: noTfjs('spatial dropout is not lowered'),
+    pytorch: asModule,
+  },
   /** `nn.ZeroPad2d(padding)`: an int, or (left, right, top, bottom) on the last two dimensions. */
-  ZeroPad2d: padLayer('nn.ZeroPad2d', { padding: 0 }),
+  ZeroPad2d: padLayer('ZeroPad2d', ['padding'], { padding: 0 }),
   /** `nn.ConstantPad2d(padding, value)`: as ZeroPad2d, with a fill value. */
-  ConstantPad2d: padLayer('nn.ConstantPad2d', { padding: 0, value: 0 }),
+  ConstantPad2d: padLayer('ConstantPad2d', ['padding', 'value'], { padding: 0, value: 0 }),
   Identity: {
     category: 'tensor',
-    torch: 'nn.Identity',
     defaults: {},
     arity: 1,
-    infer: (_a, [x]) => ok(x ?? null),
+    infer: sameShape,
+    torch: { modules: [{ name: 'Identity', params: [], required: 0, anyArgs: true }] },
+    kerasActivation: 'linear',
+    keras: noKeras('an identity needs no layer'),
+    tfjs: { lower: 'identity' },
+    pytorch: asModule,
+  },
+  /** `nn.Upsample` and `F.interpolate`: each spatial size is `size`, or floor(size * scale_factor). */
+  interpolate: {
+    category: 'tensor',
+    defaults: { size: null, scale_factor: null, mode: 'nearest', align_corners: null, recompute_scale_factor: null },
+    arity: 1,
+    infer: interpolateRule,
+    torch: {
+      modules: [
+        module('Upsample', ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor']),
+        module('UpsamplingNearest2d', ['size', 'scale_factor'], 0, { mode: 'nearest' }),
+        module('UpsamplingBilinear2d', ['size', 'scale_factor'], 0, { mode: 'bilinear', align_corners: true }),
+      ],
+      functions: [
+        { name: 'F.interpolate', params: ['input', 'size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'] },
+        { name: 'F.upsample', params: ['input', 'size', 'scale_factor', 'mode', 'align_corners'] },
+      ],
+    },
+    keras: {
+      classes: ['UpSampling2D'],
+      read: (c) => {
+        const mode = String(c['interpolation'] ?? 'nearest');
+        if (mode !== 'nearest' && mode !== 'bilinear') return unsupported(`UpSampling2D interpolation '${mode}'`);
+        // Keras's bilinear upsampling samples at half-pixel centres without corner alignment, as PyTorch's default.
+        return { attrs: { scale_factor: kerasPair(c['size'], 2), mode } };
+      },
+      write: (a, ctx) => {
+        const x = ctx.inputs[0];
+        const y = ctx.output;
+        if (!x || !y || x.length !== 4 || y.length !== 4) return noKeras('UpSampling2D takes images');
+        const f = [2, 3].map((i) => (typeof x[i] === 'number' && typeof y[i] === 'number' && (y[i] as number) % (x[i] as number) === 0 ? (y[i] as number) / (x[i] as number) : null));
+        if (f.some((v) => v === null)) return noKeras('UpSampling2D scales by whole factors only');
+        const mode = String(a['mode']);
+        if (mode !== 'nearest' && !(mode === 'bilinear' && a['align_corners'] !== true)) return noKeras(`interpolation mode '${mode}'${a['align_corners'] === true ? ' with align_corners' : ''}`);
+        return [{ className: 'UpSampling2D', config: { name: ctx.name, size: f as number[], interpolation: mode, data_format: 'channels_last' } }];
+      },
+    },
+    tfjs: {
+      lower: 'imageLayer',
+      factory: 'upSampling2d',
+      config: (a, input, output) => {
+        const f = [2, 3].map((i) => (output[i]! % input[i]! === 0 ? output[i]! / input[i]! : null));
+        if (f.some((v) => v === null)) return unsupported('upsampling by a fraction has no TF.js layer');
+        // TF.js's bilinear UpSampling2D aligns corners differently from PyTorch, so only nearest gives the same function.
+        if (a['mode'] !== 'nearest') return unsupported(`TF.js's '${String(a['mode'])}' upsampling samples differently from PyTorch's`);
+        return { size: f as number[], interpolation: 'nearest' };
+      },
+    },
+    pytorch: asModule,
   },
   add: {
     category: 'tensor',
-    torch: 'torch.add',
-    keras: ['Add'],
-    tfjs: 'add',
     defaults: {},
     arity: -1,
     infer: addRule,
+    torch: {},
+    keras: {
+      classes: ['Add'],
+      read: () => ({ attrs: {} }),
+      write: (_a, ctx) => [{ className: 'Add', config: { name: ctx.name } }],
+    },
+    tfjs: { lower: 'add' },
+    pytorch: expr((ins) => ins.join(' + ')),
   },
   /** Elementwise product, difference or quotient of two tensors with broadcasting (squeeze-and-excitation gates). */
-  mul: elementwise('torch.mul', ['Multiply'], 'multiply', 'mul'),
-  sub: elementwise('torch.sub', ['Subtract'], 'subtract', 'sub'),
-  div: elementwise('torch.div', [], undefined, 'div'),
+  mul: binary('mul', '*', 'Multiply'),
+  sub: binary('sub', '-', 'Subtract'),
+  div: binary('div', '/', null),
   concat: {
     category: 'tensor',
-    torch: 'torch.cat',
-    keras: ['Concatenate'],
-    tfjs: 'concatenate',
     defaults: { dim: 1 },
     arity: -1,
-    infer(a, inputs) {
-      const issues: OpIssue[] = [];
-      if (inputs.some((s) => s === null)) return ok(null);
-      const shapes = inputs as Dim[][];
-      const r = shapes[0]!.length;
-      const bad = dimRangeIssue('cat', num(a['dim']) ?? 1, r);
-      if (bad) return ok(null, 0, 0, [bad]);
-      const d = axis(num(a['dim']) ?? 1, r);
-      let total: Dim = 0;
-      for (const s of shapes) {
-        if (s.length !== r) {
-          issues.push({ severity: 'error', code: 'shape/concat', message: `cat: tensors must have the same rank, got ${shapes.map(formatShape).join(' and ')}` });
-          return ok(null, 0, 0, issues);
-        }
-        for (let i = 0; i < r; i++) {
-          if (i !== d && dimEq(s[i]!, shapes[0]![i]!) === false) {
-            issues.push({
-              severity: 'error',
-              code: 'shape/concat',
-              message: `cat: sizes must match except in dimension ${d}, got ${shapes.map(formatShape).join(' and ')}`,
-            });
-            return ok(null, 0, 0, issues);
-          }
-        }
-        total = dimAdd(total, s[d]!);
-      }
-      const out = [...shapes[0]!];
-      out[d] = total;
-      return ok(out);
+    infer: concatRule,
+    torch: {},
+    keras: {
+      classes: ['Concatenate'],
+      read: (c, ctx) => ({ attrs: { dim: irAxisOfKeras(Number(c['axis'] ?? -1), ctx.inputs[0]?.length ?? 4, ctx.channelsFirst) } }),
+      write: (a, ctx) => [{ className: 'Concatenate', config: { name: ctx.name, axis: kerasAxisOfIr(num(a['dim']) ?? 1, ctx.inputs[0]?.length ?? 4) } }],
     },
+    tfjs: { lower: 'concat' },
+    pytorch: expr((ins, a) => `torch.cat([${ins.join(', ')}], dim=${pyLiteral(a['dim'])})`),
   },
   /** `F.pad`: `pad` lists (before, after) pairs starting from the last dimension, as PyTorch does. */
   pad: {
     category: 'tensor',
-    torch: 'F.pad',
-    keras: ['ZeroPadding2D'],
-    tfjs: 'zeroPadding2d',
     defaults: { pad: [], value: 0, mode: 'constant' },
     arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      if (s === null) return ok(null);
-      const pads = Array.isArray(a['pad']) ? (a['pad'] as AttrValue[]).map(asDim) : [];
-      const out = [...s];
-      for (let i = 0; i * 2 < pads.length; i++) {
-        const dim = s.length - 1 - i;
-        if (dim < 0) {
-          return ok(null, 0, 0, [{ severity: 'error', code: 'shape/pad', message: `pad: padding length ${pads.length} too large for ${formatShape(s)}` }]);
+    infer: padRule,
+    torch: { functions: [{ name: 'F.pad', params: ['input', 'pad', 'mode', 'value'] }] },
+    keras: {
+      classes: ['ZeroPadding2D'],
+      read: (c) => {
+        const p = c['padding'];
+        let tb: [number, number];
+        let lr: [number, number];
+        if (Array.isArray(p) && Array.isArray(p[0])) {
+          tb = kerasPair(p[0], 0);
+          lr = kerasPair(p[1], 0);
+        } else {
+          const [ph, pw] = kerasPair(p, 1);
+          tb = [ph, ph];
+          lr = [pw, pw];
         }
-        out[dim] = dimAdd(dimAdd(out[dim]!, pads[2 * i] ?? 0), pads[2 * i + 1] ?? 0);
-      }
-      const issues: OpIssue[] = [];
-      if (!positive('pad', out, s, issues)) return ok(null, 0, 0, issues);
-      return ok(out, 0, 0, issues);
+        return { attrs: { pad: [lr[0], lr[1], tb[0], tb[1]] } };
+      },
+      write: (a, ctx) => {
+        const p = (Array.isArray(a['pad']) ? a['pad'] : []).map(Number);
+        if ((a['mode'] ?? 'constant') !== 'constant' || (a['value'] ?? 0) !== 0) return noKeras('ZeroPadding2D pads with zeros only');
+        if (p.length !== 4 || p.some((v) => !Number.isInteger(v) || v < 0)) return noKeras('ZeroPadding2D pads the two spatial axes by known amounts');
+        return [{ className: 'ZeroPadding2D', config: { name: ctx.name, padding: [[p[2]!, p[3]!], [p[0]!, p[1]!]], data_format: 'channels_last' } }];
+      },
     },
+    tfjs: { lower: 'pad' },
+    pytorch: expr(([x], a) => `F.pad(${x}, ${pyLiteral(a['pad'])}${(a['mode'] ?? 'constant') !== 'constant' ? `, mode=${pyLiteral(a['mode'])}` : ''}${(a['value'] ?? 0) !== 0 ? `, value=${pyLiteral(a['value'])}` : ''})`),
   },
   /** Basic slicing: `slices[i]` is `[start, stop, step]` (null = default) for dimension i; missing dims are kept. */
   slice: {
     category: 'tensor',
-    torch: 'x[...]',
     defaults: { slices: [] },
     arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      if (s === null) return ok(null);
-      const slices = Array.isArray(a['slices']) ? (a['slices'] as AttrValue[]) : [];
-      const out = [...s];
-      slices.forEach((sl, i) => {
-        if (!Array.isArray(sl) || i >= s.length) return;
-        const size = s[i]!;
-        const [st, en, step] = [num(sl[0]), num(sl[1]), num(sl[2]) ?? 1];
-        if (st === null && en === null) {
-          out[i] = step === 1 ? size : dimCeilDiv(size, step);
-          return;
-        }
-        if (typeof size !== 'number') {
-          out[i] = null;
-          return;
-        }
-        const norm = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
-        const lo = st === null ? 0 : norm(st);
-        const hi = en === null ? size : norm(en);
-        out[i] = Math.max(0, Math.ceil((hi - lo) / step));
+    infer: sliceRule,
+    torch: {},
+    keras: noKeras('Keras has no general slicing layer'),
+    tfjs: { lower: 'slice' },
+    pytorch: expr(([x], a) => {
+      const part = (v: AttrValue | undefined) => (typeof v === 'number' ? String(v) : '');
+      const sl = (Array.isArray(a['slices']) ? a['slices'] : []).map((s) => {
+        const [st, en, step] = Array.isArray(s) ? s : [];
+        return `${part(st)}:${part(en)}${typeof step === 'number' && step !== 1 ? `:${step}` : ''}`;
       });
-      return ok(out);
-    },
+      return `${x}[${sl.join(', ')}]`;
+    }),
   },
   /** `view`/`reshape`: `shape` may hold one -1. */
   reshape: {
     category: 'tensor',
-    torch: 'Tensor.view',
-    keras: ['Reshape'],
-    tfjs: 'reshape',
     defaults: { shape: [] },
     arity: 1,
-    infer(a, [x]) {
-      const s = x ?? null;
-      const target = Array.isArray(a['shape']) ? (a['shape'] as AttrValue[]).map(asDim) : [];
-      const total = s === null ? null : numel(s);
-      const known = numel(target.filter((d) => d !== -1));
-      const holes = target.filter((d) => d === -1).length;
-      if (holes > 1) {
-        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/reshape', message: 'view: only one dimension can be inferred' }]);
-      }
-      if (total !== null && known !== null) {
-        if (holes === 1 ? known === 0 || total % known !== 0 : known !== total) {
-          return ok(null, 0, 0, [
-            { severity: 'error', code: 'shape/reshape', message: `view: shape '[${target.join(', ')}]' is invalid for input of size ${total} (${formatShape(s)})` },
-          ]);
-        }
-        return ok(target.map((d) => (d === -1 ? total / known : d)));
-      }
-      return ok(target.map((d) => (d === -1 ? null : d)));
-    },
+    infer: reshapeRule,
+    torch: {},
+    keras: noKeras('Reshape is not mapped yet'),
+    tfjs: { lower: 'reshape' },
+    pytorch: expr(([x], a, [s]) => {
+      const target = Array.isArray(a['shape']) ? a['shape'] : [];
+      const rest = target.slice(1).map(pyLiteral);
+      return s && s[0] === target[0] ? `${x}.reshape(${[`${x}.size(0)`, ...rest].join(', ')})` : `${x}.reshape(${target.map(pyLiteral).join(', ')})`;
+    }),
   },
   /** Mean over `dim` (list of axes, null for all), optionally keeping them. */
-  mean: reduction('mean', 'Tensor.mean', ['GlobalAveragePooling2D']),
+  mean: reduction(
+    'mean',
+    [
+      { name: 'torch.mean', params: ['input', 'dim', 'keepdim', 'dtype'], defaults: { dim: null } },
+      { name: 'Tensor.mean', params: ['self', 'dim', 'keepdim', 'dtype'], defaults: { dim: null } },
+    ],
+    globalPool('GlobalAveragePooling2D'),
+    { lower: 'mean' },
+  ),
   /** `torch.sum`, `torch.max`/`amax` and `torch.min`/`amin` over dimensions: the same shape rule as `mean`. */
-  sum: reduction('sum', 'torch.sum', []),
-  max: reduction('max', 'torch.max', []),
-  min: reduction('min', 'torch.min', []),
+  sum: reduction(
+    'sum',
+    [
+      { name: 'torch.sum', params: ['input', 'dim', 'keepdim', 'dtype'], defaults: { dim: null } },
+      { name: 'Tensor.sum', params: ['self', 'dim', 'keepdim', 'dtype'], defaults: { dim: null } },
+    ],
+    noKeras('Keras has no sum layer'),
+    noTfjs('sum is not lowered'),
+  ),
+  max: reduction('max', [], globalPool('GlobalMaxPooling2D'), noTfjs('max over dimensions is not lowered')),
+  min: reduction('min', [], noKeras('Keras has no min layer'), noTfjs('min over dimensions is not lowered')),
   /**
    * `torch.matmul` / `mm` / `bmm` / `@`, with PyTorch's rules for 1-D operands and broadcast batch dimensions.
    * Like torchinfo, the MAC total counts layers (Conv2d, Linear), not functional products, so this adds none.
    */
   matmul: {
     category: 'tensor',
-    torch: 'torch.matmul',
     defaults: {},
     arity: 2,
-    infer(_a, [x, y]) {
-      if (!x || !y) return ok(null);
-      if (x.length === 0 || y.length === 0) {
-        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: 'matmul: both arguments to matmul need to be at least 1D' }]);
-      }
-      const a = x.length === 1 ? [1, x[0]!] : x;
-      const b = y.length === 1 ? [y[0]!, 1] : y;
-      const k1 = a[a.length - 1]!;
-      const k2 = b[b.length - 2]!;
-      if (dimEq(k1, k2) === false) {
-        const m1 = `${a[a.length - 2]}x${k1}`;
-        const m2 = `${k2}x${b[b.length - 1]}`;
-        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: `matmul: mat1 and mat2 shapes cannot be multiplied (${m1} and ${m2})` }]);
-      }
-      const batch = broadcast(a.slice(0, -2), b.slice(0, -2));
-      if (batch.bad >= 0) {
-        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/matmul', message: `matmul: batch dimensions of ${formatShape(x)} and ${formatShape(y)} cannot be broadcast` }]);
-      }
-      const out = [...batch.shape, ...(x.length === 1 ? [] : [a[a.length - 2]!]), ...(y.length === 1 ? [] : [b[b.length - 1]!])];
-      return ok(out);
-    },
+    infer: matmulRule,
+    torch: {},
+    keras: noKeras('Dot is not mapped yet'),
+    tfjs: noTfjs('matrix products of activations are not lowered'),
+    pytorch: expr(([a, b]) => `${a} @ ${b}`),
   },
   /** `F.normalize(x, p, dim)`: unit `p`-norm along `dim`; the shape is unchanged. */
   normalize: {
     category: 'tensor',
-    torch: 'F.normalize',
     defaults: { p: 2, dim: 1 },
     arity: 1,
-    infer: (_a, [x]) => ok(x ?? null),
+    infer: sameShape,
+    torch: { functions: [{ name: 'F.normalize', params: ['input', 'p', 'dim', 'eps', 'out'] }] },
+    keras: noKeras('UnitNormalization is not mapped yet'),
+    tfjs: noTfjs('normalize is not lowered'),
+    pytorch: expr(([x], a) => `F.normalize(${x}, p=${pyLiteral(a['p'])}, dim=${pyLiteral(a['dim'])})`),
   },
   /** `a < b`, `a == b`, ... on two tensors: a boolean tensor, with broadcasting. */
-  compare: { ...elementwise('torch.lt', [], undefined, 'compare'), defaults: { op: '<' } },
+  compare: {
+    category: 'tensor',
+    defaults: { op: '<' },
+    arity: 2,
+    infer: elementwiseRule('compare'),
+    torch: {},
+    keras: noKeras('comparisons are not layers'),
+    tfjs: noTfjs('comparisons are not differentiable'),
+    pytorch: expr(([a, b], attrs) => `${a} ${String(attrs['op'])} ${b}`),
+  },
   /** A tensor compared with a number: a boolean tensor of the same shape. */
-  compare_scalar: { category: 'tensor', torch: 'torch.lt', defaults: { op: '<' }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
+  compare_scalar: {
+    category: 'tensor',
+    defaults: { op: '<', value: null },
+    arity: 1,
+    infer: sameShape,
+    torch: {},
+    keras: noKeras('comparisons are not layers'),
+    tfjs: noTfjs('comparisons are not differentiable'),
+    pytorch: unsupported('the compared value is not kept'),
+  },
   /** A shape-keeping elementwise function (`clamp`, `abs`, `exp`, `masked_fill`, ...); `fn` names it. */
-  pointwise: { category: 'tensor', torch: 'torch.clamp', defaults: { fn: '' }, arity: 1, infer: (_a, [x]) => ok(x ?? null) },
+  pointwise: {
+    category: 'tensor',
+    defaults: { fn: '' },
+    arity: 1,
+    infer: sameShape,
+    torch: {},
+    keras: noKeras('a pointwise function is not a layer'),
+    tfjs: noTfjs('pointwise functions are not lowered'),
+    pytorch: unsupported('the function’s arguments are not kept'),
+  },
   /** `torch.where(cond, a, b)`: the broadcast shape of its three tensors. */
   where: {
     category: 'tensor',
-    torch: 'torch.where',
     defaults: {},
     arity: -1,
-    infer(_a, inputs) {
-      if (inputs.some((s) => s === null)) return ok(null);
-      let out: Shape = inputs[0]!;
-      for (const s of inputs.slice(1)) {
-        const r = broadcast(out!, s!);
-        if (r.bad >= 0) return ok(null, 0, 0, [{ severity: 'error', code: 'shape/broadcast', message: `where: shapes ${inputs.map(formatShape).join(', ')} cannot be broadcast` }]);
-        out = r.shape;
-      }
-      return ok(out);
-    },
+    infer: whereRule,
+    torch: {},
+    keras: noKeras('Keras has no where layer'),
+    tfjs: noTfjs('where is not lowered'),
+    pytorch: expr((ins) => `torch.where(${ins.join(', ')})`),
   },
   /** `unsqueeze(dim)`: a new axis of size 1 at `dim` (counted on the output, so -1 appends). */
   unsqueeze: {
     category: 'tensor',
-    torch: 'torch.unsqueeze',
     defaults: { dim: 0 },
     arity: 1,
-    infer(a, [x]) {
-      if (!x) return ok(null);
-      const d = num(a['dim']) ?? 0;
-      const bad = dimRangeIssue('unsqueeze', d, x.length + 1);
-      if (bad) return ok(null, 0, 0, [bad]);
-      const at = axis(d, x.length + 1);
-      return ok([...x.slice(0, at), 1, ...x.slice(at)]);
-    },
+    infer: unsqueezeRule,
+    torch: { functions: [{ name: 'torch.unsqueeze', params: ['input', 'dim'] }, { name: 'Tensor.unsqueeze', params: ['self', 'dim'] }] },
+    keras: noKeras('Reshape is not mapped yet'),
+    tfjs: noTfjs('unsqueeze is not lowered'),
+    pytorch: expr(([x], a) => `${x}.unsqueeze(${pyLiteral(a['dim'])})`),
   },
   /** `squeeze()` drops every axis of size 1; `squeeze(dim)` drops that axis if its size is 1. */
   squeeze: {
     category: 'tensor',
-    torch: 'torch.squeeze',
     defaults: { dim: null },
     arity: 1,
-    infer(a, [x]) {
-      if (!x) return ok(null);
-      const d = num(a['dim']);
-      if (d === null) return x.some((s) => typeof s !== 'number') ? ok(null) : ok(x.filter((s) => s !== 1));
-      const bad = dimRangeIssue('squeeze', d, x.length);
-      if (bad) return ok(null, 0, 0, [bad]);
-      const at = axis(d, x.length);
-      return ok(x[at] === 1 ? [...x.slice(0, at), ...x.slice(at + 1)] : x[at] === null || typeof x[at] === 'string' ? null : x);
-    },
+    infer: squeezeRule,
+    torch: { functions: [{ name: 'torch.squeeze', params: ['input', 'dim'] }, { name: 'Tensor.squeeze', params: ['self', 'dim'] }] },
+    keras: noKeras('Reshape is not mapped yet'),
+    tfjs: noTfjs('squeeze is not lowered'),
+    pytorch: expr(([x], a) => `${x}.squeeze(${a['dim'] === null ? '' : pyLiteral(a['dim'])})`),
   },
   /** `permute(dims)` reorders every axis; `transpose(d0, d1)` swaps two (given as `dims` of length 2). */
   permute: {
     category: 'tensor',
-    torch: 'torch.permute',
     defaults: { dims: [], swap: false },
     arity: 1,
-    infer(a, [x]) {
-      if (!x) return ok(null);
-      const dims = (Array.isArray(a['dims']) ? a['dims'] : []).map((d) => num(d as AttrValue));
-      if (dims.some((d) => d === null)) return ok(null);
-      for (const d of dims) {
-        const bad = dimRangeIssue(a['swap'] === true ? 'transpose' : 'permute', d!, x.length);
-        if (bad) return ok(null, 0, 0, [bad]);
-      }
-      const ax = dims.map((d) => axis(d!, x.length));
-      if (a['swap'] === true) {
-        const out = [...x];
-        [out[ax[0]!], out[ax[1]!]] = [x[ax[1]!]!, x[ax[0]!]!];
-        return ok(out);
-      }
-      if (ax.length !== x.length || new Set(ax).size !== ax.length) {
-        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/permute', message: `permute: number of dims don't match in permute (input ${formatShape(x)}, dims ${JSON.stringify(dims)})` }]);
-      }
-      return ok(ax.map((i) => x[i]!));
-    },
+    infer: permuteRule,
+    torch: {},
+    keras: noKeras('Permute is not mapped yet'),
+    tfjs: noTfjs('permute is not lowered'),
+    pytorch: expr(([x], a) => {
+      const d = (Array.isArray(a['dims']) ? a['dims'] : []).map(pyLiteral);
+      return a['swap'] === true ? `${x}.transpose(${d.join(', ')})` : `${x}.permute(${d.join(', ')})`;
+    }),
   },
   /**
    * `torch.einsum(equation, *operands)` without `...`: each letter names one size, equal wherever it appears;
@@ -933,49 +1049,130 @@ export const OPS: Record<string, OpSpec> = {
    */
   einsum: {
     category: 'tensor',
-    torch: 'torch.einsum',
     defaults: { equation: '' },
     arity: -1,
-    infer(a, inputs) {
-      const eq = String(a['equation'] ?? '').replace(/\s+/g, '');
-      const [lhs, rhs] = eq.split('->') as [string, string | undefined];
-      const terms = lhs.split(',');
-      const bad = (message: string): OpResult => ok(null, 0, 0, [{ severity: 'error', code: 'shape/einsum', message: `einsum(): ${message}` }]);
-      if (eq.includes('.') || terms.length !== inputs.length || !/^[a-zA-Z,]*$/.test(lhs) || (rhs !== undefined && !/^[a-zA-Z]*$/.test(rhs))) {
-        return terms.length !== inputs.length && !eq.includes('.') ? bad(`${terms.length} operands in the equation, ${inputs.length} given`) : ok(null);
-      }
-      const size = new Map<string, Dim>();
-      for (let i = 0; i < terms.length; i++) {
-        const s = inputs[i];
-        if (!s) return ok(null);
-        if (s.length !== terms[i]!.length) return bad(`the number of subscripts in the equation (${terms[i]!.length}) does not match the number of dimensions (${s.length}) for operand ${i}`);
-        for (let j = 0; j < s.length; j++) {
-          const c = terms[i]![j]!;
-          const known = size.get(c);
-          const d = s[j]!;
-          if (known === undefined || known === 1) size.set(c, d);
-          else if (d !== 1 && dimEq(known, d) === false) return bad(`operands do not broadcast with remapped shapes (subscript ${c}: ${known} vs ${d})`);
-        }
-      }
-      const letters = rhs ?? [...size.keys()].filter((c) => lhs.split(c).length === 2).sort().join('');
-      return ok([...letters].map((c) => size.get(c) ?? null));
-    },
+    infer: einsumRule,
+    torch: {},
+    keras: noKeras('Keras has no einsum layer in its core set'),
+    tfjs: noTfjs('einsum is not lowered'),
+    pytorch: expr((ins, a) => `torch.einsum(${pyLiteral(a['equation'])}, ${ins.join(', ')})`),
   },
   /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
-  maximum: elementwise('torch.maximum', [], undefined, 'maximum'),
-  minimum: elementwise('torch.minimum', [], undefined, 'minimum'),
+  maximum: {
+    category: 'tensor',
+    defaults: {},
+    arity: 2,
+    infer: elementwiseRule('maximum'),
+    torch: {},
+    keras: { classes: ['Maximum'], read: () => ({ attrs: {} }), write: (_a, ctx) => [{ className: 'Maximum', config: { name: ctx.name } }] },
+    tfjs: noTfjs('maximum with broadcasting is not lowered'),
+    pytorch: expr((ins) => `torch.maximum(${ins.join(', ')})`),
+  },
+  minimum: {
+    category: 'tensor',
+    defaults: {},
+    arity: 2,
+    infer: elementwiseRule('minimum'),
+    torch: {},
+    keras: { classes: ['Minimum'], read: () => ({ attrs: {} }), write: (_a, ctx) => [{ className: 'Minimum', config: { name: ctx.name } }] },
+    tfjs: noTfjs('minimum with broadcasting is not lowered'),
+    pytorch: expr((ins) => `torch.minimum(${ins.join(', ')})`),
+  },
+  /** `Tensor.expand(*sizes)`: broadcasts size-1 axes to the given sizes (-1 keeps one); new axes go in front. */
+  expand: {
+    category: 'tensor',
+    defaults: { sizes: [] },
+    arity: 1,
+    infer: (a, [x]) => (x ? expandTo(x, sizesOf(a['sizes'])) : ok(null)),
+    torch: { functions: [{ name: 'Tensor.expand', params: ['self', '*sizes'] }] },
+    keras: noKeras('Keras has no expand layer'),
+    tfjs: noTfjs('expand is not lowered'),
+    pytorch: expr(([x], a) => `${x}.expand(${sizesOf(a['sizes']).map((d) => pyLiteral(d)).join(', ')})`),
+  },
+  /** `a.expand_as(b)`: `a.expand(b.size())`; `b` is only read for its shape. */
+  expand_as: {
+    category: 'tensor',
+    defaults: {},
+    arity: 2,
+    infer: (_a, [x, y]) => (x && y ? expandTo(x, y) : ok(null)),
+    torch: { functions: [{ name: 'Tensor.expand_as', params: ['self', 'other'], tensors: 2 }] },
+    keras: noKeras('Keras has no expand layer'),
+    tfjs: noTfjs('expand_as is not lowered'),
+    pytorch: expr(([x, y]) => `${x}.expand_as(${y})`),
+  },
+  /** `Tensor.repeat(*sizes)`: tiles the tensor; leading sizes add new axes. */
+  repeat: {
+    category: 'tensor',
+    defaults: { sizes: [] },
+    arity: 1,
+    infer(a, [x]) {
+      if (!x) return ok(null);
+      const sizes = sizesOf(a['sizes']);
+      if (sizes.length < x.length) {
+        return ok(null, 0, 0, [{ severity: 'error', code: 'shape/repeat', message: 'Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor' }]);
+      }
+      const padded: Dim[] = [...Array<Dim>(sizes.length - x.length).fill(1), ...x];
+      const out = padded.map((d, i) => dimMul(d, sizes[i]!));
+      const issues: OpIssue[] = [];
+      if (!positive('repeat', out.map((d) => (d === 0 ? 1 : d)), x, issues)) return ok(null, 0, 0, issues);
+      return ok(out);
+    },
+    torch: { functions: [{ name: 'Tensor.repeat', params: ['self', '*sizes'] }] },
+    keras: noKeras('Keras has no tile layer'),
+    tfjs: noTfjs('repeat is not lowered'),
+    pytorch: expr(([x], a) => `${x}.repeat(${sizesOf(a['sizes']).map((d) => pyLiteral(d)).join(', ')})`),
+  },
   /** A value the front end could not interpret; its shape is unknown and analysis continues. */
   opaque: {
     category: 'tensor',
-    torch: '?',
     defaults: { reason: '' },
     arity: -1,
     infer: () => ok(null, null, null),
+    torch: {},
+    keras: noKeras('the analysis could not interpret this operation'),
+    tfjs: noTfjs('the analyser could not interpret this operation'),
+    pytorch: unsupported('the analysis could not interpret this operation'),
   },
-};
+} satisfies Record<string, OpSpec>;
+
+/** The name of a catalogue op. */
+export type OpName = keyof typeof OPS;
+
+/** The catalogue as a map from each op name to its spec (for code that iterates over every op). */
+export const OP_SPECS: Readonly<Record<OpName, OpSpec>> = OPS;
+
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+
+export function isOpName(op: string): op is OpName {
+  return Object.prototype.hasOwnProperty.call(OPS, op);
+}
 
 export function opSpec(op: string): OpSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(OPS, op) ? OPS[op] : undefined;
+  return isOpName(op) ? OP_SPECS[op] : undefined;
+}
+
+/** How PyTorch code spells the op, for messages and descriptions: `nn.Conv2d`, `F.pad`, or the op's own name. */
+export function torchSpelling(op: OpName): string {
+  const t = OP_SPECS[op].torch;
+  const m = t.modules?.[0];
+  return m ? `nn.${m.name}` : (t.functions?.[0]?.name ?? op);
+}
+
+/**
+ * The op's omitted input-derived attributes (`in_channels`, `in_features`) filled from the first input's
+ * shape, as PyTorch's lazy modules would; attributes given are kept, so the rule still checks them.
+ */
+export function withInferred(op: OpName, attrs: Attrs, input: Shape | undefined): Attrs {
+  const inferred = OP_SPECS[op].inferred;
+  if (!inferred) return attrs;
+  const out = { ...attrs };
+  const rank = input?.length ?? 0;
+  for (const [k, from] of Object.entries(inferred)) {
+    if (out[k] !== undefined && out[k] !== null) continue;
+    const d = !input ? null : from === 'features' ? input[rank - 1] : rank >= 3 ? input[rank - 3] : rank === 2 ? input[1] : null;
+    out[k] = d ?? null;
+  }
+  return out;
 }
 
 /** Attributes with catalogue defaults filled in. */
@@ -984,7 +1181,39 @@ export function withDefaults(op: string, attrs: Attrs): Attrs {
   return spec ? { ...spec.defaults, ...attrs } : attrs;
 }
 
-/** Catalogue op for a Keras class name. */
-export function opForKeras(className: string): string | undefined {
-  return Object.keys(OPS).find((k) => OPS[k]!.keras?.includes(className));
-}
+/**
+ * `nn` layers whose constructor PyTorch code commonly calls but whose rule the catalogue does not have yet:
+ * their arguments are checked as PyTorch checks them, and their shapes and parameters stay unknown.
+ */
+export const UNMODELLED_MODULES: readonly TorchModule[] = [
+  module('Conv1d', CONV, 3),
+  module('Conv3d', CONV, 3),
+  module('BatchNorm3d', NORM, 1),
+];
+
+/** Every `nn` class the catalogue knows, with the op it builds (null for {@link UNMODELLED_MODULES}). */
+export const TORCH_MODULES: ReadonlyMap<string, { op: OpName | null; module: TorchModule }> = new Map([
+  ...OP_NAMES.flatMap((op) => (OP_SPECS[op].torch.modules ?? []).map((m) => [m.name, { op: op as OpName | null, module: m }] as const)),
+  ...UNMODELLED_MODULES.map((m) => [m.name, { op: null, module: m }] as const),
+]);
+
+/** Every functional spelling, by its name (`F.relu`), with the op it builds. */
+export const TORCH_FUNCTIONS: ReadonlyMap<string, { op: OpName; fn: TorchFunction }> = new Map(
+  OP_NAMES.flatMap((op) => (OP_SPECS[op].torch.functions ?? []).map((fn) => [fn.name, { op, fn }] as const)),
+);
+
+/** The op a Keras class reads as. Each class belongs to one op, which may redirect per layer (`KerasRead.op`). */
+export const KERAS_CLASSES: ReadonlyMap<string, OpName> = new Map(
+  OP_NAMES.flatMap((op) => {
+    const k = OP_SPECS[op].keras;
+    return 'classes' in k ? k.classes.map((c) => [c, op] as const) : [];
+  }),
+);
+
+/** The op a Keras activation name (`relu`, `swish`) is. */
+export const KERAS_ACTIVATIONS: ReadonlyMap<string, OpName> = new Map(
+  OP_NAMES.flatMap((op) => {
+    const a = OP_SPECS[op].kerasActivation;
+    return a ? [[a, op] as const] : [];
+  }),
+);

@@ -7,12 +7,12 @@ import type { ErrorObject } from 'ajv';
 import { validate as compiledValidator } from './designValidator.generated';
 import type { Diagnostic } from '../core/ir';
 import { type JsonSource, pointerToPath } from '../core/jsonSource';
-import { OPS } from '../core/ops';
+import { OP_NAMES, OP_SPECS, type OpName, torchSpelling } from '../core/ops';
 
 const INTERNAL_OPS = new Set(['input', 'opaque']);
 
-export function layerTypes(): string[] {
-  return Object.keys(OPS).filter((k) => !INTERNAL_OPS.has(k));
+export function layerTypes(): OpName[] {
+  return OP_NAMES.filter((k) => !INTERNAL_OPS.has(k));
 }
 
 const numExpr = { type: ['number', 'string'], description: 'A number, or an expression over block variables such as "planes * expansion".' };
@@ -23,10 +23,10 @@ export function designSchema(): Record<string, unknown> {
     if: { properties: { type: { const: t } } },
     then: {
       properties: Object.fromEntries(
-        Object.entries(OPS[t]!.defaults).map(([k, v]) => [
+        Object.entries(OP_SPECS[t].defaults).map(([k, v]) => [
           k,
           {
-            description: `${OPS[t]!.torch} argument \`${k}\`${v === null ? '' : ` (default ${JSON.stringify(v)})`}${OPS[t]!.inferred?.includes(k) ? '; inferred from the input when omitted' : ''}.`,
+            description: `${torchSpelling(t)} argument \`${k}\`${v === null ? '' : ` (default ${JSON.stringify(v)})`}${OP_SPECS[t].inferred?.[k] ? '; inferred from the input when omitted' : ''}.`,
           },
         ]),
       ),

@@ -5,7 +5,9 @@
  */
 import type { JSONPath } from 'jsonc-parser';
 import { GraphBuilder, type Tensor } from '../core/graph';
-import { type Analysis, type AttrValue, type Attrs, DEFAULT_INPUT, type SourceRange } from '../core/ir';
+import { type Analysis, DEFAULT_INPUT, type SourceRange } from '../core/ir';
+import { KERAS_ACTIVATIONS, KERAS_CLASSES, OP_SPECS, isOpName, withInferred } from '../core/ops';
+import { isUnsupported } from '../core/opTypes';
 import { JsonSource } from '../core/jsonSource';
 import type { FrontEndOptions } from './options';
 
@@ -35,18 +37,6 @@ export function isKerasModel(value: unknown): boolean {
   return findTopology(value) !== null;
 }
 
-const ACTIVATIONS: Record<string, string> = {
-  relu: 'ReLU',
-  relu6: 'ReLU6',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  swish: 'SiLU',
-  silu: 'SiLU',
-  gelu: 'GELU',
-  hard_swish: 'Hardswish',
-  softmax: 'Softmax',
-  linear: 'Identity',
-};
 
 /** Keras inbound references, Keras 2 (`[[["conv1", 0, 0, {}]]]`) or Keras 3 (`[{args: [{config: {keras_history}}]}]`). */
 function inboundNames(raw: unknown): string[] {
@@ -67,9 +57,6 @@ function inboundNames(raw: unknown): string[] {
   visit(node);
   return names;
 }
-
-const pairOf = (v: unknown, d: number): [number, number] =>
-  Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : typeof v === 'number' ? [v, v] : [d, d];
 
 export function analyzeKeras(file: string, text: string, opts: FrontEndOptions = {}): Analysis {
   const src = new JsonSource(file, text);
@@ -176,81 +163,35 @@ function orderFunctional(layers: KerasLayer[], b: GraphBuilder, src: JsonSource)
   return out;
 }
 
+/**
+ * One Keras layer as catalogue ops: the op that claims its class reads the config (`KERAS_CLASSES`), and a
+ * fused `activation` becomes the activation op of that name. A class or a configuration that the catalogue
+ * does not map is an opaque node with an information diagnostic, so its shapes stay unknown, never wrong.
+ */
 function convertLayer(b: GraphBuilder, l: KerasLayer, inputs: Tensor[], source: SourceRange): Tensor {
   const c = l.config;
   const meta = { name: l.name, source };
-  const x = inputs[0];
-  const channels = x?.shape && x.shape.length === 4 ? x.shape[1]! : null;
-  const act = (t: Tensor): Tensor => {
-    const a = c['activation'];
-    if (typeof a !== 'string' || a === 'linear') return t;
-    const op = ACTIVATIONS[a];
-    return b.op(op ?? `activation:${a}`, {}, [t], { name: `${l.name}/${a}`, source });
+  const opaque = (why: string): Tensor => {
+    b.diag('information', 'keras/unsupported', `layer '${l.name}': ${why}; its output shape is unknown`, source);
+    return b.op('opaque', { reason: l.className }, inputs, meta);
   };
-  switch (l.className) {
-    case 'Conv2D': {
-      const attrs: Attrs = {
-        in_channels: channels,
-        out_channels: Number(c['filters']),
-        kernel_size: pairOf(c['kernel_size'], 1),
-        stride: pairOf(c['strides'], 1),
-        padding: c['padding'] === 'same' ? 'same' : 0,
-        dilation: pairOf(c['dilation_rate'], 1),
-        groups: typeof c['groups'] === 'number' ? c['groups'] : 1,
-        bias: c['use_bias'] !== false,
-      };
-      return act(b.op('Conv2d', attrs, inputs, meta));
-    }
-    case 'BatchNormalization':
-      return b.op('BatchNorm2d', { num_features: channels, eps: Number(c['epsilon'] ?? 1e-3), affine: c['center'] !== false || c['scale'] !== false }, inputs, meta);
-    case 'Activation':
-      return b.op(ACTIVATIONS[String(c['activation'])] ?? `activation:${String(c['activation'])}`, {}, inputs, meta);
-    case 'ReLU':
-      return b.op(c['max_value'] === 6 ? 'ReLU6' : 'ReLU', {}, inputs, meta);
-    case 'LeakyReLU':
-      return b.op('LeakyReLU', { negative_slope: Number(c['alpha'] ?? c['negative_slope'] ?? 0.3) }, inputs, meta);
-    case 'MaxPooling2D':
-    case 'AveragePooling2D': {
-      const k = pairOf(c['pool_size'], 2);
-      const attrs: Attrs = { kernel_size: k, stride: c['strides'] ? pairOf(c['strides'], 1) : k, padding: c['padding'] === 'same' ? 'same' : 0 };
-      return b.op(l.className === 'MaxPooling2D' ? 'MaxPool2d' : 'AvgPool2d', attrs, inputs, meta);
-    }
-    case 'GlobalAveragePooling2D':
-      return b.op('mean', { dim: [2, 3], keepdim: c['keepdims'] === true }, inputs, meta);
-    case 'GlobalMaxPooling2D': {
-      const p = b.op('AdaptiveMaxPool2d', { output_size: 1 }, inputs, meta);
-      return c['keepdims'] === true ? p : b.op('Flatten', {}, [p], { name: `${l.name}/flatten`, source });
-    }
-    case 'Dense':
-      return act(b.op('Linear', { in_features: x?.shape?.[x.shape.length - 1] ?? null, out_features: Number(c['units']), bias: c['use_bias'] !== false }, inputs, meta));
-    case 'Flatten':
-      return b.op('Flatten', {}, inputs, meta);
-    case 'Dropout':
-      return b.op('Dropout', { p: Number(c['rate'] ?? 0.5) }, inputs, meta);
-    case 'Add':
-      return b.op('add', {}, inputs, meta);
-    case 'Concatenate': {
-      const axis = Number(c['axis'] ?? -1);
-      const rank = x?.shape?.length ?? 4;
-      const nhwcToNchw = rank === 4 ? [0, 2, 3, 1] : [...Array(rank).keys()];
-      return b.op('concat', { dim: nhwcToNchw[axis < 0 ? axis + rank : axis] ?? 1 }, inputs, meta);
-    }
-    case 'ZeroPadding2D': {
-      const p = c['padding'];
-      let tb: [number, number];
-      let lr: [number, number];
-      if (Array.isArray(p) && Array.isArray(p[0])) {
-        tb = pairOf(p[0], 0);
-        lr = pairOf(p[1], 0);
-      } else {
-        const [ph, pw] = pairOf(p, 1);
-        tb = [ph, ph];
-        lr = [pw, pw];
-      }
-      return b.op('pad', { pad: [lr[0], lr[1], tb[0], tb[1]] as AttrValue[] }, inputs, meta);
-    }
-    default:
-      b.diag('information', 'keras/unsupported', `layer '${l.name}': Keras layer type ${l.className} is not understood; its output shape is unknown`, source);
-      return b.op('opaque', { reason: l.className }, inputs, meta);
-  }
+  const activation = (t: Tensor, name: unknown, m: { name: string; source: SourceRange }): Tensor => {
+    if (typeof name !== 'string') return opaque(`activation ${JSON.stringify(name)} is not understood`);
+    const op = KERAS_ACTIVATIONS.get(name);
+    if (!op) return opaque(`Keras activation '${name}' is not understood`);
+    return op === 'Identity' && m.name !== l.name ? t : b.op(op, {}, [t], m);
+  };
+  if (l.className === 'Activation') return activation(inputs[0]!, c['activation'], meta);
+  const op = KERAS_CLASSES.get(l.className);
+  if (!op) return opaque(`Keras layer type ${l.className} is not understood`);
+  const mapping = OP_SPECS[op].keras;
+  if (isUnsupported(mapping)) return opaque(mapping.unsupported);
+  const channelsFirst = c['data_format'] === 'channels_first';
+  const r = mapping.read(c, { inputs: inputs.map((t) => t.shape), channelsFirst });
+  if (isUnsupported(r)) return opaque(`${l.className}: ${r.unsupported}`);
+  const target = r.op !== undefined && isOpName(r.op) ? r.op : op;
+  const t = b.op(target, withInferred(target, r.attrs, inputs[0]?.shape), inputs, meta);
+  const act = c['activation'];
+  if (act === undefined || act === null || act === 'linear') return t;
+  return activation(t, act, { name: `${l.name}/${String(act)}`, source });
 }

@@ -9,7 +9,7 @@ import { type ExprValue, ExprError, evalExpr } from '../core/expr';
 import { GraphBuilder, type Tensor } from '../core/graph';
 import { type Analysis, type AttrValue, type Attrs, DEFAULT_INPUT, type SourceRange } from '../core/ir';
 import { JsonSource } from '../core/jsonSource';
-import { opSpec } from '../core/ops';
+import { OP_SPECS, isOpName, withInferred } from '../core/ops';
 import { BUILTIN_BLOCKS } from './builtinBlocks';
 import type { BlockDef, DesignFile, LayerDef, StageDef } from './designTypes';
 import { validateDesign } from './designSchema';
@@ -113,12 +113,13 @@ class DesignContext {
   }
 
   private layer(def: LayerDef, path: JSONPath, inputs: Tensor[], vars: Vars, prefix: string): Tensor | null {
-    const spec = opSpec(def.type);
     const at = this.src.at(path);
-    if (!spec) {
+    const op = def.type;
+    if (!isOpName(op)) {
       this.b.diag('error', 'design/unknown-type', `unknown layer type '${def.type}'`, this.src.at([...path, 'type']));
       return null;
     }
+    const spec = OP_SPECS[op];
     const attrs: Attrs = {};
     for (const [k, v] of Object.entries(def)) {
       if (LAYER_KEYS.has(k)) continue;
@@ -129,17 +130,12 @@ class DesignContext {
       const r = this.value(v, vars, [...path, k]);
       if (r !== undefined) attrs[k] = r;
     }
-    const x = inputs[0];
-    const channels = x?.shape && x.shape.length >= 3 ? x.shape[x.shape.length - 3]! : null;
-    if (def.type === 'Conv2d' && attrs['in_channels'] === undefined) attrs['in_channels'] = channels;
-    if (def.type === 'BatchNorm2d' && attrs['num_features'] === undefined) attrs['num_features'] = channels;
-    if (def.type === 'Linear' && attrs['in_features'] === undefined) attrs['in_features'] = x?.shape?.[x.shape.length - 1] ?? null;
     if (spec.arity >= 0 && inputs.length !== spec.arity) {
       this.b.diag('error', 'design/arity', `${def.type} takes ${spec.arity} input(s), got ${inputs.length}`, at);
     }
     const name = def.name !== undefined ? prefix + def.name : this.b.freshName(prefix + def.type.toLowerCase());
     const before = this.b.diagnostics.length;
-    const out = this.b.op(def.type, attrs, inputs, { name, source: at });
+    const out = this.b.op(op, withInferred(op, attrs, inputs[0]?.shape), inputs, { name, source: at });
     // A top-level layer is written once, so setting its attribute is a safe edit; a layer inside a block is
     // shared by every instance of the block and is left to the user.
     if (prefix === '' && path[0] === 'layers') this.attrFixes(path, before);

@@ -13,7 +13,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Dim } from '../core/dims';
 import { formatShape } from '../core/dims';
 import type { AttrValue, IrGraph, IrNode } from '../core/ir';
-import { pair } from '../core/ops';
+import { OP_SPECS, pair } from '../core/ops';
+import { type TfjsLowering, isUnsupported } from '../core/opTypes';
 import { type CustomActivation, type SliceSpec, type TF, customLayers } from './tfjsLayers';
 
 type SymbolicTensor = tfTypes.SymbolicTensor;
@@ -77,6 +78,13 @@ function layerName(name: string, used: Set<string>): string {
   return n;
 }
 
+/** A `tf.layers` factory by name, as the catalogue names it; a name TF.js lacks is an error naming the node. */
+function makeLayerWith(tf: TF, node: IrNode, factory: string, config: Record<string, unknown>): tfTypes.layers.Layer {
+  const make = (tf.layers as unknown as Record<string, unknown>)[factory];
+  if (typeof make !== 'function') throw new TfjsModelError(`${node.name} (${node.op}): TF.js has no layer '${factory}'`, node.id);
+  return (make as (c: Record<string, unknown>) => tfTypes.layers.Layer)(config);
+}
+
 function num(v: AttrValue | undefined, fallback: number): number {
   return typeof v === 'number' ? v : fallback;
 }
@@ -87,6 +95,7 @@ function num(v: AttrValue | undefined, fallback: number): number {
  */
 export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {}): BuiltModel {
   const custom = customLayers(tf);
+  const makeLayer = (node: IrNode, factory: string, config: Record<string, unknown>) => makeLayerWith(tf, node, factory, config);
   const values = new Map<string, Value>();
   const used = new Set<string>();
   /** Layers by module path, so a shared module (the same `nn.Conv2d` called twice) is one set of weights. */
@@ -131,14 +140,13 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
       return v;
     });
     const x = ins[0];
-    if (node.op === 'opaque') {
-      throw new TfjsModelError(
-        `${node.name}: the analyser could not interpret this operation${node.attrs['reason'] ? ` (${String(node.attrs['reason'])})` : ''}, so the TF.js runner cannot build it; train this model with the PyTorch runner`,
-        node.id,
-      );
+    const lowering: TfjsLowering | { unsupported: string } = OP_SPECS[node.op].tfjs;
+    if (isUnsupported(lowering)) {
+      const why = typeof node.attrs['reason'] === 'string' && node.attrs['reason'] ? `, ${node.attrs['reason']}` : '';
+      throw new TfjsModelError(`${node.name} (${node.op}${why}): ${lowering.unsupported}`, node.id);
     }
     const out = node.op === 'input' ? null : concreteShape(node, node.outputShape, 'output');
-    const a = node.attrs;
+    const a = 'attrs' in lowering && lowering.attrs ? lowering.attrs(node.attrs) : node.attrs;
     const need = (): Value => {
       if (!x) throw new TfjsModelError(`${node.name} (${node.op}) has no input`, node.id);
       return x;
@@ -150,7 +158,7 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
     };
     const same = (v: Value, t: SymbolicTensor): Value => ({ t, layout: v.layout, shape: out! });
 
-    switch (node.op) {
+    switch (lowering.lower) {
       case 'input': {
         const s = concreteShape(node, node.outputShape, 'input');
         if (s.length !== 4) throw new TfjsModelError(`the TF.js runner trains image models with an [N, C, H, W] input, got ${formatShape(s)}`, node.id);
@@ -159,7 +167,7 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         inputTensor = tf.input({ shape: inputShape, name: nameFor(node) });
         return { t: inputTensor, layout: 'nhwc', shape: s };
       }
-      case 'Conv2d': {
+      case 'conv2d': {
         const v = image();
         const k = pair(a['kernel_size'], 1) as [number, number];
         const st = pair(a['stride'], 1) as [number, number];
@@ -228,7 +236,7 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         });
         return { t, layout: 'nhwc', shape: out! };
       }
-      case 'BatchNorm2d': {
+      case 'batchNorm': {
         const v = image();
         const m = a['momentum'];
         const affine = a['affine'] !== false;
@@ -245,49 +253,30 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         ]);
         return same(v, t);
       }
-      case 'ReLU':
-      case 'ReLU6':
-      case 'LeakyReLU':
-      case 'Sigmoid':
-      case 'Tanh':
-      case 'GELU':
-      case 'SiLU':
-      case 'Hardswish':
-      case 'Dropout': {
+      case 'activation': {
         const v = need();
-        const t = apply(node, v.t, () => {
-          const name = nameFor(node);
-          switch (node.op) {
-            case 'ReLU':
-              return [tf.layers.reLU({ name })];
-            case 'ReLU6':
-              return [tf.layers.reLU({ maxValue: num(a['max_value'], 6), name })];
-            case 'LeakyReLU':
-              return [tf.layers.leakyReLU({ alpha: num(a['negative_slope'], 0.01), name })];
-            case 'Sigmoid':
-              return [tf.layers.activation({ activation: 'sigmoid', name })];
-            case 'Tanh':
-              return [tf.layers.activation({ activation: 'tanh', name })];
-            case 'Dropout':
-              return [tf.layers.dropout({ rate: num(a['p'], 0.5), name })];
-            default: {
-              const kind: CustomActivation =
-                node.op === 'GELU' ? (a['approximate'] === 'tanh' ? 'gelu_tanh' : 'gelu') : node.op === 'SiLU' ? 'silu' : 'hardswish';
-              return [custom.activation({ kind, name })];
-            }
-          }
-        });
+        const { factory, config } = lowering.layer(a);
+        const t = apply(node, v.t, () => [
+          factory === 'customActivation'
+            ? custom.activation({ kind: config['kind'] as CustomActivation, name: nameFor(node) })
+            : makeLayer(node, factory, { ...config, name: nameFor(node) }),
+        ]);
         return same(v, t);
       }
-      case 'Softmax': {
+      case 'imageLayer': {
+        const v = image();
+        const config = lowering.config(a, v.shape, out!);
+        if (isUnsupported(config)) throw new TfjsModelError(`${node.name} (${node.op}): ${config.unsupported}`, node.id);
+        return { t: apply(node, v.t, () => [makeLayer(node, lowering.factory, { ...config, name: nameFor(node) })]), layout: 'nhwc', shape: out! };
+      }
+      case 'softmax': {
         const v = need();
         const axis = mapAxis(v, num(a['dim'], -1));
         return same(v, apply(node, v.t, () => [tf.layers.softmax({ axis, name: nameFor(node) })]));
       }
-      case 'Identity':
+      case 'identity':
         return { ...need(), shape: out! };
-      case 'MaxPool2d':
-      case 'AvgPool2d': {
+      case 'pool': {
         const v = image();
         const isMax = node.op === 'MaxPool2d';
         const k = pair(a['kernel_size'], 1) as [number, number];
@@ -319,8 +308,7 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         });
         return { t, layout: 'nhwc', shape: out! };
       }
-      case 'AdaptiveAvgPool2d':
-      case 'AdaptiveMaxPool2d': {
+      case 'adaptivePool': {
         const v = image();
         const isMax = node.op === 'AdaptiveMaxPool2d';
         const [h, w] = [v.shape[2]!, v.shape[3]!];
@@ -341,12 +329,12 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         });
         return { t, layout: 'nhwc', shape: out! };
       }
-      case 'Linear': {
+      case 'linear': {
         const v = toLayout(need(), 'ir', node);
         const units = out![out!.length - 1]!;
         return same(v, apply(node, v.t, () => [tf.layers.dense({ units, useBias: a['bias'] !== false, kernelInitializer: tf.initializers.glorotUniform(nextSeed()), name: nameFor(node) })]));
       }
-      case 'Flatten': {
+      case 'flatten': {
         let v = need();
         const spatial = v.shape.length === 4 ? v.shape[2]! * v.shape[3]! : 0;
         // With a 1x1 image the NHWC and NCHW orders coincide: no permute needed.
@@ -424,8 +412,10 @@ export function buildTfjsModel(tf: TF, graph: IrGraph, options: BuildOptions = {
         const t = apply(node, v.t, () => [custom.mean({ axes, keepDims, name: nameFor(node) })]);
         return { t, layout: keepDims ? v.layout : 'ir', shape: out! };
       }
-      default:
-        throw new TfjsModelError(`${node.name}: operation '${node.op}' has no TF.js mapping`, node.id);
+      default: {
+        const unhandled: never = lowering;
+        throw new TfjsModelError(`${node.name}: lowering ${JSON.stringify(unhandled)} is not implemented`, node.id);
+      }
     }
   };
 

@@ -280,7 +280,7 @@ class M(nn.Module):
     def __init__(self):
         super().__init__()
         self.backbone = timm.create_model("resnet50")
-        self.norm = nn.LayerNorm(8)
+        self.norm = nn.Conv3d(8, 8, 1)
         self.conv = nn.Conv2d(3, 8, 1)
 
     def forward(self, x):
@@ -291,7 +291,7 @@ class M(nn.Module):
     [1, 3, 4, 4],
   );
   assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
-  assert.ok(a.diagnostics.some((d) => d.severity === 'information' && d.message.includes('LayerNorm')), describe(a.diagnostics));
+  assert.ok(a.diagnostics.some((d) => d.severity === 'information' && d.message.includes('Conv3d')), describe(a.diagnostics));
   assert.equal(a.graph?.output, null);
 });
 
@@ -484,4 +484,44 @@ class M(nn.Module):
   assert.equal(a.graph?.macs, null);
   assert.equal(a.graph?.output, null);
   assert.ok(a.diagnostics.some((d) => d.line === L(9) && /loop was skipped/.test(d.message)), describe(a.diagnostics));
+});
+
+test('stepped slices of Sequential and ModuleList keep every step-th module, as PyTorch does', () => {
+  // PyTorch 1.13: output [1, 4, 12, 12], 4364 parameters; body[::2] keeps the keys '0' and '2'.
+  const a = run(
+    `class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(8, 16, 3), nn.Conv2d(8, 32, 3))
+        self.heads = nn.ModuleList([nn.Conv2d(16, 4, 1), nn.Conv2d(32, 16, 1)])
+        self.skip = nn.ModuleList([nn.ReLU(), nn.Conv2d(4, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 1)])
+
+    def forward(self, x):
+        x = self.body[::2](x)
+        for h in self.heads[::-1]:
+            x = h(x)
+        for m in self.skip[1::2]:
+            x = m(x)
+        return x
+`,
+    'Net',
+    [1, 3, 16, 16],
+  );
+  assert.deepEqual(a.diagnostics, [], describe(a.diagnostics));
+  assert.deepEqual(a.graph?.output, [1, 4, 12, 12]);
+  assert.equal(a.graph!.params, 4364);
+  assert.deepEqual(names(a), ['body.0', 'body.2', 'heads.1', 'heads.0', 'skip.1', 'skip.3']);
+  const zero = run(
+    `class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.ReLU(), nn.ReLU())
+
+    def forward(self, x):
+        return self.body[::0](x)
+`,
+    'Net',
+    [1, 3, 8, 8],
+  );
+  assert.deepEqual(errorsOf(zero).map((d) => [d.line, d.message]), [[L(7), 'ValueError: slice step cannot be zero']]);
 });

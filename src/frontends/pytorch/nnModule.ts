@@ -31,6 +31,7 @@ import {
   type Value,
   isInt,
   numOf,
+  sliceList,
   typeName,
 } from './values';
 
@@ -428,7 +429,7 @@ export class NnModules {
     if (m.container === 'sequential' || m.container === 'modulelist') {
       const entries = [...m.modules.entries()].filter((e): e is [string, ModuleObj] => e[1] !== null);
       if (idx instanceof PySlice) {
-        const picked = sliceEntries(entries, idx, I);
+        const picked = sliceList(entries, idx, I);
         const out = new ModuleObj(m.container === 'sequential' ? this.sequentialClass : this.moduleListClass);
         out.initialized = true;
         out.container = m.container;
@@ -588,18 +589,6 @@ export class NnModules {
     if (this.opaqueOnModules.has(fn)) this.unknownSubmodule ??= fn.what;
     return this.g.fop('opaque', { reason: fn.what }, tensors.map((t) => this.g.localize(t)), fn.what.split('.').pop() ?? 'call');
   }
-}
-
-function sliceEntries<T>(items: T[], s: PySlice, I: Runtime): T[] {
-  const step = isInt(s.step ?? null) ? numOf(s.step as number) : 1;
-  const n = items.length;
-  const norm = (v: Value, d: number): number => {
-    if (v === null || !isInt(v)) return d;
-    const x = numOf(v);
-    return Math.min(Math.max(x < 0 ? x + n : x, 0), n);
-  };
-  if (step !== 1) I.info(I.site, 'a stepped slice of a module container is read without its step');
-  return items.slice(norm(s.lo, 0), norm(s.hi, n));
 }
 
 /** Whether a class builds on a base the analysis does not know (imported from another package). */

@@ -6,7 +6,7 @@
  * `torch.jit`).
  */
 import type { AttrValue, Attrs } from '../../core/ir';
-import { opSpec } from '../../core/ops';
+import { opSpec, type OpName } from '../../core/ops';
 import type { GraphContext } from './graphContext';
 import { fn, passThrough, type ModuleRegistry } from './imports';
 import type { NnModules } from './nnModule';
@@ -144,7 +144,7 @@ export class TorchFunctions {
   }
 
   private installFunctional(): Namespace {
-    const act = (op: string, base: string, extra: string[] = []): Builtin =>
+    const act = (op: OpName, base: string, extra: string[] = []): Builtin =>
       fn(base, (a) => {
         const [x, ...rest] = this.g.bind(a, ['input', ...extra], base);
         const attrs: Attrs = {};
@@ -153,7 +153,7 @@ export class TorchFunctions {
         });
         return this.g.fop(op, attrs, [this.g.asTensor(x, base)], base);
       });
-    const pool = (op: string, base: string, names: string[]): Builtin =>
+    const pool = (op: OpName, base: string, names: string[]): Builtin =>
       fn(base, (a) => {
         const [x, ...rest] = this.g.bind(a, ['input', ...names], base);
         const attrs: Attrs = {};
@@ -216,7 +216,7 @@ export class TorchFunctions {
     });
   }
 
-  private activationFn(op: string, base: string, a: CallArgs): Value {
+  private activationFn(op: OpName, base: string, a: CallArgs): Value {
     const x = a.pos[0] ?? a.kw.find(([k]) => k === 'input')?.[1];
     return this.g.fop(op, {}, [this.g.asTensor(x, base)], base);
   }

@@ -5,7 +5,9 @@
  */
 import type { Tensor } from '../../core/graph';
 import type { Attrs, SourceRange } from '../../core/ir';
+import type { OpName } from '../../core/ops';
 import type { CallExpr, ClassDef, FunctionDef, LambdaExpr, Span } from './ast';
+import type { Runtime } from './runtime';
 import { Sym } from './symbolic';
 
 export { Sym };
@@ -113,6 +115,30 @@ export class PySlice extends PyObj {
   typeName(): string {
     return 'slice';
   }
+}
+
+/** `items[lo:hi:step]` as Python slices a sequence: bounds clamped, negative steps walk backwards. */
+export function sliceList<T>(items: T[], s: PySlice, rt: Pick<Runtime, 'raise'>): T[] {
+  const num = (v: Value): number | null => (v === null ? null : isInt(v) ? numOf(v) : null);
+  const step = num(s.step) ?? 1;
+  if (step === 0) rt.raise('ValueError', 'slice step cannot be zero');
+  const n = items.length;
+  const norm = (v: number | null, dflt: number, lo: number, hi: number): number => {
+    if (v === null) return dflt;
+    const x = v < 0 ? v + n : v;
+    return Math.min(Math.max(x, lo), hi);
+  };
+  const out: T[] = [];
+  if (step > 0) {
+    const start = norm(num(s.lo), 0, 0, n);
+    const stop = norm(num(s.hi), n, 0, n);
+    for (let i = start; i < stop; i += step) out.push(items[i]!);
+  } else {
+    const start = norm(num(s.lo), n - 1, -1, n - 1);
+    const stop = norm(num(s.hi), -1, -1, n - 1);
+    for (let i = start; i > stop; i += step) out.push(items[i]!);
+  }
+  return out;
 }
 
 /** Variables of one scope. Class bodies get their own scope, which functions defined inside do not see. */
@@ -247,7 +273,7 @@ export class PyInstance extends PyObj {
 export interface LayerInfo {
   /** PyTorch class name, `Conv2d`. */
   type: string;
-  op: string | null;
+  op: OpName | null;
   attrs: Attrs;
   /** Learnable parameters, null when they depend on unknown values. */
   params: number | null;
