@@ -27,7 +27,7 @@ import { commandDocument, revealSource } from './commands';
 import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';
 import type { GraphHtmlOptions } from './graphHtml';
-import { newNonce } from './webviewCsp';
+import { escapeAttr, newNonce } from './webviewCsp';
 import { imageBytes } from './webviewMessages';
 
 /** The page template (`graphHtml.ts`), a pure function of its parts; passed in so tests can serve the same page. */
@@ -110,7 +110,7 @@ export class GraphSession implements vscode.Disposable {
       w.html = this.html(parts);
     } catch (err) {
       this.ctx.reportError('the graph page could not be built', err);
-      const msg = (err instanceof Error ? err.message : String(err)).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      const msg = escapeAttr(err instanceof Error ? err.message : String(err));
       w.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></head><body><p>The graph page could not be built: ${msg}</p></body></html>`;
     }
   }
