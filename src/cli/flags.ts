@@ -118,22 +118,6 @@ function intWhat(min: number): string {
   return min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
 }
 
-export interface NumberBounds {
-  /** The least value allowed (inclusive unless `exclusiveMin`). */
-  min?: number;
-  exclusiveMin?: boolean;
-  /** Values must be below this. */
-  below?: number;
-}
-
-function numberWhat(b: NumberBounds): string {
-  if (b.min === 0 && b.exclusiveMin && b.below === undefined) return 'a positive number';
-  if (b.min === 0 && !b.exclusiveMin && b.below === undefined) return 'a non-negative number';
-  const lo = b.min === undefined ? '' : `${b.exclusiveMin ? 'above' : 'at least'} ${b.min}`;
-  const hi = b.below === undefined ? '' : `below ${b.below}`;
-  return `a number${lo ? ` ${lo}` : ''}${lo && hi ? ' and' : ''}${hi ? ` ${hi}` : ''}`;
-}
-
 /** Constructors of the flag types every command shares. */
 export const flag = {
   /** Any text, taken as given. */
@@ -147,19 +131,6 @@ export const flag = {
     return valued(o, 'N', (text, f) => {
       const n = readInt(text, min);
       if (n === undefined) throw wrong(f, intWhat(min), text);
-      return n;
-    });
-  },
-
-  /** A finite number within the bounds. */
-  number<D extends number | undefined = undefined>(o: Common<D> & NumberBounds): Flag<number, D> {
-    return valued(o, 'X', (text, f) => {
-      const n = text.trim() === '' ? NaN : Number(text);
-      const ok =
-        Number.isFinite(n) &&
-        (o.min === undefined || (o.exclusiveMin ? n > o.min : n >= o.min)) &&
-        (o.below === undefined || n < o.below);
-      if (!ok) throw wrong(f, numberWhat(o), text);
       return n;
     });
   },
@@ -229,16 +200,6 @@ export const flag = {
         return value as ValueOf<S>;
       },
     };
-  },
-
-  /** Comma-separated whole numbers, each at least `min` (default 1). */
-  intList<D extends number[] | undefined = undefined>(o: Common<D> & { min?: number }): Flag<number[], D> {
-    const min = o.min ?? 1;
-    return valued(o, 'N,N,...', (text, f) => {
-      const nums = text.split(',').map((p) => readInt(p, min));
-      if (nums.some((n) => n === undefined)) throw wrong(f, `a comma-separated list of ${intWhat(min).replace(/^an? /, '')}s`, text);
-      return nums as number[];
-    });
   },
 };
 
