@@ -42,9 +42,7 @@ def load_dataset(torch, cfg, num_classes, device, cuda):
     _, c, h, w = cfg["inputShape"]
     kind = cfg["dataKind"]
     if kind == "synthetic":
-        full = SyntheticSet(torch, cfg["syntheticSize"], c, h, w, num_classes, cfg["seed"])
-        if cuda:
-            full.to(device)
+        full = SyntheticSet(torch, cfg["syntheticSize"], c, h, w, num_classes, cfg["seed"], device if cuda else None)
         train, val = split_synthetic(torch, full, cfg["valSplit"], cfg["seed"])
         if full.nbytes() <= PRELOAD_LIMIT_BYTES:
             train, val = train.materialize(torch), (val.materialize(torch) if val is not None else None)

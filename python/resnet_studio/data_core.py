@@ -4,9 +4,11 @@ adaptation of stored images to the model's input, batching and augmentation.
 Mirrors ``src/training/dataCore.ts``; ``test/training/dataParity.test.ts`` checks that both give the same
 tensors."""
 
+import math
 import os
 
 from .errors import RunError
+from .rng import Rng, js_round
 from .signals import ignore_stop_signals
 
 PRELOAD_LIMIT_BYTES = 2 * 1024 ** 3
@@ -53,8 +55,8 @@ def batch_stream(torch, ds, batches, cfg, cuda):
 
 
 def split_indices(torch, n, val_split, seed):
-    g = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(n, generator=g)
+    """(train, val) index tensors: the TF.js runner's split (``splitSet``), from the shared generator."""
+    perm = torch.tensor(Rng(seed * 31 + 7).permutation(torch, n), dtype=torch.long)
     n_val = int(round(n * val_split))
     if val_split > 0 and n_val == 0 and n > 1:
         n_val = 1
@@ -68,25 +70,43 @@ def split_tensor(torch, images, labels, val_split, seed):
 
 
 def resize_uint8(torch, images, c, h, w):
-    """Adapts stored images to the model's input: channel count (grey <-> RGB) and size."""
+    """Adapts stored uint8 [N, C, H, W] images to the model's input: channel count (grey <-> RGB) and size
+    (bilinear with half-pixel centres, as ``interpolate(align_corners=False)`` without antialiasing).
+
+    The arithmetic is ``adaptImage``'s in ``src/training/dataCore.ts``, operation for operation in float64 with
+    its rounding (halves up), so both runners adapt an image to the same bytes."""
     if images.shape[1] != c:
-        f = images.float()
-        if c == 1:
-            f = (f * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)[:, :f.shape[1]]).sum(1, keepdim=True) \
-                if f.shape[1] == 3 else f.mean(1, keepdim=True)
+        f = images.double()
+        if c == 1 and images.shape[1] == 3:
+            f = (0.299 * f[:, 0:1] + 0.587 * f[:, 1:2]) + 0.114 * f[:, 2:3]
         elif images.shape[1] == 1:
             f = f.expand(-1, c, -1, -1)
         else:
             raise RunError("the images have %d channels; the model wants %d" % (images.shape[1], c))
-        images = f.round().clamp(0, 255).to(torch.uint8)
-    if images.shape[2:] != (h, w):
-        out = torch.empty(images.shape[0], c, h, w, dtype=torch.uint8)
-        for s in range(0, images.shape[0], 1024):
-            part = torch.nn.functional.interpolate(images[s:s + 1024].float(), size=(h, w), mode="bilinear",
-                                                   align_corners=False)
-            out[s:s + 1024] = part.round().clamp(0, 255).to(torch.uint8)
-        images = out
-    return images
+        images = js_round(torch, f).clamp(0, 255).to(torch.uint8)
+    n, _, in_h, in_w = images.shape
+    if (in_h, in_w) == (h, w):
+        return images
+    y0, y1, ty = bilinear_taps(torch, in_h, h)
+    x0, x1, tx = bilinear_taps(torch, in_w, w)
+    ty, tx = ty.view(h, 1), tx.view(1, w)
+    out = torch.empty(n, c, h, w, dtype=torch.uint8)
+    chunk = max(1, (1 << 22) // (c * max(h * w, in_h * in_w)))
+    for s in range(0, n, chunk):
+        part = images[s:s + chunk].double()
+        top, bottom = part[:, :, y0], part[:, :, y1]
+        a, b, cc, d = top[..., x0], top[..., x1], bottom[..., x0], bottom[..., x1]
+        v = (a * (1 - tx) + b * tx) * (1 - ty) + (cc * (1 - tx) + d * tx) * ty
+        out[s:s + chunk] = js_round(torch, v).clamp(0, 255).to(torch.uint8)
+    return out
+
+
+def bilinear_taps(torch, size, to):
+    """Source indices and weights along one axis: ``adaptImage``'s fy, y0, y1 and ty."""
+    f = ((torch.arange(to, dtype=torch.float64) + 0.5) * (size / to) - 0.5).clamp_min(0)
+    i0 = f.floor().long().clamp_max(size - 1)
+    i1 = (i0 + 1).clamp_max(size - 1)
+    return i0, i1, f - i0.double()
 
 
 def augment(torch, x):
@@ -105,17 +125,33 @@ def augment(torch, x):
     return padded[bi, ci, rows, cols]
 
 
+def stats_sample_size(n, c, h, w):
+    """How many training images the channel statistics read: all of a small set, fewer as images grow
+    (``channelStats`` in ``src/training/dataCore.ts`` takes the same number)."""
+    return min(n, max(16, min(4096, (1 << 26) // max(1, c * h * w))))
+
+
 def channel_stats(torch, ds):
-    """Per-channel mean/std (0..1 scale) from a sample of the training images (at most ~64M values)."""
-    if hasattr(ds, "take"):
-        n = len(ds)
-        c, h, w = ds.shape
-        k = max(16, min(4096, (1 << 26) // max(1, c * h * w)))
-        idx = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:k].tolist()
-        sample = ds.take(torch, idx)[0].float() / 255.0
-    else:
-        k = min(len(ds), 256)
-        sample = torch.stack([ds[i][0] for i in range(0, len(ds), max(1, len(ds) // k))][:k]).float() / 255.0
-    mean = sample.mean(dim=(0, 2, 3))
-    std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)
-    return mean.cpu(), std.cpu()
+    """Per-channel mean/std (0..1 scale, float64) over evenly spaced training images, as ``channelStats``
+    computes them. Image files read per batch are sampled more sparsely (at most 256), since each one is a
+    decode; the TF.js runner never streams."""
+    n = len(ds)
+    c, h, w = ds.shape
+    take = stats_sample_size(n, c, h, w) if hasattr(ds, "take") else min(n, 256)
+    idx = [int(math.floor(t * (n / take))) for t in range(take)]
+    total = torch.zeros(c, dtype=torch.float64)
+    squares = torch.zeros(c, dtype=torch.float64)
+    chunk = max(1, (1 << 22) // max(1, c * h * w))
+    for s in range(0, take, chunk):
+        part = idx[s:s + chunk]
+        if hasattr(ds, "take"):
+            images = ds.take(torch, part)[0]
+        else:
+            images = torch.stack([ds[i][0] for i in part])
+        v = images.double() / 255
+        total += v.sum(dim=(0, 2, 3)).cpu()
+        squares += (v * v).sum(dim=(0, 2, 3)).cpu()
+    count = take * h * w
+    mean = total / count
+    var = (squares / count - mean ** 2).clamp_min(0) * (count / max(1, count - 1))
+    return mean, var.sqrt().clamp_min(1e-3)

@@ -9,30 +9,28 @@ from .errors import RunError
 
 
 def read_image(torch, path, c, h, w):
-    """One image as uint8 [c, h, w]: through PIL when installed, else the built-in PNG/PPM readers."""
+    """One image as uint8 [c, h, w]: decoded through Pillow when installed, else by the built-in PNG/PPM
+    readers; then adapted to the model's input by ``resize_uint8`` (not by Pillow, whose resampling differs
+    from the TF.js runner's), so both runners make the same bytes of the same file."""
     try:
-        from PIL import Image  # noqa: F401
-        have_pil = True
+        from PIL import Image
     except ImportError:
-        have_pil = False
+        Image = None
     try:
-        if have_pil:
-            from PIL import Image
-
+        if Image is not None:
             with Image.open(path) as im:
-                im = im.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
-                data = bytearray(im.tobytes())
-            t = torch.frombuffer(data, dtype=torch.uint8).view(h, w, -1).permute(2, 0, 1)
-            return resize_uint8(torch, t.unsqueeze(0).contiguous(), c, h, w)[0]
-        lower = path.lower()
-        if lower.endswith(".png"):
-            hh, ww, ch, data = decode_png(path)
-        elif lower.endswith((".ppm", ".pgm")):
-            hh, ww, ch, data = decode_pnm(path)
+                hh, ww, ch, data = pil_pixels(torch, im)
         else:
-            raise RunError("reading %s needs Pillow (pip install pillow); without it only PNG and PPM/PGM "
-                           "images can be read" % path)
-        t = torch.frombuffer(data, dtype=torch.uint8).view(hh, ww, ch).permute(2, 0, 1)
+            lower = path.lower()
+            if lower.endswith(".png"):
+                hh, ww, ch, data = decode_png(path)
+            elif lower.endswith((".ppm", ".pgm")):
+                hh, ww, ch, data = decode_pnm(path)
+            else:
+                raise RunError("reading %s needs Pillow (pip install pillow); without it only PNG and PPM/PGM "
+                               "images can be read" % path)
+            data = torch.frombuffer(data, dtype=torch.uint8)
+        t = data.view(hh, ww, ch).permute(2, 0, 1)
         if ch in (2, 4):
             t = t[:ch - 1]
         return resize_uint8(torch, t.unsqueeze(0).contiguous(), c, h, w)[0]
@@ -40,6 +38,21 @@ def read_image(torch, path, c, h, w):
         raise
     except Exception as e:
         raise RunError("cannot read image %s: %s: %s" % (path, type(e).__name__, e))
+
+
+def pil_pixels(torch, im):
+    """A Pillow image as (h, w, channels, uint8 tensor HWC) with 1 to 4 channels (grey, grey+alpha, RGB,
+    RGBA), 8 bits each: what ``decodeImage`` in ``src/training/dataPng.ts`` returns for the same file."""
+    mode = im.mode
+    if mode.startswith("I;16") or mode == "I":
+        # 16-bit grey keeps its high byte, as the TF.js decoder does (Pillow's own conversion to L clips).
+        values = torch.tensor(list(im.getdata()), dtype=torch.int64).clamp(0, 65535) >> 8
+        return im.height, im.width, 1, values.to(torch.uint8)
+    if mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("L" if mode == "1" else "RGB")
+    ch = len(im.mode)
+    data = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8)
+    return im.height, im.width, ch, data
 
 
 def decode_png(path):

@@ -162,8 +162,8 @@ class Trainer:
                 ds.to(self.device)
         mean, std = channel_stats(torch, train)
         # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
-        self.norm_scale = (1.0 / (255.0 * std)).to(self.device).view(1, -1, 1, 1)
-        self.norm_shift = (-mean / std).to(self.device).view(1, -1, 1, 1)
+        self.norm_scale = (1.0 / (255.0 * std)).float().to(self.device).view(1, -1, 1, 1)
+        self.norm_shift = (-mean / std).float().to(self.device).view(1, -1, 1, 1)
         self.norm_stats = (mean.tolist(), std.tolist())
 
     def build_optimizer(self):

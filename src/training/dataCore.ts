@@ -156,10 +156,18 @@ export function adaptImage(src: Uint8Array, h: number, w: number, c: number, toH
   return out;
 }
 
-/** Per-channel mean and standard deviation (0..1 scale) over up to 4096 training images. */
+/**
+ * How many training images the channel statistics read: all of a small set, fewer as images grow (at most
+ * 4096, about 64M values); the PyTorch runner's `stats_sample_size` takes the same number.
+ */
+export function statsSampleSize(n: number, c: number, h: number, w: number): number {
+  return Math.min(n, Math.max(16, Math.min(4096, Math.floor(2 ** 26 / Math.max(1, c * h * w)))));
+}
+
+/** Per-channel mean and standard deviation (0..1 scale) over evenly spaced training images. */
 export function channelStats(set: ImageSet): { mean: number[]; std: number[] } {
   const per = set.h * set.w;
-  const take = Math.min(set.n, 4096);
+  const take = statsSampleSize(set.n, set.c, set.h, set.w);
   const step = set.n / take;
   const sum = new Float64Array(set.c);
   const sq = new Float64Array(set.c);
