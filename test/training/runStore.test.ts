@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_RUNS_DIR, RunStore, defaultRunsRoot, deriveStatus, isProcessAlive, processStartTime } from '../../src/training/runStore';
-import type { TrainingRow } from '../../src/protocol/trainingProtocol';
+import { RUN_CONFIG_DEFAULTS, RunConfigError, type TrainingRow } from '../../src/protocol/trainingProtocol';
 import { tempRoot } from './torchTestEnv';
 
 const tmp = (name: string) => tempRoot(`store-${name}`);
@@ -164,4 +164,29 @@ test('state.json is replaced atomically: a concurrent reader never sees a partia
   assert.equal(store.readState(id)?.pid, 399);
   assert.equal(store.readState(id)?.createdAt, store.readConfig(id)?.createdAt, 'writeState merges, keeping earlier fields');
   assert.deepEqual(fs.readdirSync(store.paths(id).dir).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left');
+});
+
+test('createRun writes every default of the contract, and refuses a config the runners would refuse without making anything', () => {
+  const root = tmp('contract');
+  const store = new RunStore(root);
+  const run = store.createRun({ modelFile: MODEL, modelName: 'm' });
+  const written = JSON.parse(fs.readFileSync(store.paths(run.id).config, 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(RUN_CONFIG_DEFAULTS)) assert.deepEqual(written[key], value, key);
+  assert.throws(() => store.createRun({ modelFile: MODEL, modelName: 'bad', epochs: 0 }, { id: 'bad-run' }), (e: Error) => e instanceof RunConfigError && /epochs must be >= 1, got 0/.test(e.message));
+  assert.equal(fs.existsSync(store.paths('bad-run').dir), false);
+});
+
+test('nextAttempt follows the last row; readCurrentRows leaves out what a later attempt redid', () => {
+  const store = new RunStore(tmp('attempts'));
+  const id = store.createRun({ modelFile: MODEL, modelName: 'm' }).id;
+  assert.equal(store.nextAttempt(id), 1);
+  const at = (attempt: number, r: TrainingRow): TrainingRow => ({ ...r, attempt });
+  store.appendRows(id, [at(1, { type: 'start', step: 0, time: 0 }), at(1, metric(1)), at(1, metric(2))]);
+  assert.equal(store.nextAttempt(id), 2);
+  store.appendRows(id, [at(1, { type: 'end', status: 'failed', error: 'killed', time: 3 })]);
+  assert.equal(store.nextAttempt(id), 2, 'the end row written for a dead process keeps its attempt');
+  store.appendRows(id, [at(2, { type: 'start', step: 0, time: 4 }), at(2, metric(1))]);
+  assert.equal(store.nextAttempt(id), 3);
+  assert.equal(store.readRows(id).length, 6);
+  assert.deepEqual(store.readCurrentRows(id).map((r) => `${r.type}:${r.attempt}`), ['start:1', 'end:1', 'start:2', 'metric:2']);
 });
