@@ -54,6 +54,8 @@ export type RequestBody<Out extends Message, K extends Out['type']> = Omit<Extra
 
 type ReplyOf<In extends Message, T, K> = K extends keyof T ? Extract<In, { type: T[K] }> : never;
 
+const DEFAULT_TIMEOUT_MS = 60_000;
+
 interface Pending {
   expect: string;
   resolve: (m: Message) => void;
@@ -68,7 +70,7 @@ export interface MessageHandlerOptions<Out extends Message, In extends Message, 
   check: (raw: unknown) => Checked<In>;
   /** Requests this side sends and the reply type of each. */
   replies: T;
-  /** A request unanswered after this long rejects (a page that was closed or reloaded never answers). */
+  /** A request unanswered after this long rejects (a page that was closed or reloaded never answers); 60 s by default. */
   timeoutMs?: number;
   /** Called with messages that fail the check, replies to no pending request, and handlers that throw. */
   onProblem?: (problem: string) => void;
@@ -90,11 +92,12 @@ export class MessageHandler<Out extends Message, In extends Message, T extends R
     const requestId = this.nextId++;
     const type = (body as unknown as Message).type as K;
     const expect = this.o.replies[type] as string;
+    const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<ReplyOf<In, T, K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new Error(`no answer to '${type}' within ${this.o.timeoutMs ?? 60_000} ms`));
-      }, this.o.timeoutMs ?? 60_000);
+        reject(new Error(`no answer to '${type}' within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(requestId, { expect, resolve: resolve as (m: Message) => void, reject, timer });
       try {
         this.o.post({ ...body, requestId } as unknown as Out);
