@@ -45,6 +45,7 @@ import {
   isInt,
   isNumeric,
   numOf,
+  sliceList,
   typeName,
   roundHalfEven,
 } from './values';
@@ -1117,7 +1118,7 @@ export class Interp implements Runtime {
   getItem(obj: Value, idx: Value, at: Span): Value {
     if (obj instanceof PyList || obj instanceof PyTuple) {
       if (idx instanceof PySlice) {
-        const items = sliceList(obj.items, idx, this);
+        const items = sliceList(obj.items, idx, this, at);
         return obj instanceof PyList ? new PyList(items) : new PyTuple(items);
       }
       const i = this.index(idx, obj.items.length, at);
@@ -1125,7 +1126,7 @@ export class Interp implements Runtime {
       return obj.items[i]!;
     }
     if (typeof obj === 'string') {
-      if (idx instanceof PySlice) return sliceList([...obj], idx, this).join('');
+      if (idx instanceof PySlice) return sliceList([...obj], idx, this, at).join('');
       const i = this.index(idx, obj.length, at);
       return i === null ? new Opaque('character') : obj[i]!;
     }
@@ -1867,29 +1868,6 @@ export function mergeKw(a: [string, Value][], b: [string, Value][]): [string, Va
   const m = new Map(a);
   for (const [k, v] of b) m.set(k, v);
   return [...m];
-}
-
-export function sliceList<T>(items: T[], s: PySlice, interp: Interp): T[] {
-  const num = (v: Value): number | null => (v === null ? null : isInt(v) ? numOf(v) : null);
-  const step = num(s.step) ?? 1;
-  if (step === 0) interp.raise('ValueError', 'slice step cannot be zero');
-  const n = items.length;
-  const norm = (v: number | null, dflt: number, lo: number, hi: number): number => {
-    if (v === null) return dflt;
-    const x = v < 0 ? v + n : v;
-    return Math.min(Math.max(x, lo), hi);
-  };
-  const out: T[] = [];
-  if (step > 0) {
-    const start = norm(num(s.lo), 0, 0, n);
-    const stop = norm(num(s.hi), n, 0, n);
-    for (let i = start; i < stop; i += step) out.push(items[i]!);
-  } else {
-    const start = norm(num(s.lo), n - 1, -1, n - 1);
-    const stop = norm(num(s.hi), -1, -1, n - 1);
-    for (let i = start; i > stop; i += step) out.push(items[i]!);
-  }
-  return out;
 }
 
 const EXCEPTION_PARENTS: Record<string, string[]> = {

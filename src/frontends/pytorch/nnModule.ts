@@ -429,7 +429,7 @@ export class NnModules {
     if (m.container === 'sequential' || m.container === 'modulelist') {
       const entries = [...m.modules.entries()].filter((e): e is [string, ModuleObj] => e[1] !== null);
       if (idx instanceof PySlice) {
-        const picked = sliceList(entries, idx, I);
+        const picked = sliceList(entries, idx, I, at);
         const out = new ModuleObj(m.container === 'sequential' ? this.sequentialClass : this.moduleListClass);
         out.initialized = true;
         out.container = m.container;

@@ -118,10 +118,10 @@ export class PySlice extends PyObj {
 }
 
 /** `items[lo:hi:step]` as Python slices a sequence: bounds clamped, negative steps walk backwards. */
-export function sliceList<T>(items: T[], s: PySlice, rt: Pick<Runtime, 'raise'>): T[] {
+export function sliceList<T>(items: T[], s: PySlice, rt: Pick<Runtime, 'raise'>, at: Span): T[] {
   const num = (v: Value): number | null => (v === null ? null : isInt(v) ? numOf(v) : null);
   const step = num(s.step) ?? 1;
-  if (step === 0) rt.raise('ValueError', 'slice step cannot be zero');
+  if (step === 0) rt.raise('ValueError', 'slice step cannot be zero', at);
   const n = items.length;
   const norm = (v: number | null, dflt: number, lo: number, hi: number): number => {
     if (v === null) return dflt;
