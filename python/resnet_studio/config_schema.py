@@ -30,10 +30,6 @@ def _show(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _num(limit):
-    return _show(limit)
-
-
 def is_integer(value):
     """JSON Schema's integer: any number without a fractional part (bool is not a number here)."""
     if isinstance(value, bool):
@@ -59,13 +55,13 @@ def check_value(name, schema, value):
         if not ok:
             return "%s must be %s, got %s" % (name, "an integer" if kind == "integer" else "a number", _show(value))
         if "minimum" in schema and value < schema["minimum"]:
-            return "%s must be >= %s, got %s" % (name, _num(schema["minimum"]), _show(value))
+            return "%s must be >= %s, got %s" % (name, _show(schema["minimum"]), _show(value))
         if "maximum" in schema and value > schema["maximum"]:
-            return "%s must be <= %s, got %s" % (name, _num(schema["maximum"]), _show(value))
+            return "%s must be <= %s, got %s" % (name, _show(schema["maximum"]), _show(value))
         if "exclusiveMinimum" in schema and not value > schema["exclusiveMinimum"]:
-            return "%s must be > %s, got %s" % (name, _num(schema["exclusiveMinimum"]), _show(value))
+            return "%s must be > %s, got %s" % (name, _show(schema["exclusiveMinimum"]), _show(value))
         if "exclusiveMaximum" in schema and not value < schema["exclusiveMaximum"]:
-            return "%s must be < %s, got %s" % (name, _num(schema["exclusiveMaximum"]), _show(value))
+            return "%s must be < %s, got %s" % (name, _show(schema["exclusiveMaximum"]), _show(value))
         return None
     if kind == "boolean":
         return None if isinstance(value, bool) else "%s must be true or false, got %s" % (name, _show(value))

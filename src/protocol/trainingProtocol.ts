@@ -119,12 +119,6 @@ export function validateRunConfig(raw: unknown, defaultRunDir?: string): RunConf
   return cfg;
 }
 
-/** What is wrong with one config value (a prompt or a flag checks a value before a config exists). */
-export function checkConfigValue<K extends keyof ConfigFields>(key: K, value: unknown): string | undefined {
-  const problems = validateFields({ [key]: RUN_CONFIG_FIELDS[key] }, { [key]: value });
-  return problems[0];
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Rows
 

@@ -89,18 +89,17 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
       error = null;
     }
     if (r.type === 'status') {
-      const s = r;
-      if (s.backend) backend = s.backend;
-      if (s.device) device = s.device;
-      if (finite(s.epochs)) epochs = s.epochs;
-      if (finite(s.stepsPerEpoch)) spe = s.stepsPerEpoch;
-      if (finite(s.totalSteps)) total = s.totalSteps;
-      if (finite(s.epoch)) epoch = s.epoch;
-      if (finite(s.step)) step = Math.max(step, s.step);
-      if (s.message) message = s.message;
-      if (finite(s.eta)) {
-        eta = s.eta;
-        etaAt = finite(s.time) ? s.time : null;
+      if (r.backend) backend = r.backend;
+      if (r.device) device = r.device;
+      if (finite(r.epochs)) epochs = r.epochs;
+      if (finite(r.stepsPerEpoch)) spe = r.stepsPerEpoch;
+      if (finite(r.totalSteps)) total = r.totalSteps;
+      if (finite(r.epoch)) epoch = r.epoch;
+      if (finite(r.step)) step = Math.max(step, r.step);
+      if (r.message) message = r.message;
+      if (finite(r.eta)) {
+        eta = r.eta;
+        etaAt = finite(r.time) ? r.time : null;
       }
     } else if (r.type === 'metric') {
       step = Math.max(step, r.step);

@@ -23,19 +23,18 @@ export class JobProgress {
 
   update(row: TrainingRow, now = Date.now()): void {
     if (row.type === 'status') {
-      const s = row;
-      if (s.backend) this.backend = s.backend;
-      if (s.device) this.device = s.device;
-      if (typeof s.epochs === 'number') this.epochs = s.epochs;
-      if (typeof s.totalSteps === 'number') this.totalSteps = s.totalSteps;
-      else if (typeof s.epochs === 'number' && typeof s.stepsPerEpoch === 'number') this.totalSteps ??= s.epochs * s.stepsPerEpoch;
-      if (typeof s.epoch === 'number') this.epoch = s.epoch;
-      if (typeof s.step === 'number') this.step = Math.max(this.step, s.step);
-      if (typeof s.eta === 'number' && Number.isFinite(s.eta)) {
-        this.eta = s.eta;
+      if (row.backend) this.backend = row.backend;
+      if (row.device) this.device = row.device;
+      if (typeof row.epochs === 'number') this.epochs = row.epochs;
+      if (typeof row.totalSteps === 'number') this.totalSteps = row.totalSteps;
+      else if (typeof row.epochs === 'number' && typeof row.stepsPerEpoch === 'number') this.totalSteps ??= row.epochs * row.stepsPerEpoch;
+      if (typeof row.epoch === 'number') this.epoch = row.epoch;
+      if (typeof row.step === 'number') this.step = Math.max(this.step, row.step);
+      if (typeof row.eta === 'number' && Number.isFinite(row.eta)) {
+        this.eta = row.eta;
         this.etaAt = now;
       }
-      if (s.message) this.message = s.message;
+      if (row.message) this.message = row.message;
     } else if (row.type === 'metric') {
       this.epoch = row.epoch;
       this.step = Math.max(this.step, row.step);
