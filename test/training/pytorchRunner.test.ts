@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { PytorchJob } from '../../src/training/pytorchRunner';
 import { RunStore } from '../../src/training/runStore';
+import { currentRows } from '../../src/protocol/trainingAttempts';
 import type { CheckpointRow, MetricRow, StatusRow, TrainingRow } from '../../src/protocol/trainingProtocol';
 import { smallRun, tempRoot, torchPython } from './torchTestEnv';
 
@@ -107,6 +108,9 @@ describe('PyTorch runner', () => {
       const result = await job.done;
       assert.equal(result.status, 'completed', result.error ?? '');
       const fresh = job.rows;
+      const begin = fresh[0]!;
+      assert.ok(begin.type === 'start' && begin.step === stoppedAt && begin.resumedFrom === `checkpoints/epoch-0001-step-${String(stoppedAt).padStart(8, '0')}.pt`, JSON.stringify(begin));
+      assert.ok(fresh.every((r) => r.attempt === 2), 'the second start numbers its rows 2');
       const start = fresh.find((r): r is StatusRow => r.type === 'status')!;
       assert.equal(start.step, stoppedAt);
       assert.match(start.message ?? '', new RegExp(`resumed from checkpoints/.* at step ${stoppedAt}`));
@@ -118,6 +122,7 @@ describe('PyTorch runner', () => {
       assert.deepEqual(ends(all).map((r) => (r as { status: string }).status), ['stopped', 'completed']);
       assert.equal(metrics(all, 'val').length, 1);
       assert.equal(store.readState(runId)?.attempts, 2);
+      assert.deepEqual(currentRows(all), all, 'a stop writes its checkpoint first: the resume supersedes nothing');
       assert.equal(store.getRun(runId)?.status, 'completed');
     });
 
@@ -129,6 +134,7 @@ describe('PyTorch runner', () => {
       assert.equal(result.status, 'failed');
       assert.match(result.error ?? '', /already has checkpoints; resume it or start a new run/);
       assert.deepEqual(ends(store.readRows(runId)).map((r) => (r as { status: string }).status), ['stopped', 'completed', 'failed']);
+      assert.equal(store.readRows(runId).at(-1)!.attempt, 3, 'a refused start is an attempt too');
     });
   });
 
