@@ -165,13 +165,14 @@ export class RunStore {
     const p = this.paths(id);
     const state = this.readState(id);
     if (!state) return undefined;
-    const config = readJson<RunConfig>(p.config);
+    const config = readConfigFile(p.config);
     const lastRow = readLastRow(p.metrics);
     return { id, dir: p.dir, config, state, status: deriveStatus(state, lastRow), lastRow };
   }
 
+  /** The run's config.json with the contract's defaults under it: a run made by an older version may lack keys added since. Not validated: that is the runner's job, and a listing must show every run. */
   readConfig(id: string): RunConfig | undefined {
-    return readJson<RunConfig>(this.paths(id).config);
+    return readConfigFile(this.paths(id).config);
   }
 
   readState(id: string): RunState | undefined {
@@ -390,6 +391,12 @@ export function readLastRow(file: string): TrainingRow | undefined {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readConfigFile(file: string): RunConfig | undefined {
+  const raw = readJson<unknown>(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  return { ...structuredClone(RUN_CONFIG_DEFAULTS), ...raw } as RunConfig;
 }
 
 function readJson<T>(file: string): T | undefined {
