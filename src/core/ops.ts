@@ -56,6 +56,7 @@ import {
 } from './opSpelling';
 import {
   type KerasMapping,
+  type KerasRead,
   type OpIssue,
   type OpResult,
   type OpSpec,
@@ -329,10 +330,28 @@ export const OPS = {
       modules: [module('Conv2d', CONV, 3)],
     },
     keras: {
-      classes: ['Conv2D', 'Convolution2D'],
-      read: (c, ctx) => ({
-        attrs: {
-          in_channels: channelsOf(ctx.inputs[0]),
+      classes: ['Conv2D', 'Convolution2D', 'DepthwiseConv2D'],
+      read: (c, ctx) => {
+        const cin = channelsOf(ctx.inputs[0]);
+        // DepthwiseConv2D (no `filters`): one group per input channel, `depth_multiplier` outputs each.
+        if (c['filters'] === undefined && c['depth_multiplier'] !== undefined) {
+          const m = Number(c['depth_multiplier'] ?? 1);
+          return {
+            attrs: {
+              in_channels: cin,
+              out_channels: cin === null ? null : cin * m,
+              kernel_size: kerasPair(c['kernel_size'], 1),
+              stride: kerasPair(c['strides'], 1),
+              padding: c['padding'] === 'same' ? 'same' : 0,
+              dilation: kerasPair(c['dilation_rate'], 1),
+              groups: cin,
+              bias: c['use_bias'] !== false,
+            },
+          };
+        }
+        return {
+          attrs: {
+          in_channels: cin,
           out_channels: Number(c['filters']),
           kernel_size: kerasPair(c['kernel_size'], 1),
           stride: kerasPair(c['strides'], 1),
@@ -340,8 +359,9 @@ export const OPS = {
           dilation: kerasPair(c['dilation_rate'], 1),
           groups: typeof c['groups'] === 'number' ? c['groups'] : 1,
           bias: c['use_bias'] !== false,
-        },
-      }),
+          },
+        };
+      },
       write: (a, ctx) => {
         const [k, st, dl] = [knownPair(a['kernel_size'], 1), knownPair(a['stride'], 1), knownPair(a['dilation'], 1)];
         if (!k || !st || !dl) return noKeras('kernel size, stride and dilation must be known');
@@ -376,7 +396,57 @@ export const OPS = {
     torch: {
       modules: [module('ConvTranspose2d', ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'], 3)],
     },
-    keras: unsupported('Conv2DTranspose is not mapped yet'),
+    keras: {
+      classes: ['Conv2DTranspose', 'Convolution2DTranspose'],
+      /**
+       * Keras sizes the output as in * stride ('same'), in * stride + max(k - stride, 0) ('valid'), or
+       * (in - 1) * stride + k - 2 * pad + output_padding when output_padding is given (pad k // 2 for 'same');
+       * PyTorch's padding and output_padding are chosen to give the same size.
+       */
+      read: (c, ctx) => {
+        const k = kerasPair(c['kernel_size'], 1);
+        const s = kerasPair(c['strides'], 1);
+        const d = kerasPair(c['dilation_rate'], 1);
+        const same = c['padding'] === 'same';
+        const given = c['output_padding'] === null || c['output_padding'] === undefined ? null : kerasPair(c['output_padding'], 0);
+        const pad: number[] = [];
+        const outPad: number[] = [];
+        for (const i of [0, 1]) {
+          const ke = d[i]! * (k[i]! - 1) + 1;
+          let p: number;
+          let op: number;
+          if (given) [p, op] = [same ? Math.floor(ke / 2) : 0, given[i]!];
+          else if (!same) [p, op] = [0, Math.max(s[i]! - ke, 0)];
+          else {
+            p = Math.max(Math.ceil((ke - s[i]!) / 2), 0);
+            op = 2 * p - (ke - s[i]!);
+          }
+          if (op >= Math.max(s[i]!, d[i]!)) return unsupported(`this 'same' size needs an output padding PyTorch does not allow (kernel ${k[i]}, stride ${s[i]})`);
+          pad.push(p);
+          outPad.push(op);
+        }
+        return {
+          attrs: {
+            in_channels: channelsOf(ctx.inputs[0]),
+            out_channels: Number(c['filters']),
+            kernel_size: k,
+            stride: s,
+            padding: pad,
+            output_padding: outPad,
+            dilation: d,
+            bias: c['use_bias'] !== false,
+          },
+        };
+      },
+      write: (a, ctx) => {
+        const [k, st, dl, p, op] = [knownPair(a['kernel_size'], 1), knownPair(a['stride'], 1), knownPair(a['dilation'], 1), knownPair(a['padding'], 0), knownPair(a['output_padding'], 0)];
+        if (!k || !st || !dl || !p || !op) return noKeras('kernel size, stride, dilation and paddings must be known');
+        if ((num(a['groups']) ?? 1) !== 1) return noKeras('Conv2DTranspose has no groups');
+        if (p.some((v, i) => v !== 0 && v !== Math.floor((dl[i]! * (k[i]! - 1) + 1) / 2))) return noKeras('Keras pads a transposed convolution by nothing or half the kernel only');
+        const padding = p.some((v) => v !== 0) ? 'same' : 'valid';
+        return [{ className: 'Conv2DTranspose', config: { name: ctx.name, filters: a['out_channels'], kernel_size: k, strides: st, padding, output_padding: op, dilation_rate: dl, use_bias: a['bias'] !== false, activation: 'linear', data_format: 'channels_last' } }];
+      },
+    },
     tfjs: noTfjs('transposed convolutions are not lowered'),
     pytorch: asModule,
   },
@@ -908,7 +978,22 @@ export const OPS = {
     arity: 1,
     infer: reshapeRule,
     torch: {},
-    keras: noKeras('Reshape is not mapped yet'),
+    keras: {
+      classes: ['Reshape'],
+      // Keras's target leaves out the batch and is channels-last: [H, W, C] is the IR's [C, H, W].
+      read: (c, ctx) => {
+        const t = Array.isArray(c['target_shape']) ? (c['target_shape'] as unknown[]).map(Number) : null;
+        if (!t || t.some((d) => !Number.isInteger(d))) return unsupported('target_shape must be a list of integers');
+        const ir = !ctx.channelsFirst && t.length >= 2 ? [t[t.length - 1]!, ...t.slice(0, -1)] : t;
+        return { attrs: { shape: [asDim(ctx.inputs[0]?.[0] ?? null) ?? -1, ...ir] } };
+      },
+      write: (a, ctx) => {
+        const s = Array.isArray(a['shape']) ? a['shape'].map(Number) : [];
+        if (s.length < 2 || s.some((d) => !Number.isInteger(d)) || s[0] !== ctx.inputs[0]?.[0]) return noKeras('Reshape keeps the batch axis and takes known sizes');
+        const rest = s.slice(1);
+        return [{ className: 'Reshape', config: { name: ctx.name, target_shape: rest.length >= 2 ? [...rest.slice(1), rest[0]!] : rest } }];
+      },
+    },
     tfjs: { lower: 'reshape' },
     pytorch: expr(([x], a, [s]) => {
       const target = Array.isArray(a['shape']) ? a['shape'] : [];
@@ -992,7 +1077,13 @@ export const OPS = {
     arity: 1,
     infer: sameShape,
     torch: {},
-    keras: noKeras('a pointwise function is not a layer'),
+    keras: {
+      // Keras's preprocessing layers inside a model: x * scale + offset, and (x - mean) / sqrt(variance),
+      // whose mean and variance are weights but not learnable ones.
+      classes: ['Rescaling', 'Normalization'],
+      read: (c): KerasRead => ('scale' in c ? { attrs: { fn: 'rescale', scale: Number(c['scale']), offset: Number(c['offset'] ?? 0) } } : { attrs: { fn: 'standardize' } }),
+      write: (a, ctx) => (a['fn'] === 'rescale' ? [{ className: 'Rescaling', config: { name: ctx.name, scale: a['scale'] ?? 1, offset: a['offset'] ?? 0 } }] : noKeras(`the pointwise function '${String(a['fn'])}'`)),
+    },
     tfjs: noTfjs('pointwise functions are not lowered'),
     pytorch: unsupported('the function’s arguments are not kept'),
   },

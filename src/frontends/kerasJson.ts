@@ -1,33 +1,58 @@
 /**
- * Front end for Keras / TF.js `model.json` topologies (Sequential and functional with `inbound_nodes`, in
- * the Keras 2 and Keras 3 spellings). Keras is channels-last; the IR is channels-first like PyTorch, so
+ * Front end for Keras / TF.js `model.json` topologies: Sequential and functional models in the Keras 2 and
+ * Keras 3 spellings, with models nested as layers (a transfer-learning base, Teachable Machine's two
+ * Sequentials) read into IR groups. Each layer is read through the catalogue's Keras mapping of its class.
+ * Keras is channels-last unless a layer says `channels_first`; the IR is channels-first like PyTorch, so
  * shapes are converted on the way in.
  */
-import type { JSONPath } from 'jsonc-parser';
+import { type JSONPath, findNodeAtLocation } from 'jsonc-parser';
 import { GraphBuilder, type Tensor } from '../core/graph';
 import { type Analysis, DEFAULT_INPUT, type SourceRange } from '../core/ir';
-import { KERAS_ACTIVATIONS, KERAS_CLASSES, OP_SPECS, isOpName, withInferred } from '../core/ops';
+import { KERAS_ACTIVATIONS, KERAS_CLASSES, OP_SPECS, type OpName, isOpName, withInferred } from '../core/ops';
 import { isUnsupported } from '../core/opTypes';
 import { JsonSource } from '../core/jsonSource';
 import type { FrontEndOptions } from './options';
 
 type Json = Record<string, unknown>;
+type KerasShape = (number | null)[];
+
+/** One tensor a layer call reads: the producing layer, which of its calls, which of its outputs. */
+interface Ref {
+  name: string;
+  node: number;
+  tensor: number;
+}
+
+/** One call of a layer (one entry of its `inbound_nodes`). */
+interface Call {
+  refs: Ref[];
+  /** Plain numbers among the call's arguments (Keras 3 records `x + 3.0` as an Add of a tensor and 3.0). */
+  constants: number[];
+}
 
 interface KerasLayer {
   className: string;
   name: string;
   config: Json;
-  inbound: string[];
+  calls: Call[];
   path: JSONPath;
+  raw: Json;
 }
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+/** Keras 3 names of activations Keras 2 spelled otherwise: the same functions. */
+const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish', hard_silu: 'hard_swish' };
+/** Activations the catalogue knows under another op than a Keras activation name. */
+const ACTIVATION_OPS: Record<string, OpName> = { relu6: 'ReLU6', hard_sigmoid: 'Hardsigmoid', mish: 'Mish' };
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Finds the `{class_name, config}` topology inside the various wrappers TF.js and Keras write. */
 function findTopology(v: unknown): { topo: Json; path: JSONPath } | null {
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Json;
-  if (typeof o['class_name'] === 'string' && typeof o['config'] === 'object') return { topo: o, path: [] };
+  if (!isObj(v)) return null;
+  if (typeof v['class_name'] === 'string' && typeof v['config'] === 'object' && v['config'] !== null) return { topo: v, path: [] };
   for (const key of ['modelTopology', 'model_config']) {
-    const inner = findTopology(o[key]);
+    const inner = findTopology(v[key]);
     if (inner) return { topo: inner.topo, path: [key, ...inner.path] };
   }
   return null;
@@ -37,31 +62,71 @@ export function isKerasModel(value: unknown): boolean {
   return findTopology(value) !== null;
 }
 
+/** Keras 3 tensor references (`{class_name: '__keras_tensor__', config: {keras_history}}`) in call arguments, in order. */
+function kerasTensors(v: unknown, out: Ref[] = []): Ref[] {
+  if (Array.isArray(v)) v.forEach((x) => kerasTensors(x, out));
+  else if (isObj(v)) {
+    const hist = isObj(v['config']) ? v['config']['keras_history'] : undefined;
+    if (Array.isArray(hist) && typeof hist[0] === 'string') out.push({ name: hist[0], node: Number(hist[1] ?? 0), tensor: Number(hist[2] ?? 0) });
+    else if (v['class_name'] !== '__keras_tensor__') Object.values(v).forEach((x) => kerasTensors(x, out));
+  }
+  return out;
+}
 
-/** Keras inbound references, Keras 2 (`[[["conv1", 0, 0, {}]]]`) or Keras 3 (`[{args: [{config: {keras_history}}]}]`). */
-function inboundNames(raw: unknown): string[] {
-  if (!Array.isArray(raw) || raw.length === 0) return [];
-  const node = raw[0];
-  const names: string[] = [];
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]);
-      else v.forEach(visit);
-    } else if (v && typeof v === 'object') {
-      const o = v as Json;
-      const hist = (o['config'] as Json | undefined)?.['keras_history'];
-      if (Array.isArray(hist) && typeof hist[0] === 'string') names.push(hist[0]);
-      else if (o['args']) visit(o['args']);
+/** Keras 2 references: `[name, node, tensor, kwargs]` lists, however deeply nested. */
+function nestedRefs(v: unknown, out: Ref[] = []): Ref[] {
+  if (Array.isArray(v)) {
+    if (typeof v[0] === 'string' && typeof v[1] === 'number') out.push({ name: v[0], node: v[1], tensor: typeof v[2] === 'number' ? v[2] : 0 });
+    else v.forEach((x) => nestedRefs(x, out));
+  }
+  return out;
+}
+
+/** A layer's calls, from Keras 2's `[[[name, node, tensor, kwargs], ...], ...]` or Keras 3's `[{args, kwargs}, ...]`. */
+function callsOf(raw: unknown): Call[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((node) => {
+    if (isObj(node)) {
+      const args = Array.isArray(node['args']) ? node['args'] : [];
+      return { refs: kerasTensors(args), constants: args.filter((a): a is number => typeof a === 'number') };
     }
-  };
-  visit(node);
-  return names;
+    return { refs: nestedRefs(node), constants: [] };
+  });
+}
+
+/** Keras 2's `input_layers` / `output_layers` list of references, or Keras 3's single flat one. */
+function endsOf(v: unknown): Ref[] {
+  if (Array.isArray(v) && typeof v[0] === 'string') return nestedRefs([v]);
+  return nestedRefs(v);
+}
+
+/** The declared input shape of a layer, in either spelling (`batch_input_shape` or Keras 3's `batch_shape`). */
+function batchShapeOf(cfg: Json): KerasShape | undefined {
+  const s = cfg['batch_input_shape'] ?? cfg['batch_shape'];
+  if (isObj(s) && Array.isArray(s['items'])) return s['items'] as KerasShape;
+  return Array.isArray(s) ? (s as KerasShape) : undefined;
+}
+
+/** Any layer, at any depth, declared channels-first: then the whole model's tensors are in the IR's order. */
+function declaresChannelsFirst(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(declaresChannelsFirst);
+  if (!isObj(v)) return false;
+  return v['data_format'] === 'channels_first' || Object.values(v).some(declaresChannelsFirst);
 }
 
 export function analyzeKeras(file: string, text: string, opts: FrontEndOptions = {}): Analysis {
   const src = new JsonSource(file, text);
   if (src.parseErrors.length) return { file, models: [], graph: null, diagnostics: src.parseErrors };
-  const found = findTopology(src.value);
+  let value = src.value;
+  if (typeof value === 'string') {
+    // Some exports json.dump() the to_json() string itself; positions then point at the string.
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      value = undefined;
+    }
+  }
+  const found = findTopology(value);
   if (!found) {
     return {
       file,
@@ -71,127 +136,231 @@ export function analyzeKeras(file: string, text: string, opts: FrontEndOptions =
     };
   }
   const { topo, path: topoPath } = found;
-  const config = topo['config'] as Json | unknown[];
-  const name = String((Array.isArray(config) ? undefined : config['name']) ?? 'model');
+  const config = topo['config'];
+  const name = String((isObj(config) ? config['name'] : undefined) ?? 'model');
   const b = new GraphBuilder(name, file);
-  const layersRaw = (Array.isArray(config) ? config : config['layers']) as unknown;
-  const layersPath: JSONPath = Array.isArray(config) ? [...topoPath, 'config'] : [...topoPath, 'config', 'layers'];
-  if (!Array.isArray(layersRaw)) {
-    b.diag('error', 'keras/format', 'model config has no layers list', src.at([...topoPath, 'config']));
-    return { file, models: [name], graph: null, diagnostics: b.diagnostics };
-  }
-  const sequential = topo['class_name'] === 'Sequential';
-  const layers: KerasLayer[] = layersRaw.map((l: unknown, i: number) => {
-    const o = (l ?? {}) as Json;
-    const cfg = (o['config'] ?? {}) as Json;
-    return {
-      className: String(o['class_name'] ?? '?'),
-      name: String(o['name'] ?? cfg['name'] ?? `layer_${i}`),
-      config: cfg,
-      inbound: sequential ? [] : inboundNames(o['inbound_nodes']),
-      path: [...layersPath, i],
-    };
-  });
-
-  const tensors = new Map<string, Tensor>();
-  const at = (l: KerasLayer): SourceRange => src.at(l.path);
-  let prev: Tensor | null = null;
-  const firstShape = layers.map((l) => l.config['batch_input_shape'] ?? l.config['batch_shape']).find(Array.isArray) as (number | null)[] | undefined;
-  const makeInput = (shape: (number | null)[] | undefined, l?: KerasLayer): Tensor => {
-    let s: number[];
-    if (opts.input) s = opts.input;
-    else if (shape && shape.length === 4) s = [shape[0] ?? 1, shape[3] ?? 1, shape[1] ?? 1, shape[2] ?? 1];
-    else if (shape) s = shape.map((d) => d ?? 1);
-    else s = opts.defaultInput ?? [...DEFAULT_INPUT];
-    return b.input(s, l?.name ?? 'input', l ? at(l) : src.at([]));
-  };
-
-  if (sequential) prev = makeInput(firstShape, layers[0]);
-  const order = sequential ? layers : orderFunctional(layers, b, src);
-  for (const l of order) {
-    let inputs: Tensor[];
-    if (l.className === 'InputLayer') {
-      const t = sequential ? prev! : makeInput((l.config['batch_input_shape'] ?? l.config['batch_shape']) as (number | null)[] | undefined, l);
-      tensors.set(l.name, t);
-      prev = t;
-      continue;
-    }
-    if (sequential) inputs = prev ? [prev] : [];
-    else {
-      inputs = l.inbound.map((n) => tensors.get(n)).filter((t): t is Tensor => !!t);
-      if (inputs.length !== l.inbound.length) continue;
-    }
-    const t = convertLayer(b, l, inputs, at(l));
-    tensors.set(l.name, t);
-    prev = t;
-  }
-  let output: Tensor | null = prev;
-  if (!sequential && !Array.isArray(config)) {
-    const outs = inboundNames([config['output_layers']]);
-    if (outs.length) output = tensors.get(outs[0]!) ?? null;
-  }
+  const reader = new KerasReader(b, src, opts, declaresChannelsFirst(topo));
+  const outputs = reader.model(topo, topoPath, null, '');
+  const out = outputs?.[0] ?? null;
   const candidates = [{ name, kind: 'design' as const, source: src.at(topoPath) }];
-  return { file, models: [name], candidates, graph: b.finish(output), diagnostics: b.diagnostics };
+  return { file, models: [name], candidates, graph: b.finish(out, outputs?.slice(1) ?? []), diagnostics: b.diagnostics };
 }
 
-/** Functional models list layers in any order; order them by their inbound references, reporting bad ones. */
-function orderFunctional(layers: KerasLayer[], b: GraphBuilder, src: JsonSource): KerasLayer[] {
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const out: KerasLayer[] = [];
-  const visit = (l: KerasLayer): boolean => {
-    const st = state.get(l.name);
-    if (st === 'done') return true;
-    if (st === 'visiting') {
-      b.diag('error', 'keras/cycle', `cycle through layer '${l.name}'`, src.at(l.path));
-      return false;
-    }
-    state.set(l.name, 'visiting');
-    let okAll = true;
-    for (const n of l.inbound) {
-      const dep = byName.get(n);
-      if (!dep) {
-        b.diag('error', 'keras/unknown-ref', `layer '${l.name}' takes input from unknown layer '${n}'`, src.at([...l.path, 'inbound_nodes']));
-        okAll = false;
-      } else if (!visit(dep)) okAll = false;
-    }
-    state.set(l.name, 'done');
-    if (okAll) out.push(l);
-    return okAll;
-  };
-  layers.forEach(visit);
-  return out;
-}
+class KerasReader {
+  private firstInput = true;
 
-/**
- * One Keras layer as catalogue ops: the op that claims its class reads the config (`KERAS_CLASSES`), and a
- * fused `activation` becomes the activation op of that name. A class or a configuration that the catalogue
- * does not map is an opaque node with an information diagnostic, so its shapes stay unknown, never wrong.
- */
-function convertLayer(b: GraphBuilder, l: KerasLayer, inputs: Tensor[], source: SourceRange): Tensor {
-  const c = l.config;
-  const meta = { name: l.name, source };
-  const opaque = (why: string): Tensor => {
-    b.diag('information', 'keras/unsupported', `layer '${l.name}': ${why}; its output shape is unknown`, source);
-    return b.op('opaque', { reason: l.className }, inputs, meta);
-  };
-  const activation = (t: Tensor, name: unknown, m: { name: string; source: SourceRange }): Tensor => {
-    if (typeof name !== 'string') return opaque(`activation ${JSON.stringify(name)} is not understood`);
-    const op = KERAS_ACTIVATIONS.get(name);
-    if (!op) return opaque(`Keras activation '${name}' is not understood`);
-    return op === 'Identity' && m.name !== l.name ? t : b.op(op, {}, [t], m);
-  };
-  if (l.className === 'Activation') return activation(inputs[0]!, c['activation'], meta);
-  const op = KERAS_CLASSES.get(l.className);
-  if (!op) return opaque(`Keras layer type ${l.className} is not understood`);
-  const mapping = OP_SPECS[op].keras;
-  if (isUnsupported(mapping)) return opaque(mapping.unsupported);
-  const channelsFirst = c['data_format'] === 'channels_first';
-  const r = mapping.read(c, { inputs: inputs.map((t) => t.shape), channelsFirst });
-  if (isUnsupported(r)) return opaque(`${l.className}: ${r.unsupported}`);
-  const target = r.op !== undefined && isOpName(r.op) ? r.op : op;
-  const t = b.op(target, withInferred(target, r.attrs, inputs[0]?.shape), inputs, meta);
-  const act = c['activation'];
-  if (act === undefined || act === null || act === 'linear') return t;
-  return activation(t, act, { name: `${l.name}/${String(act)}`, source });
+  constructor(
+    private readonly b: GraphBuilder,
+    private readonly src: JsonSource,
+    private readonly opts: FrontEndOptions,
+    private readonly channelsFirst: boolean,
+  ) {}
+
+  /** The whole JSON object of a layer, so a diagnostic on a one-line export still points at its layer. */
+  range(path: JSONPath): SourceRange {
+    const n = this.src.root ? findNodeAtLocation(this.src.root, path) : undefined;
+    return n ? this.src.range(n.offset, n.length) : this.src.at(path);
+  }
+
+  /**
+   * Reads one model's layers. `inputs` null: the top-level model, whose InputLayers (or first layer's
+   * declared shape) make the graph's inputs; else a nested model applied to these tensors. Returns the
+   * model's outputs, or null when they cannot be built.
+   */
+  model(topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+    const config = topo['config'];
+    // Keras 2.0-2.1 wrote a Sequential's config as the list of layers itself.
+    const layersRaw = Array.isArray(config) ? config : isObj(config) ? config['layers'] : undefined;
+    const layersPath: JSONPath = Array.isArray(config) ? [...path, 'config'] : [...path, 'config', 'layers'];
+    if (!Array.isArray(layersRaw)) {
+      this.b.diag('error', 'keras/format', 'model config has no layers list', this.src.at([...path, 'config']));
+      return null;
+    }
+    const sequential = topo['class_name'] === 'Sequential';
+    const layers: KerasLayer[] = layersRaw.map((l: unknown, i: number) => {
+      const o = isObj(l) ? l : {};
+      const cfg = isObj(o['config']) ? o['config'] : {};
+      return {
+        className: String(o['class_name'] ?? '?'),
+        name: String(o['name'] ?? cfg['name'] ?? `layer_${i}`),
+        config: cfg,
+        calls: sequential ? [] : callsOf(o['inbound_nodes']),
+        path: [...layersPath, i],
+        raw: o,
+      };
+    });
+    return sequential ? this.sequential(layers, path, inputs, prefix) : this.functional(layers, topo, path, inputs, prefix);
+  }
+
+  private sequential(layers: KerasLayer[], path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+    let x: Tensor | null = inputs?.[0] ?? null;
+    if (!inputs) {
+      const declared = layers.find((l) => l.className === 'InputLayer') ?? layers.find((l) => batchShapeOf(l.config));
+      const first = layers[0];
+      // Keras names the input it makes for a Sequential without an InputLayer `<first layer>_input`.
+      const inputName = declared?.className === 'InputLayer' ? declared.name : `${first?.name ?? 'sequential'}_input`;
+      x = this.makeInput(declared ? batchShapeOf(declared.config) : undefined, prefix + inputName, declared ? this.range(declared.path) : this.src.at(path));
+    }
+    for (const l of layers) {
+      if (l.className === 'InputLayer' || !x) continue;
+      x = this.layer(l, { refs: [], constants: [] }, [x], prefix)?.[0] ?? null;
+    }
+    return x ? [x] : null;
+  }
+
+  private functional(layers: KerasLayer[], topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+    const config = isObj(topo['config']) ? topo['config'] : {};
+    const byName = new Map(layers.map((l) => [l.name, l]));
+    const produced = new Map<string, Tensor[][]>();
+    let broken = false;
+    for (const l of layers) {
+      for (const c of l.calls) {
+        for (const r of c.refs) {
+          if (byName.has(r.name)) continue;
+          this.b.diag('error', 'keras/unknown-ref', `layer '${l.name}' takes input from unknown layer '${r.name}'`, this.range(l.path));
+          broken = true;
+        }
+      }
+    }
+    const inputRefs = endsOf(config['input_layers']);
+    const outputRefs = endsOf(config['output_layers']);
+    for (const [k, refs] of [['input_layers', inputRefs], ['output_layers', outputRefs]] as const) {
+      for (const r of refs) {
+        if (byName.has(r.name)) continue;
+        this.b.diag('error', 'keras/unknown-ref', `${k} names unknown layer '${r.name}'`, this.src.at([...path, 'config', k]));
+        broken = true;
+      }
+    }
+    if (broken) return null;
+
+    // The model's inputs: new graph inputs at the top level, the caller's tensors for a nested model.
+    const inputLayers = layers.filter((l) => l.className === 'InputLayer');
+    const ordered = inputRefs.length ? inputRefs.map((r) => byName.get(r.name)!).filter((l) => l.className === 'InputLayer') : inputLayers;
+    for (const l of inputLayers) {
+      const i = ordered.indexOf(l);
+      const t = inputs ? inputs[i >= 0 ? i : 0] : this.makeInput(batchShapeOf(l.config), prefix + l.name, this.range(l.path));
+      if (t) produced.set(l.name, [[t]]);
+    }
+
+    // A nested model's node 0 is its own construction, so its first call in this model is node 1.
+    const callIndex = (r: Ref): number => {
+      const l = byName.get(r.name)!;
+      const declared = l.className === 'InputLayer' ? 1 : l.calls.length;
+      const i = MODEL_CLASSES.has(l.className) ? r.node - 1 : r.node;
+      return Math.max(0, Math.min(i, declared - 1));
+    };
+    const resolve = (r: Ref): Tensor | undefined => {
+      const outs = produced.get(r.name)?.[callIndex(r)];
+      return outs?.[r.tensor] ?? (r.tensor === 0 ? undefined : outs?.[0]);
+    };
+
+    // Keras rebuilds a functional model by retrying each layer call until its inputs exist; so do we.
+    let pending = layers.filter((l) => l.className !== 'InputLayer').flatMap((l) => l.calls.map((c, i) => ({ l, c, i })));
+    for (let progress = true; pending.length && progress; ) {
+      progress = false;
+      pending = pending.filter(({ l, c, i }) => {
+        const ins = c.refs.map(resolve);
+        if (ins.some((t) => !t)) return true;
+        const outs = this.layer(l, c, ins as Tensor[], prefix);
+        const calls = produced.get(l.name) ?? [];
+        calls[i] = outs ?? [];
+        produced.set(l.name, calls);
+        progress = true;
+        return false;
+      });
+    }
+    for (const { l } of pending) {
+      // Inputs that never appear: a cycle, or a layer whose own inputs could not be read (already reported).
+      if (l.calls.every((c) => c.refs.every((r) => produced.has(r.name) || pending.some((p) => p.l.name === r.name)))) {
+        this.b.diag('error', 'keras/cycle', `layer '${l.name}' depends on its own output`, this.range(l.path));
+      }
+    }
+    const refs = outputRefs.length ? outputRefs : layers.length ? [{ name: layers[layers.length - 1]!.name, node: 0, tensor: 0 }] : [];
+    const outs = refs.map(resolve);
+    return outs.length && outs.every((t) => t) ? (outs as Tensor[]) : null;
+  }
+
+  /** A graph input from a Keras batch shape: channels moved to dimension 1, open sizes from the default input. */
+  private makeInput(shape: KerasShape | undefined, name: string, source: SourceRange): Tensor {
+    const fallback = this.opts.defaultInput ?? [...DEFAULT_INPUT];
+    let s: number[];
+    if (this.firstInput && this.opts.input) s = this.opts.input;
+    else if (!shape) s = fallback;
+    else {
+      const ir = !this.channelsFirst && shape.length >= 3 ? [shape[0]!, shape[shape.length - 1]!, ...shape.slice(1, -1)] : [...shape];
+      // An open image size (a model for any resolution) takes the default input's, as PyTorch files do.
+      s = ir.map((d, i) => d ?? (i === 0 ? 1 : ir.length === fallback.length && i >= 2 ? fallback[i]! : 1));
+    }
+    this.firstInput = false;
+    return this.b.input(s, name, source);
+  }
+
+  /** One layer call: a nested model as a group, or the layer's ops. Null when it cannot be built. */
+  private layer(l: KerasLayer, call: Call, inputs: Tensor[], prefix: string): Tensor[] | null {
+    const source = this.range(l.path);
+    if (MODEL_CLASSES.has(l.className)) {
+      this.b.beginGroup(prefix + l.name, l.className, source);
+      const outs = this.model(l.raw, l.path, inputs, `${prefix}${l.name}/`);
+      this.b.endGroup();
+      return outs;
+    }
+    return [this.ops(l, call, inputs, prefix, source)];
+  }
+
+  /**
+   * One Keras layer as catalogue ops: the op that claims its class reads the config (`KERAS_CLASSES`), and a
+   * fused `activation` becomes the activation op of that name. A class or a configuration that the catalogue
+   * does not map is an opaque node with an information diagnostic, so its shapes stay unknown, never wrong.
+   */
+  private ops(l: KerasLayer, call: Call, inputs: Tensor[], prefix: string, source: SourceRange): Tensor {
+    const b = this.b;
+    const c = l.config;
+    const name = prefix + l.name;
+    const meta = { name, source };
+    const opaque = (why: string): Tensor => {
+      b.diag('information', 'keras/unsupported', `layer '${l.name}': ${why}; its output shape is unknown`, source);
+      return b.op('opaque', { reason: l.className }, inputs, meta);
+    };
+    const activation = (t: Tensor, act: unknown, m: { name: string; source: SourceRange }): Tensor => {
+      const a = isObj(act) && typeof act['config'] === 'string' ? act['config'] : act;
+      if (typeof a !== 'string') return opaque(`activation ${JSON.stringify(a)} is not understood`);
+      const op = ACTIVATION_OPS[a] ?? KERAS_ACTIVATIONS.get(ACTIVATION_ALIASES[a] ?? a);
+      if (!op) return opaque(`Keras activation '${a}' is not understood`);
+      return op === 'Identity' && m.name !== name ? t : b.op(op, {}, [t], m);
+    };
+    /** Reads `config` as the catalogue op of `className` and adds it. */
+    const read = (className: string, config: Json, ins: Tensor[], m: { name: string; source: SourceRange }): Tensor | string => {
+      const op = KERAS_CLASSES.get(className);
+      if (!op) return `Keras layer type ${className} is not understood`;
+      const mapping = OP_SPECS[op].keras;
+      if (isUnsupported(mapping)) return mapping.unsupported;
+      const first = this.channelsFirst || config['data_format'] === 'channels_first';
+      const r = mapping.read(config, { inputs: ins.map((t) => t.shape), channelsFirst: first });
+      if (isUnsupported(r)) return `${className}: ${r.unsupported}`;
+      const target = r.op !== undefined && isOpName(r.op) ? r.op : op;
+      return b.op(target, withInferred(target, r.attrs, ins[0]?.shape), ins, m);
+    };
+
+    let t: Tensor | string;
+    if (l.className === 'Activation') return activation(inputs[0]!, c['activation'], meta);
+    if (call.constants.length && inputs.length === 1 && ['Add', 'Subtract', 'Multiply'].includes(l.className)) {
+      // Keras 3's `x + 3.0`: elementwise with a number, so the tensor's shape and no weights.
+      t = b.op('pointwise', { fn: l.className.toLowerCase() }, inputs, meta);
+    } else if (l.className === 'SeparableConv2D') {
+      // A depthwise convolution, then a 1x1 convolution to `filters` channels; Keras's bias is the second's.
+      const { filters: _filters, ...depthwise } = c;
+      const dw = read('DepthwiseConv2D', { ...depthwise, use_bias: false }, inputs, { name: `${name}/depthwise`, source });
+      if (typeof dw === 'string') return opaque(dw);
+      t = read('Conv2D', { filters: c['filters'], kernel_size: [1, 1], strides: [1, 1], padding: 'valid', use_bias: c['use_bias'], data_format: c['data_format'] }, [dw], meta);
+    } else t = read(l.className, c, inputs, meta);
+    if (typeof t === 'string') return opaque(t);
+    if (l.className === 'BatchNormalization' && (c['center'] === false) !== (c['scale'] === false)) {
+      // Keras can learn the shift or the scale alone, which PyTorch's affine flag cannot say: count Keras's C.
+      const n = b.node(t.node);
+      if (n && typeof n.params === 'number') n.params /= 2;
+    }
+    const act = c['activation'];
+    if (act === undefined || act === null || act === 'linear' || l.className === 'ReLU' || l.className === 'Softmax') return t;
+    return activation(t, act, { name: `${name}/${typeof act === 'string' ? act : 'activation'}`, source });
+  }
 }
