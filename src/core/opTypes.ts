@@ -57,6 +57,10 @@ export interface TorchFunction {
   params: readonly string[];
   /** How many leading parameters are tensors (default 1). */
   tensors?: number;
+  /** How many leading parameters the call must give (default: the tensors). */
+  required?: number;
+  /** Parameters whose attribute has another name (`Tensor.unflatten`'s `sizes` is `unflattened_size`). */
+  rename?: Readonly<Record<string, string>>;
   /** Defaults of this spelling that differ from the op's (`torch.flatten` starts at dimension 0). */
   defaults?: Attrs;
   /** Attributes this spelling sets whatever the call says (`F.relu_` is in place). */

@@ -668,7 +668,7 @@ export const OPS = {
     infer: poolRule('max'),
     torch: {
       modules: [module('MaxPool2d', ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'], 1)],
-      functions: [{ name: 'F.max_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'] }],
+      functions: [{ name: 'F.max_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'], required: 2 }],
     },
     keras: kerasPool('MaxPooling2D'),
     tfjs: { lower: 'pool' },
@@ -681,7 +681,7 @@ export const OPS = {
     infer: poolRule('avg'),
     torch: {
       modules: [module('AvgPool2d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], 1)],
-      functions: [{ name: 'F.avg_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'] }],
+      functions: [{ name: 'F.avg_pool2d', params: ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], required: 2 }],
     },
     keras: kerasPool('AveragePooling2D'),
     tfjs: { lower: 'pool' },
@@ -694,7 +694,7 @@ export const OPS = {
     infer: adaptiveRule,
     torch: {
       modules: [module('AdaptiveAvgPool2d', ['output_size'], 1)],
-      functions: [{ name: 'F.adaptive_avg_pool2d', params: ['input', 'output_size'] }],
+      functions: [{ name: 'F.adaptive_avg_pool2d', params: ['input', 'output_size'], required: 2 }],
     },
     keras: {
       classes: [],
@@ -714,7 +714,7 @@ export const OPS = {
     infer: adaptiveRule,
     torch: {
       modules: [module('AdaptiveMaxPool2d', ['output_size', 'return_indices'], 1)],
-      functions: [{ name: 'F.adaptive_max_pool2d', params: ['input', 'output_size', 'return_indices'] }],
+      functions: [{ name: 'F.adaptive_max_pool2d', params: ['input', 'output_size', 'return_indices'], required: 2 }],
     },
     keras: {
       classes: [],
@@ -790,7 +790,7 @@ export const OPS = {
       } else out = sizes.map((s) => (s === -1 ? null : s));
       return ok([...x.slice(0, at), ...out, ...x.slice(at + 1)]);
     },
-    torch: { modules: [module('Unflatten', ['dim', 'unflattened_size'], 2)], functions: [{ name: 'Tensor.unflatten', params: ['self', 'dim', 'unflattened_size'] }] },
+    torch: { modules: [module('Unflatten', ['dim', 'unflattened_size'], 2)], functions: [{ name: 'Tensor.unflatten', params: ['self', 'dim', 'sizes'], required: 3, rename: { sizes: 'unflattened_size' } }] },
     keras: noKeras('Reshape is read as reshape'),
     tfjs: noTfjs('Unflatten is not lowered; write a view'),
     pytorch: asModule,
@@ -926,7 +926,7 @@ export const OPS = {
     defaults: { pad: [], value: 0, mode: 'constant' },
     arity: 1,
     infer: padRule,
-    torch: { functions: [{ name: 'F.pad', params: ['input', 'pad', 'mode', 'value'] }] },
+    torch: { functions: [{ name: 'F.pad', params: ['input', 'pad', 'mode', 'value'], required: 2 }] },
     keras: {
       classes: ['ZeroPadding2D'],
       read: (c) => {
@@ -1104,7 +1104,7 @@ export const OPS = {
     defaults: { dim: 0 },
     arity: 1,
     infer: unsqueezeRule,
-    torch: { functions: [{ name: 'torch.unsqueeze', params: ['input', 'dim'] }, { name: 'Tensor.unsqueeze', params: ['self', 'dim'] }] },
+    torch: { functions: [{ name: 'torch.unsqueeze', params: ['input', 'dim'], required: 2 }, { name: 'Tensor.unsqueeze', params: ['self', 'dim'], required: 2 }] },
     keras: noKeras('Reshape is not mapped yet'),
     tfjs: noTfjs('unsqueeze is not lowered'),
     pytorch: expr(([x], a) => `${x}.unsqueeze(${pyLiteral(a['dim'])})`),

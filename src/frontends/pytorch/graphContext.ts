@@ -7,7 +7,8 @@
 import { type Dim, type Shape } from '../../core/dims';
 import { GraphBuilder, type Tensor } from '../../core/graph';
 import type { AttrValue, Attrs, Diagnostic, SourceRange } from '../../core/ir';
-import type { OpName } from '../../core/ops';
+import { OP_SPECS, type OpName } from '../../core/ops';
+import type { TorchFunction } from '../../core/opTypes';
 import type { Span } from './ast';
 import type { Runtime } from './runtime';
 import { type CallArgs, CondVal, type ModuleObj, Opaque, PyFloat, PyList, PyTuple, Sym, TensorVal, type Value, isInt, numOf, typeName } from './values';
@@ -145,6 +146,48 @@ export class GraphContext {
       out[i] = v;
     }
     return out;
+  }
+
+  /**
+   * A call of one of the catalogue's functional spellings (`F.interpolate(x, scale_factor=2)`, `x.expand(...)`,
+   * with `self` the tensor of a method): the arguments bind as Python binds them, with PyTorch's TypeErrors,
+   * the leading ones are the node's tensors and the rest its attributes.
+   */
+  catalogueCall(op: OpName, spec: TorchFunction, a: CallArgs, self?: TensorVal): Value {
+    const fname = spec.name.slice(spec.name.indexOf('.') + 1);
+    const params = spec.params;
+    const star = params.findIndex((p) => p.startsWith('*'));
+    const fixed = star >= 0 ? params.slice(0, star) : params;
+    const pos = self ? [self, ...a.pos] : a.pos;
+    const given = self ? 1 : 0;
+    if (star < 0 && pos.length > params.length) this.rt.raise('TypeError', `${fname}() takes at most ${params.length - given} arguments (${pos.length - given} given)`);
+    const bound = new Map<string, Value>();
+    pos.slice(0, fixed.length).forEach((v, i) => bound.set(fixed[i]!, v));
+    if (star >= 0) {
+      const rest = pos.slice(star);
+      const one = rest.length === 1 ? rest[0] : undefined;
+      bound.set(params[star]!.slice(1), one instanceof PyTuple || one instanceof PyList ? new PyList(one.items) : new PyList(rest));
+    }
+    for (const [k, v] of a.kw) {
+      if (!fixed.includes(k) && params[star] !== `*${k}`) this.rt.raise('TypeError', `${fname}() got an unexpected keyword argument '${k}'`);
+      if (bound.has(k) && params[star] !== `*${k}`) this.rt.raise('TypeError', `${fname}() got multiple values for argument '${k}'`);
+      bound.set(k, v);
+    }
+    const tensors = spec.tensors ?? 1;
+    const missing = params.slice(0, spec.required ?? tensors).find((p) => !bound.has(p.replace(/^\*/, '')));
+    if (missing !== undefined) this.rt.raise('TypeError', `${fname}() missing required argument: '${missing}'`);
+    const inputs = params.slice(0, tensors).map((p) => this.asTensor(bound.get(p), fname));
+    const defaults = OP_SPECS[op].defaults;
+    const attrs: Attrs = { ...spec.defaults };
+    for (const p of params.slice(tensors)) {
+      const name = p.replace(/^\*/, '');
+      const attr = spec.rename?.[name] ?? name;
+      const v = bound.get(name);
+      if (v !== undefined && attr in defaults) attrs[attr] = this.toAttr(v);
+    }
+    Object.assign(attrs, spec.attrs);
+    const out = this.fop(op, attrs, inputs, fname.replace(/_$/, ''));
+    return spec.returns === 'pair' ? new PyTuple([out, out]) : out;
   }
 
   /** A Python value as an IR attribute; symbols become their rendered expression. */

@@ -4,6 +4,7 @@
  * with slices and `...`.
  */
 import type { AttrValue } from '../../core/ir';
+import { TORCH_FUNCTIONS } from '../../core/ops';
 import type { Span } from './ast';
 import type { GraphContext } from './graphContext';
 import { fn, type ModuleRegistry } from './imports';
@@ -34,6 +35,8 @@ export class TensorMethods {
     const s = t.t.shape;
     const f = (impl: (a: CallArgs) => Value): Builtin => fn(name, impl);
     const sizeTuple = (): Value => (s ? new PyTuple(s.map((d) => this.g.dimValue(d))) : new Opaque('size'));
+    const catalogued = TORCH_FUNCTIONS.get(`Tensor.${name}`);
+    if (catalogued) return f((a) => this.g.catalogueCall(catalogued.op, catalogued.fn, a, t));
     switch (name) {
       case 'shape':
         return sizeTuple();
@@ -58,35 +61,22 @@ export class TensorMethods {
           const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
           return this.g.fop('reshape', { shape: dims.map((d) => this.g.toDim(d)) }, [this.g.localize(t)], name);
         });
-      case 'flatten':
-        return f((a) => this.torch.flattenFn({ pos: [t, ...a.pos], kw: a.kw }, 0));
-      case 'mean':
-        return f((a) => this.torch.meanFn(t, a));
       case 'mm':
       case 'matmul':
       case 'bmm':
         return f((a) => this.ops.matmulFn(t, a.pos[0], name));
-      case 'sum':
       case 'max':
       case 'min':
       case 'amax':
       case 'amin':
         return f((a) => this.torch.reduceFn(name, t, a));
-      case 'relu':
-      case 'relu_':
-        return f(() => this.g.fop('ReLU', {}, [this.g.localize(t)], 'relu'));
-      case 'sigmoid':
       case 'sigmoid_':
         return f(() => this.g.fop('Sigmoid', {}, [this.g.localize(t)], 'sigmoid'));
-      case 'tanh':
-        return f(() => this.g.fop('Tanh', {}, [this.g.localize(t)], 'tanh'));
       case 'add':
       case 'add_':
         return f((a) => this.ops.tensorBinop('+', t, a.pos[0] ?? null, I.site!, name === 'add_'));
       case 'chunk':
-      case 'unsqueeze':
       case 'unsqueeze_':
-      case 'squeeze':
       case 'squeeze_':
       case 'transpose':
       case 'transpose_':
@@ -120,7 +110,6 @@ export class TensorMethods {
       case 'masked_fill_':
       case 'fill_':
       case 'zero_':
-      case 'softmax':
       case 'log_softmax':
       case 'exp_':
         return f(() => this.g.fop('pointwise', { fn: name }, [this.g.localize(t)], name));

@@ -6,7 +6,7 @@
  * `torch.jit`).
  */
 import type { AttrValue, Attrs } from '../../core/ir';
-import { opSpec, type OpName } from '../../core/ops';
+import { TORCH_FUNCTIONS } from '../../core/ops';
 import type { GraphContext } from './graphContext';
 import { fn, passThrough, type ModuleRegistry } from './imports';
 import type { NnModules } from './nnModule';
@@ -51,7 +51,7 @@ export class TorchFunctions {
       nn,
       Tensor: tensorClass,
       FloatTensor: new BuiltinClass('FloatTensor', 'torch.FloatTensor', 'opaque', tensorClass, { isInstance: (v) => v instanceof TensorVal, construct: legacyTensor }),
-      flatten: fn('flatten', (a) => this.flattenFn(a, 0)),
+      ...this.catalogue('torch.'),
       cat: fn('cat', (a) => this.catFn(a)),
       concat: fn('concat', (a) => this.catFn(a)),
       chunk: fn('chunk', (a) => {
@@ -63,17 +63,11 @@ export class TorchFunctions {
         return this.splitFn(x ?? null, size ?? null, dim ?? 0, 'split');
       }),
       add: fn('add', (a) => this.addFn(a)),
-      relu: fn('relu', (a) => this.activationFn('ReLU', 'relu', a)),
-      relu_: fn('relu_', (a) => this.activationFn('ReLU', 'relu', a)),
-      sigmoid: fn('sigmoid', (a) => this.activationFn('Sigmoid', 'sigmoid', a)),
-      tanh: fn('tanh', (a) => this.activationFn('Tanh', 'tanh', a)),
-      mean: fn('mean', (a) => this.meanFn(a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw })),
-      ...Object.fromEntries((['sum', 'max', 'min', 'amax', 'amin'] as const).map((k) => [k, fn(k, (a) => this.reduceFn(k, a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw }))])),
+      ...Object.fromEntries((['max', 'min', 'amax', 'amin'] as const).map((k) => [k, fn(k, (a) => this.reduceFn(k, a.pos[0] ?? null, { pos: a.pos.slice(1), kw: a.kw }))])),
       matmul: fn('matmul', (a) => this.ops.matmulFn(a.pos[0], a.pos[1], 'matmul')),
       mm: fn('mm', (a) => this.ops.matmulFn(a.pos[0], a.pos[1], 'mm')),
       bmm: fn('bmm', (a) => this.ops.matmulFn(a.pos[0], a.pos[1], 'bmm')),
-      // torch.softmax / log_softmax are F's.
-      softmax: F.members.get('softmax')!,
+      // torch.log_softmax is F's.
       log_softmax: F.members.get('log_softmax')!,
       einsum: fn('einsum', (a) => {
         const [eq, ...rest] = a.pos;
@@ -83,14 +77,6 @@ export class TorchFunctions {
       where: fn('where', (a) => {
         const ts = a.pos.slice(0, 3).filter((v): v is TensorVal => v instanceof TensorVal).map((v) => this.g.localize(v));
         return this.g.fop('where', {}, ts, 'where');
-      }),
-      unsqueeze: fn('unsqueeze', (a) => {
-        const [x, dim] = this.g.bind(a, ['input', 'dim'], 'unsqueeze');
-        return this.g.fop('unsqueeze', { dim: this.g.toAttr(dim ?? 0) }, [this.g.asTensor(x, 'unsqueeze')], 'unsqueeze');
-      }),
-      squeeze: fn('squeeze', (a) => {
-        const [x, dim] = this.g.bind(a, ['input', 'dim'], 'squeeze');
-        return this.g.fop('squeeze', { dim: dim === undefined ? null : this.g.toAttr(dim) }, [this.g.asTensor(x, 'squeeze')], 'squeeze');
       }),
       transpose: fn('transpose', (a) => {
         const [x, d0, d1] = this.g.bind(a, ['input', 'dim0', 'dim1'], 'transpose');
@@ -144,47 +130,8 @@ export class TorchFunctions {
   }
 
   private installFunctional(): Namespace {
-    const act = (op: OpName, base: string, extra: string[] = []): Builtin =>
-      fn(base, (a) => {
-        const [x, ...rest] = this.g.bind(a, ['input', ...extra], base);
-        const attrs: Attrs = {};
-        extra.forEach((k, i) => {
-          if (rest[i] !== undefined && k !== 'inplace') attrs[k] = this.g.toAttr(rest[i]!);
-        });
-        return this.g.fop(op, attrs, [this.g.asTensor(x, base)], base);
-      });
-    const pool = (op: OpName, base: string, names: string[]): Builtin =>
-      fn(base, (a) => {
-        const [x, ...rest] = this.g.bind(a, ['input', ...names], base);
-        const attrs: Attrs = {};
-        names.forEach((k, i) => {
-          if (rest[i] !== undefined && k in (opSpec(op)?.defaults ?? {})) attrs[k] = this.g.toAttr(rest[i]!);
-        });
-        if (rest[0] === undefined) this.rt.raise('TypeError', `${base}() missing required argument: '${names[0]}'`);
-        return this.g.fop(op, attrs, [this.g.asTensor(x, base)], base);
-      });
     return this.modules.ns('torch.nn.functional', {
-      relu: act('ReLU', 'relu', ['inplace']),
-      relu_: act('ReLU', 'relu_'),
-      relu6: act('ReLU6', 'relu6', ['inplace']),
-      leaky_relu: act('LeakyReLU', 'leaky_relu', ['negative_slope', 'inplace']),
-      gelu: act('GELU', 'gelu', ['approximate']),
-      silu: act('SiLU', 'silu', ['inplace']),
-      sigmoid: act('Sigmoid', 'sigmoid'),
-      tanh: act('Tanh', 'tanh'),
-      hardswish: act('Hardswish', 'hardswish', ['inplace']),
-      softmax: act('Softmax', 'softmax', ['dim', '_stacklevel', 'dtype']),
-      dropout: fn('dropout', (a) => {
-        const [x, p] = this.g.bind(a, ['input', 'p', 'training', 'inplace'], 'dropout');
-        return this.g.fop('Dropout', p === undefined ? {} : { p: this.g.toAttr(p) }, [this.g.asTensor(x, 'dropout')], 'dropout');
-      }),
-      pad: fn('pad', (a) => {
-        const [x, pad, mode, value] = this.g.bind(a, ['input', 'pad', 'mode', 'value'], 'pad');
-        const attrs: Attrs = { pad: this.g.toAttr(pad ?? new PyTuple([])) };
-        if (mode !== undefined) attrs['mode'] = this.g.toAttr(mode);
-        if (value !== undefined && value !== null) attrs['value'] = this.g.toAttr(value);
-        return this.g.fop('pad', attrs, [this.g.asTensor(x, 'pad')], 'pad');
-      }),
+      ...this.catalogue('F.'),
       log_softmax: this.pointwiseFn('log_softmax'),
       // F.conv2d with a weight of known shape is the Conv2d op (weight [out, in/groups, kh, kw]), as in
       // weight-standardised convolutions that subclass nn.Conv2d and call it from forward.
@@ -202,28 +149,16 @@ export class TorchFunctions {
         if (dilation !== undefined) attrs['dilation'] = this.g.toAttr(dilation);
         return this.g.fop('Conv2d', attrs, [this.g.asTensor(x, 'conv2d')], 'conv2d');
       }),
-      normalize: fn('normalize', (a) => {
-        const [x, p, dim] = this.g.bind(a, ['input', 'p', 'dim', 'eps', 'out'], 'normalize');
-        const attrs: Attrs = {};
-        if (p !== undefined) attrs['p'] = this.g.toAttr(p);
-        if (dim !== undefined) attrs['dim'] = this.g.toAttr(dim);
-        return this.g.fop('normalize', attrs, [this.g.asTensor(x, 'normalize')], 'normalize');
-      }),
-      adaptive_avg_pool2d: pool('AdaptiveAvgPool2d', 'adaptive_avg_pool2d', ['output_size']),
-      adaptive_max_pool2d: pool('AdaptiveMaxPool2d', 'adaptive_max_pool2d', ['output_size', 'return_indices']),
-      avg_pool2d: pool('AvgPool2d', 'avg_pool2d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override']),
-      max_pool2d: pool('MaxPool2d', 'max_pool2d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
     });
   }
 
-  private activationFn(op: OpName, base: string, a: CallArgs): Value {
-    const x = a.pos[0] ?? a.kw.find(([k]) => k === 'input')?.[1];
-    return this.g.fop(op, {}, [this.g.asTensor(x, base)], base);
-  }
-
-  flattenFn(a: CallArgs, defaultStart: number): Value {
-    const [x, start, end] = this.g.bind(a, ['input', 'start_dim', 'end_dim'], 'flatten');
-    return this.g.fop('Flatten', { start_dim: this.g.toAttr(start ?? defaultStart), end_dim: this.g.toAttr(end ?? -1) }, [this.g.asTensor(x, 'flatten')], 'flatten');
+  /** Every functional spelling the catalogue gives under `prefix` (`F.relu`, `torch.flatten`), by its name. */
+  private catalogue(prefix: 'F.' | 'torch.'): Record<string, Builtin> {
+    const out: Record<string, Builtin> = {};
+    for (const [name, { op, fn: spec }] of TORCH_FUNCTIONS) {
+      if (name.startsWith(prefix)) out[name.slice(prefix.length)] = fn(name.slice(prefix.length), (a) => this.g.catalogueCall(op, spec, a));
+    }
+    return out;
   }
 
   private catFn(a: CallArgs): Value {
@@ -302,17 +237,11 @@ export class TorchFunctions {
     return this.ops.tensorBinop('+', x ?? null, y ?? null, this.rt.site!, false);
   }
 
-  meanFn(x: Value, a: CallArgs): Value {
-    const [dim, keepdim] = this.g.bind(a, ['dim', 'keepdim', 'dtype'], 'mean');
-    const d = dim === undefined || dim === null ? null : this.g.toAttr(dim);
-    return this.g.fop('mean', { dim: d, keepdim: keepdim === undefined ? false : this.rt.truthyQuiet(keepdim) }, [this.g.asTensor(x, 'mean')], 'mean');
-  }
-
   /**
-   * `torch.sum/max/min/amax/amin(x, dim, keepdim)`. With a dimension, `max` and `min` return (values,
+   * `torch.max/min/amax/amin(x, dim, keepdim)`. With a dimension, `max` and `min` return (values,
    * indices), which have the same shape; `torch.max(a, b)` of two tensors is the elementwise maximum.
    */
-  reduceFn(kind: 'sum' | 'max' | 'min' | 'amax' | 'amin', x: Value, a: CallArgs): Value {
+  reduceFn(kind: 'max' | 'min' | 'amax' | 'amin', x: Value, a: CallArgs): Value {
     const [dim, keepdim] = this.g.bind(a, ['dim', 'keepdim', 'dtype'], kind);
     if ((kind === 'max' || kind === 'min') && dim instanceof TensorVal) {
       const op = kind === 'max' ? 'maximum' : 'minimum';
