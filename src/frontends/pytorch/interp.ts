@@ -12,8 +12,10 @@ import { SymTable } from './symbolic';
 import type { Runtime } from './runtime';
 import type { ParamUse } from './syntax';
 import { paramTensor } from './layers';
+import { installBuiltins } from './builtins';
 import { Library } from './library';
-import { FormatError, type FormatHooks, formatValue, percentFormat, pyFloatStr } from './strformat';
+import { Operators } from './operators';
+import { FormatError, type FormatHooks, formatValue, pyFloatStr } from './strformat';
 import {
   BoundMethod,
   Builtin,
@@ -43,11 +45,9 @@ import {
   TensorVal,
   type Value,
   isInt,
-  isNumeric,
   numOf,
   sliceList,
   typeName,
-  roundHalfEven,
 } from './values';
 
 export interface Budget {
@@ -84,8 +84,9 @@ export class Interp implements Runtime {
   readonly syms = new SymTable();
   readonly lines: LineIndex;
   readonly globals = new Scope(null, 'module');
-  readonly builtins = new Map<string, Value>();
+  readonly builtins: Map<string, Value>;
   readonly lib: Library;
+  readonly ops: Operators;
   /** The innermost call (or add) being evaluated in the user's code: where nodes execute and errors point. */
   site: Span | null = null;
   /** Set while evaluating text that is not the file (`--args`): its offsets must not become locations. */
@@ -125,7 +126,8 @@ export class Interp implements Runtime {
     this.deadline = deadline ?? now() + budget.timeLimitMs;
     this.lines = new LineIndex(file, text);
     this.lib = new Library(this);
-    this.installBuiltins();
+    this.ops = new Operators(this, this.lib.operators);
+    this.builtins = installBuiltins(this, this.lib, this.ops);
   }
 
   private readonly now: () => number;
@@ -440,7 +442,7 @@ export class Interp implements Runtime {
         this.setVar(scope, p.name, v);
         return true;
       case 'value':
-        return this.truthy(this.compareOp('==', v, this.eval(p.e, scope), p.e), p.e);
+        return this.truthy(this.ops.compare('==', v, this.eval(p.e, scope), p.e), p.e);
       case 'or':
         return p.alts.some((a) => this.matchPattern(a, v, scope));
       case 'as':
@@ -714,9 +716,9 @@ export class Interp implements Runtime {
         let result: Value = true;
         for (let i = 0; i < e.ops.length; i++) {
           const right = this.eval(e.items[i + 1]!, scope);
-          const r = this.compareOp(e.ops[i]!, left, right, e);
+          const r = this.ops.compare(e.ops[i]!, left, right, e);
           if (i === 0) result = r;
-          else result = this.andValues(result, r);
+          else result = this.ops.and(result, r);
           if (result === false) return false;
           left = right;
         }
@@ -725,14 +727,14 @@ export class Interp implements Runtime {
       case 'and': {
         const l = this.eval(e.l, scope);
         if (!this.truthyQuiet(l)) return l;
-        return this.andValues(l, this.eval(e.r, scope));
+        return this.ops.and(l, this.eval(e.r, scope));
       }
       case 'or': {
         const l = this.eval(e.l, scope);
         if (l instanceof CondVal) {
           if (l.assumed) return l;
           const r = this.eval(e.r, scope);
-          return this.orValues(l, r);
+          return this.ops.or(l, r);
         }
         if (this.truthyQuiet(l)) return l;
         return this.eval(e.r, scope);
@@ -745,7 +747,7 @@ export class Interp implements Runtime {
         return !this.truthy(v, e);
       }
       case 'unary':
-        return this.unary(e.op, this.eval(e.e, scope), e);
+        return this.ops.unary(e.op, this.eval(e.e, scope), e);
       case 'ifexp':
         return this.truthy(this.eval(e.test, scope), e.test) ? this.eval(e.body, scope) : this.eval(e.orelse, scope);
       case 'lambda':
@@ -1235,99 +1237,13 @@ export class Interp implements Runtime {
     return true;
   }
 
-  private andValues(l: Value, r: Value): Value {
-    if (l instanceof CondVal) {
-      if (r instanceof CondVal) return new CondVal(l.assumed && r.assumed, [...l.eqs, ...r.eqs], `${l.text} and ${r.text}`);
-      return new CondVal(this.truthyQuiet(r), l.eqs, l.text);
-    }
-    return r;
-  }
-
-  private orValues(l: CondVal, r: Value): Value {
-    if (r instanceof CondVal) return new CondVal(l.assumed || r.assumed, [...l.eqs, ...r.eqs], `${l.text} or ${r.text}`);
-    return new CondVal(this.truthyQuiet(r), l.eqs, l.text);
-  }
-
-  compareOp(op: string, a: Value, b: Value, at: Span): Value {
-    switch (op) {
-      case 'is':
-        return this.identical(a, b, at);
-      case 'is not': {
-        const r = this.identical(a, b, at);
-        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, r.text) : !r;
-      }
-      case 'in':
-      case 'not in': {
-        const r = this.contains(b, a, at);
-        if (op === 'in') return r;
-        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, r.text) : !r;
-      }
-      case '==':
-      case '!=': {
-        // tensor == None is plain False in PyTorch; with a number or tensor it compares elementwise.
-        if ((a instanceof TensorVal || b instanceof TensorVal) && a !== null && b !== null) return this.lib.operators.tensorCompare(op, a, b, at);
-        const r = this.equals(a, b);
-        if (op === '==') return r;
-        return r instanceof CondVal ? new CondVal(!r.assumed, r.eqs, `${r.text.replace(' == ', ' != ')}`) : !r;
-      }
-      default:
-        return this.order(op, a, b, at);
-    }
-  }
-
-  private identical(a: Value, b: Value, _at: Span): Value {
-    if (a === b) return true;
-    if (a === null || b === null) {
-      const other = a === null ? b : a;
-      // Unknown objects are things, never None: `weights is not None` with opaque weights is true.
-      if (other instanceof Opaque) return false;
-      return false;
-    }
-    if (typeof a !== 'object' && typeof b !== 'object') return a === b;
-    if (a instanceof PyFloat && b instanceof PyFloat) return a.v === b.v;
-    return false;
-  }
-
-  /** Python `==`; undecidable symbolic equalities become a `CondVal` assumed true. */
+  /** Python `==`; an undecidable equality is a `CondVal` assumed true. */
   equals(a: Value, b: Value): Value {
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
-    if (isNumeric(a) && isNumeric(b)) return numOf(a) === numOf(b);
-    // Two different objects of which one is unknown: equality is unknown too.
-    if ((a instanceof Opaque || b instanceof Opaque) && a !== b) return new CondVal(false, [], 'unknown == value');
-    if (a instanceof Sym || b instanceof Sym) {
-      if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) {
-        const diff = this.syms.add(symOf(a, this), symOf(b, this), -1);
-        if (typeof diff === 'number') return diff === 0;
-        const ra = this.dimText(a);
-        const rb = this.dimText(b);
-        if (this.assumedEqual(ra, rb)) return true;
-        return new CondVal(true, [[ra, rb]], `${ra} == ${rb}`);
-      }
-      return false;
-    }
-    if (typeof a === 'string' || typeof b === 'string') return a === b;
-    if (a === null || b === null) return a === b;
-    if ((a instanceof PyList && b instanceof PyList) || (a instanceof PyTuple && b instanceof PyTuple)) {
-      if (a.items.length !== b.items.length) return false;
-      let cond: Value = true;
-      for (let i = 0; i < a.items.length; i++) {
-        const r = this.equals(a.items[i]!, b.items[i]!);
-        if (r === false) return false;
-        cond = this.andValues(cond, r);
-      }
-      return cond;
-    }
-    if (a instanceof PyDict && b instanceof PyDict) {
-      if (a.map.size !== b.map.size) return false;
-      for (const [k, v] of a.entries()) {
-        const o = b.get(k);
-        if (o === undefined || this.equals(v, o) !== true) return false;
-      }
-      return true;
-    }
-    if (a instanceof Opaque || b instanceof Opaque) return new CondVal(false, [], 'unknown');
-    return a === b;
+    return this.ops.equals(a, b);
+  }
+
+  binop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
+    return this.ops.binop(op, a, b, at, inplace);
   }
 
   dimText(v: Value): string | number {
@@ -1339,193 +1255,6 @@ export class Interp implements Runtime {
       return typeof n === 'number' ? n : this.syms.render(n);
     }
     return this.str(v);
-  }
-
-  private order(op: string, a: Value, b: Value, at: Span): Value {
-    // `y < 0` on tensors is an elementwise comparison giving a boolean tensor (for masks and torch.where).
-    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.operators.tensorCompare(op, a, b, at);
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
-    if (isNumeric(a) && isNumeric(b)) {
-      const x = numOf(a);
-      const y = numOf(b);
-      return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : op === '>=' ? x >= y : this.raise('SyntaxError', `unknown operator ${op}`, at);
-    }
-    if (typeof a === 'string' && typeof b === 'string') return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
-    if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) {
-      const diff = this.syms.add(symOf(a, this), symOf(b, this), -1);
-      if (typeof diff === 'number') return op === '<' ? diff < 0 : op === '<=' ? diff <= 0 : op === '>' ? diff > 0 : diff >= 0;
-      // Sizes are positive: `planes > 0`-style checks hold; otherwise the equal case decides.
-      const ra = this.dimText(a);
-      const rb = this.dimText(b);
-      const eqCase = op === '<=' || op === '>=';
-      if (this.assumedEqual(ra, rb)) return eqCase;
-      return new CondVal(eqCase, eqCase ? [[ra, rb]] : [], `${ra} ${op} ${rb}`);
-    }
-    if ((a instanceof PyTuple && b instanceof PyTuple) || (a instanceof PyList && b instanceof PyList)) {
-      const n = Math.min(a.items.length, b.items.length);
-      for (let i = 0; i < n; i++) {
-        const e = this.equals(a.items[i]!, b.items[i]!);
-        if (e !== true) return this.order(op, a.items[i]!, b.items[i]!, at);
-      }
-      return this.order(op, a.items.length, b.items.length, at);
-    }
-    if (a instanceof Opaque || b instanceof Opaque) return new CondVal(false, [], 'unknown');
-    return this.raise('TypeError', `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`, at);
-  }
-
-  private contains(container: Value, item: Value, at: Span): Value {
-    if (container instanceof PyList || container instanceof PyTuple || container instanceof PySet) {
-      let unknown: CondVal | null = null;
-      for (const x of container.items) {
-        const r = this.equals(x, item);
-        if (r === true) return true;
-        if (r instanceof CondVal) unknown = r;
-      }
-      return unknown ? new CondVal(false, [], unknown.text) : false;
-    }
-    if (container instanceof PyDict) return container.get(item) !== undefined;
-    if (typeof container === 'string' && typeof item === 'string') return container.includes(item);
-    if (container instanceof ModuleObj) return typeof item === 'string' && container.modules.has(item);
-    if (container instanceof Opaque || item instanceof Opaque) return new CondVal(false, [], 'unknown');
-    return this.raise('TypeError', `argument of type '${typeName(container)}' is not iterable`, at);
-  }
-
-  // ---------------------------------------------------------------- arithmetic
-
-  binop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
-    if (a instanceof TensorVal || b instanceof TensorVal) return this.lib.operators.tensorBinop(op, a, b, at, inplace);
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
-    if (isNumeric(a) && isNumeric(b)) return this.numeric(op, a, b, at);
-    if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) return this.symbolic(op, a, b, at);
-    if (a instanceof Opaque || b instanceof Opaque) return new Opaque('arithmetic on an unknown value');
-    if (op === '+') {
-      if (typeof a === 'string' && typeof b === 'string') return a + b;
-      if (a instanceof PyList && b instanceof PyList) {
-        if (inplace) {
-          a.items.push(...b.items);
-          return a;
-        }
-        return new PyList([...a.items, ...b.items]);
-      }
-      if (a instanceof PyList && inplace && (b instanceof PyTuple || b instanceof PyList)) {
-        a.items.push(...b.items);
-        return a;
-      }
-      if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
-    }
-    if (op === '*') {
-      const [seq, n] = isInt(b) ? [a, numOf(b)] : isInt(a) ? [b, numOf(a)] : [null, 0];
-      if (seq !== null) {
-        const count = Math.max(0, n);
-        if (typeof seq === 'string') {
-          this.checkSize(seq.length * count);
-          return seq.repeat(count);
-        }
-        if (seq instanceof PyList || seq instanceof PyTuple) {
-          this.checkSize(seq.items.length * count);
-          const out: Value[] = [];
-          for (let i = 0; i < count; i++) out.push(...seq.items);
-          return seq instanceof PyList ? new PyList(out) : new PyTuple(out);
-        }
-      }
-      if ((seq instanceof Sym || a instanceof Sym || b instanceof Sym) && (a instanceof PyList || b instanceof PyList)) {
-        return new Opaque('list repeated an unknown number of times');
-      }
-    }
-    if (op === '%' && typeof a === 'string') return this.formatting(() => percentFormat(a, b, this.formatHooks(at)), at);
-    if (op === '|' && a instanceof PyDict && b instanceof PyDict) {
-      const d = new PyDict();
-      for (const [k, v] of a.entries()) d.set(k, v);
-      for (const [k, v] of b.entries()) d.set(k, v);
-      return d;
-    }
-    if ((op === '|' || op === '&') && (a instanceof PyClass || a instanceof BuiltinClass || a === null)) return new Opaque('type union');
-    return this.raise('TypeError', `unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`, at);
-  }
-
-  private numeric(op: string, a: number | boolean | PyFloat, b: number | boolean | PyFloat, at: Span): Value {
-    const float = a instanceof PyFloat || b instanceof PyFloat;
-    const x = numOf(a);
-    const y = numOf(b);
-    const mk = (v: number, f = float): Value => (f ? new PyFloat(v) : v);
-    switch (op) {
-      case '+':
-        return mk(x + y);
-      case '-':
-        return mk(x - y);
-      case '*':
-        return mk(x * y);
-      case '/':
-        if (y === 0) this.raise('ZeroDivisionError', 'division by zero', at);
-        return new PyFloat(x / y);
-      case '//':
-        if (y === 0) this.raise('ZeroDivisionError', 'integer division or modulo by zero', at);
-        return mk(Math.floor(x / y));
-      case '%':
-        if (y === 0) this.raise('ZeroDivisionError', 'integer division or modulo by zero', at);
-        return mk(x - y * Math.floor(x / y));
-      case '**':
-        return mk(x ** y, float || y < 0);
-      case '<<':
-        return x * 2 ** y;
-      case '>>':
-        return Math.floor(x / 2 ** y);
-      case '&':
-        return x & y;
-      case '|':
-        return x | y;
-      case '^':
-        return x ^ y;
-      case '@':
-        return this.raise('TypeError', "unsupported operand type(s) for @: 'int' and 'int'", at);
-      default:
-        return this.raise('SyntaxError', `unknown operator ${op}`, at);
-    }
-  }
-
-  private symbolic(op: string, a: Value, b: Value, _at: Span): Value {
-    const A = symOf(a, this);
-    const B = symOf(b, this);
-    const float = (a instanceof PyFloat || (a instanceof Sym && a.float)) || (b instanceof PyFloat || (b instanceof Sym && b.float));
-    const wrap = (v: Sym | number): Value => (typeof v === 'number' ? (float && op !== '//' ? new PyFloat(v) : v) : v);
-    switch (op) {
-      case '+':
-        return wrap(this.syms.add(A, B));
-      case '-':
-        return wrap(this.syms.add(A, B, -1));
-      case '*':
-        return wrap(this.syms.mul(A, B));
-      case '//':
-        return wrap(this.syms.div(A, typeof b === 'number' ? b : B, true));
-      case '/':
-        return wrap(this.syms.div(this.syms.lift(A, true), isNumeric(b) ? numOf(b) : B, false));
-      case '**':
-        if (typeof b === 'number' && b >= 0 && b <= 4) {
-          let r: Sym | number = 1;
-          for (let i = 0; i < b; i++) r = this.syms.mul(r, A);
-          return wrap(r);
-        }
-        return this.syms.compound(`${this.dimText(a)} ** ${this.dimText(b)}`);
-      default:
-        return this.syms.compound(`${this.dimText(a)} ${op} ${this.dimText(b)}`);
-    }
-  }
-
-  unary(op: string, v: Value, at: Span): Value {
-    if (v instanceof CondVal) v = v.assumed;
-    if (op === '-') {
-      if (isNumeric(v)) return v instanceof PyFloat ? new PyFloat(-v.v) : -numOf(v);
-      if (v instanceof Sym) return this.syms.mul(v, -1);
-      if (v instanceof TensorVal) return v;
-    }
-    if (op === '+') {
-      if (isNumeric(v) || v instanceof Sym || v instanceof TensorVal) return isInt(v) ? numOf(v) : v;
-    }
-    if (op === '~' && isInt(v)) return ~numOf(v);
-    if (v instanceof Opaque) return v;
-    return this.raise('TypeError', `bad operand type for unary ${op}: '${typeName(v)}'`, at);
   }
 
   // ---------------------------------------------------------------- text
@@ -1575,237 +1304,6 @@ export class Interp implements Runtime {
     if (v instanceof PyObj) return `<${v.typeName()}>`;
     return this.str(v);
   }
-
-  // ---------------------------------------------------------------- Python builtins
-
-  private installBuiltins(): void {
-    const B = this.builtins;
-    const def = (name: string, fn: (args: CallArgs) => Value): void => {
-      B.set(name, new Builtin(name, fn));
-    };
-    const arg = (a: CallArgs, i: number, name?: string): Value | undefined => {
-      if (a.pos.length > i) return a.pos[i];
-      if (name) return a.kw.find(([k]) => k === name)?.[1];
-      return undefined;
-    };
-    for (const [name, cls] of this.lib.python.pythonTypes) B.set(name, cls);
-    for (const [name, cls] of this.lib.python.exceptionClasses) B.set(name, cls);
-    def('len', (a) => {
-      const v = a.pos[0] ?? null;
-      if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length;
-      if (v instanceof PyDict) return v.map.size;
-      if (typeof v === 'string') return v.length;
-      if (v instanceof ModuleObj) return this.lib.nn.moduleLength(v) ?? new Opaque('len');
-      if (v instanceof TensorVal) return this.lib.tensors.tensorLen(v);
-      if (v instanceof Opaque || v instanceof Sym) return new Opaque('len');
-      return this.raise('TypeError', `object of type '${typeName(v)}' has no len()`);
-    });
-    def('range', (a) => {
-      const nums = a.pos.map((x) => (x instanceof CondVal ? x.assumed : x));
-      if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) {
-        this.info(this.site, `range() over an unknown bound (${nums.map((x) => this.str(x)).join(', ')}); treated as empty`);
-        return new PyList([]);
-      }
-      if (!nums.every(isInt)) return this.raise('TypeError', `'${typeName(nums.find((x) => !isInt(x)) ?? null)}' object cannot be interpreted as an integer`);
-      const [start, stop, step] = nums.length === 1 ? [0, numOf(nums[0] as number), 1] : [numOf(nums[0] as number), numOf(nums[1] as number), nums[2] === undefined ? 1 : numOf(nums[2] as number)];
-      if (step === 0) return this.raise('ValueError', 'range() arg 3 must not be zero');
-      const count = Math.max(0, Math.ceil((stop - start) / step));
-      this.checkSize(count);
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) out.push(start + i * step);
-      return new PyList(out);
-    });
-    def('enumerate', (a) => {
-      const start = arg(a, 1, 'start');
-      const s = isInt(start ?? 0) ? numOf((start ?? 0) as number) : 0;
-      return new PyList(this.iterate(a.pos[0] ?? null, this.site!).map((v, i) => new PyTuple([i + s, v])));
-    });
-    def('zip', (a) => {
-      const lists = a.pos.map((v) => this.iterate(v, this.site!));
-      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
-      const out: Value[] = [];
-      for (let i = 0; i < n; i++) out.push(new PyTuple(lists.map((l) => l[i]!)));
-      return new PyList(out);
-    });
-    const minmax = (isMax: boolean) => (a: CallArgs): Value => {
-      const items = a.pos.length === 1 ? this.iterate(a.pos[0]!, this.site!) : a.pos;
-      if (items.length === 0) {
-        const d = arg(a, 99, 'default');
-        if (d !== undefined) return d;
-        return this.raise('ValueError', `${isMax ? 'max' : 'min'}() arg is an empty sequence`);
-      }
-      let best: Value = items[0] ?? null;
-      for (const x of items.slice(1)) {
-        const c = this.order(isMax ? '>' : '<', x, best, this.site!);
-        if (c instanceof CondVal) return new Opaque(isMax ? 'max' : 'min');
-        if (c === true) best = x;
-      }
-      return best;
-    };
-    def('min', minmax(false));
-    def('max', minmax(true));
-    def('sum', (a) => {
-      let acc: Value = arg(a, 1, 'start') ?? 0;
-      for (const x of this.iterate(a.pos[0] ?? null, this.site!)) acc = this.binop('+', acc, x, this.site!, false);
-      return acc;
-    });
-    def('abs', (a) => {
-      const v = a.pos[0] ?? null;
-      if (isNumeric(v)) return v instanceof PyFloat ? new PyFloat(Math.abs(v.v)) : Math.abs(numOf(v));
-      return new Opaque('abs');
-    });
-    def('round', (a) => {
-      const v = a.pos[0] ?? null;
-      const nd = a.pos[1];
-      if (isNumeric(v)) {
-        if (nd === undefined || nd === null) return roundHalfEven(numOf(v));
-        const f = 10 ** numOf(nd as number);
-        return new PyFloat(roundHalfEven(numOf(v) * f) / f);
-      }
-      return v instanceof Sym ? v : new Opaque('round');
-    });
-    def('divmod', (a) => new PyTuple([this.binop('//', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false), this.binop('%', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false)]));
-    def('pow', (a) => this.binop('**', a.pos[0] ?? null, a.pos[1] ?? null, this.site!, false));
-    def('isinstance', (a) => this.isInstance(a.pos[0] ?? null, a.pos[1] ?? null));
-    def('issubclass', (a) => {
-      const c = a.pos[0];
-      const t = a.pos[1] ?? null;
-      const targets = t instanceof PyTuple ? t.items : [t];
-      if (c instanceof PyClass || c instanceof BuiltinClass) return targets.some((x) => c.mro.includes(x as ClassLike));
-      return false;
-    });
-    def('hasattr', (a) => {
-      const [obj, name] = a.pos;
-      if (typeof name !== 'string') return false;
-      if (obj instanceof Opaque) return new CondVal(false, [], `hasattr(..., '${name}')`);
-      try {
-        this.getAttr(obj ?? null, name, this.site!);
-        return true;
-      } catch (e) {
-        if (e instanceof PyError && e.pyType === 'AttributeError') return false;
-        throw e;
-      }
-    });
-    def('getattr', (a) => {
-      const [obj, name, dflt] = a.pos;
-      if (typeof name !== 'string') return new Opaque('getattr');
-      try {
-        return this.getAttr(obj ?? null, name, this.site!);
-      } catch (e) {
-        if (e instanceof PyError && e.pyType === 'AttributeError' && dflt !== undefined) return dflt;
-        throw e;
-      }
-    });
-    def('setattr', (a) => {
-      const [obj, name, v] = a.pos;
-      if (typeof name === 'string') this.setAttr(obj ?? null, name, v ?? null, this.site!);
-      else this.info(this.site, 'setattr with a computed name the analysis cannot know');
-      return null;
-    });
-    def('delattr', (a) => {
-      const [obj, name] = a.pos;
-      if (obj instanceof ModuleObj && typeof name === 'string') {
-        obj.modules.delete(name);
-        this.lib.nn.structureChanged();
-      }
-      if (obj instanceof PyInstance && typeof name === 'string') obj.attrs.delete(name);
-      return null;
-    });
-    def('callable', (a) => {
-      const v = a.pos[0] ?? null;
-      return v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof PyClass || v instanceof BuiltinClass || v instanceof PyPartial || v instanceof ModuleObj;
-    });
-    def('print', () => null);
-    def('repr', (a) => this.repr(a.pos[0] ?? null));
-    def('id', () => new Opaque('id'));
-    def('hash', () => new Opaque('hash'));
-    def('sorted', (a) => {
-      const items = this.iterate(a.pos[0] ?? null, this.site!);
-      if (a.kw.some(([k]) => k === 'key')) return new PyList(items);
-      const rev = a.kw.find(([k]) => k === 'reverse')?.[1] === true;
-      const out = items.slice().sort((x, y) => {
-        const lt = this.order('<', x, y, this.site!);
-        if (lt === true) return -1;
-        const gt = this.order('>', x, y, this.site!);
-        return gt === true ? 1 : 0;
-      });
-      return new PyList(rev ? out.reverse() : out);
-    });
-    def('reversed', (a) => new PyList(this.iterate(a.pos[0] ?? null, this.site!).reverse()));
-    def('any', (a) => this.iterate(a.pos[0] ?? null, this.site!).some((x) => this.truthyQuiet(x)));
-    def('all', (a) => this.iterate(a.pos[0] ?? null, this.site!).every((x) => this.truthyQuiet(x)));
-    def('map', (a) => {
-      const [fn, ...its] = a.pos;
-      const lists = its.map((v) => this.iterate(v, this.site!));
-      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
-      const out: Value[] = [];
-      for (let i = 0; i < n; i++) out.push(this.call(fn ?? null, { pos: lists.map((l) => l[i]!), kw: [] }));
-      return new PyList(out);
-    });
-    def('filter', (a) => {
-      const [fn, it] = a.pos;
-      return new PyList(this.iterate(it ?? null, this.site!).filter((x) => this.truthyQuiet(fn === null || fn === undefined ? x : this.call(fn, { pos: [x], kw: [] }))));
-    });
-    def('iter', (a) => new PyList(this.iterate(a.pos[0] ?? null, this.site!)));
-    def('next', (a) => {
-      const it = a.pos[0];
-      if (it instanceof PyList && it.items.length) return it.items.shift()!;
-      if (a.pos[1] !== undefined) return a.pos[1];
-      return it instanceof PyList ? this.raise('StopIteration', '') : new Opaque('next');
-    });
-    def('super', (a) => {
-      if (a.pos.length >= 2) {
-        const cls = a.pos[0];
-        if (cls instanceof PyClass || cls instanceof BuiltinClass) return new SuperObj(cls, a.pos[1] ?? null);
-        return new Opaque('super');
-      }
-      const f = this.currentFrame();
-      if (!f || !f.fn.ownerClass || f.first === undefined) return this.raise('RuntimeError', 'super(): no arguments');
-      return new SuperObj(f.fn.ownerClass, f.first);
-    });
-    def('vars', () => new Opaque('vars'));
-    def('globals', () => {
-      const d = new PyDict();
-      for (const [k, v] of this.globals.vars) d.set(k, v);
-      return d;
-    });
-    def('locals', () => new Opaque('locals'));
-    def('open', () => new Opaque('file'));
-    def('format', (a) => this.formatting(() => formatValue(a.pos[0] ?? null, a.pos[1] === undefined ? '' : this.str(a.pos[1]), this.formatHooks(this.site!)), this.site!));
-    def('ord', (a) => (typeof a.pos[0] === 'string' ? a.pos[0].charCodeAt(0) : new Opaque('ord')));
-    def('chr', (a) => (typeof a.pos[0] === 'number' ? String.fromCharCode(a.pos[0]) : new Opaque('chr')));
-    def('classmethod', (a) => a.pos[0] ?? null);
-    def('staticmethod', (a) => a.pos[0] ?? null);
-    def('property', (a) => a.pos[0] ?? null);
-    // The rest of Python's builtins exist (no NameError) but are not modelled.
-    for (const name of ['dir', 'slice', 'bytes', 'bytearray', 'complex', 'bin', 'hex', 'oct', 'ascii', 'eval', 'exec', 'compile', '__import__', 'input', 'exit', 'quit', 'memoryview', 'help', 'breakpoint', 'aiter', 'anext']) {
-      if (!B.has(name)) def(name, () => new Opaque(`${name}(...)`));
-    }
-    for (const name of ['__doc__', '__spec__', '__package__', '__loader__', '__builtins__', '__annotations__']) B.set(name, new Opaque(name));
-    B.set('NotImplemented', new Opaque('NotImplemented'));
-    B.set('Ellipsis', this.lib.python.ellipsis);
-    B.set('__debug__', true);
-  }
-
-  isInstance(v: Value, t: Value): Value {
-    const targets = t instanceof PyTuple ? t.items : [t];
-    for (const c of targets) {
-      if (c instanceof BuiltinClass) {
-        if (c.impl.isInstance) {
-          if (c.impl.isInstance(v)) return true;
-          continue;
-        }
-        if (v instanceof PyInstance && v.cls.mro.includes(c)) return true;
-      } else if (c instanceof PyClass) {
-        if (v instanceof PyInstance && v.cls.mro.includes(c)) return true;
-      } else if (c instanceof Opaque) {
-        // A class the analysis does not know: the answer is unknown, whatever the value.
-        return new CondVal(false, [], 'isinstance');
-      }
-    }
-    if (v instanceof Opaque) return new CondVal(false, [], 'isinstance');
-    return false;
-  }
 }
 
 // ------------------------------------------------------------------ helpers
@@ -1843,12 +1341,6 @@ function signatureOf(def: FunctionDef | Extract<Expr, { k: 'lambda' }>): Signatu
   });
   signatures.set(def, sig);
   return sig;
-}
-
-export function symOf(v: Value, interp: Interp): Sym | number {
-  if (v instanceof Sym) return v;
-  if (isNumeric(v)) return numOf(v);
-  return interp.syms.compound(interp.str(v));
 }
 
 function dedupe(items: Value[]): Value[] {
