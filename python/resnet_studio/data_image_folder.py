@@ -32,7 +32,8 @@ def list_image_folder(root):
     classes = [d for d in sorted(os.listdir(root)) if os.path.isdir(os.path.join(root, d))]
     files, labels = [], []
     for k, cls in enumerate(classes):
-        for dirpath, _, names in sorted(os.walk(os.path.join(root, cls))):
+        # Into linked folders too, as the TF.js runner and torchvision's ImageFolder go.
+        for dirpath, _, names in sorted(os.walk(os.path.join(root, cls), followlinks=True)):
             for name in sorted(names):
                 if name.lower().endswith(IMAGE_EXTENSIONS):
                     files.append(os.path.join(dirpath, name))

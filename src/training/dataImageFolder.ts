@@ -29,17 +29,29 @@ export function listImageFolder(root: string): FolderListing {
   const files: string[] = [];
   const labels: number[] = [];
   classes.forEach((cls, k) => {
+    // torchvision's order, which the PyTorch runner keeps: folder by folder sorted by path, each folder's
+    // files by name (a folder's files all come before its subfolders' files).
+    const folders: { dir: string; names: string[] }[] = [];
     const walk = (dir: string) => {
-      for (const name of fs.readdirSync(dir).sort()) {
+      const names: string[] = [];
+      for (const name of fs.readdirSync(dir)) {
         const p = path.join(dir, name);
         if (isDir(p)) walk(p);
-        else if (IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())) {
-          files.push(p);
+        else names.push(name);
+      }
+      folders.push({ dir, names });
+    };
+    walk(path.join(root, cls));
+    folders.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+    for (const { dir, names } of folders) {
+      for (const name of names.sort()) {
+        const lower = name.toLowerCase();
+        if (IMAGE_EXTENSIONS.some((e) => lower.endsWith(e))) {
+          files.push(path.join(dir, name));
           labels.push(k);
         }
       }
-    };
-    walk(path.join(root, cls));
+    }
   });
   return { classes, files, labels };
 }

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { loadDataset } from '../../src/training/data';
 import { CIFAR_RECORD } from '../../src/training/dataCifar';
-import { type ImageSet, channelStats } from '../../src/training/dataCore';
+import { type ImageSet, channelStats, splitSet, statsSampleSize } from '../../src/training/dataCore';
 import { tempRoot, torchPython } from './torchTestEnv';
 
 const PACKAGE_ROOT = path.resolve(__dirname, '../../python');
@@ -245,7 +245,10 @@ function crc32(buf: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** An ImageFolder of three classes whose PNGs differ in size, colour type, bit depth, filter and interlacing. */
+/**
+ * An ImageFolder of three classes whose PNGs differ in size, colour type, bit depth, filter and interlacing,
+ * plus a PPM and a PGM.
+ */
 function imageFolder(root: string): string {
   const dir = path.join(root, 'folder');
   const palette = pattern(3 * 7, 99);
@@ -263,11 +266,17 @@ function imageFolder(root: string): string {
     { width: 6, height: 6, ctype: 0, depth: 1, seed: 11 },
     { width: 17, height: 13, ctype: 6, depth: 16, interlace: true, seed: 12 },
   ];
+  const classes = ['ant', 'bee', 'cow'];
   specs.forEach((s, i) => {
-    const cls = path.join(dir, ['ant', 'bee', 'cow'][i % 3]!, i % 2 ? 'nested' : '');
+    const cls = path.join(dir, classes[i % 3]!, i % 2 ? 'nested' : '');
     fs.mkdirSync(cls, { recursive: true });
     fs.writeFileSync(path.join(cls, `${i}.png`), makePng(s));
   });
+  // Binary PPM and PGM, with a comment in the header.
+  const pnm = (magic: string, w: number, h: number, ch: number, seed: number) =>
+    Buffer.concat([Buffer.from(`${magic}\n# made by a test\n${w} ${h}\n255\n`, 'latin1'), pattern(w * h * ch, seed)]);
+  fs.writeFileSync(path.join(dir, 'ant', 'rgb.ppm'), pnm('P6', 14, 11, 3, 13));
+  fs.writeFileSync(path.join(dir, 'bee', 'grey.pgm'), pnm('P5', 19, 8, 1, 14));
   return dir;
 }
 
@@ -311,6 +320,31 @@ describe('data parity: the TF.js and PyTorch readers give the same tensors', () 
     assertSameData(py, { data: all, inputShape: [1, 3, 16, 16], numClasses: 3, valSplit: 0.25, seed: 1, preloadLimit: 0 }, 'folder streamed');
     assertSameData(py, { data: all, inputShape: [1, 3, 16, 16], numClasses: 3, valSplit: 0.25, seed: 2 }, 'folder, no Pillow', true);
     assertSameData(py, { data: all, inputShape: [1, 1, 9, 13], numClasses: 3, valSplit: 0, seed: 2 }, 'folder grey, no Pillow', true);
+  });
+
+  test('the split and the statistics sample agree at sizes too large to read here', async (t) => {
+    const py = await needsTorch(t);
+    if (!py) return;
+    const shapes = [[50000, 3, 32, 32], [1281167, 3, 224, 224], [300, 1, 28, 28], [20, 3, 2048, 2048], [9, 3, 8, 8]];
+    const splits = [[50000, 0.1, 0], [1000, 0.05, 123456], [7, 0.5, 2]];
+    const out = execFileSync(py, ['-c', `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from resnet_studio.data_core import split_indices, stats_sample_size
+shapes, splits = json.loads(sys.argv[2])
+print(json.dumps({"sizes": [stats_sample_size(*s) for s in shapes],
+                  "val": [split_indices(torch, n, v, seed)[1].tolist() for n, v, seed in splits]}))
+`, PACKAGE_ROOT, JSON.stringify([shapes, splits])], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    const py_ = JSON.parse(out) as { sizes: number[]; val: number[][] };
+    assert.deepEqual(py_.sizes, shapes.map(([n, c, h, w]) => statsSampleSize(n!, c!, h!, w!)));
+    assert.deepEqual(py_.sizes.slice(0, 2), [4096, 445], 'the sample shrinks as images grow');
+    splits.forEach(([n, valSplit, seed], i) => {
+      // Labels 0..n-1 name each image, so the validation labels are the held-out indices.
+      const set: ImageSet = { images: new Uint8Array(n!), labels: Int32Array.from({ length: n! }, (_, j) => j), n: n!, h: 1, w: 1, c: 1 };
+      const [, val] = splitSet(set, valSplit!, seed!);
+      assert.deepEqual(py_.val[i], Array.from(val!.labels), `split of ${n} at ${valSplit}, seed ${seed}`);
+    });
   });
 
   test('train/ and val/ folders', async (t) => {
