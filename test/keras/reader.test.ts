@@ -1,0 +1,105 @@
+/**
+ * What the Keras reader builds besides the totals TF.js judges (test/keras/oracle.test.ts): nested models
+ * as groups with their own names, which call of a shared layer a reference means, the input a Sequential
+ * without InputLayer gets, and diagnostics that point at the layer's JSON object, since most exports are a
+ * single line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { analyzeKeras } from '../../src/frontends/kerasJson';
+
+const read = (file: string) => analyzeKeras(file, readFileSync(file, 'utf8'));
+
+test('a nested model is a group named after it, holding its layers under its name', () => {
+  const g = read('test/fixtures/keras/nested-functional-call.keras2.model.json').graph!;
+  const group = g.groups.find((x) => x.name === 'tiny_resnet');
+  assert.ok(group, JSON.stringify(g.groups));
+  assert.equal(group.label, 'Functional');
+  const inner = g.nodes.filter((n) => n.group === group.id);
+  assert.deepEqual(
+    inner.map((n) => n.name),
+    ['tiny_resnet/conv1', 'tiny_resnet/bn1', 'tiny_resnet/relu1', 'tiny_resnet/conv2', 'tiny_resnet/bn2', 'tiny_resnet/add', 'tiny_resnet/out_relu'],
+  );
+  // The base's residual add is found inside the group, so the group is a block.
+  assert.equal(group.kind, 'block');
+  // The nested model's InputLayer is the caller's tensor, not a second graph input.
+  assert.equal(g.nodes.filter((n) => n.op === 'input').length, 1);
+});
+
+test('Teachable Machine: two nested Sequentials are two groups', () => {
+  const g = read('test/fixtures/keras/nested-sequential.keras2.model.json').graph!;
+  assert.deepEqual(
+    g.groups.map((x) => [x.name, x.label]),
+    [
+      ['sequential_1', 'Sequential'],
+      ['sequential_2', 'Sequential'],
+    ],
+  );
+});
+
+test('a reference names a call: the second call of a shared layer is its own tensor, counted once', () => {
+  const g = read('test/fixtures/keras/shared-layers.keras2.model.json').graph!;
+  const calls = g.nodes.filter((n) => n.name === 'shared_conv');
+  assert.deepEqual(
+    calls.map((n) => [n.outputShape, n.shared ?? false]),
+    [
+      [[1, 4, 8, 8], false],
+      [[1, 4, 10, 10], true],
+    ],
+  );
+  // The nested tower is called twice: its second call is shared too, and reads the second conv call.
+  const towers = g.nodes.filter((n) => n.name === 'tower/tower_conv');
+  assert.deepEqual(
+    towers.map((n) => n.inputShapes[0]),
+    [
+      [1, 4, 8, 8],
+      [1, 4, 10, 10],
+    ],
+  );
+  assert.equal(towers[1]!.shared, true);
+});
+
+test('a Sequential without InputLayer gets an input of its own, and its first layer is counted', () => {
+  const g = read('test/fixtures/keras/sequential-no-input.keras2.model.json').graph!;
+  const input = g.nodes.find((n) => n.op === 'input')!;
+  assert.equal(input.name, 'conv2d_input');
+  const conv = g.nodes.find((n) => n.name === 'conv2d')!;
+  assert.equal(conv.shared, undefined);
+  assert.equal(conv.params, 3 * 3 * 1 * 8 + 8);
+});
+
+test('channels_first: the input is already channels-first', () => {
+  const g = read('test/fixtures/keras/channels-first.keras2.model.json').graph!;
+  assert.deepEqual(g.input, [1, 1, 19, 19]);
+});
+
+test('on a one-line export, an error spans the layer object it is about', () => {
+  const file = 'test/fixtures/keras/dangling-ref.keras2.model.json';
+  const text = readFileSync(file, 'utf8');
+  assert.equal(text.trimEnd().split('\n').length, 1);
+  const a = analyzeKeras(file, text);
+  const d = a.diagnostics.find((x) => x.code === 'keras/unknown-ref')!;
+  assert.match(d.message, /layer 'add' takes input from unknown layer 'relu_1'/);
+  const start = text.indexOf('{"class_name": "Add"');
+  assert.ok(start > 0);
+  // The object's closing brace: the first `}` that balances the opening one.
+  let depth = 0;
+  let end = start;
+  for (; end < text.length; end++) {
+    if (text[end] === '{') depth++;
+    else if (text[end] === '}' && --depth === 0) break;
+  }
+  assert.deepEqual([d.line, d.column, d.endLine, d.endColumn], [1, start + 1, 1, end + 2]);
+  assert.equal(a.graph?.output ?? null, null);
+});
+
+test('every layer node carries its layer object as its source, so a hover anywhere in it finds the layer', () => {
+  const file = 'test/fixtures/keras/batchnorm-after-dense-oneline.keras2.model.json';
+  const text = readFileSync(file, 'utf8');
+  const g = analyzeKeras(file, text).graph!;
+  const dense = g.nodes.find((n) => n.name === 'dense')!;
+  const at = text.indexOf('{"class_name": "Dense", "config": {"name": "dense"');
+  assert.equal(dense.source!.column, at + 1);
+  assert.ok(dense.source!.endColumn > text.indexOf('"units": 64', at) + 1);
+});
