@@ -357,11 +357,12 @@ export function batchNorm2dRule(a: Attrs, [x]: Shape[]): OpResult {
 export function batchNorm1dRule(a: Attrs, [x]: Shape[]): OpResult {
   const issues: OpIssue[] = [];
   const c = asDim(a['num_features']);
+  const params = a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null;
   if (x && x.length !== 2 && x.length !== 3) {
-    return ok(null, null, 0, [{ severity: 'error', code: 'shape/rank', message: `BatchNorm1d: expected 2D or 3D input (got ${x.length}D input)` }]);
+    return ok(null, params, 0, [{ severity: 'error', code: 'shape/rank', message: `BatchNorm1d: expected 2D or 3D input (got ${x.length}D input)` }]);
   }
   if (x) channelCheck('BatchNorm1d', 'num_features', c, x[1]!, x, issues);
-  return ok(x ?? null, a['affine'] === false ? 0 : typeof c === 'number' ? 2 * c : null, 0, issues);
+  return ok(x ?? null, params, 0, issues);
 }
 
 export function instanceNorm2dRule(a: Attrs, [x]: Shape[]): OpResult {
