@@ -606,6 +606,14 @@ export const OPS = {
     tfjs: tfAct('customActivation', () => ({ kind: 'silu' })),
   }),
   Mish: activation('Mish', { functions: spellings('mish', ['F'], ['inplace']), tfjs: noTfjs('Mish is not lowered') }),
+  /** `nn.Hardtanh(min_val, max_val)`: clamps to [min_val, max_val] (ReLU6 is Hardtanh(0, 6)). */
+  Hardtanh: activation('Hardtanh', {
+    params: ['min_val', 'max_val', 'inplace'],
+    defaults: { min_val: -1, max_val: 1 },
+    functions: spellings('hardtanh', ['F'], ['min_val', 'max_val', 'inplace']),
+    tfjs: noTfjs('Hardtanh is not lowered'),
+  }),
+  SELU: activation('SELU', { functions: spellings('selu', ['F', 'torch'], ['inplace']), keras: 'selu', tfjs: tfAct('activation', () => ({ activation: 'selu' })) }),
   Sigmoid: activation('Sigmoid', {
     params: [],
     functions: spellings('sigmoid', ['F', 'torch', 'Tensor']),
