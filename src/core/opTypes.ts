@@ -21,8 +21,6 @@ export interface OpResult {
   issues: OpIssue[];
 }
 
-export type OpCategory = 'input' | 'conv' | 'norm' | 'activation' | 'pool' | 'linear' | 'regularization' | 'tensor';
-
 /** A back end's decision not to handle an op (or one configuration of it), with the reason shown to the user. */
 export interface Unsupported {
   readonly unsupported: string;
@@ -135,7 +133,6 @@ export type TfjsLoweringKind = TfjsLowering['lower'];
 export type PyTorchWriting = { kind: 'module' } | { kind: 'expr'; expr: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string };
 
 export interface OpSpec {
-  category: OpCategory;
   /** Attribute defaults (PyTorch argument names). Attributes without a default are required. */
   defaults: Attrs;
   /**

@@ -95,7 +95,6 @@ function activation(
   },
 ): OpSpec {
   return {
-    category: 'activation',
     defaults: { inplace: false, ...o.defaults },
     arity: 1,
     infer: sameShape,
@@ -156,7 +155,6 @@ function padLayer(name: string, params: string[], defaults: Attrs): OpSpec {
   const pads = (p: AttrValue | undefined): AttrValue[] => (Array.isArray(p) ? p : [p ?? 0, p ?? 0, p ?? 0, p ?? 0]);
   const asPad = (a: Attrs): Attrs => ({ pad: pads(a['padding']), value: a['value'] ?? 0, mode: 'constant' });
   return {
-    category: 'tensor',
     defaults,
     arity: 1,
     infer: (a, [x]) => padRule(asPad(a), [x ?? null]),
@@ -179,7 +177,6 @@ function padLayer(name: string, params: string[], defaults: Attrs): OpSpec {
 /** A reduction over `dim` (`mean`, `sum`, `amax`): the same shape rule, different spellings. */
 function reduction(name: 'mean' | 'sum' | 'max' | 'min', functions: TorchFunction[], keras: KerasMapping | Unsupported, tfjs: TfjsLowering | Unsupported): OpSpec {
   return {
-    category: 'tensor',
     defaults: { dim: [], keepdim: false },
     arity: 1,
     infer: reductionRule(name),
@@ -207,7 +204,6 @@ function globalPool(className: string): KerasMapping {
 /** An elementwise binary op written as a Python operator. */
 function binary(name: 'mul' | 'sub' | 'div', op: string, kerasClass: string | null): OpSpec {
   return {
-    category: 'tensor',
     defaults: {},
     arity: 2,
     infer: elementwiseRule(name),
@@ -303,7 +299,6 @@ const sizesOf = (v: AttrValue | undefined): Dim[] => (Array.isArray(v) ? v.map((
 
 export const OPS = {
   input: {
-    category: 'input',
     defaults: { shape: null },
     arity: 0,
     infer: (a) => ok(Array.isArray(a['shape']) ? (a['shape'] as AttrValue[]).map(asDim) : null),
@@ -321,7 +316,6 @@ export const OPS = {
     pytorch: unsupported('the input is the argument of forward'),
   },
   Conv2d: {
-    category: 'conv',
     defaults: { in_channels: null, out_channels: null, kernel_size: null, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, padding_mode: 'zeros' },
     inferred: { in_channels: 'channels' },
     arity: 1,
@@ -388,7 +382,6 @@ export const OPS = {
    * Weights are [in_channels, out_channels / groups, kh, kw]; MACs are every input element times its kernel.
    */
   ConvTranspose2d: {
-    category: 'conv',
     defaults: { in_channels: null, out_channels: null, kernel_size: null, stride: 1, padding: 0, output_padding: 0, groups: 1, bias: true, dilation: 1, padding_mode: 'zeros' },
     inferred: { in_channels: 'channels' },
     arity: 1,
@@ -451,7 +444,6 @@ export const OPS = {
     pytorch: asModule,
   },
   BatchNorm2d: {
-    category: 'norm',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
     inferred: { num_features: 'channels' },
     arity: 1,
@@ -481,7 +473,6 @@ export const OPS = {
   },
   /** `nn.BatchNorm1d` on [N, C] or [N, C, L]: 2C learnable parameters when affine. */
   BatchNorm1d: {
-    category: 'norm',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
     inferred: { num_features: 'channels' },
     arity: 1,
@@ -502,7 +493,6 @@ export const OPS = {
   },
   /** `nn.InstanceNorm2d`: per-sample, per-channel statistics; learnable only with affine=True (not the default). */
   InstanceNorm2d: {
-    category: 'norm',
     defaults: { num_features: null, eps: 1e-5, momentum: 0.1, affine: false, track_running_stats: false },
     inferred: { num_features: 'channels' },
     arity: 1,
@@ -513,7 +503,6 @@ export const OPS = {
     pytorch: asModule,
   },
   GroupNorm: {
-    category: 'norm',
     defaults: { num_groups: null, num_channels: null, eps: 1e-5, affine: true },
     inferred: { num_channels: 'channels' },
     arity: 1,
@@ -529,7 +518,6 @@ export const OPS = {
   },
   /** `nn.LayerNorm(normalized_shape)`: normalises the trailing dimensions; 2·prod(normalized_shape) learnable. */
   LayerNorm: {
-    category: 'norm',
     defaults: { normalized_shape: null, eps: 1e-5, elementwise_affine: true },
     arity: 1,
     infer(a, [x]) {
@@ -636,7 +624,6 @@ export const OPS = {
     tfjs: noTfjs("TF.js's hard sigmoid has a different slope from PyTorch's"),
   }),
   Softmax: {
-    category: 'activation',
     defaults: { dim: -1 },
     arity: 1,
     infer: sameShape,
@@ -660,7 +647,6 @@ export const OPS = {
   Softplus: activation('Softplus', { params: ['beta', 'threshold'], defaults: { beta: 1, threshold: 20 }, functions: spellings('softplus', ['F'], ['beta', 'threshold']), keras: 'softplus', tfjs: noTfjs('Softplus with beta and threshold is not lowered') }),
   /** `nn.PReLU`: one learnable slope, or one per channel (then the input's dimension 1 must match). */
   PReLU: {
-    category: 'activation',
     defaults: { num_parameters: 1, init: 0.25 },
     arity: 1,
     infer: preluRule,
@@ -670,7 +656,6 @@ export const OPS = {
     pytorch: asModule,
   },
   MaxPool2d: {
-    category: 'pool',
     defaults: { kernel_size: null, stride: null, padding: 0, dilation: 1, ceil_mode: false },
     arity: 1,
     infer: poolRule('max'),
@@ -683,7 +668,6 @@ export const OPS = {
     pytorch: asModule,
   },
   AvgPool2d: {
-    category: 'pool',
     defaults: { kernel_size: null, stride: null, padding: 0, ceil_mode: false, count_include_pad: true },
     arity: 1,
     infer: poolRule('avg'),
@@ -696,7 +680,6 @@ export const OPS = {
     pytorch: asModule,
   },
   AdaptiveAvgPool2d: {
-    category: 'pool',
     defaults: { output_size: null },
     arity: 1,
     infer: adaptiveRule,
@@ -716,7 +699,6 @@ export const OPS = {
     pytorch: asModule,
   },
   AdaptiveMaxPool2d: {
-    category: 'pool',
     defaults: { output_size: null },
     arity: 1,
     infer: adaptiveRule,
@@ -736,7 +718,6 @@ export const OPS = {
     pytorch: asModule,
   },
   Linear: {
-    category: 'linear',
     defaults: { in_features: null, out_features: null, bias: true },
     inferred: { in_features: 'features' },
     arity: 1,
@@ -754,7 +735,6 @@ export const OPS = {
     pytorch: asModule,
   },
   Flatten: {
-    category: 'tensor',
     defaults: { start_dim: 1, end_dim: -1 },
     arity: 1,
     infer: flattenRule,
@@ -775,7 +755,6 @@ export const OPS = {
   },
   /** `nn.Unflatten(dim, unflattened_size)`: one dimension becomes several (one of them may be -1). */
   Unflatten: {
-    category: 'tensor',
     defaults: { dim: null, unflattened_size: null },
     arity: 1,
     infer(a, [x]) {
@@ -804,7 +783,6 @@ export const OPS = {
     pytorch: asModule,
   },
   Dropout: {
-    category: 'regularization',
     defaults: { p: 0.5, inplace: false },
     arity: 1,
     infer: sameShape,
@@ -819,7 +797,6 @@ export const OPS = {
   },
   /** Zeroes whole channels; the shape is Dropout's. */
   Dropout2d: {
-    category: 'regularization',
     defaults: { p: 0.5, inplace: false },
     arity: 1,
     infer: sameShape,
@@ -837,7 +814,6 @@ export const OPS = {
   /** `nn.ConstantPad2d(padding, value)`: as ZeroPad2d, with a fill value. */
   ConstantPad2d: padLayer('ConstantPad2d', ['padding', 'value'], { padding: 0, value: 0 }),
   Identity: {
-    category: 'tensor',
     defaults: {},
     arity: 1,
     infer: sameShape,
@@ -849,7 +825,6 @@ export const OPS = {
   },
   /** `nn.Upsample` and `F.interpolate`: each spatial size is `size`, or floor(size * scale_factor). */
   interpolate: {
-    category: 'tensor',
     defaults: { size: null, scale_factor: null, mode: 'nearest', align_corners: null, recompute_scale_factor: null },
     arity: 1,
     infer: interpolateRule,
@@ -897,7 +872,6 @@ export const OPS = {
     pytorch: asModule,
   },
   add: {
-    category: 'tensor',
     defaults: {},
     arity: -1,
     infer: addRule,
@@ -915,7 +889,6 @@ export const OPS = {
   sub: binary('sub', '-', 'Subtract'),
   div: binary('div', '/', null),
   concat: {
-    category: 'tensor',
     defaults: { dim: 1 },
     arity: -1,
     infer: concatRule,
@@ -930,7 +903,6 @@ export const OPS = {
   },
   /** `F.pad`: `pad` lists (before, after) pairs starting from the last dimension, as PyTorch does. */
   pad: {
-    category: 'tensor',
     defaults: { pad: [], value: 0, mode: 'constant' },
     arity: 1,
     infer: padRule,
@@ -963,7 +935,6 @@ export const OPS = {
   },
   /** Basic slicing: `slices[i]` is `[start, stop, step]` (null = default) for dimension i; missing dims are kept. */
   slice: {
-    category: 'tensor',
     defaults: { slices: [] },
     arity: 1,
     infer: sliceRule,
@@ -981,7 +952,6 @@ export const OPS = {
   },
   /** `view`/`reshape`: `shape` may hold one -1. */
   reshape: {
-    category: 'tensor',
     defaults: { shape: [] },
     arity: 1,
     infer: reshapeRule,
@@ -1036,7 +1006,6 @@ export const OPS = {
    * Like torchinfo, the MAC total counts layers (Conv2d, Linear), not functional products, so this adds none.
    */
   matmul: {
-    category: 'tensor',
     defaults: {},
     arity: 2,
     infer: matmulRule,
@@ -1047,7 +1016,6 @@ export const OPS = {
   },
   /** `F.normalize(x, p, dim)`: unit `p`-norm along `dim`; the shape is unchanged. */
   normalize: {
-    category: 'tensor',
     defaults: { p: 2, dim: 1 },
     arity: 1,
     infer: sameShape,
@@ -1058,7 +1026,6 @@ export const OPS = {
   },
   /** `a < b`, `a == b`, ... on two tensors: a boolean tensor, with broadcasting. */
   compare: {
-    category: 'tensor',
     defaults: { op: '<' },
     arity: 2,
     infer: elementwiseRule('compare'),
@@ -1069,7 +1036,6 @@ export const OPS = {
   },
   /** A tensor compared with a number: a boolean tensor of the same shape. */
   compare_scalar: {
-    category: 'tensor',
     defaults: { op: '<', value: null },
     arity: 1,
     infer: sameShape,
@@ -1080,7 +1046,6 @@ export const OPS = {
   },
   /** A shape-keeping elementwise function (`clamp`, `abs`, `exp`, `masked_fill`, ...); `fn` names it. */
   pointwise: {
-    category: 'tensor',
     defaults: { fn: '' },
     arity: 1,
     infer: sameShape,
@@ -1097,7 +1062,6 @@ export const OPS = {
   },
   /** `torch.where(cond, a, b)`: the broadcast shape of its three tensors. */
   where: {
-    category: 'tensor',
     defaults: {},
     arity: -1,
     infer: whereRule,
@@ -1108,7 +1072,6 @@ export const OPS = {
   },
   /** `unsqueeze(dim)`: a new axis of size 1 at `dim` (counted on the output, so -1 appends). */
   unsqueeze: {
-    category: 'tensor',
     defaults: { dim: 0 },
     arity: 1,
     infer: unsqueezeRule,
@@ -1119,7 +1082,6 @@ export const OPS = {
   },
   /** `squeeze()` drops every axis of size 1; `squeeze(dim)` drops that axis if its size is 1. */
   squeeze: {
-    category: 'tensor',
     defaults: { dim: null },
     arity: 1,
     infer: squeezeRule,
@@ -1130,7 +1092,6 @@ export const OPS = {
   },
   /** `permute(dims)` reorders every axis; `transpose(d0, d1)` swaps two (given as `dims` of length 2). */
   permute: {
-    category: 'tensor',
     defaults: { dims: [], swap: false },
     arity: 1,
     infer: permuteRule,
@@ -1147,7 +1108,6 @@ export const OPS = {
    * the output has the letters after `->` (or, implicitly, those used once, in alphabetical order).
    */
   einsum: {
-    category: 'tensor',
     defaults: { equation: '' },
     arity: -1,
     infer: einsumRule,
@@ -1158,7 +1118,6 @@ export const OPS = {
   },
   /** `torch.maximum(a, b)` / `torch.max(a, b)`: elementwise, with broadcasting. */
   maximum: {
-    category: 'tensor',
     defaults: {},
     arity: 2,
     infer: elementwiseRule('maximum'),
@@ -1168,7 +1127,6 @@ export const OPS = {
     pytorch: expr((ins) => `torch.maximum(${ins.join(', ')})`),
   },
   minimum: {
-    category: 'tensor',
     defaults: {},
     arity: 2,
     infer: elementwiseRule('minimum'),
@@ -1179,7 +1137,6 @@ export const OPS = {
   },
   /** `Tensor.expand(*sizes)`: broadcasts size-1 axes to the given sizes (-1 keeps one); new axes go in front. */
   expand: {
-    category: 'tensor',
     defaults: { sizes: [] },
     arity: 1,
     infer: (a, [x]) => (x ? expandTo(x, sizesOf(a['sizes'])) : ok(null)),
@@ -1190,7 +1147,6 @@ export const OPS = {
   },
   /** `a.expand_as(b)`: `a.expand(b.size())`; `b` is only read for its shape. */
   expand_as: {
-    category: 'tensor',
     defaults: {},
     arity: 2,
     infer: (_a, [x, y]) => (x && y ? expandTo(x, y) : ok(null)),
@@ -1201,7 +1157,6 @@ export const OPS = {
   },
   /** `Tensor.repeat(*sizes)`: tiles the tensor; leading sizes add new axes. */
   repeat: {
-    category: 'tensor',
     defaults: { sizes: [] },
     arity: 1,
     infer(a, [x]) {
@@ -1223,7 +1178,6 @@ export const OPS = {
   },
   /** A value the front end could not interpret; its shape is unknown and analysis continues. */
   opaque: {
-    category: 'tensor',
     defaults: { reason: '' },
     arity: -1,
     infer: () => ok(null, null, null),
