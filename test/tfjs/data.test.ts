@@ -12,6 +12,7 @@ import { deflateSync } from 'node:zlib';
 import { checkDataPath, loadDataset } from '../../src/training/data';
 import { DataError, Rng, adaptImage, channelStats, makeBatch, splitSet, valCount } from '../../src/training/dataCore';
 import { CIFAR_RECORD } from '../../src/training/dataCifar';
+import { listImageFolder } from '../../src/training/dataImageFolder';
 import { decodeImage, decodePng, encodePng } from '../../src/training/dataPng';
 import { syntheticImages } from '../../src/training/dataSynthetic';
 
@@ -165,6 +166,19 @@ test('an image folder loads, resizes and converts channels; unreadable images na
   assert.throws(() => loadDataset({ data: dir, inputShape: [1, 3, 6, 6], numClasses: 2, valSplit: 0, seed: 0 }), /3 classes but the model returns only 2/);
   fs.writeFileSync(path.join(dir, 'dogs', 'broken.png'), 'garbage');
   assert.throws(() => loadDataset({ data: dir, inputShape: [1, 3, 6, 6], numClasses: 3, valSplit: 0, seed: 0 }), (e: unknown) => e instanceof DataError && /broken\.png/.test(e.message));
+});
+
+test("a class folder's images are listed in torchvision's order: its own files by name, then each subfolder's", () => {
+  const root = tmp('order');
+  for (const f of ['z.png', 'a.png', 'm/b.png', 'm/n/c.PNG', 'b/readme.txt', 'b/d.ppm']) {
+    fs.mkdirSync(path.dirname(path.join(root, 'cls', f)), { recursive: true });
+    fs.writeFileSync(path.join(root, 'cls', f), '');
+  }
+  fs.mkdirSync(path.join(root, 'other'));
+  const listing = listImageFolder(root);
+  assert.deepEqual(listing.classes, ['cls', 'other']);
+  assert.deepEqual(listing.files.map((f) => path.relative(path.join(root, 'cls'), f)), ['a.png', 'z.png', 'b/d.ppm', 'm/b.png', 'm/n/c.PNG']);
+  assert.deepEqual(listing.labels, [0, 0, 0, 0, 0]);
 });
 
 test('train/ and val/ folders are used as given', () => {
