@@ -312,7 +312,7 @@ function dimAttr(v: unknown): number | string | null {
 
 /** Warnings about the user's classes that the run itself cannot see. */
 function lintClasses(I: Interp): void {
-  const classes = [...I.instantiated];
+  const classes = [...I.classes.instantiated];
   for (const cls of classes) {
     if (!cls.def) continue;
     const subclasses = classes.filter((c) => c !== cls && c.mro.includes(cls)).map((c) => c.def!).filter(Boolean);

@@ -6,13 +6,14 @@
  * information diagnostic and an opaque value.
  */
 import type { Diagnostic, Severity, SourceRange } from '../../core/ir';
-import type { CallExpr, ClassDef, CompExpr, Expr, FunctionDef, Param, Pattern, Span, Stmt } from './ast';
+import type { CallExpr, CompExpr, Expr, FunctionDef, Param, Pattern, Span, Stmt } from './ast';
 import { LineIndex } from './lines';
 import { SymTable } from './symbolic';
 import type { Runtime } from './runtime';
 import type { ParamUse } from './syntax';
 import { paramTensor } from './layers';
 import { installBuiltins } from './builtins';
+import { Classes } from './classes';
 import { Library } from './library';
 import { Operators } from './operators';
 import { FormatError, type FormatHooks, formatValue, pyFloatStr } from './strformat';
@@ -22,7 +23,6 @@ import {
   BudgetError,
   BuiltinClass,
   type CallArgs,
-  type ClassLike,
   CondVal,
   ModuleObj,
   Namespace,
@@ -87,6 +87,7 @@ export class Interp implements Runtime {
   readonly builtins: Map<string, Value>;
   readonly lib: Library;
   readonly ops: Operators;
+  readonly classes: Classes;
   /** The innermost call (or add) being evaluated in the user's code: where nodes execute and errors point. */
   site: Span | null = null;
   /** Set while evaluating text that is not the file (`--args`): its offsets must not become locations. */
@@ -105,12 +106,6 @@ export class Interp implements Runtime {
   /** The first loop skipped because its iterable was unknown, while building the model and in forward. */
   skippedBuildLoop: Span | null = null;
   skippedForwardLoop: Span | null = null;
-  /** User classes instantiated during the analysis. */
-  readonly instantiated = new Set<PyClass>();
-  /** Fields of the dataclasses made so far, for subclasses that are dataclasses too. */
-  private readonly dataclassFields = new WeakMap<PyClass, { name: string; required: boolean; owner: PyClass }[]>();
-  /** Built-in functions stored on classes that bind `self` like methods (a dataclass `__init__`). */
-  private readonly methodBuiltins = new WeakSet<Builtin>();
   /** Unused-argument warnings, for the quick fixes that wire the argument in. */
   readonly unusedArgs: { cls: PyClass; use: ParamUse; diag: Diagnostic }[] = [];
 
@@ -127,6 +122,7 @@ export class Interp implements Runtime {
     this.lines = new LineIndex(file, text);
     this.lib = new Library(this);
     this.ops = new Operators(this, this.lib.operators);
+    this.classes = new Classes(this, this.lib);
     this.builtins = installBuiltins(this, this.lib, this.ops);
   }
 
@@ -378,7 +374,7 @@ export class Interp implements Runtime {
         this.setVar(scope, s.name, this.defineFunction(s, scope));
         return undefined;
       case 'class':
-        this.setVar(scope, s.name, this.defineClass(s, scope));
+        this.setVar(scope, s.name, this.classes.define(s, scope));
         return undefined;
       case 'bad':
         this.info(s, `skipped a statement the analysis does not model (${s.what})`);
@@ -487,90 +483,6 @@ export class Interp implements Runtime {
       if (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property') fn = fn.withKind(dec.name);
     }
     return fn;
-  }
-
-  private defineClass(d: ClassDef, scope: Scope): Value {
-    const bases: ClassLike[] = [];
-    let opaqueBase = false;
-    for (const b of d.bases) {
-      const v = this.eval(b, scope);
-      if (v instanceof PyClass || v instanceof BuiltinClass) bases.push(v);
-      else opaqueBase = true;
-    }
-    if (bases.length === 0) bases.push(this.lib.python.objectClass);
-    const cls = new PyClass(d.name, bases, new Map(), d);
-    cls.mro = c3(cls, bases);
-    if (opaqueBase) cls.dict.set('__opaque_base__', true);
-    const body = new Scope(scope, 'class');
-    body.vars.set('__qualname__', d.name);
-    this.execBlock(d.body, body);
-    for (const [k, v] of body.vars) {
-      if (v instanceof PyFunction) v.ownerClass = cls;
-      cls.dict.set(k, v);
-    }
-    if (!cls.dict.has('__init__') && d.decorators.some((dec) => this.isDataclass(dec.e, scope))) cls.dict.set('__init__', this.dataclassInit(d, cls));
-    return cls;
-  }
-
-  private isDataclass(e: Expr, scope: Scope): boolean {
-    const callee = e.k === 'call' ? e.fn : e;
-    if (callee.k !== 'name' && callee.k !== 'attr') return false;
-    try {
-      return this.eval(callee, scope) === this.lib.stdlib.dataclassDecorator;
-    } catch (err) {
-      if (err instanceof PyError) return false;
-      throw err;
-    }
-  }
-
-  /**
-   * The `__init__` `@dataclass` generates: the annotated fields of the dataclass bases, then this class's, in
-   * order; class values as defaults, and `field(default=..., default_factory=...)` as Python reads it.
-   */
-  private dataclassInit(d: ClassDef, cls: PyClass): Builtin {
-    const own: { name: string; required: boolean; owner: PyClass }[] = [];
-    for (const s of d.body) {
-      if ((s.k === 'assign' && s.annotated && s.targets.length === 1 && s.targets[0]!.k === 'name') || (s.k === 'annotate' && s.target.k === 'name')) {
-        const t = s.k === 'assign' ? s.targets[0]! : s.target;
-        if (t.k === 'name') own.push({ name: t.id, required: s.k === 'annotate', owner: cls });
-      }
-    }
-    // As Python orders them: base fields first (from the most basic class), a redefined field keeps its place.
-    const fields: typeof own = [];
-    const put = (f: (typeof own)[number]): void => {
-      const at = fields.findIndex((x) => x.name === f.name);
-      if (at >= 0) fields[at] = f;
-      else fields.push(f);
-    };
-    for (const base of cls.mro.slice(1).reverse()) for (const f of (base instanceof PyClass ? this.dataclassFields.get(base) : undefined) ?? []) put(f);
-    own.forEach(put);
-    this.dataclassFields.set(cls, fields);
-    const init = new Builtin('__init__', (a) => {
-      const self = a.pos[0];
-      if (!(self instanceof PyInstance)) return null;
-      const given = new Map<string, Value>();
-      a.pos.slice(1).forEach((v, i) => {
-        const f = fields[i];
-        if (!f) this.raise('TypeError', `${cls.name}.__init__() takes ${fields.length + 1} positional arguments but ${a.pos.length} were given`);
-        given.set(f.name, v);
-      });
-      for (const [k, v] of a.kw) {
-        if (!fields.some((f) => f.name === k)) this.raise('TypeError', `${cls.name}.__init__() got an unexpected keyword argument '${k}'`);
-        given.set(k, v);
-      }
-      for (const f of fields) {
-        let v = given.get(f.name) ?? (f.required ? undefined : f.owner.dict.get(f.name));
-        if (v instanceof PyInstance && v.cls === this.lib.stdlib.fieldClass) {
-          const factory = v.attrs.get('default_factory');
-          v = v.attrs.get('default') ?? (factory !== undefined ? this.call(factory, { pos: [], kw: [] }) : undefined);
-        }
-        if (v === undefined) this.raise('TypeError', `${cls.name}.__init__() missing 1 required positional argument: '${f.name}'`);
-        self.attrs.set(f.name, v);
-      }
-      return null;
-    });
-    this.methodBuiltins.add(init);
-    return init;
   }
 
   // ---------------------------------------------------------------- variables
@@ -873,7 +785,7 @@ export class Interp implements Runtime {
     if (fn instanceof PyFunction) return this.invoke(fn, args);
     if (fn instanceof BoundMethod) return this.invoke(fn.fn, { pos: [fn.self, ...args.pos], kw: args.kw });
     if (fn instanceof Builtin) return fn.fn(args);
-    if (fn instanceof PyClass) return this.instantiate(fn, args);
+    if (fn instanceof PyClass) return this.classes.instantiate(fn, args);
     if (fn instanceof BuiltinClass) return this.lib.nn.constructBuiltin(fn, args);
     if (fn instanceof PyPartial) return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: mergeKw(fn.args.kw, args.kw) });
     if (fn instanceof ModuleObj) return this.lib.nn.callModule(fn, args);
@@ -959,49 +871,6 @@ export class Interp implements Runtime {
     if (sig.varkw >= 0) scope.vars.set(params[sig.varkw]!.name, kwExtra ?? new PyDict());
   }
 
-  /** `Cls(...)` for a class defined in the file. */
-  instantiate(cls: PyClass, args: CallArgs): Value {
-    const base = cls.builtinBase();
-    let obj: PyInstance;
-    if (base && base.kind === 'exception') {
-      const inst = new PyInstance(cls);
-      inst.attrs.set('args', new PyTuple(args.pos));
-      obj = inst;
-    } else if (cls.mro.some((c) => c instanceof BuiltinClass && c.kind !== 'object' && c.kind !== 'opaque' && c.kind !== 'type' && c.kind !== 'exception')) {
-      const m = new ModuleObj(cls);
-      this.lib.nn.noteConstruction(m);
-      this.instantiated.add(cls);
-      obj = m;
-    } else obj = new PyInstance(cls);
-    if (cls.dict.get('__opaque_base__') === true && !cls.lookup('__init__')) {
-      return obj;
-    }
-    this.initInstance(obj, cls.mro, 0, args);
-    return obj;
-  }
-
-  /** Runs the first `__init__` found in `mro[start..]` on `obj`. */
-  initInstance(obj: PyInstance, mro: readonly ClassLike[], start: number, args: CallArgs): void {
-    for (let i = start; i < mro.length; i++) {
-      const c = mro[i]!;
-      if (c instanceof PyClass) {
-        const init = c.dict.get('__init__');
-        if (init instanceof PyFunction) {
-          this.invoke(init, { pos: [obj, ...args.pos], kw: args.kw });
-          return;
-        }
-        if (init instanceof Builtin) {
-          init.fn({ pos: [obj, ...args.pos], kw: args.kw });
-          return;
-        }
-        if (c.dict.get('__opaque_base__') === true) return;
-      } else {
-        this.lib.nn.builtinInit(c, obj, args);
-        return;
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- attributes and items
 
   getAttr(obj: Value, name: string, at: Span): Value {
@@ -1012,7 +881,7 @@ export class Interp implements Runtime {
       if (v !== undefined) return v;
       if (obj.cls instanceof PyClass) {
         const c = obj.cls.lookup(name);
-        if (c !== undefined) return this.bindAttr(c, obj, obj.cls);
+        if (c !== undefined) return this.classes.bindAttr(c, obj, obj.cls);
         if (name === '__class__') return obj.cls;
         if (obj.cls.dict.get('__opaque_base__') === true || obj.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) {
           return new Opaque(`${obj.cls.name}.${name}`);
@@ -1043,7 +912,7 @@ export class Interp implements Runtime {
       this.info(at, `${obj.name}.${name} is not modelled; its value is unknown`);
       return new Opaque(`${obj.name}.${name}`);
     }
-    if (obj instanceof SuperObj) return this.superAttr(obj, name, at);
+    if (obj instanceof SuperObj) return this.classes.superAttr(obj, name, at);
     if (obj instanceof BuiltinClass) {
       if (name === '__name__') return obj.name;
       return this.lib.nn.classAttr(obj, name, at);
@@ -1059,41 +928,6 @@ export class Interp implements Runtime {
       return new Opaque(`${obj.name}.${name}`);
     }
     return this.lib.python.valueMethod(obj, name, at);
-  }
-
-  /** A class attribute seen through an instance: functions bind, class/static methods and properties follow their kind. */
-  private bindAttr(c: Value, self: Value, cls: PyClass): Value {
-    if (c instanceof Builtin && this.methodBuiltins.has(c)) return new Builtin(c.name, (a) => c.fn({ pos: [self, ...a.pos], kw: a.kw }));
-    if (c instanceof PyFunction) {
-      if (c.kind === 'function') return new BoundMethod(self, c);
-      if (c.kind === 'classmethod') return new BoundMethod(cls, c);
-      if (c.kind === 'staticmethod') return c.withKind('function');
-      if (c.kind === 'property') return this.invoke(c, { pos: [self], kw: [] });
-    }
-    return c;
-  }
-
-  private superAttr(s: SuperObj, name: string, at: Span): Value {
-    const self = s.self;
-    const mro = self instanceof PyInstance && self.cls instanceof PyClass ? self.cls.mro : self instanceof PyClass ? self.mro : [];
-    const start = mro.indexOf(s.cls) + 1;
-    for (let i = start; i < mro.length; i++) {
-      const c = mro[i]!;
-      if (c instanceof PyClass) {
-        if (c.dict.has(name)) return this.bindAttr(c.dict.get(name)!, self, self instanceof PyInstance && self.cls instanceof PyClass ? self.cls : c);
-        if (c.dict.get('__opaque_base__') === true) return name === '__init__' ? new Builtin('__init__', () => null) : new Opaque(`super().${name}`);
-      } else {
-        if (name === '__init__') {
-          return new Builtin('__init__', (args) => {
-            if (self instanceof PyInstance) this.lib.nn.builtinInit(c, self, args);
-            return null;
-          });
-        }
-        if (self instanceof ModuleObj) return this.lib.nn.builtinModuleMethod(self, name, at, c);
-        return new Opaque(`super().${name}`);
-      }
-    }
-    return this.raise('AttributeError', `'super' object has no attribute '${name}'`, at);
   }
 
   setAttr(obj: Value, name: string, v: Value, at: Span): void {
@@ -1380,21 +1214,4 @@ const EXCEPTION_PARENTS: Record<string, string[]> = {
 
 function exceptionParents(name: string): string[] {
   return EXCEPTION_PARENTS[name] ?? ['Exception'];
-}
-
-/** C3 linearisation; on an inconsistent hierarchy, a depth-first order without repeats. */
-function c3(cls: PyClass, bases: ClassLike[]): ClassLike[] {
-  const seqs = [...bases.map((b) => b.mro.slice()), bases.slice()];
-  const out: ClassLike[] = [cls];
-  for (let guard = 0; guard < 1000; guard++) {
-    const nonEmpty = seqs.filter((s) => s.length);
-    if (!nonEmpty.length) return out;
-    const head = nonEmpty.map((s) => s[0]!).find((h) => !nonEmpty.some((s) => s.indexOf(h) > 0));
-    if (!head) break;
-    out.push(head);
-    for (const s of nonEmpty) if (s[0] === head) s.shift();
-  }
-  const dfs: ClassLike[] = [cls];
-  for (const b of bases) for (const m of b.mro) if (!dfs.includes(m)) dfs.push(m);
-  return dfs;
 }
