@@ -16,6 +16,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { promisify } from 'node:util';
+import type { IrNode } from '../src/core/ir';
+import { frozenParams } from '../src/core/report';
 import { runOracle, type OracleResult } from './kerasOracle';
 
 type Shape = (number | null)[];
@@ -23,6 +25,8 @@ export type Verdict = 'exact' | 'unknown' | 'wrong' | 'no-oracle';
 
 interface Ours {
   params: number | null;
+  /** Params less those of frozen layers (`trainable: false`), as Keras trains them. */
+  trainable: number | null;
   outputs: Shape[] | null;
   errors: string[];
   crashed: string | null;
@@ -45,12 +49,20 @@ async function analyzeWithCli(file: string): Promise<Ours> {
   } catch (e) {
     // Exit code 1 means error diagnostics, and the JSON is still on stdout.
     const err = e as { stdout?: string; code?: number; message: string };
-    if (err.code !== 1 || !err.stdout) return { params: null, outputs: null, errors: [], crashed: err.message.split('\n')[0]! };
+    if (err.code !== 1 || !err.stdout) return { params: null, trainable: null, outputs: null, errors: [], crashed: err.message.split('\n')[0]! };
     stdout = err.stdout;
   }
-  const r = JSON.parse(stdout) as { output: Shape | null; outputs: Shape[] | null; params: number | null; diagnostics: { severity: string; message: string; code: string }[] };
+  const r = JSON.parse(stdout) as {
+    output: Shape | null;
+    outputs: Shape[] | null;
+    params: number | null;
+    graph: { nodes: IrNode[] };
+    diagnostics: { severity: string; message: string; code: string }[];
+  };
+  const frozen = frozenParams(r.graph);
   return {
     params: r.params,
+    trainable: r.params === null || frozen === null ? null : r.params - frozen,
     outputs: r.outputs ?? (r.output ? [r.output] : null),
     errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`),
     crashed: null,
@@ -89,6 +101,9 @@ export function classify(ours: Ours, oracle: OracleResult): { verdict: Verdict; 
     unknown = true;
     problems.push(`params unknown (TF.js ${oracle.params})`);
   } else if (ours.params !== oracle.params) problems.push(`params ${ours.params} vs TF.js ${oracle.params} (${ours.params - oracle.params! > 0 ? '+' : ''}${ours.params - oracle.params!})`);
+  if (ours.params !== null && ours.trainable !== null && oracle.trainable !== null && ours.params === oracle.params && ours.trainable !== oracle.trainable) {
+    problems.push(`trainable ${ours.trainable} vs TF.js ${oracle.trainable} (frozen layers)`);
+  }
   const o = oracle.outputs ?? [];
   if (!ours.outputs) {
     unknown = true;

@@ -23,6 +23,8 @@ export interface OracleResult {
   file: string;
   /** Learnable parameters with every layer unfrozen (Keras's trainable count); null when it did not build. */
   params: number | null;
+  /** Of those, the ones Keras trains with the file's own `trainable: false` flags kept (frozen layers left out). */
+  trainable: number | null;
   /** Every model output, channels-first, batch 1; null dimensions are ones Keras leaves open. */
   outputs: Shape[] | null;
   /** Why TF.js could not build it (our checks, TF.js's own error, or the timeout). */
@@ -240,7 +242,22 @@ export function toChannelsFirst(shape: Shape, first: boolean): Shape {
 }
 
 /** Reads and normalises one file; throws with a message when TF.js could not be asked at all. */
-export function prepare(file: string): { modelTopology: Json; notes: string[]; first: boolean } {
+/** The file's frozen layers, as paths of layer names through nested models (`base/conv1`); a frozen model freezes all of its own. */
+export function frozenPaths(topo: Json, prefix = '', out: Set<string> = new Set()): Set<string> {
+  const cfg = topo['config'];
+  const layers = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg['layers']) ? (cfg['layers'] as unknown[]) : [];
+  if (isObj(cfg) && cfg['trainable'] === false) out.add(prefix.replace(/\/$/, ''));
+  for (const l of layers) {
+    if (!isObj(l)) continue;
+    const lc = isObj(l['config']) ? l['config'] : {};
+    const name = String(l['name'] ?? lc['name'] ?? '');
+    if (lc['trainable'] === false) out.add(prefix + name);
+    if (MODEL_CLASSES.has(String(l['class_name']))) frozenPaths(l, `${prefix}${name}/`, out);
+  }
+  return out;
+}
+
+export function prepare(file: string): { modelTopology: Json; notes: string[]; first: boolean; frozen: Set<string> } {
   let value: unknown = JSON.parse(readFileSync(file, 'utf8'));
   const notes = new Set<string>();
   if (typeof value === 'string') {
@@ -250,10 +267,11 @@ export function prepare(file: string): { modelTopology: Json; notes: string[]; f
   const topo = findTopology(value);
   if (!topo) throw new Error('no Keras topology ({class_name, config}) in the file');
   const copy = structuredClone(topo);
+  const frozen = frozenPaths(topo);
   normalizeKeras(copy, notes);
   const dangling = danglingReferences(copy);
   if (dangling.length) throw new Error(`dangling reference: ${dangling.join('; ')}`);
-  return { modelTopology: copy, notes: [...notes], first: channelsFirst(copy) };
+  return { modelTopology: copy, notes: [...notes], first: channelsFirst(copy), frozen };
 }
 
 async function buildInThisProcess(files: string[]): Promise<void> {
@@ -261,13 +279,23 @@ async function buildInThisProcess(files: string[]): Promise<void> {
   await tf.setBackend('cpu');
   for (const file of files) {
     process.stdout.write(`@@start ${JSON.stringify(file)}\n`);
-    const result: OracleResult = { file, params: null, outputs: null, error: null, notes: [] };
+    const result: OracleResult = { file, params: null, trainable: null, outputs: null, error: null, notes: [] };
     try {
-      const { modelTopology, notes, first } = prepare(file);
+      const { modelTopology, notes, first, frozen } = prepare(file);
       result.notes = notes;
       const model = await tf.models.modelFromJSON({ modelTopology: modelTopology as never });
-      result.params = model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+      const count = (): number => model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+      result.params = count();
       result.outputs = model.outputs.map((o) => toChannelsFirst(o.shape, first));
+      // Then the file's own flags: TF.js leaves a frozen layer's weights out of the trainable ones.
+      const freeze = (layers: { name: string; trainable: boolean; layers?: unknown }[], prefix: string): void => {
+        for (const layer of layers) {
+          if (frozen.has(prefix + layer.name)) layer.trainable = false;
+          if (Array.isArray(layer.layers)) freeze(layer.layers as typeof layers, `${prefix}${layer.name}/`);
+        }
+      };
+      freeze(model.layers, '');
+      result.trainable = count();
       model.dispose();
     } catch (e) {
       result.error = e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -293,7 +321,7 @@ export async function runOracle(files: string[], timeoutMs = 60_000): Promise<Or
       const arm = (): void => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          if (current) results.set(current, { file: current, params: null, outputs: null, error: `TF.js did not finish within ${timeoutMs / 1000} s`, notes: [] });
+          if (current) results.set(current, { file: current, params: null, trainable: null, outputs: null, error: `TF.js did not finish within ${timeoutMs / 1000} s`, notes: [] });
           child.kill('SIGKILL');
         }, timeoutMs);
       };
@@ -318,7 +346,7 @@ export async function runOracle(files: string[], timeoutMs = 60_000): Promise<Or
       child.on('close', () => {
         clearTimeout(timer);
         // A child that died without a result for its current file (a crash, not the timeout) fails that file.
-        if (current && !results.has(current)) results.set(current, { file: current, params: null, outputs: null, error: 'TF.js process exited without a result', notes: [] });
+        if (current && !results.has(current)) results.set(current, { file: current, params: null, trainable: null, outputs: null, error: 'TF.js process exited without a result', notes: [] });
         resolve();
       });
     });

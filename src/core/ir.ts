@@ -48,6 +48,11 @@ export interface IrNode {
    * same conv applied twice): its params are not added to the total again.
    */
   shared?: boolean;
+  /**
+   * True when the layer's weights are not trained (Keras `trainable: false`, a frozen transfer-learning base).
+   * They are still learnable parameters in PyTorch's sense, so `params` counts them; summaries show the split.
+   */
+  frozen?: boolean;
   /** Set when a diagnostic of severity error is attached to this node. */
   error?: string;
 }

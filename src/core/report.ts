@@ -118,6 +118,11 @@ export function formatTable(a: Analysis): string {
     lines.push(rule);
     lines.push(`Input: ${formatShape(g.input)}    Output: ${g.outputs ? g.outputs.map(formatShape).join(', ') : formatShape(g.output)}`);
     lines.push(`Total params: ${fmtInt(g.params)} (${fmtCompact(g.params)})`);
+    const frozen = frozenParams(g);
+    if (frozen !== 0) {
+      const trainable = frozen === null || g.params === null ? null : g.params - frozen;
+      lines.push(`Trainable params: ${fmtInt(trainable)} (${fmtCompact(trainable)})    Frozen params: ${fmtInt(frozen)} (${fmtCompact(frozen)})`);
+    }
     lines.push(`Total MACs: ${fmtInt(g.macs)} (${fmtCompact(g.macs)}MACs)`);
     const proj = g.skips.filter((s) => s.kind === 'projection').length;
     lines.push(`Residual shortcuts: ${g.skips.length} (${g.skips.length - proj} identity, ${proj} projection)`);
@@ -132,6 +137,13 @@ export function formatTable(a: Analysis): string {
     lines.push('Diagnostics: none');
   }
   return lines.join('\n');
+}
+
+/** Parameters of frozen layers (each module counted once), null if one of them is unknown; 0 when none is frozen. */
+export function frozenParams(g: Pick<IrGraph, 'nodes'>): number | null {
+  let sum: number | null = 0;
+  for (const n of g.nodes) if (n.frozen && !n.shared) sum = sum === null || n.params === null ? null : sum + n.params;
+  return sum;
 }
 
 /** Params, MACs and output shape of every group, counting nested groups. */

@@ -140,7 +140,7 @@ export function analyzeKeras(file: string, text: string, opts: FrontEndOptions =
   const name = String((isObj(config) ? config['name'] : undefined) ?? 'model');
   const b = new GraphBuilder(name, file);
   const reader = new KerasReader(b, src, opts, declaresChannelsFirst(topo));
-  const outputs = reader.model(topo, topoPath, null, '');
+  const outputs = reader.model(topo, topoPath, null, '', false);
   const out = outputs?.[0] ?? null;
   const candidates = [{ name, kind: 'design' as const, source: src.at(topoPath) }];
   return { file, models: [name], candidates, graph: b.finish(out, outputs?.slice(1) ?? []), diagnostics: b.diagnostics };
@@ -167,8 +167,10 @@ class KerasReader {
    * declared shape) make the graph's inputs; else a nested model applied to these tensors. Returns the
    * model's outputs, or null when they cannot be built.
    */
-  model(topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+  model(topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string, frozen: boolean): Tensor[] | null {
     const config = topo['config'];
+    // A model set `trainable = False` (a transfer-learning base) freezes every layer in it.
+    const frozenHere = frozen || (isObj(config) && config['trainable'] === false);
     // Keras 2.0-2.1 wrote a Sequential's config as the list of layers itself.
     const layersRaw = Array.isArray(config) ? config : isObj(config) ? config['layers'] : undefined;
     const layersPath: JSONPath = Array.isArray(config) ? [...path, 'config'] : [...path, 'config', 'layers'];
@@ -189,10 +191,10 @@ class KerasReader {
         raw: o,
       };
     });
-    return sequential ? this.sequential(layers, path, inputs, prefix) : this.functional(layers, topo, path, inputs, prefix);
+    return sequential ? this.sequential(layers, path, inputs, prefix, frozenHere) : this.functional(layers, topo, path, inputs, prefix, frozenHere);
   }
 
-  private sequential(layers: KerasLayer[], path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+  private sequential(layers: KerasLayer[], path: JSONPath, inputs: Tensor[] | null, prefix: string, frozen: boolean): Tensor[] | null {
     let x: Tensor | null = inputs?.[0] ?? null;
     if (!inputs) {
       const declared = layers.find((l) => l.className === 'InputLayer') ?? layers.find((l) => batchShapeOf(l.config));
@@ -203,12 +205,12 @@ class KerasReader {
     }
     for (const l of layers) {
       if (l.className === 'InputLayer' || !x) continue;
-      x = this.layer(l, { refs: [], constants: [] }, [x], prefix)?.[0] ?? null;
+      x = this.layer(l, { refs: [], constants: [] }, [x], prefix, frozen)?.[0] ?? null;
     }
     return x ? [x] : null;
   }
 
-  private functional(layers: KerasLayer[], topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string): Tensor[] | null {
+  private functional(layers: KerasLayer[], topo: Json, path: JSONPath, inputs: Tensor[] | null, prefix: string, frozen: boolean): Tensor[] | null {
     const config = isObj(topo['config']) ? topo['config'] : {};
     const byName = new Map(layers.map((l) => [l.name, l]));
     const produced = new Map<string, Tensor[][]>();
@@ -261,7 +263,7 @@ class KerasReader {
       pending = pending.filter(({ l, c, i }) => {
         const ins = c.refs.map(resolve);
         if (ins.some((t) => !t)) return true;
-        const outs = this.layer(l, c, ins as Tensor[], prefix);
+        const outs = this.layer(l, c, ins as Tensor[], prefix, frozen);
         const calls = produced.get(l.name) ?? [];
         calls[i] = outs ?? [];
         produced.set(l.name, calls);
@@ -296,15 +298,19 @@ class KerasReader {
   }
 
   /** One layer call: a nested model as a group, or the layer's ops. Null when it cannot be built. */
-  private layer(l: KerasLayer, call: Call, inputs: Tensor[], prefix: string): Tensor[] | null {
+  private layer(l: KerasLayer, call: Call, inputs: Tensor[], prefix: string, frozen: boolean): Tensor[] | null {
     const source = this.range(l.path);
+    const isFrozen = frozen || l.config['trainable'] === false;
     if (MODEL_CLASSES.has(l.className)) {
       this.b.beginGroup(prefix + l.name, l.className, source);
-      const outs = this.model(l.raw, l.path, inputs, `${prefix}${l.name}/`);
+      const outs = this.model(l.raw, l.path, inputs, `${prefix}${l.name}/`, isFrozen);
       this.b.endGroup();
       return outs;
     }
-    return [this.ops(l, call, inputs, prefix, source)];
+    const first = this.b.nodes.length;
+    const out = this.ops(l, call, inputs, prefix, source);
+    if (isFrozen) for (const n of this.b.nodes.slice(first)) n.frozen = true;
+    return [out];
   }
 
   /**

@@ -3,7 +3,7 @@
  */
 import { formatShape } from '../core/dims';
 import type { Diagnostic, IrGraph, IrNode } from '../core/ir';
-import { fmtCompact, fmtInt } from '../core/report';
+import { fmtCompact, fmtInt, frozenParams } from '../core/report';
 import { type NodesAt, lineResults } from './ranges';
 
 /** Most rows a hover table shows before summarising the rest. */
@@ -52,7 +52,7 @@ function single(n: IrNode): string[] {
   const lines = [`**${cell(n.op)}** ${code(n.name)}`, ''];
   const inputs = n.inputShapes.length ? n.inputShapes.map((s) => formatShape(s)).join(' + ') : '—';
   lines.push(`Input ${inputs} → output ${formatShape(n.outputShape)}`, '');
-  lines.push(`Params ${n.shared ? 'shared (counted at its first use)' : amount(n.params)} · MACs ${amount(n.macs)}`);
+  lines.push(`Params ${n.shared ? 'shared (counted at its first use)' : amount(n.params)}${n.frozen && !n.shared && n.params ? ' (frozen)' : ''} · MACs ${amount(n.macs)}`);
   if (n.error) lines.push('', `⚠ ${n.error}`);
   return lines;
 }
@@ -76,7 +76,9 @@ export function hoverMarkdown(at: NodesAt): string | null {
     lines.push(`**${cell(ops)}**, ${nodes.length} instances`);
   }
   const s = sums(nodes);
-  lines.push('', `Params ${amount(s.params)} · MACs ${amount(s.macs)}`, '');
+  const frozen = frozenParams({ nodes });
+  const split = frozen === 0 ? '' : ` (trainable ${amount(frozen === null || s.params === null ? null : s.params - frozen)}, frozen ${amount(frozen)})`;
+  lines.push('', `Params ${amount(s.params)}${split} · MACs ${amount(s.macs)}`, '');
   lines.push(...table(nodes));
   const errors = [...new Set(nodes.filter((n) => n.error).map((n) => n.error!))];
   for (const e of errors.slice(0, 3)) lines.push('', `⚠ ${e}`);

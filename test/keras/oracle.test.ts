@@ -2,7 +2,7 @@
  * TensorFlow.js as the judge of the Keras reader: every file under test/fixtures/keras/ is built with
  * `tf.models.modelFromJSON` (scripts/kerasOracle.ts: Keras 3 spellings normalised, every layer unfrozen, one
  * child process with a timeout), and our analysis must report the same learnable parameters and output
- * shapes (channels-first). A file TF.js cannot build because a reference is dangling must give us an error
+ * shapes (channels-first), and, with the file's frozen layers kept frozen, the same trainable count. A file TF.js cannot build because a reference is dangling must give us an error
  * that names the missing layer. The manifest rows of these files hold TF.js's numbers, checked here to be
  * TF.js's still; a row's `todo` (a case the reader does not handle yet) makes its test a todo here too.
  */
@@ -14,6 +14,7 @@ import { analyzeText } from '../../src/frontends';
 import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
 import { classify } from '../../scripts/kerasDiff';
 import { rows } from '../fixturesManifest';
+import { frozenParams } from '../../src/core/report';
 
 const DIR = 'test/fixtures/keras';
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => join(DIR, f));
@@ -52,8 +53,10 @@ describe('TF.js agrees with the Keras reader on every Keras fixture', () => {
       assert.ok(!o.error || o.error.startsWith('dangling reference'), `TF.js could not build ${name}: ${o.error}`);
       const a = analyzeText(file, readFileSync(file, 'utf8'));
       const g = a.graph;
+      const frozen = g ? frozenParams(g) : null;
       const ours = {
         params: g?.params ?? null,
+        trainable: g?.params === null || g?.params === undefined || frozen === null ? null : g.params - frozen,
         // A symbolic dimension is one we could not pin to a number: as unknown as a missing one.
         outputs: g?.output ? (g.outputs ?? [g.output]).map((s) => (s ?? []).map((d) => (typeof d === 'number' ? d : null))) : null,
         errors: a.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`),

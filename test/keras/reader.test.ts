@@ -2,12 +2,14 @@
  * What the Keras reader builds besides the totals TF.js judges (test/keras/oracle.test.ts): nested models
  * as groups with their own names, which call of a shared layer a reference means, the input a Sequential
  * without InputLayer gets, and diagnostics that point at the layer's JSON object, since most exports are a
- * single line.
+ * single line; and the trainable / frozen split of a transfer-learning model.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { analyzeKeras } from '../../src/frontends/kerasJson';
+import { formatTable, frozenParams } from '../../src/core/report';
+import { hoverMarkdown } from '../../src/host/hoverText';
 
 const read = (file: string) => analyzeKeras(file, readFileSync(file, 'utf8'));
 
@@ -102,4 +104,21 @@ test('every layer node carries its layer object as its source, so a hover anywhe
   const at = text.indexOf('{"class_name": "Dense", "config": {"name": "dense"');
   assert.equal(dense.source!.column, at + 1);
   assert.ok(dense.source!.endColumn > text.indexOf('"units": 64', at) + 1);
+});
+
+test('frozen layers: still counted, marked on their nodes, split out in the table and the hover', () => {
+  const file = 'test/fixtures/keras/nested-functional-base.keras2.model.json';
+  const a = read(file);
+  const g = a.graph!;
+  // The base was frozen as a whole (its config says trainable: false); the head was not.
+  assert.ok(g.nodes.filter((n) => n.name.startsWith('tiny_resnet/')).every((n) => n.frozen));
+  assert.ok(!g.nodes.find((n) => n.name === 'dense')!.frozen);
+  const frozen = frozenParams(g)!;
+  assert.ok(frozen > 0 && frozen < g.params!);
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  assert.match(formatTable(a), new RegExp(`Trainable params: ${fmt(g.params! - frozen)} .*Frozen params: ${fmt(frozen)} `));
+  const conv = g.nodes.find((n) => n.name === 'tiny_resnet/conv1')!;
+  assert.match(hoverMarkdown({ executed: [conv], defined: [] })!, /Params [\d,]+ \(frozen\)/);
+  const both = hoverMarkdown({ executed: [conv, g.nodes.find((n) => n.name === 'dense')!], defined: [] })!;
+  assert.match(both, /\(trainable [\d,]+, frozen [\d,]+\)/);
 });
