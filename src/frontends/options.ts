@@ -14,4 +14,11 @@ export interface FrontEndOptions {
   defaultInput?: number[];
   model?: string;
   args?: string;
+  /**
+   * Extra folders to resolve absolute imports from, after the file's own package root and the workspace
+   * folders: the CLI's `--path`, the Python extension's `python.analysis.extraPaths`, our own setting.
+   */
+  searchRoots?: string[];
+  /** The Python interpreter whose `sys.path` locates installed packages (read statically, never imported). */
+  python?: string;
 }
