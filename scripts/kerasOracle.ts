@@ -50,6 +50,8 @@ export function findTopology(v: unknown): Json | null {
 }
 
 const MERGE_CLASSES = new Set(['Add', 'Subtract', 'Multiply', 'Maximum', 'Minimum', 'Average']);
+/** Keras augmentation layers TF.js lacks; at inference each is the identity, with no weights. */
+const AUGMENTATION_CLASSES = new Set(['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomContrast', 'RandomTranslation', 'RandomBrightness']);
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 /** Config keys that only affect training or serialisation; TF.js rejects several Keras 3 spellings of them. */
 const DROPPED_KEYS = ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_regularizer', 'pointwise_regularizer', 'beta_regularizer', 'gamma_regularizer', 'embeddings_regularizer', 'kernel_constraint', 'bias_constraint', 'depthwise_constraint', 'pointwise_constraint', 'beta_constraint', 'gamma_constraint'];
@@ -65,20 +67,24 @@ function kerasTensors(v: unknown, out: [string, number, number][] = []): [string
   return out;
 }
 
-/** Keras 3 `inbound_nodes` (`[{args, kwargs}]`) to Keras 2's `[[[name, node, tensor, kwargs], ...]]`. */
-function normalizeInbound(raw: unknown): unknown {
+/**
+ * Keras 3 `inbound_nodes` (`[{args, kwargs}]`) to Keras 2's `[[[name, node, tensor, kwargs], ...]]`. Keras 3
+ * numbers a nested model's calls from 0; Keras 2 and TF.js count its construction as node 0, so those move up one.
+ */
+function normalizeInbound(raw: unknown, models: ReadonlySet<string>): unknown {
   if (!Array.isArray(raw)) return raw;
   return raw.map((node) => {
     if (!isObj(node)) return node;
     const kwargs = isObj(node['kwargs']) ? Object.fromEntries(Object.entries(node['kwargs']).filter(([, v]) => kerasTensors(v).length === 0 && (typeof v !== 'object' || v === null))) : {};
-    return kerasTensors(node['args']).map(([n, i, t]) => [n, i, t, kwargs]);
+    return kerasTensors(node['args']).map(([n, i, t]) => [n, models.has(n) ? i + 1 : i, t, kwargs]);
   });
 }
 
 /** Keras 3 writes `["fc", 0, 0]` for a single input or output; Keras 2 always a list of them. */
-function normalizeEnds(v: unknown): unknown {
-  if (Array.isArray(v) && typeof v[0] === 'string') return [v];
-  return v;
+function normalizeEnds(v: unknown, models: ReadonlySet<string>, keras3: boolean): unknown {
+  const list = Array.isArray(v) && typeof v[0] === 'string' ? [v] : v;
+  if (!keras3 || !Array.isArray(list)) return list;
+  return list.map((r) => (Array.isArray(r) && typeof r[0] === 'string' && models.has(r[0]) ? [r[0], Number(r[1] ?? 0) + 1, ...r.slice(2)] : r));
 }
 
 function dtypeName(v: unknown): unknown {
@@ -144,6 +150,8 @@ export function normalizeKeras(topo: Json, notes: Set<string> = new Set()): Set<
   const layers = Array.isArray(cfg['layers']) ? (cfg['layers'] as unknown[]) : [];
   const sequential = topo['class_name'] === 'Sequential';
   const out: unknown[] = [];
+  const models = new Set(layers.filter((l): l is Json => isObj(l) && MODEL_CLASSES.has(String(l['class_name']))).map((l) => String(l['name'] ?? (isObj(l['config']) ? l['config']['name'] : ''))));
+  const keras3 = layers.some((l) => isObj(l) && Array.isArray(l['inbound_nodes']) && (l['inbound_nodes'] as unknown[]).some(isObj));
   for (const l of layers) {
     if (!isObj(l)) continue;
     const cls = String(l['class_name']);
@@ -156,7 +164,7 @@ export function normalizeKeras(topo: Json, notes: Set<string> = new Set()): Set<
     } else normalizeLayerConfig(cls, lc, notes);
     if ('inbound_nodes' in l) {
       const raw = l['inbound_nodes'];
-      l['inbound_nodes'] = normalizeInbound(raw);
+      l['inbound_nodes'] = normalizeInbound(raw, models);
       // Keras 3 records `x + 3.0` as an Add called with one tensor and a number: elementwise with a
       // scalar, so the same shape and no weights. TF.js merge layers need two tensors; an identity stands in.
       const first = Array.isArray(raw) && isObj(raw[0]) ? raw[0]['args'] : undefined;
@@ -165,6 +173,11 @@ export function normalizeKeras(topo: Json, notes: Set<string> = new Set()): Set<
         l['config'] = { name: lc['name'], activation: 'linear', trainable: true };
         notes.add(`${cls} of a tensor and a number -> identity`);
       }
+    }
+    if (AUGMENTATION_CLASSES.has(cls)) {
+      l['class_name'] = 'Activation';
+      l['config'] = { name: lc['name'], activation: 'linear', trainable: true, ...(lc['batch_input_shape'] ? { batch_input_shape: lc['batch_input_shape'] } : {}) };
+      notes.add(`${cls} -> identity (augmentation, no weights)`);
     }
     if (cls === 'Normalization') {
       l['class_name'] = 'Activation';
@@ -195,7 +208,7 @@ export function normalizeKeras(topo: Json, notes: Set<string> = new Set()): Set<
     }
   }
   cfg['layers'] = out;
-  for (const k of ['input_layers', 'output_layers']) if (k in cfg) cfg[k] = normalizeEnds(cfg[k]);
+  for (const k of ['input_layers', 'output_layers']) if (k in cfg) cfg[k] = normalizeEnds(cfg[k], models, keras3);
   for (const k of ['build_input_shape', 'trainable']) delete cfg[k];
   return notes;
 }

@@ -819,7 +819,13 @@ export const OPS = {
     infer: sameShape,
     torch: { modules: [{ name: 'Identity', params: [], required: 0, anyArgs: true }] },
     kerasActivation: 'linear',
-    keras: noKeras('an identity needs no layer'),
+    keras: {
+      // Keras's augmentation layers inside a model change the data in training only: at inference, and for
+      // shapes and counts, each is the identity (no weights). The writer never needs to emit one.
+      classes: ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomContrast', 'RandomTranslation', 'RandomBrightness'],
+      read: () => ({ attrs: {} }),
+      write: () => noKeras('an identity needs no layer'),
+    },
     tfjs: { lower: 'identity' },
     pytorch: asModule,
   },

@@ -244,11 +244,13 @@ class KerasReader {
       if (t) produced.set(l.name, [[t]]);
     }
 
-    // A nested model's node 0 is its own construction, so its first call in this model is node 1.
+    // In Keras 2 a nested model's node 0 is its own construction, so its first call here is node 1; Keras 3
+    // (`keras_history`) numbers the calls from 0 like any layer's.
+    const keras3 = layers.some((l) => Array.isArray(l.raw['inbound_nodes']) && (l.raw['inbound_nodes'] as unknown[]).some(isObj));
     const callIndex = (r: Ref): number => {
       const l = byName.get(r.name)!;
       const declared = l.className === 'InputLayer' ? 1 : l.calls.length;
-      const i = MODEL_CLASSES.has(l.className) ? r.node - 1 : r.node;
+      const i = MODEL_CLASSES.has(l.className) && !keras3 ? r.node - 1 : r.node;
       return Math.max(0, Math.min(i, declared - 1));
     };
     const resolve = (r: Ref): Tensor | undefined => {
