@@ -15,8 +15,9 @@ export interface FrontEndOptions {
   model?: string;
   args?: string;
   /**
-   * Extra folders to resolve absolute imports from, after the file's own package root and the workspace
-   * folders: the CLI's `--path`, the Python extension's `python.analysis.extraPaths`, our own setting.
+   * Folders to resolve absolute imports from, in order, after the file's own package root: the workspace
+   * folders (the CLI's working directory), each followed by its `src/` when it has one, then the extra paths
+   * (the CLI's `--path`; in the editor `python.analysis.extraPaths`, then our own setting).
    */
   searchRoots?: string[];
   /** The Python interpreter whose `sys.path` locates installed packages (read statically, never imported). */
