@@ -1,10 +1,13 @@
 /**
  * The abstract interpreter: evaluates the parsed module the way CPython would, on the path it takes, with
- * concrete values where they are known and symbolic or opaque ones where they are not. PyTorch itself is
- * modelled in `library.ts`; this file is the Python language. Everything is bounded (steps, loop
+ * concrete values where they are known and symbolic or opaque ones where they are not. This file holds
+ * statements, expressions, calls, attributes and items; Python's operators (`operators.ts`), builtins
+ * (`builtins.ts`) and class machinery (`classes.ts`) are beside it, and PyTorch itself is the library
+ * (`library.ts`), which sees the interpreter only as a `Runtime`. Everything is bounded (steps, loop
  * iterations, call depth, wall time) and nothing it meets is fatal: what it does not understand becomes an
  * information diagnostic and an opaque value.
  */
+import { numel } from '../../core/dims';
 import type { Diagnostic, Severity, SourceRange } from '../../core/ir';
 import type { CallExpr, CompExpr, Expr, FunctionDef, Param, Pattern, Span, Stmt } from './ast';
 import { LineIndex } from './lines';
@@ -1047,7 +1050,7 @@ export class Interp implements Runtime {
       return v.assumed;
     }
     const tensor = v instanceof TensorVal ? v : paramTensor(v);
-    if (tensor?.t.shape && tensor.t.shape.every((d) => typeof d === 'number') && tensor.t.shape.reduce((p, d) => p * (d as number), 1) > 1) {
+    if (tensor?.t.shape && (numel(tensor.t.shape) ?? 0) > 1) {
       return this.raise('RuntimeError', 'Boolean value of Tensor with more than one value is ambiguous', at);
     }
     if (v instanceof Opaque) {

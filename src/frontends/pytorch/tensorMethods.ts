@@ -3,6 +3,7 @@
  * `x.chunk(2, 1)`, ...), each the node its `torch` function adds where one exists; `len(x)`; and indexing
  * with slices and `...`.
  */
+import { numel } from '../../core/dims';
 import type { AttrValue } from '../../core/ir';
 import { TORCH_FUNCTIONS } from '../../core/ops';
 import type { Span } from './ast';
@@ -54,7 +55,7 @@ export class TensorMethods {
       case 'ndimension':
         return f(() => (s ? s.length : new Opaque('ndim')));
       case 'numel':
-        return f(() => (s && s.every((d) => typeof d === 'number') ? (s as number[]).reduce((p, d) => p * d, 1) : new Opaque('numel')));
+        return f(() => (s ? numel(s) : null) ?? new Opaque('numel'));
       case 'view':
       case 'reshape':
         return f((a) => {
