@@ -8,6 +8,7 @@ import { DEFAULT_INPUT } from '../core/ir';
 import { RUN_CONFIG_FIELDS } from '../protocol/trainingProtocol';
 import { DEFAULT_RUNS_DIR } from '../training/runStore';
 import { analyze } from './analyze';
+import { diff } from './diff';
 import { type CliCommand, type CommandDeclaration, type CommandInput, defineCommand, flag, optionalFlags } from './flags';
 
 /** Which model of a file, with what arguments and input: `analyze` and `train` read the file the same way. */
@@ -23,6 +24,14 @@ const ANALYZE_FLAGS = {
 };
 
 export type AnalyzeInput = CommandInput<typeof ANALYZE_FLAGS>;
+
+/** Both versions are read with the same model, arguments and input, so only the file's change shows. */
+const DIFF_FLAGS = {
+  ...MODEL_FLAGS,
+  json: flag.boolean({ help: 'Print the comparison as one JSON object (stages, layers, groups, totals) instead of the table' }),
+};
+
+export type DiffInput = CommandInput<typeof DIFF_FLAGS>;
 
 const F = RUN_CONFIG_FIELDS;
 
@@ -87,5 +96,16 @@ export const COMMANDS: readonly CliCommand[] = [
     ].join('\n'),
     // Loaded on use: training pulls in process management that `analyze` never needs.
     run: async (input, io) => (await import('./train')).train(input, io),
+  }),
+  defineCommand({
+    name: 'diff',
+    summary: 'What changed between two versions of a model: params and MACs per stage, layers added, removed and changed',
+    args: [
+      { name: 'A', help: 'The older version (any model file analyze reads)' },
+      { name: 'B', help: 'The newer version' },
+    ],
+    flags: DIFF_FLAGS,
+    details: 'Exit codes: 0 the output shape is unchanged, 1 the output shape changed, 2 usage or I/O error (or no model could be built).',
+    run: diff,
   }),
 ];
