@@ -33,6 +33,15 @@ const DIFF_FLAGS = {
 
 export type DiffInput = CommandInput<typeof DIFF_FLAGS>;
 
+const CHECK_FLAGS = {
+  python: flag.string({ metavar: 'PATH', help: 'The Python interpreter whose installed packages imports are read from (statically, never run)' }),
+  path: flag.strings({ metavar: 'DIR', help: 'A folder to resolve imports from, after the working directory (and its src/); repeatable', defaultText: 'none' }),
+  input: flag.shape({ help: 'Input shape for every model', defaultText: `each file's own, else ${DEFAULT_INPUT.join(',')}` }),
+  format: flag.choice({ choices: ['text', 'json', 'github', 'sarif'] as const, default: 'text', help: 'Output: text lines, one JSON object, GitHub Actions annotations, or SARIF 2.1.0' }),
+};
+
+export type CheckInput = CommandInput<typeof CHECK_FLAGS>;
+
 const F = RUN_CONFIG_FIELDS;
 
 /** Run-config flags take their type, bounds, default and help from the run config's own declaration. */
@@ -107,5 +116,20 @@ export const COMMANDS: readonly CliCommand[] = [
     flags: DIFF_FLAGS,
     details: 'Exit codes: 0 the output shape is unchanged, 1 the output shape changed, 2 usage or I/O error (or no model could be built).',
     run: diff,
+  }),
+  defineCommand({
+    name: 'check',
+    summary: 'Check every model under the given paths, as a linter for CI (text, JSON, GitHub annotations or SARIF)',
+    args: [{ name: 'PATHS', help: 'Files and folders to check', optional: true, variadic: true }],
+    flags: CHECK_FLAGS,
+    details: [
+      'Folders are walked for .py files that define nn.Module classes or factories, *.resnet.json designs and',
+      'Keras/TF.js model.json topologies, skipping virtual environments, site-packages, node_modules, .git and',
+      'the like. A file\'s "# resnet-studio: model=... args=... input=..." comment picks what to check in it;',
+      'without one, every class and factory is checked, those that need arguments with symbolic ones.',
+      'Exit codes: 0 no error diagnostics, 1 error diagnostics, 2 usage or I/O error.',
+    ].join('\n'),
+    // Loaded on use, like train.
+    run: async (input, io) => (await import('./check')).check(input, io),
   }),
 ];

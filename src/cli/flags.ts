@@ -12,6 +12,8 @@ import { type BooleanSpec, type FieldSpec, type ValueOf, checkValue } from '../p
 export interface Flag<T, D extends T | undefined = T | undefined> {
   /** A switch takes no value (`--json`); every other flag takes exactly one. */
   readonly isSwitch: boolean;
+  /** Given several times, its values are collected in order (`--path a --path b`); the value is then a list. */
+  readonly repeatable?: boolean;
   /** What the value looks like in the usage text: `N`, `X`, `DIR`, `sgd|adam`. */
   readonly metavar: string;
   readonly help: string;
@@ -37,6 +39,8 @@ export interface ArgSpec {
   readonly help: string;
   /** Optional arguments may only follow required ones. */
   readonly optional?: boolean;
+  /** The last argument may take any number of values (`PATHS...`); with `optional`, none. */
+  readonly variadic?: boolean;
 }
 
 /** What the launcher gives every command. */
@@ -123,6 +127,11 @@ export const flag = {
   /** Any text, taken as given. */
   string<D extends string | undefined = undefined>(o: Common<D>): Flag<string, D> {
     return valued(o, 'TEXT', (text) => text);
+  },
+
+  /** Text that may be given several times; the values are kept in order (none given: an empty list). */
+  strings(o: Omit<Common<string[]>, 'default'>): Flag<string[], string[]> {
+    return { ...valued<string[], string[]>({ ...o, default: [] }, 'TEXT', (text) => [text]), repeatable: true };
   },
 
   /** A whole number of at least `min` (default 1). */
@@ -307,7 +316,8 @@ export function parseCommandLine<F extends FlagSet>(decl: Pick<CommandDeclaratio
       i++;
     }
     try {
-      values[key] = text === undefined ? true : f.parse(text, name);
+      const value = text === undefined ? true : f.parse(text, name);
+      values[key] = f.repeatable && given.has(key) ? [...(values[key] as unknown[]), ...(value as unknown[])] : value;
       given.add(key);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
@@ -315,7 +325,7 @@ export function parseCommandLine<F extends FlagSet>(decl: Pick<CommandDeclaratio
     }
   }
   const required = decl.args.filter((s) => !s.optional).length;
-  if (args.length > decl.args.length) fail(`unexpected argument '${args[decl.args.length]}'`);
+  if (args.length > decl.args.length && !decl.args[decl.args.length - 1]?.variadic) fail(`unexpected argument '${args[decl.args.length]}'`);
   else if (args.length < required) fail(`missing ${decl.args[args.length]!.name}`);
   if (problem && !help) throw problem;
   return { args, flags: values as FlagValues<F>, given, help };
@@ -383,7 +393,10 @@ export function optionalFlags<F extends FlagSet>(flags: F, keys: readonly (keyof
 
 function synopsisOf(decl: Pick<CommandDeclaration<FlagSet>, 'args' | 'flags' | 'synopsis'>): readonly string[] {
   if (decl.synopsis) return decl.synopsis;
-  const args = decl.args.map((a) => (a.optional ? `[${a.name}]` : a.name));
+  const args = decl.args.map((a) => {
+    const name = a.variadic ? `${a.name}...` : a.name;
+    return a.optional ? `[${name}]` : name;
+  });
   return [[...args, Object.keys(decl.flags).length ? '[options]' : ''].filter(Boolean).join(' ')];
 }
 
