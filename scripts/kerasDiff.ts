@@ -92,6 +92,11 @@ export function classify(ours: Ours, oracle: OracleResult): { verdict: Verdict; 
         ? { verdict: 'exact', why: `dangling reference '${m[1]}' reported` }
         : { verdict: 'wrong', why: `dangling reference '${m[1]}' not reported` };
     }
+    const cycle = [...oracle.error.matchAll(/cycle through layer '([^']+)'/g)].map((x) => x[1]!);
+    if (oracle.error.startsWith('cycle') && cycle.length) {
+      const missed = cycle.filter((n) => !ours.errors.some((e) => e.startsWith('keras/cycle') && e.includes(`'${n}'`)));
+      return missed.length ? { verdict: 'wrong', why: `cycle through ${missed.join(', ')} not reported` } : { verdict: 'exact', why: `cycle through ${cycle.join(', ')} reported` };
+    }
     return { verdict: 'no-oracle', why: `TF.js: ${oracle.error}` };
   }
   if (ours.errors.length) return { verdict: 'wrong', why: `we report an error TF.js does not: ${ours.errors[0]}` };

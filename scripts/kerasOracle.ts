@@ -213,7 +213,7 @@ export function normalizeKeras(topo: Json, notes: Set<string> = new Set()): Set<
   return notes;
 }
 
-/** Names referenced but not defined, per model config (nested ones included); TF.js never returns on these. */
+/** Names referenced but not defined, and layers on a cycle, per model config (nested ones included); TF.js never returns on these. */
 export function danglingReferences(topo: Json, where = 'model'): string[] {
   const cfg = topo['config'];
   if (!isObj(cfg) || !Array.isArray(cfg['layers'])) return [];
@@ -231,11 +231,17 @@ export function danglingReferences(topo: Json, where = 'model'): string[] {
     visit(v);
     return found;
   };
+  const deps = new Map<string, string[]>();
   for (const l of layers) {
     const lname = String(l['name'] ?? '');
+    deps.set(lname, refs(l['inbound_nodes']));
     for (const n of refs(l['inbound_nodes'])) if (!names.has(n)) problems.push(`${where}: layer '${lname}' takes input from unknown layer '${n}'`);
     if (MODEL_CLASSES.has(String(l['class_name']))) problems.push(...danglingReferences(l, `${where}/${lname}`));
   }
+  // TF.js never returns on a cycle either.
+  const reaches = (from: string, to: string, seen: Set<string>): boolean =>
+    (deps.get(from) ?? []).some((n) => n === to || (!seen.has(n) && (seen.add(n), reaches(n, to, seen))));
+  for (const name of deps.keys()) if (reaches(name, name, new Set())) problems.push(`${where}: cycle through layer '${name}'`);
   for (const k of ['input_layers', 'output_layers']) for (const n of refs(cfg[k])) if (!names.has(n)) problems.push(`${where}: ${k} names unknown layer '${n}'`);
   return problems;
 }
@@ -283,7 +289,7 @@ export function prepare(file: string): { modelTopology: Json; notes: string[]; f
   const frozen = frozenPaths(topo);
   normalizeKeras(copy, notes);
   const dangling = danglingReferences(copy);
-  if (dangling.length) throw new Error(`dangling reference: ${dangling.join('; ')}`);
+  if (dangling.length) throw new Error(`${dangling.some((d) => d.includes('unknown layer')) ? 'dangling reference' : 'cycle'}: ${dangling.join('; ')}`);
   return { modelTopology: copy, notes: [...notes], first: channelsFirst(copy), frozen };
 }
 

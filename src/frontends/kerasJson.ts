@@ -259,6 +259,7 @@ class KerasReader {
     };
 
     // Keras rebuilds a functional model by retrying each layer call until its inputs exist; so do we.
+    const failed = new Set<string>();
     let pending = layers.filter((l) => l.className !== 'InputLayer').flatMap((l) => l.calls.map((c, i) => ({ l, c, i })));
     for (let progress = true; pending.length && progress; ) {
       progress = false;
@@ -268,16 +269,28 @@ class KerasReader {
         const outs = this.layer(l, c, ins as Tensor[], prefix, frozen);
         const calls = produced.get(l.name) ?? [];
         calls[i] = outs ?? [];
+        if (!outs) failed.add(l.name);
         produced.set(l.name, calls);
         progress = true;
         return false;
       });
     }
-    for (const { l } of pending) {
-      // Inputs that never appear: a cycle, or a layer whose own inputs could not be read (already reported).
-      if (l.calls.every((c) => c.refs.every((r) => produced.has(r.name) || pending.some((p) => p.l.name === r.name)))) {
-        this.b.diag('error', 'keras/cycle', `layer '${l.name}' depends on its own output`, this.range(l.path));
+    // What is left waits on a layer that could not be built (already reported, or unknown), or on itself.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const { l, c } of pending) {
+        if (!failed.has(l.name) && c.refs.some((r) => failed.has(r.name))) {
+          failed.add(l.name);
+          grew = true;
+        }
       }
+    }
+    const waiting = new Map<string, Set<string>>();
+    for (const { l, c } of pending) if (!failed.has(l.name)) for (const r of c.refs) waiting.set(l.name, (waiting.get(l.name) ?? new Set()).add(r.name));
+    const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+      [...(waiting.get(from) ?? [])].some((n) => n === to || (!seen.has(n) && (seen.add(n), reaches(n, to, seen))));
+    for (const l of new Set(pending.map((p) => p.l))) {
+      if (waiting.has(l.name) && reaches(l.name, l.name)) this.b.diag('error', 'keras/cycle', `layer '${l.name}' depends on its own output`, this.range(l.path));
     }
     const refs = outputRefs.length ? outputRefs : layers.length ? [{ name: layers[layers.length - 1]!.name, node: 0, tensor: 0 }] : [];
     const outs = refs.map(resolve);
