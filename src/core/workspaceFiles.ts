@@ -24,7 +24,7 @@ export function mayHoldModel(file: string): boolean {
 }
 
 /** A virtual environment or conda environment whatever its name: venv writes `pyvenv.cfg`, conda `conda-meta/`. */
-function isEnvironment(dir: string, entries: readonly Dirent[]): boolean {
+function isEnvironment(entries: readonly Dirent[]): boolean {
   return entries.some((e) => (e.name === 'pyvenv.cfg' && !e.isDirectory()) || (e.name === 'conda-meta' && e.isDirectory()));
 }
 
@@ -116,7 +116,7 @@ export function discoverModelFiles(roots: readonly string[], opts: DiscoverOptio
     } catch {
       return;
     }
-    if (dir !== root && isEnvironment(dir, entries)) return;
+    if (dir !== root && isEnvironment(entries)) return;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const full = path.join(dir, e.name);

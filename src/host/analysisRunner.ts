@@ -7,11 +7,16 @@
 import { Worker } from 'node:worker_threads';
 import type { Analysis } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
-import type { AnalysisReply, AnalysisRequest } from '../protocol/analysisWorkerProtocol';
+import type { FileIndex } from '../frontends/workspaceIndex';
+import type { DiscoverResult, WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
 
 export interface AnalysisRunner {
   /** Analyses a text; resolves to null when no front end reads the file. */
   run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }>;
+  /** The files under `roots` that may hold models (the workspace index's walk). */
+  discover(roots: string[], exclude: string[]): Promise<{ files: string[]; truncated: boolean }>;
+  /** One file's models for the workspace index; `text` null reads it from disk. */
+  index(file: string, text: string | null, options: FrontEndOptions, fileTimeLimitMs: number): Promise<FileIndex | null>;
   dispose(): void;
 }
 
@@ -24,6 +29,16 @@ export class InProcessRunner implements AnalysisRunner {
     const t0 = performance.now();
     const analysis = core.formatFor(file, text) ? core.analyzeText(file, text, options) : null;
     return { analysis, ms: performance.now() - t0 };
+  }
+
+  async discover(roots: string[], exclude: string[]): Promise<{ files: string[]; truncated: boolean }> {
+    return (await import('../core/workspaceFiles')).discoverModelFiles(roots, { exclude });
+  }
+
+  async index(file: string, text: string | null, options: FrontEndOptions, fileTimeLimitMs: number): Promise<FileIndex | null> {
+    const ix = await import('../frontends/workspaceIndex');
+    const body = text ?? ix.readModelText(file);
+    return body === null ? null : ix.indexFile(file, body, { base: options, fileTimeLimitMs });
   }
 
   dispose(): void {}
@@ -47,9 +62,26 @@ export class WorkerRunner implements AnalysisRunner {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
+  async run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
+    const r = await this.request({ file, text, options });
+    if (!('analysis' in r)) throw new Error('the analysis worker answered an analysis with something else');
+    return { analysis: r.analysis, ms: r.ms };
+  }
+
+  async discover(roots: string[], exclude: string[]): Promise<{ files: string[]; truncated: boolean }> {
+    const r = (await this.request({ kind: 'discover', roots, exclude })) as DiscoverResult;
+    return { files: r.files, truncated: r.truncated };
+  }
+
+  async index(file: string, text: string | null, options: FrontEndOptions, fileTimeLimitMs: number): Promise<FileIndex | null> {
+    const r = await this.request({ kind: 'index', file, text, options, fileTimeLimitMs });
+    if (!('index' in r)) throw new Error('the analysis worker answered an index request with something else');
+    return r.index;
+  }
+
+  private request(body: DistributiveOmit<WorkerRequest, 'requestId'>): Promise<Success> {
     if (this.disposed) return Promise.reject(new Error('the analysis worker was disposed'));
-    const req: AnalysisRequest = { requestId: this.nextId++, file, text, options };
+    const req = { ...body, requestId: this.nextId++ } as WorkerRequest;
     return new Promise((resolve, reject) => {
       const p: Pending = { req, resolve, reject, timer: undefined };
       this.pending.set(req.requestId, p);
@@ -73,13 +105,13 @@ export class WorkerRunner implements AnalysisRunner {
     if (this.worker) return this.worker;
     const w = new Worker(this.script);
     w.unref();
-    w.on('message', (reply: AnalysisReply) => {
+    w.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.inReplyTo);
       if (!p || this.worker !== w) return;
       this.pending.delete(reply.inReplyTo);
       clearTimeout(p.timer);
       if ('error' in reply) p.reject(new Error(reply.error));
-      else p.resolve({ analysis: reply.analysis, ms: reply.ms });
+      else p.resolve(reply);
     });
     w.on('error', (err) => {
       if (this.worker === w) this.failAll(err);
@@ -94,7 +126,8 @@ export class WorkerRunner implements AnalysisRunner {
   /** Fails the runaway request, replaces the worker and resends what was queued behind it. */
   private timedOut(culprit: Pending): void {
     this.pending.delete(culprit.req.requestId);
-    culprit.reject(new AnalysisTimeoutError(`analysing ${culprit.req.file} took longer than ${this.timeoutMs} ms and was stopped`));
+    const what = culprit.req.kind === 'discover' ? `listing the files of ${culprit.req.roots.join(', ')}` : `analysing ${culprit.req.file}`;
+    culprit.reject(new AnalysisTimeoutError(`${what} took longer than ${this.timeoutMs} ms and was stopped`));
     const w = this.worker;
     this.worker = undefined;
     void w?.terminate();
@@ -122,9 +155,12 @@ export class WorkerRunner implements AnalysisRunner {
   }
 }
 
+type Success = Exclude<WorkerReply, { error: string }>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 interface Pending {
-  req: AnalysisRequest;
-  resolve: (r: { analysis: Analysis | null; ms: number }) => void;
+  req: WorkerRequest;
+  resolve: (r: Success) => void;
   reject: (e: Error) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
 }

@@ -1,21 +1,33 @@
 /**
  * Entry of `dist/analysisWorker.js`: runs the front ends in a worker thread for the extension host
- * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread. It speaks
- * `src/protocol/analysisWorkerProtocol.ts`.
+ * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread; the Models view's
+ * workspace index runs here too, one file per request. It speaks `src/protocol/analysisWorkerProtocol.ts`.
  */
 import { parentPort } from 'node:worker_threads';
+import { discoverModelFiles } from '../core/workspaceFiles';
 import { analyzeText, formatFor } from '../frontends/index';
-import type { AnalysisReply, AnalysisRequest } from '../protocol/analysisWorkerProtocol';
+import { indexFile, readModelText } from '../frontends/workspaceIndex';
+import type { WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker must run in a worker thread');
 
-port.on('message', (req: AnalysisRequest) => {
+function answer(req: WorkerRequest, t0: number): WorkerReply {
+  if (req.kind === 'discover') return { inReplyTo: req.requestId, ...discoverModelFiles(req.roots, { exclude: req.exclude }) };
+  if (req.kind === 'index') {
+    const text = req.text ?? readModelText(req.file);
+    const index = text === null ? null : indexFile(req.file, text, { base: req.options, fileTimeLimitMs: req.fileTimeLimitMs });
+    return { inReplyTo: req.requestId, index };
+  }
+  const analysis = formatFor(req.file, req.text) ? analyzeText(req.file, req.text, req.options) : null;
+  return { inReplyTo: req.requestId, analysis, ms: performance.now() - t0 };
+}
+
+port.on('message', (req: WorkerRequest) => {
   const t0 = performance.now();
-  let reply: AnalysisReply;
+  let reply: WorkerReply;
   try {
-    const analysis = formatFor(req.file, req.text) ? analyzeText(req.file, req.text, req.options) : null;
-    reply = { inReplyTo: req.requestId, analysis, ms: performance.now() - t0 };
+    reply = answer(req, t0);
   } catch (err) {
     reply = { inReplyTo: req.requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }

@@ -7,10 +7,12 @@
  */
 import type { Analysis } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
+import type { FileIndex } from '../frontends/workspaceIndex';
 import type { ReplyFields, RequestFields } from './messages';
 
 /** Host -> worker: analyse this text with the front end that reads `file`. */
 export interface AnalysisRequest extends RequestFields {
+  kind?: 'analyze';
   file: string;
   text: string;
   options: FrontEndOptions;
@@ -28,3 +30,40 @@ export interface AnalysisFailure extends ReplyFields {
 }
 
 export type AnalysisReply = AnalysisResult | AnalysisFailure;
+
+/**
+ * Host -> worker: list the files under the workspace folders that may hold models (the workspace index's
+ * first step), skipping what `core/workspaceFiles.ts` skips and the `exclude` globs (`files.exclude`).
+ */
+export interface DiscoverRequest extends RequestFields {
+  kind: 'discover';
+  roots: string[];
+  exclude: string[];
+}
+
+export interface DiscoverResult extends ReplyFields {
+  files: string[];
+  truncated: boolean;
+}
+
+/**
+ * Host -> worker: index one file's models for the Models view. `text` is the editor's text of an open
+ * document; null reads the file from disk. One request per file keeps each answer short, so the editor's
+ * own analyses queue behind at most one file of the background index.
+ */
+export interface IndexRequest extends RequestFields {
+  kind: 'index';
+  file: string;
+  text: string | null;
+  options: FrontEndOptions;
+  /** After this long, further models of the file are listed unanalysed. */
+  fileTimeLimitMs: number;
+}
+
+/** Worker -> host: the file's index, null when it holds no model (or cannot be read). */
+export interface IndexResult extends ReplyFields {
+  index: FileIndex | null;
+}
+
+export type WorkerRequest = AnalysisRequest | DiscoverRequest | IndexRequest;
+export type WorkerReply = AnalysisResult | DiscoverResult | IndexResult | AnalysisFailure;
