@@ -1,0 +1,139 @@
+/**
+ * The IR seen as a module hierarchy, for the writers: each group (block, stage, container) is a scope with
+ * its direct members (layers and child scopes) in execution order, the values it takes from outside and the
+ * one value it gives back. A scope's structure is summarised as a signature, so that blocks built the same
+ * way share one generated class and one design block whatever their channel counts.
+ */
+import type { IrGraph, IrGroup, IrNode, SourceRange } from '../core/ir';
+import { OP_SPECS } from '../core/ops';
+import { isUnsupported } from '../core/opTypes';
+
+/** Thrown when the IR holds something a writer cannot express; the message names the op and where it is. */
+export class CodegenError extends Error {
+  constructor(
+    message: string,
+    readonly source?: SourceRange,
+  ) {
+    super(message);
+    this.name = 'CodegenError';
+  }
+}
+
+/** `Conv2d layer1.0.conv1 (model.py:12)`: how a refused node is named in messages. */
+export function describeNode(n: IrNode): string {
+  const where = n.source ? ` at ${n.source.file.replace(/^.*[\\/]/, '')}:${n.source.line}` : '';
+  return `${n.op} '${n.name}'${where}`;
+}
+
+export type Member = { kind: 'node'; node: IrNode; rel: string } | { kind: 'scope'; scope: Scope; rel: string };
+
+export interface Scope {
+  group: IrGroup | null;
+  /** Module path ('' for the model itself). */
+  path: string;
+  members: Member[];
+  /** Every node inside, nested scopes included, in execution order. */
+  nodes: IrNode[];
+  /** Values (node ids) used inside and produced outside, in the order of first use. */
+  inputs: string[];
+  /** The value the scope hands on (a node id). */
+  output: string;
+}
+
+export interface ModuleTree {
+  root: Scope;
+  byId: Map<string, IrNode>;
+  consumers: Map<string, string[]>;
+  /** The node whose value the model returns. */
+  output: IrNode;
+}
+
+/** A member's name relative to its scope: `layer1.0.conv1` in `layer1.0` is `conv1`. */
+function relName(name: string, path: string): string {
+  return path && name.startsWith(`${path}.`) ? name.slice(path.length + 1) : name;
+}
+
+export function buildTree(g: IrGraph): ModuleTree {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const consumers = new Map<string, string[]>(g.nodes.map((n) => [n.id, []]));
+  for (const n of g.nodes) for (const i of n.inputs) consumers.get(i)?.push(n.id);
+  const sinks = g.nodes.filter((n) => n.op !== 'input' && consumers.get(n.id)!.length === 0);
+  const output = sinks[sinks.length - 1];
+  if (!output) throw new CodegenError(`${g.name}: the model has no output to write`);
+  if (g.outputs && g.outputs.length > 1) throw new CodegenError(`${g.name}: models that return several tensors are not written yet`);
+  const groups = new Map(g.groups.map((x) => [x.id, x]));
+  const chainOf = new Map<string, IrGroup[]>();
+  const chain = (id: string | undefined): IrGroup[] => {
+    if (!id) return [];
+    let c = chainOf.get(id);
+    if (!c) {
+      const grp = groups.get(id)!;
+      c = [...chain(grp.parent), grp];
+      chainOf.set(id, c);
+    }
+    return c;
+  };
+  const make = (group: IrGroup | null, nodes: IrNode[], depth: number): Scope => {
+    const path = group?.name ?? '';
+    const members: Member[] = [];
+    const children = new Map<string, IrNode[]>();
+    for (const n of nodes) {
+      const c = chain(n.group);
+      const child = c[depth];
+      if (!child) members.push({ kind: 'node', node: n, rel: relName(n.name, path) });
+      else {
+        let list = children.get(child.id);
+        if (!list) {
+          list = [];
+          children.set(child.id, list);
+          members.push({ kind: 'scope', scope: null as unknown as Scope, rel: relName(child.name, path) });
+          (members[members.length - 1] as { scopeId?: string }).scopeId = child.id;
+        }
+        list.push(n);
+      }
+    }
+    for (const m of members) {
+      if (m.kind !== 'scope') continue;
+      const id = (m as { scopeId?: string }).scopeId!;
+      delete (m as { scopeId?: string }).scopeId;
+      m.scope = make(groups.get(id)!, children.get(id)!, depth + 1);
+    }
+    const inside = new Set(nodes.map((n) => n.id));
+    const inputs: string[] = [];
+    for (const n of nodes) for (const i of n.inputs) if (!inside.has(i) && !inputs.includes(i)) inputs.push(i);
+    const outs = nodes.filter((n) => n.id === output.id || consumers.get(n.id)!.some((c) => !inside.has(c)));
+    if (group && outs.length !== 1) {
+      throw new CodegenError(`${group.label} '${group.name}' hands ${outs.length === 0 ? 'no value' : `${outs.length} values`} to the rest of the model; the writers need exactly one`, group.source);
+    }
+    return { group, path, members, nodes, inputs, output: (outs[0] ?? output).id };
+  };
+  return { root: make(null, g.nodes, 0), byId, consumers, output };
+}
+
+/** The nodes no PyTorch code can be written for, each with the catalogue's reason. */
+export function unsupportedForPyTorch(g: IrGraph): string[] {
+  return g.nodes.flatMap((n) => {
+    if (n.op === 'input') return [];
+    const w = OP_SPECS[n.op].pytorch;
+    return isUnsupported(w) ? [`cannot write ${describeNode(n)} as PyTorch: ${w.unsupported}`] : [];
+  });
+}
+
+/** Channel-like attributes whose values the writers express through a block's `inplanes` and `planes`. */
+export const CHANNEL_ATTRS = new Set(['in_channels', 'out_channels', 'num_features', 'num_channels', 'in_features', 'out_features']);
+
+/** The channel count of a value (dimension 1), if known. */
+export function channels(n: IrNode | undefined): number | null {
+  const s = n?.outputShape;
+  const c = s && s.length >= 2 ? s[1] : null;
+  return typeof c === 'number' ? c : null;
+}
+
+/** How much a scope shrinks the image: input height over output height, when whole. */
+export function strideOf(scope: Scope, byId: Map<string, IrNode>): number {
+  const i = byId.get(scope.inputs[0] ?? '')?.outputShape;
+  const o = byId.get(scope.output)?.outputShape;
+  const hi = i && i.length === 4 ? i[2] : null;
+  const ho = o && o.length === 4 ? o[2] : null;
+  return typeof hi === 'number' && typeof ho === 'number' && ho > 0 && hi % ho === 0 ? hi / ho : 1;
+}
