@@ -369,6 +369,12 @@ export const OPS = {
           padding = 'valid';
         }
         const groups = num(a['groups']) ?? 1;
+        const [cin, cout] = [num(a['in_channels']), num(a['out_channels'])];
+        if (groups > 1 && groups === cin && cout !== null && cout % cin === 0) {
+          // One group per input channel is Keras's DepthwiseConv2D (TF.js's Conv2D has no groups at all).
+          layers.push({ className: 'DepthwiseConv2D', config: { name: ctx.name, kernel_size: k, strides: st, padding, dilation_rate: dl, depth_multiplier: cout / cin, use_bias: a['bias'] !== false, activation: 'linear', data_format: 'channels_last' } });
+          return layers;
+        }
         const config = { name: ctx.name, filters: a['out_channels'], kernel_size: k, strides: st, padding, dilation_rate: dl, use_bias: a['bias'] !== false, activation: 'linear', data_format: 'channels_last' };
         layers.push({ className: 'Conv2D', config: groups === 1 ? config : { ...config, groups } });
         return layers;
@@ -459,12 +465,16 @@ export const OPS = {
           eps: Number(c['epsilon'] ?? 1e-3),
           momentum: 1 - Number(c['momentum'] ?? 0.99),
           affine: c['center'] !== false || c['scale'] !== false,
+          // Keras may learn the shift or the scale alone, which PyTorch's one flag cannot say: kept for the
+          // writer, and the reader counts C, not 2C, for such a layer.
+          ...(c['center'] === false ? { center: false } : {}),
+          ...(c['scale'] === false ? { scale: false } : {}),
         },
       }),
       write: (a, ctx) => [
         {
           className: 'BatchNormalization',
-          config: { name: ctx.name, axis: -1, epsilon: a['eps'], momentum: typeof a['momentum'] === 'number' ? 1 - a['momentum'] : 0.99, center: a['affine'] !== false, scale: a['affine'] !== false },
+          config: { name: ctx.name, axis: -1, epsilon: a['eps'], momentum: typeof a['momentum'] === 'number' ? 1 - a['momentum'] : 0.99, center: a['affine'] !== false && a['center'] !== false, scale: a['affine'] !== false && a['scale'] !== false },
         },
       ],
     },

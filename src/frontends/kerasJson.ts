@@ -375,10 +375,10 @@ class KerasReader {
       t = read('Conv2D', { filters: c['filters'], kernel_size: [1, 1], strides: [1, 1], padding: 'valid', use_bias: c['use_bias'], data_format: c['data_format'] }, [dw], meta);
     } else t = read(l.className, c, inputs, meta);
     if (typeof t === 'string') return opaque(t);
-    if (l.className === 'BatchNormalization' && (c['center'] === false) !== (c['scale'] === false)) {
-      // Keras can learn the shift or the scale alone, which PyTorch's affine flag cannot say: count Keras's C.
-      const n = b.node(t.node);
-      if (n && typeof n.params === 'number') n.params /= 2;
+    const n = b.node(t.node);
+    if (n && (n.attrs['center'] === false) !== (n.attrs['scale'] === false) && typeof n.params === 'number') {
+      // A BatchNormalization that learns the shift or the scale alone (the catalogue keeps Keras's flags).
+      n.params /= 2;
     }
     const act = c['activation'];
     if (act === undefined || act === null || act === 'linear' || l.className === 'ReLU' || l.className === 'Softmax') return t;
