@@ -10,6 +10,7 @@ import { StudioContext } from './host/context';
 import { graphHtml } from './host/graphHtml';
 import { GraphViews } from './host/graphView';
 import { registerDiagnostics, registerLanguageFeatures } from './host/languageFeatures';
+import { registerModelsView } from './host/modelsView';
 import { registerOutlineView } from './host/outlineView';
 import { registerTraining } from './host/training';
 
@@ -29,6 +30,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerTraining(ctx, service);
     new GraphViews(ctx, service, active, graphHtml);
     registerOutlineView(ctx, active);
+    registerModelsView(ctx, service);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`ResNet Studio failed to start: ${msg}`);

@@ -68,6 +68,11 @@ export class AnalysisService implements vscode.Disposable {
     return this.runner;
   }
 
+  /** The worker's workspace-index requests (the Models view); they share its queue with the editor's analyses. */
+  indexer(): Pick<AnalysisRunner, 'discover' | 'index'> {
+    return this.getRunner();
+  }
+
   /** Front-end options for a document: the user's choice, the file, then settings; `model` overrides the choice's model. */
   optionsFor(doc: vscode.TextDocument, model?: string): FrontEndOptions {
     let choice: ModelChoice | undefined = this.ctx.choiceFor(doc.uri);

@@ -77,9 +77,9 @@ test('settings: one typed accessor, titled categories, markdown descriptions, sa
 
 test('views, activation, schema and icons point at things that exist', () => {
   const views = pkg.contributes.views['resnetStudio'] ?? [];
-  assert.deepEqual(views.map((v) => v.id), ['resnetStudio.graphView', 'resnetStudio.outline']);
+  assert.deepEqual(views.map((v) => v.id), ['resnetStudio.graphView', 'resnetStudio.outline', 'resnetStudio.models']);
   assert.equal(views[0]!.type, 'webview');
-  assert.ok(code.includes(`'resnetStudio.graphView'`) && code.includes(`'resnetStudio.outline'`));
+  assert.ok(code.includes(`'resnetStudio.graphView'`) && code.includes(`'resnetStudio.outline'`) && code.includes(`'resnetStudio.models'`));
   assert.ok(pkg.activationEvents.includes('onWebviewPanel:resnetStudio.graph'));
   assert.ok(code.includes(`'resnetStudio.graph'`));
   assert.equal(pkg.main, './dist/extension.js');
