@@ -8,6 +8,7 @@
  * `graphProtocol.ts`: wait for `ready`, answer with `setGraph` (full state), then stream `highlight`/`setHeat`.
  * The page persists `GraphWebviewState` itself with `setState`; a panel serializer only has to re-render this
  * HTML and send `setGraph` again, and the page restores collapsed groups and heat for the same `file`.
+ * A comparison of two versions arrives as `setDiff` instead, and fills the `#diff-panel` side panel.
  * A host's `requestExport` is answered by `exportedImage` (SVG text or a PNG `data:` URL) under its
  * `requestId`, the toolbar's own export buttons send `saveImage`, and `error` reports page failures.
  * The toolbar icons need `codicon.css` and `codicon.ttf` side by side (from `@vscode/codicons/dist`);
@@ -56,7 +57,10 @@ ${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeA
   ${button('export-svg', 'file-code', 'Export SVG', 'SVG')}
   ${button('export-png', 'file-media', 'Export PNG', 'PNG')}
 </div>
-<div id="graph" aria-label="Residual network graph"></div>
+<div id="main">
+  <div id="graph" aria-label="Residual network graph"></div>
+  <aside id="diff-panel" aria-label="Differences between the two versions" hidden></aside>
+</div>
 <div id="empty" hidden></div>
 <div id="legend" aria-label="Legend">
   <span class="key"><span class="swatch main"></span>main path</span>

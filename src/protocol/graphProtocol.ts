@@ -1,10 +1,11 @@
 /**
  * Messages between the extension host and the graph webview (side panel view and full panel). The webview
- * posts `ready` first; the host answers with the full current state (`setGraph`) and only then streams
- * updates. `requestExport` expects an answer, paired with it by id (`exportedImage` or `requestFailed`).
+ * posts `ready` first; the host answers with the full current state (`setGraph`, or `setDiff` for a panel
+ * comparing two versions of a model) and only then streams updates. `requestExport` expects an answer, paired with it by id (`exportedImage` or `requestFailed`).
  * The host checks every message from the page with {@link checkFromGraphWebview} before acting on it.
  * Imported by both sides, and the page's only way into the IR; it must never import `vscode` at runtime.
  */
+import type { ModelDiff } from '../core/diff';
 import type { Diagnostic, IrGraph, SourceRange } from '../core/ir';
 import { type FieldGuards, arrayOf, isIndex, isNumber, isString, messageChecker, nullable, objectOf, oneOf } from './guards';
 import { type ReplyFields, type RequestFailedMessage, type ReplyTable, type RequestFields, requestFailedShape } from './messages';
@@ -15,6 +16,10 @@ export type { Dim, Shape } from '../core/dims';
 /** How the IR's totals are summed and printed: the page shows the same numbers as the CLI's table and the hovers. */
 export { fmtCompact, groupTotals } from '../core/report';
 export { type MessageHandlers, dispatch } from './messages';
+/** A comparison of two versions (`setDiff`), and how its elements are found in the drawn union graph. */
+export type { CountDelta, DiffStatus, FieldChange, GroupDiff, ModelDiff, NodeDiff, StageDiff } from '../core/diff';
+export { DIFF_STATUSES } from '../core/diff';
+export { unionId } from '../core/diffGraph';
 
 export type HeatMode = 'none' | 'params' | 'macs';
 export type LayoutDirection = 'DOWN' | 'RIGHT';
@@ -55,7 +60,27 @@ export interface RequestExportMessage extends RequestFields {
   format: ImageFormat;
 }
 
-export type ToGraphWebview = SetGraphMessage | HighlightMessage | SetHeatMessage | RequestExportMessage;
+/**
+ * Host -> webview: two versions of a model in one drawing (replaces any previous graph; a later `setGraph`
+ * leaves diff mode). Layers and groups are coloured by their status in `diff`, found in `graph` by `unionId`.
+ */
+export interface SetDiffMessage {
+  type: 'setDiff';
+  /** Document version of the second (current) side; older versions are ignored by the webview. */
+  version: number;
+  /** The second side's file. */
+  file: string;
+  /** What each side is, as the page names them: `HEAD` and `working tree`, or two file names. */
+  labels: { before: string; after: string };
+  /** The union graph (`unionGraph` in `src/core/diffGraph.ts`): the second version plus what only the first had. */
+  graph: IrGraph;
+  diff: ModelDiff;
+  /** The second side's diagnostics. */
+  diagnostics: Diagnostic[];
+  settings: GraphViewSettings;
+}
+
+export type ToGraphWebview = SetGraphMessage | SetDiffMessage | HighlightMessage | SetHeatMessage | RequestExportMessage;
 
 /** Webview -> host: the page is loaded and listening. */
 export interface ReadyMessage {

@@ -1,6 +1,7 @@
 /**
  * Entry of the graph webview (`dist/webview/graph.js`). Wires the toolbar in `graphHtml.ts` to the view,
  * speaks the typed protocol, says `ready` first and persists collapsed groups and heat with `setState`.
+ * `setDiff` switches to diff mode (the union of two versions, coloured, with the side panel); `setGraph` leaves it.
  * The host's `requestExport` is answered under its id; the toolbar's own export buttons send `saveImage`.
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -13,13 +14,18 @@ import {
   type GraphWebviewState,
   type HeatMode,
   type ImageFormat,
+  type SetDiffMessage,
   type SetGraphMessage,
   type ToGraphWebview,
   fmtCompact,
   isGraphWebviewState,
+  unionId,
 } from '../../src/protocol/graphProtocol';
 import { MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
+import { diffMarks, signedCompact } from './diff';
+import { DiffPanel } from './diffPanel';
+import { GraphModel } from './model';
 import { toSvg } from './svgExport';
 import { GraphView } from './view';
 
@@ -62,6 +68,9 @@ const view = new GraphView(container, {
   },
 });
 if (saved?.heat) view.heat = saved.heat;
+const diffPanel = new DiffPanel($('diff-panel'), { onPick: (ids) => void view.highlight(ids).catch(report) });
+// The side panel (and the view's own size) can change the canvas's size without a window resize.
+new ResizeObserver(() => view.cy.resize()).observe(container);
 
 function persist(): void {
   const model = view.model;
@@ -94,7 +103,12 @@ function updateStatus(msg: SetGraphMessage): void {
 }
 
 async function onSetGraph(msg: SetGraphMessage): Promise<void> {
-  if (msg.file === file && msg.version < version) return;
+  if (msg.file === file && msg.version < version && !diffPanel.visible) return;
+  if (diffPanel.visible) {
+    diffPanel.hide();
+    // Leaving diff mode: the union graph's elements are not this graph's.
+    file = null;
+  }
   const sameFile = msg.file === file;
   const names = sameFile && view.model ? [...view.collapsed].map((id) => view.model!.groups.get(id)?.group.name) : msg.file === saved?.file ? saved.collapsed : undefined;
   file = msg.file;
@@ -114,6 +128,57 @@ async function onSetGraph(msg: SetGraphMessage): Promise<void> {
   updateStatus(msg);
   persist();
   await render;
+  syncHeatControl();
+  if (searchField.value) searchCount.textContent = countText(view.search(searchField.value));
+}
+
+/**
+ * Diff mode: the union graph, with stages that hold a change expanded (however large the model) and the rest
+ * collapsed as usual, and the side panel. A newer version of the same comparison keeps the user's collapsing.
+ */
+async function onSetDiff(msg: SetDiffMessage): Promise<void> {
+  const same = diffPanel.visible && msg.file === file;
+  if (same && msg.version < version) return;
+  const names = same && view.model ? [...view.collapsed].map((id) => view.model!.groups.get(id)?.group.name) : undefined;
+  file = msg.file;
+  version = msg.version;
+  const marks = diffMarks(msg.diff, msg.labels);
+  diffPanel.show(marks);
+  view.cy.resize();
+  let collapsed: Set<string>;
+  const model = new GraphModel(msg.graph);
+  if (names) {
+    const byName = new Map(msg.graph.groups.map((g) => [g.name, g.id]));
+    collapsed = new Set(names.map((n) => (n ? byName.get(n) : undefined)).filter((id): id is string => !!id));
+  } else {
+    collapsed = model.defaultCollapsed(msg.settings.autoCollapseThreshold);
+    for (const gid of [...collapsed]) {
+      const st = marks.groups.get(gid)?.status;
+      if (st === 'added' || st === 'removed' || st === 'changed') collapsed = model.expand(gid, collapsed, msg.settings.autoCollapseThreshold);
+    }
+  }
+  const render = view.setGraph(msg.graph, { direction: msg.settings.layoutDirection, threshold: msg.settings.autoCollapseThreshold, fit: !same, collapsed, diff: marks });
+  empty.hidden = true;
+  const c = msg.diff.counts;
+  const errors = msg.diagnostics.filter((d) => d.severity === 'error').length;
+  const parts = [
+    msg.diff.after.name,
+    `${msg.labels.before} → ${msg.labels.after}`,
+    `${c.added} added, ${c.removed} removed, ${c.changed} changed layers`,
+    `params ${signedCompact(msg.diff.total.params.delta)}`,
+    `MACs ${signedCompact(msg.diff.total.macs.delta)}`,
+  ];
+  if (msg.diff.outputChanged) parts.push('output shape changed');
+  if (errors) parts.push(`${errors} error${errors > 1 ? 's' : ''}`);
+  status.textContent = parts.join(' · ');
+  status.classList.toggle('has-error', errors > 0);
+  persist();
+  await render;
+  if (!same) {
+    // A first look goes to the first change, which on a deep model is rarely at the top.
+    const first = msg.diff.nodes.find((n) => n.status === 'added' || n.status === 'removed' || n.status === 'changed');
+    if (first) view.scrollTo(unionId(first));
+  }
   syncHeatControl();
   if (searchField.value) searchCount.textContent = countText(view.search(searchField.value));
 }
@@ -139,6 +204,7 @@ const channel = new MessageHandler<FromGraphWebview, ToGraphWebview>({
   replies: {},
   handlers: {
     setGraph: (m) => void onSetGraph(m).catch(report),
+    setDiff: (m) => void onSetDiff(m).catch(report),
     highlight: (m) => void view.highlight(m.nodeIds).catch(report),
     setHeat: (m) => {
       view.setHeat(m.mode);

@@ -1,5 +1,6 @@
 /** The cytoscape stylesheet, built from the resolved theme (see `theme.ts`). */
 import type cytoscape from 'cytoscape';
+import { diffStylesheet } from './diff';
 import { WEIGHTS } from './skipRouting';
 import type { Theme } from './theme';
 
@@ -21,6 +22,7 @@ export function nodeFontSize(theme: Theme): number {
 export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
   const fs = nodeFontSize(theme);
   const hc = theme.kind === 'high-contrast' || theme.kind === 'high-contrast-light';
+  const diff = diffStylesheet(theme);
   return [
     {
       selector: 'node',
@@ -74,6 +76,7 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
     },
     { selector: 'node.via-identity', style: { 'border-color': theme.identity, 'border-width': 2, 'border-style': 'dashed' } },
     { selector: 'node.via-projection', style: { 'border-color': theme.projection, 'border-width': 2 } },
+    ...diff.nodes,
     {
       selector: 'node.error',
       style: { 'border-color': theme.error, 'border-width': 3, 'border-style': 'solid', 'background-color': theme.errorFill, color: theme.foreground },
@@ -123,6 +126,7 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
       style: { 'line-color': theme.identity, 'target-arrow-color': theme.identity, 'line-style': 'dashed', 'line-dash-pattern': [7, 4], color: theme.identity },
     },
     { selector: 'edge.skip-projection', style: { 'line-color': theme.projection, 'target-arrow-color': theme.projection, color: theme.projection } },
+    ...diff.edges,
     { selector: 'edge.highlight', style: { 'line-color': theme.focus, 'target-arrow-color': theme.focus, width: 3 } },
   ] as cytoscape.StylesheetJson;
 }

@@ -27,6 +27,10 @@ export interface Theme {
   focus: string;
   match: string;
   heat: string;
+  /** Diff mode: layers and groups only the second version has, only the first had, and changed ones. */
+  added: string;
+  removed: string;
+  changed: string;
   fontFamily: string;
   fontSize: number;
 }
@@ -117,6 +121,10 @@ export function readTheme(root: HTMLElement = document.documentElement, body: HT
     focus: v('--vscode-focusBorder', light ? '#0090f1' : '#007fd4'),
     match: v('--vscode-editor-findMatchHighlightBackground', light ? '#f5c8a8' : '#7a4a1a'),
     heat: v('--vscode-charts-red', light ? '#e51400' : '#f14c4c'),
+    // Not red: red means an error on this canvas. Green, purple and yellow stay apart in light and dark themes.
+    added: v('--vscode-charts-green', light ? '#388a34' : '#89d185'),
+    removed: v('--vscode-charts-purple', light ? '#652d90' : '#b180d7'),
+    changed: v('--vscode-charts-yellow', light ? '#bf8803' : '#cca700'),
     fontFamily: (cs.getPropertyValue('--vscode-font-family') || bcs.getPropertyValue('--vscode-font-family')).trim() || 'system-ui, sans-serif',
     fontSize,
   };

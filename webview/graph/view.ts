@@ -6,6 +6,7 @@
 import cytoscape from 'cytoscape';
 import elk from 'cytoscape-elk';
 import type { HeatMode, IrGraph, LayoutDirection, SourceRange } from '../../src/protocol/graphProtocol';
+import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { nestedLayout } from './nestedLayout';
 import { type Box, boxExit, routeBow } from './skipRouting';
@@ -46,6 +47,8 @@ const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(
 export class GraphView {
   readonly cy: cytoscape.Core;
   model: GraphModel | null = null;
+  /** Set in diff mode: the model is the union of two versions, and every element is marked with its status. */
+  diff: DiffMarks | null = null;
   collapsed = new Set<string>();
   heat: HeatMode = 'none';
   direction: LayoutDirection = 'DOWN';
@@ -99,8 +102,9 @@ export class GraphView {
    * Replaces the model. `collapsed` is a set of group ids; undefined applies the default policy. `fit` means a
    * different document: the old drawing is dropped rather than diffed, and the new one is fitted to the view.
    */
-  setGraph(graph: IrGraph | null, opts: { collapsed?: Set<string>; direction: LayoutDirection; threshold: number; fit: boolean }): Promise<void> {
+  setGraph(graph: IrGraph | null, opts: { collapsed?: Set<string>; direction: LayoutDirection; threshold: number; fit: boolean; diff?: DiffMarks }): Promise<void> {
     this.model = graph ? new GraphModel(graph) : null;
+    this.diff = opts.diff ?? null;
     this.direction = opts.direction;
     this.threshold = opts.threshold;
     this.collapsed = this.model ? (opts.collapsed ?? this.model.defaultCollapsed(opts.threshold)) : new Set();
@@ -226,6 +230,20 @@ export class GraphView {
     if (fitZoom >= legible) cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
     else if (this.direction === 'RIGHT') cy.pan({ x: pad - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
     else cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: pad - bb.y1 * z });
+  }
+
+  /** Pans (at the current zoom) so that an IR node or group is in view, without selecting it. */
+  scrollTo(irId: string): void {
+    const vid = this.model?.viewIdOf(irId, this.collapsed);
+    const e = vid ? this.cy.getElementById(vid) : undefined;
+    if (!e || e.empty()) return;
+    const bb = e.renderedBoundingBox({});
+    const w = this.cy.width();
+    const h = this.cy.height();
+    if (bb.x1 >= 0 && bb.y1 >= 0 && bb.x2 <= w && bb.y2 <= h) return;
+    // Its start a quarter into the view along the flow, what led up to it still in sight; centred across it.
+    if (this.direction === 'RIGHT') this.cy.panBy({ x: w / 4 - bb.x1, y: h / 2 - (bb.y1 + bb.y2) / 2 });
+    else this.cy.panBy({ x: w / 2 - (bb.x1 + bb.x2) / 2, y: h / 4 - bb.y1 });
   }
 
   zoomBy(factor: number): void {
@@ -389,8 +407,15 @@ export class GraphView {
     }
     const wantEdges = new Map(view.edges.map((e) => [e.id, e]));
     cy.edges().filter((e) => !wantEdges.has(e.id())).remove();
+    const diffByView = this.diff ? new Map(view.nodes.map((n) => [n.id, statusOf(this.diff!, n.kind, n.irId)])) : undefined;
     for (const e of view.edges) {
-      const classes = e.skip ? `skip skip-${e.skip}${e.direct ? ' direct' : ''}` : 'main';
+      let classes = e.skip ? `skip skip-${e.skip}${e.direct ? ' direct' : ''}` : 'main';
+      if (diffByView) {
+        // A connection to a layer only one version has belongs to that version.
+        const ends = [diffByView.get(e.source), diffByView.get(e.target)];
+        const mark = ends.includes('removed') ? 'diff-removed' : ends.includes('added') ? 'diff-added' : undefined;
+        if (mark) classes += ` ${mark}`;
+      }
       const data: Record<string, unknown> = { id: e.id, source: e.source, target: e.target, label: e.label, count: e.count };
       if (e.skip) data['skip'] = e.skip;
       if (e.skipId) data['skipId'] = e.skipId;
@@ -435,6 +460,8 @@ export class GraphView {
     if (n.error) c.push('error');
     const op = n.kind === 'layer' ? this.model?.nodes.get(n.irId)?.op : undefined;
     if (op === 'add') c.push('op-add');
+    const mark = this.diff ? diffClass(statusOf(this.diff, n.kind, n.irId)) : undefined;
+    if (mark) c.push(mark);
     return c;
   }
 
@@ -612,12 +639,14 @@ export class GraphView {
       if (skip) lines.push(`on a ${skip.kind} shortcut`);
       lines.push(`params ${ir.params === null ? '?' : ir.params.toLocaleString('en-US')}${ir.shared ? ' (shared)' : ''} · MACs ${ir.macs === null ? '?' : ir.macs.toLocaleString('en-US')}`);
       if (ir.error) lines.push(`error: ${ir.error}`);
+      if (this.diff) lines.push(...diffTooltip(this.diff, 'layer', ir.id));
     } else {
       const g = model.groups.get(n.data('irId') as string);
       if (!g) return '';
       lines.push(model.groupSummary(g.group.id));
       lines.push(`${g.layerCount} layers · params ${g.params === null ? '?' : g.params.toLocaleString('en-US')} · MACs ${g.macs === null ? '?' : g.macs.toLocaleString('en-US')}`);
       if (g.error) lines.push(`${g.errorCount} error${g.errorCount > 1 ? 's' : ''}, first: ${g.error}`);
+      if (this.diff) lines.push(...diffTooltip(this.diff, 'group', g.group.id));
       lines.push(this.collapsed.has(g.group.id) ? 'double-click to expand' : 'double-click to collapse');
     }
     return lines.join('\n');
