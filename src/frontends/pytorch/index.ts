@@ -179,12 +179,12 @@ class ModelRun {
       graph.params = null;
     }
     // A skipped loop may have built or run part of the model: totals counted without it would look exact.
-    if (I.skippedBuildLoop && graph.params !== null) {
-      I.info(I.skippedBuildLoop, 'the model was built without this loop, so its parameter count is unknown');
+    if (I.access.skippedBuildLoop && graph.params !== null) {
+      I.info(I.access.skippedBuildLoop, 'the model was built without this loop, so its parameter count is unknown');
       graph.params = null;
     }
-    if ((I.skippedBuildLoop || I.skippedForwardLoop) && (graph.macs !== null || graph.output !== null)) {
-      I.info(I.skippedForwardLoop ?? I.skippedBuildLoop, 'a loop over an unknown value was skipped, so the output shape and MAC count are unknown');
+    if ((I.access.skippedBuildLoop || I.access.skippedForwardLoop) && (graph.macs !== null || graph.output !== null)) {
+      I.info(I.access.skippedForwardLoop ?? I.access.skippedBuildLoop, 'a loop over an unknown value was skipped, so the output shape and MAC count are unknown');
       graph.macs = null;
       graph.output = null;
       delete graph.outputs;

@@ -15,6 +15,7 @@ import { SymTable } from './symbolic';
 import type { Runtime } from './runtime';
 import type { ParamUse } from './syntax';
 import { paramTensor } from './layers';
+import { ValueAccess } from './access';
 import { installBuiltins } from './builtins';
 import { Classes } from './classes';
 import { Library } from './library';
@@ -43,13 +44,9 @@ import {
   PySlice,
   PyTuple,
   Scope,
-  SuperObj,
   Sym,
   TensorVal,
   type Value,
-  isInt,
-  numOf,
-  sliceList,
   typeName,
 } from './values';
 
@@ -91,6 +88,7 @@ export class Interp implements Runtime {
   readonly lib: Library;
   readonly ops: Operators;
   readonly classes: Classes;
+  readonly access: ValueAccess;
   /** The innermost call (or add) being evaluated in the user's code: where nodes execute and errors point. */
   site: Span | null = null;
   /** Set while evaluating text that is not the file (`--args`): its offsets must not become locations. */
@@ -106,9 +104,6 @@ export class Interp implements Runtime {
   private readonly uf = new Map<string, string>();
   /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
   readonly instancesBySite = new Map<CallExpr, number>();
-  /** The first loop skipped because its iterable was unknown, while building the model and in forward. */
-  skippedBuildLoop: Span | null = null;
-  skippedForwardLoop: Span | null = null;
   /** Unused-argument warnings, for the quick fixes that wire the argument in. */
   readonly unusedArgs: { cls: PyClass; use: ParamUse; diag: Diagnostic }[] = [];
 
@@ -126,6 +121,7 @@ export class Interp implements Runtime {
     this.lib = new Library(this);
     this.ops = new Operators(this, this.lib.operators);
     this.classes = new Classes(this, this.lib);
+    this.access = new ValueAccess(this, this.lib, this.classes);
     this.builtins = installBuiltins(this, this.lib, this.ops);
   }
 
@@ -874,166 +870,33 @@ export class Interp implements Runtime {
     if (sig.varkw >= 0) scope.vars.set(params[sig.varkw]!.name, kwExtra ?? new PyDict());
   }
 
-  // ---------------------------------------------------------------- attributes and items
+  // ---------------------------------------------------------------- attributes, items, iteration (access.ts)
 
   getAttr(obj: Value, name: string, at: Span): Value {
-    if (obj instanceof ModuleObj) return this.lib.nn.moduleAttr(obj, name, at);
-    if (obj instanceof TensorVal) return this.lib.tensors.tensorAttr(obj, name, at);
-    if (obj instanceof PyInstance) {
-      const v = obj.attrs.get(name);
-      if (v !== undefined) return v;
-      if (obj.cls instanceof PyClass) {
-        const c = obj.cls.lookup(name);
-        if (c !== undefined) return this.classes.bindAttr(c, obj, obj.cls);
-        if (name === '__class__') return obj.cls;
-        if (obj.cls.dict.get('__opaque_base__') === true || obj.cls.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) {
-          return new Opaque(`${obj.cls.name}.${name}`);
-        }
-      }
-      if (name === 'args' || name === '__class__') return name === 'args' ? new PyTuple([]) : obj.cls;
-      return this.raise('AttributeError', `'${obj.cls.name}' object has no attribute '${name}'`, at);
-    }
-    if (obj instanceof PyClass) {
-      const c = obj.lookup(name);
-      if (c !== undefined) {
-        if (c instanceof PyFunction && c.kind === 'classmethod') return new BoundMethod(obj, c);
-        if (c instanceof PyFunction && c.kind === 'staticmethod') return c.withKind('function');
-        return c;
-      }
-      if (name === '__name__' || name === '__qualname__') return obj.name;
-      if (name === '__init__' || name === 'forward') {
-        for (const m of obj.mro) if (m instanceof BuiltinClass) return this.lib.nn.builtinMethodOfClass(m, name);
-      }
-      if (obj.mro.some((m) => m instanceof PyClass && m.dict.get('__opaque_base__') === true)) return new Opaque(`${obj.name}.${name}`);
-      for (const m of obj.mro) if (m instanceof BuiltinClass && m.kind !== 'object') return this.lib.nn.classAttr(m, name, at);
-      return this.raise('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, at);
-    }
-    if (obj instanceof Namespace) {
-      const v = obj.members.get(name) ?? obj.fallback?.(name);
-      if (v !== undefined) return v;
-      if (obj.open) return new Opaque(`${obj.name}.${name}`);
-      this.info(at, `${obj.name}.${name} is not modelled; its value is unknown`);
-      return new Opaque(`${obj.name}.${name}`);
-    }
-    if (obj instanceof SuperObj) return this.classes.superAttr(obj, name, at);
-    if (obj instanceof BuiltinClass) {
-      if (name === '__name__') return obj.name;
-      return this.lib.nn.classAttr(obj, name, at);
-    }
-    if (obj instanceof Opaque) {
-      // A parameter of known shape answers as its tensor does (`m.weight.shape`, `m.weight.data.normal_()`).
-      const t = paramTensor(obj);
-      if (t) return this.getAttr(t, name, at);
-      return new Opaque(`${obj.what}.${name}`);
-    }
-    if (obj instanceof PyFunction) {
-      if (name === '__name__') return obj.name;
-      return new Opaque(`${obj.name}.${name}`);
-    }
-    return this.lib.python.valueMethod(obj, name, at);
+    return this.access.getAttr(obj, name, at);
   }
 
   setAttr(obj: Value, name: string, v: Value, at: Span): void {
-    if (obj instanceof ModuleObj) {
-      this.lib.nn.setModuleAttr(obj, name, v, at);
-      return;
-    }
-    if (obj instanceof PyInstance) {
-      obj.attrs.set(name, v);
-      return;
-    }
-    if (obj instanceof PyClass) {
-      obj.dict.set(name, v);
-      return;
-    }
-    if (obj instanceof Namespace) {
-      obj.members.set(name, v);
-      return;
-    }
-    if (obj instanceof Opaque) return;
-    this.raise('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
+    this.access.setAttr(obj, name, v, at);
   }
 
   getItem(obj: Value, idx: Value, at: Span): Value {
-    if (obj instanceof PyList || obj instanceof PyTuple) {
-      if (idx instanceof PySlice) {
-        const items = sliceList(obj.items, idx, this, at);
-        return obj instanceof PyList ? new PyList(items) : new PyTuple(items);
-      }
-      const i = this.index(idx, obj.items.length, at);
-      if (i === null) return new Opaque('item');
-      return obj.items[i]!;
-    }
-    if (typeof obj === 'string') {
-      if (idx instanceof PySlice) return sliceList([...obj], idx, this, at).join('');
-      const i = this.index(idx, obj.length, at);
-      return i === null ? new Opaque('character') : obj[i]!;
-    }
-    if (obj instanceof PyDict) {
-      const v = obj.get(idx);
-      if (v === undefined) {
-        if (idx instanceof Opaque || idx instanceof Sym) return new Opaque('dict item');
-        return this.raise('KeyError', this.repr(idx), at);
-      }
-      return v;
-    }
-    if (obj instanceof TensorVal) return this.lib.tensors.tensorIndex(obj, idx, at);
-    if (obj instanceof ModuleObj) return this.lib.nn.moduleItem(obj, idx, at);
-    if (obj instanceof Opaque || obj instanceof Sym) return new Opaque('item');
-    if (obj instanceof PyClass || obj instanceof BuiltinClass || obj instanceof Namespace) return new Opaque(`${typeName(obj)}[...]`);
-    return this.raise('TypeError', `'${typeName(obj)}' object is not subscriptable`, at);
-  }
-
-  /** A concrete index into a sequence of `len` items, or null when the index is unknown. */
-  index(idx: Value, len: number, at: Span): number | null {
-    if (!isInt(idx)) {
-      if (idx instanceof Sym || idx instanceof Opaque || idx instanceof CondVal) return null;
-      return this.raise('TypeError', `indices must be integers, not ${typeName(idx)}`, at);
-    }
-    let i = numOf(idx);
-    if (i < 0) i += len;
-    if (i < 0 || i >= len) return this.raise('IndexError', 'index out of range', at);
-    return i;
+    return this.access.getItem(obj, idx, at);
   }
 
   setItem(obj: Value, idx: Value, v: Value, at: Span): void {
-    if (obj instanceof PyList) {
-      const i = this.index(idx, obj.items.length, at);
-      if (i !== null) obj.items[i] = v;
-      return;
-    }
-    if (obj instanceof PyDict) {
-      obj.set(idx, v);
-      return;
-    }
-    if (obj instanceof ModuleObj) {
-      this.lib.nn.setModuleItem(obj, idx, v, at);
-      return;
-    }
-    if (obj instanceof Opaque || obj instanceof TensorVal) return;
-    this.raise('TypeError', `'${typeName(obj)}' object does not support item assignment`, at);
+    this.access.setItem(obj, idx, v, at);
   }
 
-  // ---------------------------------------------------------------- iteration
+  index(idx: Value, len: number, at: Span): number | null {
+    return this.access.index(idx, len, at);
+  }
 
   iterate(v: Value, at: Span): Value[] {
-    if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.slice();
-    if (v instanceof PyDict) return v.keys();
-    if (typeof v === 'string') return [...v];
-    if (v instanceof ModuleObj) return this.lib.nn.iterateModule(v, at);
-    if (v instanceof Opaque || v instanceof Sym) {
-      this.info(at, `cannot iterate over an unknown value (${this.snippet(at)}); the loop was skipped`);
-      // What the skipped loop (or zip, enumerate, list() over it) would have built or computed is missing.
-      if (this.lib.graph.phase === 'build') this.skippedBuildLoop ??= at;
-      else this.skippedForwardLoop ??= at;
-      return [];
-    }
-    if (v instanceof TensorVal) {
-      this.info(at, 'iterating over a tensor is not modelled; the loop was skipped');
-      return [];
-    }
-    return this.raise('TypeError', `'${typeName(v)}' object is not iterable`, at);
+    return this.access.iterate(v, at);
   }
+
+  // ---------------------------------------------------------------- collections
 
   checkSize(n: number): void {
     if (n > this.budget.maxCollection) throw new BudgetError(`a collection grew past ${this.budget.maxCollection} items`);
