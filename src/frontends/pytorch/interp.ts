@@ -1,9 +1,9 @@
 /**
  * The abstract interpreter: evaluates the parsed module the way CPython would, on the path it takes, with
  * concrete values where they are known and symbolic or opaque ones where they are not. This file holds
- * statements, expressions, calls, attributes and items; Python's operators (`operators.ts`), builtins
- * (`builtins.ts`) and class machinery (`classes.ts`) are beside it, and PyTorch itself is the library
- * (`library.ts`), which sees the interpreter only as a `Runtime`. Everything is bounded (steps, loop
+ * statements, expressions and calls; Python's operators (`operators.ts`), builtins (`builtins.ts`), class
+ * machinery (`classes.ts`) and attribute, item and iteration access (`access.ts`) are beside it, and PyTorch
+ * itself is the library (`library.ts`), which sees the interpreter only as a `Runtime`. Everything is bounded (steps, loop
  * iterations, call depth, wall time) and nothing it meets is fatal: what it does not understand becomes an
  * information diagnostic and an opaque value.
  */
