@@ -45,6 +45,9 @@ const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish', hard_silu: '
 /** Activations the catalogue knows under another op than a Keras activation name. */
 const ACTIVATION_OPS: Record<string, OpName> = { relu6: 'ReLU6', hard_sigmoid: 'Hardsigmoid', mish: 'Mish' };
 
+/** Config fields only Keras 1 wrote (`Convolution2D(nb_filter, nb_row, nb_col, border_mode=...)`). */
+const KERAS1_KEYS = ['nb_filter', 'nb_row', 'nb_col', 'border_mode', 'subsample', 'dim_ordering', 'output_dim', 'W_regularizer'];
+
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Finds the `{class_name, config}` topology inside the various wrappers TF.js and Keras write. */
@@ -358,11 +361,16 @@ class KerasReader {
       const first = this.channelsFirst || config['data_format'] === 'channels_first';
       const r = mapping.read(config, { inputs: ins.map((t) => t.shape), channelsFirst: first });
       if (isUnsupported(r)) return `${className}: ${r.unsupported}`;
+      // A field the mapping needed but the file lacks (another spelling) reads as NaN: unknown, not an error.
+      const missing = Object.entries(r.attrs).filter(([, v]) => (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'number' && Number.isNaN(x)));
+      if (missing.length) return `${className}: no value for ${missing.map(([k]) => k).join(', ')} in its config`;
       const target = r.op !== undefined && isOpName(r.op) ? r.op : op;
       return b.op(target, withInferred(target, r.attrs, ins[0]?.shape), ins, m);
     };
 
     let t: Tensor | string;
+    const keras1 = KERAS1_KEYS.filter((k) => k in c);
+    if (keras1.length) return opaque(`Keras 1 configuration (${keras1.join(', ')}) is not read`);
     if (l.className === 'Activation') return activation(inputs[0]!, c['activation'], meta);
     if (call.constants.length && inputs.length === 1 && ['Add', 'Subtract', 'Multiply'].includes(l.className)) {
       // Keras 3's `x + 3.0`: elementwise with a number, so the tensor's shape and no weights.
