@@ -1,0 +1,110 @@
+/**
+ * Convert to Design, the Keras/TF.js writer and the summary export. A converted design must analyse to the
+ * source's parameters, MACs and output shape, with torchvision-style stages folded back into built-in blocks;
+ * a written model.json must be read back by our Keras reader and built by TF.js (`tf.models.modelFromJSON`,
+ * scripts/kerasOracle.ts) with the same parameter count and (channels-first) output shape.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'jsonc-parser';
+import { analyzeText } from '../../src/frontends';
+import { toDesign } from '../../src/codegen/toDesign';
+import { writeKeras } from '../../src/codegen/kerasWriter';
+import { CodegenError } from '../../src/codegen/moduleTree';
+import { summaryCsv, summaryMarkdown } from '../../src/codegen/summary';
+import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
+import { exampleModels, templateModels } from './models';
+
+const models = [...exampleModels(), ...templateModels()];
+
+const sources: { label: string; file: string; model?: string; folds: number }[] = [
+  { label: 'torchvision resnet50', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnet50', folds: 4 },
+  { label: 'torchvision resnet18', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnet18', folds: 4 },
+  { label: 'torchvision resnext50_32x4d', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnext50_32x4d', folds: 4 },
+  { label: 'torchvision wide_resnet50_2', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'wide_resnet50_2', folds: 4 },
+  { label: 'CIFAR LambdaLayer file', file: 'test/fixtures/pytorch/cifar_style.py', folds: 0 },
+  { label: 'squeeze-and-excitation file', file: 'test/fixtures/pytorch/se_style.py', folds: 0 },
+  { label: 'pre-activation file', file: 'test/fixtures/pytorch/preact_style.py', folds: 0 },
+  { label: 'Keras functional residual', file: 'test/fixtures/keras/functional-residual.model.json', folds: 0 },
+  { label: 'Keras nested functional', file: 'test/fixtures/keras/nested-functional-base.keras2.model.json', folds: 0 },
+];
+
+describe('Convert to Design keeps params, MACs and output', () => {
+  for (const m of models) {
+    it(m.label, () => {
+      const d = toDesign(m.graph);
+      const a = analyzeText('converted.resnet.json', d.text);
+      assert.deepEqual(a.diagnostics.filter((x) => x.severity === 'error'), []);
+      assert.deepEqual([a.graph?.params, a.graph?.macs, a.graph?.output], [m.graph.params, m.graph.macs, m.graph.output]);
+      assert.deepEqual(d.flattened, [], 'every stage folds back into a built-in block');
+      assert.equal(JSON.stringify(parse(d.text)), JSON.stringify(d.design), 'jsonc-parser reads the text');
+      assert.ok(!('$schema' in d.design));
+    });
+  }
+  for (const s of sources) {
+    it(s.label, () => {
+      const src = analyzeText(s.file, readFileSync(s.file, 'utf8'), s.model ? { model: s.model } : {});
+      assert.ok(src.graph);
+      const d = toDesign(src.graph);
+      const a = analyzeText('converted.resnet.json', d.text);
+      assert.deepEqual(a.diagnostics.filter((x) => x.severity === 'error'), []);
+      assert.deepEqual([a.graph?.params, a.graph?.macs, a.graph?.output], [src.graph.params, src.graph.macs, src.graph.output]);
+      assert.equal(d.folded.length, s.folds);
+    });
+  }
+});
+
+describe('Keras / TF.js model.json', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'resnet-studio-keras-'));
+  // Refused: the CIFAR models (a slice) and the ResNeXt ones for TF.js (groups); both are checked below.
+  const writable = models.filter((m) => !m.graph.nodes.some((n) => n.op === 'slice' || (n.op === 'Conv2d' && n.attrs['groups'] !== 1)));
+  const files = writable.map((m, i) => {
+    const file = join(dir, `model_${i}.json`);
+    writeFileSync(file, JSON.stringify(writeKeras(m.graph, 'tfjs')));
+    return file;
+  });
+  it('writes every model it does not refuse', () => assert.equal(writable.length, models.length - 10));
+  let tfjs: OracleResult[] = [];
+  before(async () => {
+    tfjs = await runOracle(files, 120_000);
+  });
+  for (const [i, m] of writable.entries()) {
+    it(`${m.label}: our reader and TF.js agree with the source`, () => {
+      const back = analyzeText(files[i]!, readFileSync(files[i]!, 'utf8'));
+      assert.deepEqual(back.diagnostics.filter((x) => x.severity === 'error'), []);
+      assert.deepEqual([back.graph?.params, back.graph?.macs, back.graph?.output], [m.graph.params, m.graph.macs, m.graph.output]);
+      const r = tfjs[i]!;
+      assert.equal(r.error, null);
+      assert.deepEqual([r.params, r.outputs], [m.graph.params, [m.graph.output]]);
+    });
+  }
+  it('the option-A shortcut (a slice) is refused, naming the op and its line', () => {
+    const cifar = models.find((m) => m.label === 'examples/cifar-resnet20.resnet.json')!;
+    assert.throws(() => writeKeras(cifar.graph), (e: unknown) => e instanceof CodegenError && /cannot write slice 'layer2\.0\.shortcut' at cifar-resnet20\.resnet\.json:\d+ as Keras/.test(e.message));
+  });
+  it('grouped convolutions are refused for TF.js, which would build them ungrouped', () => {
+    const resnext = models.find((m) => m.label === 'examples/resnext50_32x4d.resnet.json')!;
+    assert.throws(() => writeKeras(resnext.graph, 'tfjs'), /TF\.js's Conv2D has no groups/);
+    assert.doesNotThrow(() => writeKeras(resnext.graph, 'keras'));
+  });
+});
+
+describe('summary export', () => {
+  const r18 = models.find((m) => m.label === 'examples/resnet18.resnet.json')!.graph;
+  it('Markdown: one row per group and layer, totals underneath', () => {
+    const md = summaryMarkdown(r18);
+    assert.match(md, /^\| conv1 \(Conv2d\) \| \[1, 64, 112, 112\] \| 9,408 \| 118,013,952 \|$/m);
+    assert.match(md, /^\| layer1 \(Sequential\) \|/m);
+    assert.match(md, /Total params: 11,689,512\. Total MACs: 1,814,073,344\./);
+  });
+  it('CSV: layer rows sum to the total', () => {
+    const rows = summaryCsv(r18).trim().split('\n').slice(1).map((l) => l.split(','));
+    const layers = rows.filter((r) => r[3] === 'layer');
+    assert.equal(layers.reduce((s, r) => s + Number(r[5]), 0), 11689512);
+    assert.equal(layers.reduce((s, r) => s + Number(r[6]), 0), 1814073344);
+    assert.deepEqual(rows[rows.length - 1]!.slice(0, 4), ['total', 'ResNet-18', '0', 'model']);
+  });
+});
