@@ -5,6 +5,8 @@
  * implementation is imported on use, so `analyze` never loads training.
  */
 import { DEFAULT_INPUT } from '../core/ir';
+import { TEMPLATES } from '../frontends/templates';
+import { UsageError } from '../core/usageError';
 import { RUN_CONFIG_FIELDS } from '../protocol/trainingProtocol';
 import { DEFAULT_RUNS_DIR } from '../training/runStore';
 import { analyze } from './analyze';
@@ -41,6 +43,28 @@ const CHECK_FLAGS = {
 };
 
 export type CheckInput = CommandInput<typeof CHECK_FLAGS>;
+
+const EXPORT_FLAGS = {
+  to: flag.choice({
+    choices: ['pytorch', 'keras', 'tfjs', 'design', 'markdown', 'csv'] as const,
+    help: 'PyTorch source, a Keras or TF.js model.json topology (no weights), a *.resnet.json design, or the summary table',
+  }),
+  ...MODEL_FLAGS,
+  out: flag.string({ metavar: 'OUT', help: 'The file to write', defaultText: 'standard output' }),
+};
+
+export type ExportInput = CommandInput<typeof EXPORT_FLAGS>;
+
+const NEW_FLAGS = {
+  template: flag.choice({ choices: TEMPLATES.map((t) => t.id), help: 'The network to start from (the templates of "New ResNet from Template…")' }),
+  numClasses: flag.int({ help: 'Outputs of the classifier', defaultText: "the template's" }),
+  inputSize: flag.int({ help: 'Height and width of the input image', defaultText: "the template's" }),
+  name: flag.string({ metavar: 'TEXT', help: 'The design\'s name', defaultText: "the template's" }),
+  out: flag.string({ metavar: 'OUT', help: 'The *.resnet.json file to write', defaultText: 'standard output' }),
+  force: flag.boolean({ help: 'Replace OUT if it exists' }),
+};
+
+export type NewInput = CommandInput<typeof NEW_FLAGS>;
 
 const F = RUN_CONFIG_FIELDS;
 
@@ -131,5 +155,27 @@ export const COMMANDS: readonly CliCommand[] = [
     ].join('\n'),
     // Loaded on use, like train.
     run: async (input, io) => (await import('./check')).check(input, io),
+  }),
+  defineCommand({
+    name: 'export',
+    summary: 'Write a model as PyTorch code, a Keras/TF.js model.json, a *.resnet.json design, or its summary as Markdown or CSV',
+    args: [{ name: 'FILE', help: 'The model file, as for analyze' }],
+    synopsis: ['FILE --to pytorch|keras|tfjs|design|markdown|csv [--model NAME] [--args ARGS] [--input N,C,H,W] [--out OUT]'],
+    flags: EXPORT_FLAGS,
+    details: 'Exit codes: 0 written, 1 the model has errors or holds an op the format cannot express (named, with its line), 2 usage or I/O error.',
+    // Loaded on use: the writers are not needed by the other commands.
+    run: async (input, io) => {
+      if (input.flags.to === undefined) throw new UsageError('--to is required (pytorch, keras, tfjs, design, markdown or csv)');
+      return (await import('./export')).exportModel(input, io);
+    },
+  }),
+  defineCommand({
+    name: 'new',
+    summary: 'A new *.resnet.json design from a template',
+    args: [],
+    synopsis: [`--template ${TEMPLATES.map((t) => t.id).join('|')} [--num-classes N] [--input-size N] [--name TEXT] [--out OUT] [--force]`],
+    flags: NEW_FLAGS,
+    details: 'Exit codes: 0 written, 2 usage or I/O error.',
+    run: async (input, io) => (await import('./new')).newModel(input, io),
   }),
 ];
