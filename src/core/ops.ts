@@ -1070,7 +1070,12 @@ export const OPS = {
       // Keras's preprocessing layers inside a model: x * scale + offset, and (x - mean) / sqrt(variance),
       // whose mean and variance are weights but not learnable ones.
       classes: ['Rescaling', 'Normalization'],
-      read: (c): KerasRead => ('scale' in c ? { attrs: { fn: 'rescale', scale: Number(c['scale']), offset: Number(c['offset'] ?? 0) } } : { attrs: { fn: 'standardize' } }),
+      read: (c): KerasRead => {
+        if (!('scale' in c)) return { attrs: { fn: 'standardize' } };
+        // A scale or offset may be one number or one per channel (Keras 3's EfficientNet).
+        const value = (v: unknown): AttrValue => (Array.isArray(v) ? v.map(Number) : Number(v ?? 0));
+        return { attrs: { fn: 'rescale', scale: value(c['scale'] ?? 1), offset: value(c['offset']) } };
+      },
       write: (a, ctx) => (a['fn'] === 'rescale' ? [{ className: 'Rescaling', config: { name: ctx.name, scale: a['scale'] ?? 1, offset: a['offset'] ?? 0 } }] : noKeras(`the pointwise function '${String(a['fn'])}'`)),
     },
     tfjs: noTfjs('pointwise functions are not lowered'),

@@ -40,6 +40,7 @@ interface KerasLayer {
 }
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+const MERGE_CLASSES = new Set(['Add', 'Subtract', 'Multiply', 'Maximum', 'Minimum', 'Average', 'Concatenate']);
 /** Keras 3 names of activations Keras 2 spelled otherwise: the same functions. */
 const ACTIVATION_ALIASES: Record<string, string> = { silu: 'swish', hard_silu: 'hard_swish' };
 /** Activations the catalogue knows under another op than a Keras activation name. */
@@ -369,6 +370,10 @@ class KerasReader {
     };
 
     let t: Tensor | string;
+    if (MERGE_CLASSES.has(l.className) && inputs.some((x) => x.shape === null)) {
+      // A broadcast with an operand of unknown shape has an unknown shape too (the reason is reported upstream).
+      return b.op('opaque', { reason: l.className }, inputs, meta);
+    }
     const keras1 = KERAS1_KEYS.filter((k) => k in c);
     if (keras1.length) return opaque(`Keras 1 configuration (${keras1.join(', ')}) is not read`);
     if (l.className === 'Activation') return activation(inputs[0]!, c['activation'], meta);

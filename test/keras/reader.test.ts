@@ -123,3 +123,14 @@ test('frozen layers: still counted, marked on their nodes, split out in the tabl
   const both = hoverMarkdown({ executed: [conv, g.nodes.find((n) => n.name === 'dense')!], defined: [] })!;
   assert.match(both, /\(trainable [\d,]+, frozen [\d,]+\)/);
 });
+
+test('a layer we cannot read makes what follows unknown, never a false error (a broadcast with it included)', () => {
+  for (const file of ['test/fixtures/keras/unknown-upstream.keras2.model.json', 'test/fixtures/keras/unknown-upstream.keras3.json']) {
+    const a = read(file);
+    assert.deepEqual(a.diagnostics.filter((d) => d.severity !== 'information'), [], file);
+    assert.deepEqual(a.diagnostics.map((d) => d.code), ['keras/unsupported'], file);
+    assert.equal(a.graph!.output, null);
+    // The per-channel Rescaling before it is read.
+    assert.deepEqual(a.graph!.nodes.find((n) => n.name === 'rescaling')!.attrs['scale'], [2.0897, 2.1129, 2.1082]);
+  }
+});
