@@ -4,7 +4,7 @@
  * with the module path in full in CSV so a spreadsheet can sort and filter it.
  */
 import { formatShape } from '../core/dims';
-import { groupPath } from '../core/graph';
+import { groupPath } from '../core/groups';
 import type { IrGraph, IrGroup } from '../core/ir';
 import { fmtInt, groupTotals } from '../core/report';
 

@@ -268,15 +268,3 @@ function classifyGroups(groups: IrGroup[], skips: readonly IrSkip[]): void {
     }
   }
 }
-
-/** Depth-first order of groups for display (parents before children). */
-export function groupPath(groups: readonly IrGroup[], id: string | undefined): IrGroup[] {
-  const byId = new Map(groups.map((g) => [g.id, g]));
-  const path: IrGroup[] = [];
-  let cur = id ? byId.get(id) : undefined;
-  while (cur) {
-    path.unshift(cur);
-    cur = cur.parent ? byId.get(cur.parent) : undefined;
-  }
-  return path;
-}

@@ -2,7 +2,7 @@
  * The analysis report: the CLI's `--json` object and its torchinfo-style table. Both read only the IR.
  */
 import { formatShape, type Shape } from './dims';
-import { groupPath } from './graph';
+import { groupPath } from './groups';
 import type { Analysis, Diagnostic, IrGraph, IrGroup } from './ir';
 
 export interface LayerRow {

@@ -3,7 +3,7 @@
  * output shape and costs. Pure: the tree view provider only wraps these items.
  */
 import { formatShape } from '../core/dims';
-import { groupPath } from '../core/graph';
+import { groupPath } from '../core/groups';
 import type { IrGraph, SourceRange } from '../core/ir';
 import { fmtCompact, groupTotals } from '../core/report';
 import { macsText } from './hoverText';
