@@ -5,35 +5,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../core/usageError';
-import type { IrGraph } from '../core/ir';
 import { analyzeText } from '../frontends';
 import { CodegenError } from '../codegen/moduleTree';
-import { writePyTorch } from '../codegen/pytorchWriter';
-import { writeKeras } from '../codegen/kerasWriter';
-import { toDesign } from '../codegen/toDesign';
-import { summaryCsv, summaryMarkdown } from '../codegen/summary';
+import { exportText } from '../codegen/exportText';
 import type { ExportInput } from './commands';
 import type { CliIo } from './flags';
-
-
-export type ExportFormat = NonNullable<ExportInput['flags']['to']>;
-
-/** The exported text of an analysed model; throws {@link CodegenError} for what the format cannot hold. */
-export function exportText(g: IrGraph, to: ExportFormat, sourceFile?: string): string {
-  switch (to) {
-    case 'pytorch':
-      return writePyTorch(g, sourceFile ? { sourceFile } : {}).code;
-    case 'keras':
-    case 'tfjs':
-      return `${JSON.stringify(writeKeras(g, to), null, 2)}\n`;
-    case 'design':
-      return toDesign(g).text;
-    case 'markdown':
-      return summaryMarkdown(g);
-    case 'csv':
-      return summaryCsv(g);
-  }
-}
 
 export function exportModel({ args: [file], flags }: ExportInput, io: CliIo): number {
   let text: string;

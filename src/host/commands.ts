@@ -9,6 +9,7 @@ import { formatTable } from '../core/report';
 import type { ModelChoice } from './analysisOptions';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
+import { registerExportCommands } from './exportCommands';
 import { lensTitle } from './hoverText';
 import { modelCandidates, toRange } from './languageFeatures';
 import { toZeroBased } from './ranges';
@@ -121,6 +122,7 @@ async function showSummary(ctx: StudioContext, service: AnalysisService, channel
 
 async function newFromTemplate(): Promise<void> {
   const { TEMPLATES } = await import('../frontends/templates');
+  const { newDesignText } = await import('../codegen/newDesign');
   const picked = await vscode.window.showQuickPick(
     TEMPLATES.map((t) => ({ label: t.label, description: t.id, template: t })),
     { title: 'New ResNet from Template', placeHolder: 'Pick a network to start from' },
@@ -136,16 +138,12 @@ async function newFromTemplate(): Promise<void> {
   });
   if (!target) return;
   const uri = target.path.endsWith('.resnet.json') ? target : target.with({ path: target.path.replace(/(\.json)?$/, '.resnet.json') });
-  // The template's `$schema` points into this repository; in a user's workspace the `jsonValidation`
-  // contribution supplies the schema instead.
-  const { $schema: _schema, ...design } = picked.template.make();
-  await vscode.workspace.fs.writeFile(uri, Buffer.from(`${JSON.stringify(design, null, 2)}\n`, 'utf8'));
+  // The same text as `resnet-studio new`: no `$schema` (it would point into this repository); the
+  // `jsonValidation` contribution supplies the schema wherever the file is saved.
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(newDesignText(picked.template.id), 'utf8'));
   await vscode.window.showTextDocument(uri);
 }
 
-function notAvailable(what: string, why: string): () => void {
-  return () => void vscode.window.showInformationMessage(`ResNet Studio: ${what} is not available yet. ${why}`);
-}
 
 export function registerCommands(ctx: StudioContext, service: AnalysisService): void {
   let summary: vscode.OutputChannel | undefined;
@@ -157,7 +155,6 @@ export function registerCommands(ctx: StudioContext, service: AnalysisService): 
     return summary;
   };
   const guarded = ctx.guarded.bind(ctx);
-  const noExporter = 'This version of ResNet Studio has no code generator yet; the design and its analysis are unchanged.';
   ctx.subscriptions.push(
     vscode.commands.registerCommand('resnetStudio.analyzeModel', guarded('Analyze Model failed', (uri?: unknown) => analyzeModel(ctx, service, uri))),
     vscode.commands.registerCommand(
@@ -165,8 +162,7 @@ export function registerCommands(ctx: StudioContext, service: AnalysisService): 
       guarded('Show Summary failed', (uri?: unknown, model?: unknown) => showSummary(ctx, service, channel, uri, model)),
     ),
     vscode.commands.registerCommand('resnetStudio.newFromTemplate', guarded('New ResNet from Template failed', newFromTemplate)),
-    vscode.commands.registerCommand('resnetStudio.exportPyTorch', notAvailable('Export to PyTorch', noExporter)),
-    vscode.commands.registerCommand('resnetStudio.exportTfjs', notAvailable('Export to TF.js model.json', noExporter)),
+    ...registerExportCommands(ctx, service),
     vscode.commands.registerCommand('resnetStudio.revealSource', guarded('Reveal source failed', (range: SourceRange) => revealSource(range))),
     vscode.commands.registerCommand('resnetStudio.resetModelChoice', guarded('Reset failed', async (uri?: unknown) => {
       const doc = await commandDocument(service, uri);
