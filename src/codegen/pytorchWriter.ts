@@ -279,7 +279,7 @@ class Writer {
     if (c.ds) {
       const has = c.instances.map((s) => this.shortcut(s) !== null);
       if (has.every(Boolean)) c.dsRule = 'always';
-      else if (c.block && c.instances.every((s, i) => has[i] === (vars[i]!.stride !== 1 || vars[i]!.inplanes !== vars[i]!.planes * c.expansion))) c.dsRule = 'standard';
+      else if (c.block && c.instances.every((_s, i) => has[i] === (vars[i]!.stride !== 1 || vars[i]!.inplanes !== vars[i]!.planes * c.expansion))) c.dsRule = 'standard';
       else {
         c.dsRule = 'param';
         c.params.push({ name: 'downsample', hint: 'bool', default: 'False' });
@@ -454,7 +454,7 @@ class Writer {
   private forwardLines(s: Scope, c: ClassInfo | null, indent: number): string[] {
     const pad = ' '.repeat(indent + 4);
     const vars = new Map<string, string>();
-    const params = s.group ? s.inputs.map((id, k) => (k === 0 ? 'x' : `x${k}`)) : ['x'];
+    const params = s.group ? s.inputs.map((_id, k) => (k === 0 ? 'x' : `x${k}`)) : ['x'];
     if (s.group) s.inputs.forEach((id, k) => vars.set(id, params[k]!));
     const steps = s.members.filter((m) => !(m.kind === 'node' && m.node.op === 'input'));
     if (!s.group) for (const m of s.members) if (m.kind === 'node' && m.node.op === 'input') vars.set(m.node.id, 'x');
@@ -493,7 +493,7 @@ class Writer {
       }
       if (m.kind === 'node' && !isModule(m.node)) {
         const w = OP_SPECS[m.node.op].pytorch;
-        if (w.kind !== 'expr' || isUnsupported(w)) throw new CodegenError(`cannot write ${describeNode(m.node)}`);
+        if (isUnsupported(w) || w.kind !== 'expr') throw new CodegenError(`cannot write ${describeNode(m.node)}`);
         const code = doubleQuoted(w.expr(ins, m.node.attrs, m.node.inputShapes));
         if (code.includes('F.')) this.usesF = true;
         lines.push(`${pad}${name} = ${code}`);
