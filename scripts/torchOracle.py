@@ -1,7 +1,7 @@
 #!/usr/bin/python3.11
 """Ground truth for ResNet Studio's static PyTorch reader, computed by real PyTorch.
 
-    torchOracle.py FILE --model NAME [--args "PYTHON CALL ARGS"] [--input N,C,H,W]
+    torchOracle.py FILE --model NAME [--args "PYTHON CALL ARGS"] [--input N,C,H,W] [--path DIR ...]
     torchOracle.py --batch CASES.json
 
 The single-case form prints one JSON object:
@@ -12,9 +12,14 @@ The single-case form prints one JSON object:
 
 The batch form runs every case of CASES.json in this one process (so torch is
 imported once) and prints a JSON array of such objects, in order. CASES.json is
-a JSON array of {file, model, args, input}, or the fixtures manifest
+a JSON array of {file, model, args, input[, torchPath]}, or the fixtures manifest
 (test/fixtures/manifest.json), whose oracle rows (those with a "torch" entry)
 are then the cases.
+
+--path DIR (a row's "torchPath") puts DIR first on sys.path for PyTorch alone:
+it holds modules a fixture imports that the static analysis must not see (a
+private package), so one row states both what PyTorch gives and what the
+analysis, left with an unresolved import, must still get right.
 
 Conventions, chosen to match what model zoos publish:
 - params: sum of ``p.numel()`` over ``model.parameters()``; buffers (BatchNorm
@@ -174,8 +179,11 @@ def _macs(module: nn.Module, inputs: Tuple[Any, ...], output: torch.Tensor) -> i
     return 0
 
 
-def run_case(file: str, model_name: str, args: Optional[str], input_shape: List[int]) -> Dict[str, Any]:
+def run_case(file: str, model_name: str, args: Optional[str], input_shape: List[int], paths: Optional[List[str]] = None) -> Dict[str, Any]:
     fixture = _real(file)
+    for extra in reversed(paths or []):
+        if _real(extra) not in sys.path:
+            sys.path.insert(0, _real(extra))
     result: Dict[str, Any] = {
         "model": model_name,
         "input": list(input_shape),
@@ -282,6 +290,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--model")
     parser.add_argument("--args", default=None, help='Python call arguments, e.g. "num_classes=10"')
     parser.add_argument("--input", type=_parse_input, default=[1, 3, 224, 224], help="N,C,H,W")
+    parser.add_argument("--path", action="append", default=[], help="a folder put first on sys.path (modules only PyTorch may see)")
     parser.add_argument("--batch", help="a JSON array of cases or the fixtures manifest: run every case, print a JSON array")
     opts = parser.parse_args(argv)
 
@@ -297,14 +306,15 @@ def main(argv: List[str]) -> int:
             # Manifest paths are relative to the repository root, which is the
             # working directory of every caller; fall back to the manifest's folder.
             path = row["file"] if os.path.exists(row["file"]) else os.path.join(root, os.path.basename(row["file"]))
-            out.append(_quiet(run_case, path, row["model"], row.get("args"), row["input"]))
+            extra = [row["torchPath"]] if row.get("torchPath") else []
+            out.append(_quiet(run_case, path, row["model"], row.get("args"), row["input"], extra))
         json.dump(out, sys.stdout)
         sys.stdout.write("\n")
         return 0
 
     if not opts.file or not opts.model:
         parser.error("FILE and --model are required unless --batch is given")
-    json.dump(_quiet(run_case, opts.file, opts.model, opts.args, opts.input), sys.stdout)
+    json.dump(_quiet(run_case, opts.file, opts.model, opts.args, opts.input, opts.path), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

@@ -22,8 +22,12 @@ export interface ExpectedDiagnostic {
   messageIncludes?: string;
 }
 
+export type UnknownField = 'output' | 'params' | 'macs';
+
 /** What the analysis must report; a field left out is not checked, and params null means no graph at all. */
 export interface Expect {
+  /** Numbers the analysis must report as unknown (null, or no graph), for a model that reaches unread code. */
+  unknown?: UnknownField[];
   output?: Outputs;
   params?: number | null;
   macs?: number | null;
@@ -48,6 +52,8 @@ export interface Row {
   model?: string;
   args?: string | null;
   input?: Shape;
+  /** A folder only the oracle puts on sys.path: modules the file imports that the analysis must not see. */
+  torchPath?: string;
   torch?: TorchSaid;
   expect: Expect;
   /** A known bug the row records before its fix; the row is run as a todo. */
@@ -96,13 +102,22 @@ export function analyseRow(row: Row): Analysis {
 /**
  * What a row expects of the analysis. An oracle row's shapes and counts are PyTorch's: a case PyTorch runs
  * must give its output, parameters and MACs; a case it rejects must give its parameters when construction
- * succeeded, or no graph when it did not (its diagnostics carry the error on PyTorch's line).
+ * succeeded, or no graph when it did not (its diagnostics carry the error on PyTorch's line). A number the
+ * row lists as unknown is left out: the analysis must report it as unknown (see unknownOf), not as PyTorch's.
  */
 export function expectationOf(row: Row): Expect {
   const t = row.torch;
   if (t === undefined) return row.expect;
-  if (t.raises === null) return { ...row.expect, output: t.output, params: t.params, macs: t.macs };
-  return { ...row.expect, params: t.params };
+  const said: Expect = t.raises === null ? { ...row.expect, output: t.output, params: t.params, macs: t.macs } : { ...row.expect, params: t.params };
+  for (const u of row.expect.unknown ?? []) delete said[u];
+  return said;
+}
+
+/** The numbers of an analysis that a row says must be unknown but are not. */
+export function knownButUnknown(a: Analysis, ex: Expect): UnknownField[] {
+  const g = a.graph;
+  if (g === null) return [];
+  return (ex.unknown ?? []).filter((u) => (u === 'output' ? (g.outputs ?? g.output) : g[u]) !== null);
 }
 
 export function matchesDiagnostic(d: Diagnostic, e: ExpectedDiagnostic): boolean {

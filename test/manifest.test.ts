@@ -14,6 +14,7 @@ import {
   analyseRow,
   expectationOf,
   frontEndOf,
+  knownButUnknown,
   labelOf,
   manifest,
   matchesDiagnostic,
@@ -77,6 +78,15 @@ describe('the manifest', () => {
     }
   });
 
+  it('says what stays unknown exactly for the rows whose model reaches code only PyTorch may read', () => {
+    for (const r of rows) {
+      if (r.torchPath === undefined) continue;
+      assert.ok(r.torch !== undefined, `${labelOf(r)}: a torchPath row is an oracle row`);
+      assert.ok(existsSync(r.torchPath), `${labelOf(r)}: ${r.torchPath} does not exist`);
+      assert.ok((r.expect.unknown ?? []).length > 0, `${labelOf(r)}: the analysis cannot read the import, so something is unknown`);
+    }
+  });
+
   it("has a row for the case each PyTorch file's # resnet-studio: comment selects", () => {
     for (const f of readdirSync(PYTORCH_DIR).filter((n) => n.endsWith('.py'))) {
       const file = `${PYTORCH_DIR}/${f}`;
@@ -118,6 +128,7 @@ for (const row of rows) {
     if (ex.params === null) assert.equal(a.graph, null, 'no graph: the model cannot be built');
     else if (ex.params !== undefined) assert.equal(a.graph?.params, ex.params, 'params');
     if (ex.macs !== undefined) assert.equal(a.graph?.macs, ex.macs, 'MACs');
+    assert.deepEqual(knownButUnknown(a, ex), [], 'numbers the row says cannot be known here');
     if (ex.skips) {
       const kinds = a.graph!.skips.map((s) => s.kind);
       assert.deepEqual(

@@ -51,8 +51,11 @@ function python(): string | undefined {
 const py = python();
 const skip = py === undefined && process.env['CI'] !== 'true' ? 'no Python with torch (set RESNET_STUDIO_PYTHON)' : false;
 
-/** Small models only: the 224x224 ImageNet ones cost seconds each in PyTorch and add nothing per layer. */
-const layerRows: OracleRow[] = oracleRows.filter((r) => r.input[2]! <= 64 || r.model === 'Bottleneck');
+/**
+ * Small models only: the 224x224 ImageNet ones cost seconds each in PyTorch and add nothing per layer. Rows
+ * whose model reaches code only PyTorch may read (torchPath) have unknown layers here: nothing to compare.
+ */
+const layerRows: OracleRow[] = oracleRows.filter((r) => (r.input[2]! <= 64 || r.model === 'Bottleneck') && r.torchPath === undefined);
 
 /** The op a torch.nn class builds, for every class the catalogue has; containers and other modules are not nodes. */
 const opOfModule = (type: string): string | null => TORCH_MODULES.get(type)?.op ?? null;
