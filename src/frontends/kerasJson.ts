@@ -111,6 +111,18 @@ function batchShapeOf(cfg: Json): KerasShape | undefined {
   return Array.isArray(s) ? (s as KerasShape) : undefined;
 }
 
+/** The input size a model declares (its InputLayer, its first layer's shape, or its own first nested model's). */
+function nestedInputShape(topo: Json): KerasShape | undefined {
+  const cfg = topo['config'];
+  const layers = (Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg['layers']) ? cfg['layers'] : []).filter(isObj);
+  const first = layers[0];
+  for (const l of layers) {
+    const s = isObj(l['config']) ? batchShapeOf(l['config']) : undefined;
+    if (s) return s;
+  }
+  return first && MODEL_CLASSES.has(String(first['class_name'])) ? nestedInputShape(first) : undefined;
+}
+
 /** Any layer, at any depth, declared channels-first: then the whole model's tensors are in the IR's order. */
 function declaresChannelsFirst(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(declaresChannelsFirst);
@@ -205,7 +217,9 @@ class KerasReader {
       const first = layers[0];
       // Keras names the input it makes for a Sequential without an InputLayer `<first layer>_input`.
       const inputName = declared?.className === 'InputLayer' ? declared.name : `${first?.name ?? 'sequential'}_input`;
-      x = this.makeInput(declared ? batchShapeOf(declared.config) : undefined, prefix + inputName, declared ? this.range(declared.path) : this.src.at(path));
+      // Teachable Machine's outer Sequential declares nothing: its first layer, a nested model, gives the size.
+      const shape = declared ? batchShapeOf(declared.config) : first && MODEL_CLASSES.has(first.className) ? nestedInputShape(first.raw) : undefined;
+      x = this.makeInput(shape, prefix + inputName, declared ? this.range(declared.path) : this.src.at(path));
     }
     for (const l of layers) {
       if (l.className === 'InputLayer' || !x) continue;
