@@ -70,6 +70,23 @@ export const RUN_CONFIG_FIELDS = {
     optional: true,
     description: 'Which TF.js to use (TF.js runner); auto: native GPU, native CPU, then pure JavaScript.',
   },
+  // Where the job runs. Launch settings that every node and every resume must agree on live here; a node's own
+  // rank does not (it differs per node of one run) and is given to each node's launcher instead.
+  launcher: {
+    kind: 'string',
+    enum: ['local', 'slurm'],
+    default: 'local',
+    description: "Where the job runs: 'local' (this machine; torchrun for several processes or nodes) or 'slurm' (a batch job submitted with sbatch, PyTorch only).",
+  },
+  nnodes: { kind: 'integer', min: 1, default: 1, description: 'Machines in a local multi-node torchrun run; each node starts the run with its own node rank.' },
+  rdzvEndpoint: { kind: 'string', minLength: 1, optional: true, description: "host:port of a multi-node run's rendezvous, reachable from every node (torchrun's --rdzv_endpoint)." },
+  rdzvId: { kind: 'string', minLength: 1, optional: true, description: "The rendezvous id every node of a multi-node run shares (torchrun's --rdzv_id); default: the run id." },
+  partition: { kind: 'string', minLength: 1, optional: true, description: "The SLURM partition (sbatch --partition); default: the cluster's default partition." },
+  nodes: { kind: 'integer', min: 1, optional: true, description: 'SLURM nodes, one torchrun each (sbatch --nodes); default 1.' },
+  gpusPerNode: { kind: 'integer', min: 0, optional: true, description: 'GPUs per SLURM node (sbatch --gpus-per-node), one training process each; 0 or absent: CPU processes as nprocPerNode says.' },
+  nprocPerNode: { kind: 'integer', min: 1, optional: true, description: 'Training processes per node of a SLURM or multi-node run; default: gpusPerNode, else 1.' },
+  time: { kind: 'string', minLength: 1, optional: true, description: "The SLURM time limit (sbatch --time), e.g. 02:00:00 or 1-12:00:00; default: the partition's." },
+  sbatchArgs: { kind: 'array', items: { kind: 'string', minLength: 1 }, optional: true, description: 'More sbatch options, each one argument as sbatch takes it: --account=ml, --constraint=a100.' },
   resume: { kind: 'boolean', default: false, description: 'Continue from the newest checkpoint, as --resume does.' },
   runDir: { kind: 'string', minLength: 1, optional: true, description: 'The run directory; default: the directory holding the config file.' },
   createdAt: { kind: 'string', optional: true, description: 'When the run was created, ISO 8601.' },

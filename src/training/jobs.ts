@@ -8,6 +8,9 @@
  * process that died without one. For TF.js the "interpreter" is Node itself (Electron's binary inside VS Code,
  * told to act as Node) and the "script" the bundled worker.
  *
+ * A run whose config says `launcher: 'slurm'` is a batch job instead ({@link SlurmJob}): the same surface,
+ * with the job id in place of a pid, and `scancel` for Stop.
+ *
  * A job is a disposable: `dispose()` stops it, unless it was started detached, in which case it only stops
  * being followed and keeps training (a later session can {@link JobManager.attach} to it).
  */
@@ -18,6 +21,7 @@ import { Emitter, type Event } from './emitter';
 import { type JobResult, type LogLine, PytorchJob } from './pytorchRunner';
 import { resolveTorchPython } from './pythonEnv';
 import type { RunStore, RunSummary } from './runStore';
+import { SlurmJob, type SlurmStateChange } from './slurm';
 import { TFJS_BACKEND_ENV, TFJS_STORAGE_ENV, type TfjsBackendPreference } from './tfjsNative';
 
 export type { JobResult, LogLine } from './pytorchRunner';
@@ -29,7 +33,12 @@ export interface TrainingJob {
   readonly store: RunStore;
   readonly backend: Backend;
   readonly detached: boolean;
+  /** The process on this machine; 0 for a SLURM job (see {@link slurmJobId}). */
   readonly pid: number;
+  /** The SLURM job, when the run's launcher is SLURM. */
+  readonly slurmJobId: string | undefined;
+  /** A SLURM job's state changed (queued, running, ...); never fires for a local job. */
+  readonly onDidChangeSlurmState: Event<SlurmStateChange>;
   /** Rows of this attempt so far, in order. */
   readonly rows: readonly TrainingRow[];
   readonly onDidEmitRow: Event<TrainingRow>;
@@ -68,11 +77,15 @@ export interface StartJobOptions {
   pythonSetting?: string;
   /** PyTorch: processes on this node (torchrun/DDP when more than one). */
   nproc?: number;
-  nnodes?: number;
+  /** PyTorch, multi-node: this node's rank (the run's config holds the node count and the rendezvous). */
   nodeRank?: number;
   masterAddr?: string;
   masterPort?: number;
   scriptPath?: string;
+  /** SLURM: the environment of sbatch, squeue and scancel (`SLURM_CONF` picks the cluster). */
+  slurmEnv?: NodeJS.ProcessEnv;
+  /** SLURM: how often squeue is asked (default 1 s). */
+  slurmQueryIntervalMs?: number;
 }
 
 /**
@@ -95,12 +108,20 @@ export function workerScriptPath(extensionRoot?: string): string | undefined {
 }
 
 
+const NEVER: Event<SlurmStateChange> = () => ({ dispose: () => undefined });
+
 class Job implements TrainingJob {
   constructor(
-    private readonly inner: PytorchJob,
+    private readonly inner: PytorchJob | SlurmJob,
     readonly backend: Backend,
     readonly detached: boolean,
   ) {}
+  get slurmJobId() {
+    return this.inner instanceof SlurmJob ? this.inner.jobId : undefined;
+  }
+  get onDidChangeSlurmState() {
+    return this.inner instanceof SlurmJob ? this.inner.onDidChangeState : NEVER;
+  }
   get runId() {
     return this.inner.runId;
   }
@@ -141,6 +162,7 @@ export interface JobInfo {
   runId: string;
   backend: Backend;
   pid: number;
+  slurmJobId: string | undefined;
   detached: boolean;
   running: boolean;
 }
@@ -166,8 +188,18 @@ export class JobManager {
       ...(o.stopTimeoutMs !== undefined ? { stopTimeoutMs: o.stopTimeoutMs } : {}),
       ...(o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {}),
     };
-    let inner: PytorchJob;
-    if (backend === 'tfjs') {
+    let inner: PytorchJob | SlurmJob;
+    if (config.launcher === 'slurm') {
+      if (backend !== 'pytorch') throw new Error('the SLURM launcher trains PyTorch runs only');
+      const python = o.python ?? (await resolveTorchPython({ explicit: o.pythonSetting })).python;
+      inner = await SlurmJob.start({
+        ...common,
+        python,
+        ...(o.scriptPath ? { scriptPath: o.scriptPath } : {}),
+        ...(o.slurmEnv ? { env: o.slurmEnv } : {}),
+        ...(o.slurmQueryIntervalMs !== undefined ? { queryIntervalMs: o.slurmQueryIntervalMs } : {}),
+      });
+    } else if (backend === 'tfjs') {
       const worker = o.workerPath ?? workerScriptPath();
       if (!worker) throw new Error(`the TF.js training worker (dist/${WORKER_BUNDLE}) is not built; run \`npm run build\``);
       const env: Record<string, string> = { ELECTRON_RUN_AS_NODE: '1', ...o.env };
@@ -181,8 +213,10 @@ export class JobManager {
         python,
         ...(o.env ? { env: o.env } : {}),
         ...(o.scriptPath ? { scriptPath: o.scriptPath } : {}),
-        ...(o.nproc !== undefined ? { nproc: o.nproc } : {}),
-        ...(o.nnodes !== undefined ? { nnodes: o.nnodes } : {}),
+        ...(o.nproc !== undefined ? { nproc: o.nproc } : config.nprocPerNode !== undefined ? { nproc: config.nprocPerNode } : {}),
+        nnodes: config.nnodes,
+        ...(config.rdzvEndpoint !== undefined ? { rdzvEndpoint: config.rdzvEndpoint } : {}),
+        ...(config.rdzvId !== undefined ? { rdzvId: config.rdzvId } : {}),
         ...(o.nodeRank !== undefined ? { nodeRank: o.nodeRank } : {}),
         ...(o.masterAddr !== undefined ? { masterAddr: o.masterAddr } : {}),
         ...(o.masterPort !== undefined ? { masterPort: o.masterPort } : {}),
@@ -192,11 +226,15 @@ export class JobManager {
   }
 
   /** Follows a run that is running without a job here (started detached by an earlier session). */
-  attach(store: RunStore, runId: string, options: { stopTimeoutMs?: number; pollIntervalMs?: number } = {}): TrainingJob | undefined {
+  attach(store: RunStore, runId: string, options: { stopTimeoutMs?: number; pollIntervalMs?: number; slurmEnv?: NodeJS.ProcessEnv } = {}): TrainingJob | undefined {
     const key = this.key(store, runId);
     const existing = this.jobs.get(key);
     if (existing?.running) return existing;
-    const inner = PytorchJob.attach(store, runId, options);
+    const { slurmEnv, ...local } = options;
+    const inner =
+      store.readState(runId)?.launcher === 'slurm'
+        ? SlurmJob.attach(store, runId, { ...(slurmEnv ? { env: slurmEnv } : {}), ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}) })
+        : PytorchJob.attach(store, runId, local);
     if (!inner) return undefined;
     const backend = store.readConfig(runId)?.backend ?? 'pytorch';
     return this.track(key, new Job(inner, backend, true));
@@ -208,7 +246,7 @@ export class JobManager {
 
   /** Jobs this manager started or attached to and that are still running. */
   list(): JobInfo[] {
-    return [...this.jobs.values()].filter((j) => j.running).map((j) => ({ runId: j.runId, backend: j.backend, pid: j.pid, detached: j.detached, running: j.running }));
+    return [...this.jobs.values()].filter((j) => j.running).map((j) => ({ runId: j.runId, backend: j.backend, pid: j.pid, slurmJobId: j.slurmJobId, detached: j.detached, running: j.running }));
   }
 
   jobsRunning(): TrainingJob[] {

@@ -205,9 +205,21 @@ export interface DistributedLaunch {
   /** Rendezvous host: node 0's address, reachable from every node. */
   masterAddr: string;
   masterPort: number;
+  /**
+   * A c10d rendezvous instead of node 0's address and port: `host:port` and an id every node shares. The
+   * agents then number the nodes themselves, so global rank 0 may run on any of them; it is the one that
+   * writes the run, into the shared run folder.
+   */
+  rdzv?: { endpoint: string; id: string };
   /** Set from {@link TorchPython.redirectBug}. */
   avoidRedirectBug?: boolean;
 }
+
+/**
+ * "No redirection" spelled as a mapping for a local rank that does not exist, which every version reads the
+ * same way; the plain default "0" is what torch 1.13 under Python 3.11 cannot parse.
+ */
+export const REDIRECT_BUG_ARGS: readonly string[] = ['--redirects', '9:0', '--tee', '9:0'];
 
 export function distributedLaunchArgs(launch: DistributedLaunch): string[] {
   if (!Number.isInteger(launch.nprocPerNode) || launch.nprocPerNode < 1) throw new Error(`nprocPerNode must be a positive integer, got ${launch.nprocPerNode}`);
@@ -223,11 +235,10 @@ export function distributedLaunchArgs(launch: DistributedLaunch): string[] {
     '--nproc_per_node', String(launch.nprocPerNode),
     '--nnodes', String(nnodes),
     '--node_rank', String(nodeRank),
-    '--master_addr', launch.masterAddr,
-    '--master_port', String(launch.masterPort),
-    // "No redirection" spelled as a mapping for a local rank that does not exist, which every version reads the
-    // same way; the plain default "0" is what the buggy versions cannot parse.
-    ...(launch.avoidRedirectBug ? ['--redirects', '9:0', '--tee', '9:0'] : []),
+    ...(launch.rdzv
+      ? ['--rdzv_backend', 'c10d', '--rdzv_endpoint', launch.rdzv.endpoint, '--rdzv_id', launch.rdzv.id]
+      : ['--master_addr', launch.masterAddr, '--master_port', String(launch.masterPort)]),
+    ...(launch.avoidRedirectBug ? REDIRECT_BUG_ARGS : []),
   ];
 }
 

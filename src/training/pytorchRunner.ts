@@ -6,10 +6,16 @@
  * The child writes straight into the run's `stdout.log` and `stderr.log` (file descriptors, not pipes), and the
  * job follows those files. So a detached job keeps running and logging after this process exits, and a later
  * session can {@link PytorchJob.attach} to it; with pipes, the job would die of a broken pipe with its parent.
+ *
+ * A multi-node run is one job per node, all in one shared run folder. Global rank 0, on whichever node the
+ * rendezvous put it, writes the rows to `metrics.jsonl`, so every node's job follows that file rather than its
+ * own stdout. Node 0's job owns the run (`state.json`, the `end` row of a run that died without one); the
+ * others only launch their share and log to `stdout.node<R>.log` and `stderr.node<R>.log`.
  */
 import { Emitter, type Event } from './emitter';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { attemptOf, parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from '../protocol/trainingProtocol';
 import { processStartTime, isProcessAlive, readCompleteLines, type RunStore } from './runStore';
 import { distributedLaunchArgs, freePort, probePython, trainScriptPath } from './pythonEnv';
@@ -41,10 +47,14 @@ export interface PytorchJobOptions {
   /** Multi-node rendezvous, passed through to `torch.distributed.run`; every node runs its own job. */
   nnodes?: number;
   nodeRank?: number;
-  /** Required for several nodes; a single node uses 127.0.0.1. */
+  /** Several nodes need this or `rdzvEndpoint`; a single node uses 127.0.0.1. */
   masterAddr?: string;
   /** Default: a free local port for one node, 29500 for several. */
   masterPort?: number;
+  /** `host:port` of a c10d rendezvous (preferred to `masterAddr` for several nodes). */
+  rdzvEndpoint?: string;
+  /** The rendezvous id every node shares; default: the run id. */
+  rdzvId?: string;
   /** Keep training if this process exits. Otherwise the job is stopped when this process exits. */
   detached?: boolean;
   /** Default: found by `trainScriptPath()`. */
@@ -110,12 +120,16 @@ export class PytorchJob {
     private readonly child: ChildProcess | undefined,
     private readonly out: LineTail,
     private readonly err: LineTail,
+    /** Multi-node: rows come from the shared metrics.jsonl, since global rank 0 may run on another node. */
+    private readonly rowTail: LineTail | undefined,
     private readonly options: {
       /** The `attempt` number this process writes on its rows, for the `end` row written on its behalf. */
       attempt: number;
       stopTimeoutMs: number;
       pollIntervalMs: number;
       detached: boolean;
+      /** A node other than 0 of a multi-node run: the run's state and end row are node 0's to write. */
+      secondary?: boolean;
       onRow?: ((row: TrainingRow) => void) | undefined;
       onLog?: ((line: LogLine) => void) | undefined;
       onExit?: ((result: JobResult) => void) | undefined;
@@ -136,29 +150,42 @@ export class PytorchJob {
   static async start(o: PytorchJobOptions): Promise<PytorchJob> {
     const p = o.store.paths(o.runId);
     if (!fs.existsSync(p.config)) throw new Error(`run ${o.runId} has no config.json`);
-    const run = o.store.getRun(o.runId);
-    if (run?.status === 'running') throw new Error(`run ${o.runId} is already running (pid ${run.state.pid})`);
-    const script = o.scriptPath ?? trainScriptPath();
-    const scriptArgs = [script, '--config', p.config, ...(o.resume ? ['--resume'] : [])];
     const nproc = o.nproc ?? 1;
     const nnodes = o.nnodes ?? 1;
+    const nodeRank = o.nodeRank ?? 0;
+    const secondary = nnodes > 1 && nodeRank > 0;
+    const run = o.store.getRun(o.runId);
+    // Node 0 may have recorded the run as running already: that is the run this node joins.
+    if (run?.status === 'running' && !secondary) throw new Error(`run ${o.runId} is already running (pid ${run.state.pid})`);
+    const script = o.scriptPath ?? trainScriptPath();
+    const scriptArgs = [script, '--config', p.config, ...(o.resume ? ['--resume'] : [])];
     let args = scriptArgs;
     if (nproc > 1 || nnodes > 1) {
-      if (nnodes > 1 && !o.masterAddr) throw new Error('a multi-node run needs masterAddr (the address of node 0)');
+      if (nnodes > 1 && !o.masterAddr && !o.rdzvEndpoint) throw new Error('a multi-node run needs a rendezvous endpoint (host:port, reachable from every node)');
       const masterAddr = o.masterAddr ?? '127.0.0.1';
       const masterPort = o.masterPort ?? (nnodes > 1 ? 29500 : await freePort(masterAddr));
       const { redirectBug } = await probePython(o.python);
       args = [
-        ...distributedLaunchArgs({ nprocPerNode: nproc, nnodes, nodeRank: o.nodeRank ?? 0, masterAddr, masterPort, avoidRedirectBug: redirectBug }),
+        ...distributedLaunchArgs({
+          nprocPerNode: nproc,
+          nnodes,
+          nodeRank,
+          masterAddr,
+          masterPort,
+          ...(o.rdzvEndpoint ? { rdzv: { endpoint: o.rdzvEndpoint, id: o.rdzvId ?? o.runId } } : {}),
+          avoidRedirectBug: redirectBug,
+        }),
         ...scriptArgs,
       ];
     }
     // Nothing else writes metrics.jsonl while the run is not running, so the runner derives the same number.
     const attempt = o.store.nextAttempt(o.runId);
-    const outOffset = fileSize(p.stdout);
-    const errOffset = fileSize(p.stderr);
-    const outFd = fs.openSync(p.stdout, 'a');
-    const errFd = fs.openSync(p.stderr, 'a');
+    const logs = secondary ? nodeLogPaths(p.dir, nodeRank) : { stdout: p.stdout, stderr: p.stderr };
+    const outOffset = fileSize(logs.stdout);
+    const errOffset = fileSize(logs.stderr);
+    const rowTail = nnodes > 1 ? new LineTail(p.metrics, fileSize(p.metrics)) : undefined;
+    const outFd = fs.openSync(logs.stdout, 'a');
+    const errFd = fs.openSync(logs.stderr, 'a');
     let child: ChildProcess;
     try {
       child = spawn(o.python, args, {
@@ -183,7 +210,7 @@ export class PytorchJob {
     if (o.detached) child.unref();
     const pidStart = processStartTime(pid);
     const previous = o.store.readState(o.runId);
-    o.store.writeState(o.runId, {
+    if (!secondary) o.store.writeState(o.runId, {
       status: 'running',
       pid,
       pidStart: pidStart ?? null,
@@ -194,12 +221,15 @@ export class PytorchJob {
       error: null,
       attempts: (previous?.attempts ?? 0) + 1,
       attempt,
+      // An earlier attempt may have run on SLURM; this one is a process on this machine.
+      ...(previous?.launcher === 'slurm' ? { launcher: 'local' as const, slurm: null } : {}),
     });
-    return new PytorchJob(o.store, o.runId, pid, pidStart, child, new LineTail(p.stdout, outOffset), new LineTail(p.stderr, errOffset), {
+    return new PytorchJob(o.store, o.runId, pid, pidStart, child, new LineTail(logs.stdout, outOffset), new LineTail(logs.stderr, errOffset), rowTail, {
       attempt,
       stopTimeoutMs: o.stopTimeoutMs ?? 20_000,
       pollIntervalMs: o.pollIntervalMs ?? 200,
       detached: o.detached === true,
+      secondary,
       onRow: o.onRow,
       onLog: o.onLog,
       onExit: o.onExit,
@@ -220,7 +250,8 @@ export class PytorchJob {
     if (!run || run.status !== 'running' || !run.state.pid) return undefined;
     const p = store.paths(runId);
     return new PytorchJob(store, runId, run.state.pid, run.state.pidStart ?? undefined, undefined,
-      new LineTail(p.stdout, fileSize(p.stdout)), new LineTail(p.stderr, fileSize(p.stderr)), {
+      new LineTail(p.stdout, fileSize(p.stdout)), new LineTail(p.stderr, fileSize(p.stderr)),
+      (run.config?.nnodes ?? 1) > 1 ? new LineTail(p.metrics, fileSize(p.metrics)) : undefined, {
         // Recorded at start; a run started before attempts were recorded is numbered from its rows.
         attempt: run.state.attempt ?? (run.lastRow ? attemptOf(run.lastRow) : 1),
         stopTimeoutMs: options.stopTimeoutMs ?? 20_000,
@@ -268,8 +299,16 @@ export class PytorchJob {
   private pump(final: boolean): void {
     for (const line of this.out.read(final)) {
       const row = parseTrainingRow(line);
-      if (row) this.emitRow(row);
-      else if (line.trim()) this.logEmitter.fire({ stream: 'stdout', line });
+      if (row) {
+        if (!this.rowTail) this.emitRow(row);
+      } else if (line.trim()) this.logEmitter.fire({ stream: 'stdout', line });
+    }
+    if (this.rowTail) {
+      // Only whole lines: a row rank 0 is still writing waits for the next read.
+      for (const line of this.rowTail.read(false)) {
+        const row = parseTrainingRow(line);
+        if (row) this.emitRow(row);
+      }
     }
     for (const line of this.err.read(final)) {
       this.stderrTail.push(line);
@@ -292,6 +331,14 @@ export class PytorchJob {
     process.removeListener('exit', this.exitHook);
     this.pump(true);
     let end = this.endRow;
+    if (!end && this.options.secondary) {
+      // Node 0 writes the run's end when rank 0 could not; this node reports only how its share ended.
+      const status: EndStatus = this.stopRequested ? 'stopped' : exitCode === 0 ? 'completed' : 'failed';
+      const result: JobResult = { status, error: status === 'failed' ? `this node's launcher ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}` : null, exitCode, signal };
+      this.resolveDone(result);
+      this.exitEmitter.fire(result);
+      return;
+    }
     if (!end) {
       // The process died without its end row (killed, crashed, out of memory): write one for it.
       const how = signal ? `was killed by ${signal}` : exitCode === null ? 'ended' : `exited with code ${exitCode}`;
@@ -313,6 +360,11 @@ export class PytorchJob {
       this.emitRow(end);
     }
     const result: JobResult = { status: end.status, error: end.error ?? null, exitCode, signal };
+    if (this.options.secondary) {
+      this.resolveDone(result);
+      this.exitEmitter.fire(result);
+      return;
+    }
     try {
       this.store.writeState(this.runId, {
         status: result.status,
@@ -352,6 +404,11 @@ export class PytorchJob {
     if (this.killTimer) clearTimeout(this.killTimer);
     this.timer = this.killTimer = undefined;
   }
+}
+
+/** Where a node other than 0 of a multi-node run logs, beside node 0's `stdout.log` and `stderr.log`. */
+export function nodeLogPaths(runDir: string, nodeRank: number): { stdout: string; stderr: string } {
+  return { stdout: path.join(runDir, `stdout.node${nodeRank}.log`), stderr: path.join(runDir, `stderr.node${nodeRank}.log`) };
 }
 
 function splitLines(text: string): string[] {

@@ -42,9 +42,27 @@ export type RunConfigInput = Omit<RunConfigFile, 'runDir' | 'createdAt' | 'model
  */
 export type RunStatus = 'created' | 'running' | EndStatus | 'interrupted';
 
+/** A run's SLURM job, as the SLURM launcher (`slurm.ts`) records it. */
+export interface SlurmRecord {
+  jobId: string;
+  /** The job's SLURM state when last seen: PENDING, RUNNING, COMPLETED, CANCELLED, FAILED, TIMEOUT, ... */
+  state?: string;
+  /** SLURM's reason beside the state (why it is pending, how it ended). */
+  reason?: string;
+  /** The batch script, relative to the run folder. */
+  script?: string;
+  /** Options given to sbatch besides the script's own. */
+  sbatchArgs?: string[];
+  submittedAt?: string;
+}
+
 /** The contents of `state.json`: what the launcher knows about the process, not what training reports. */
 export interface RunState {
   status: RunStatus;
+  /** Which launcher started the latest attempt; absent means this machine. */
+  launcher?: 'local' | 'slurm';
+  /** The SLURM job of the latest attempt; there is no pid to watch then. */
+  slurm?: SlurmRecord | null;
   /** The process (for a multi-process run, the launcher) of the latest attempt; it leads its own process group. */
   pid?: number | null;
   /** Linux: the process start time from `/proc/<pid>/stat`, so a recycled pid is not taken for the job. */
@@ -243,7 +261,7 @@ export class RunStore {
  * torch behind an old `end` row); then the last row, if it is an `end` row; then what the launcher recorded.
  */
 export function deriveStatus(state: RunState, lastRow: TrainingRow | undefined): RunStatus {
-  if (state.pid && isProcessAlive(state.pid, state.pidStart ?? undefined)) return 'running';
+  if (state.launcher !== 'slurm' && state.pid && isProcessAlive(state.pid, state.pidStart ?? undefined)) return 'running';
   if (lastRow?.type === 'end') {
     // An end row older than the latest start belongs to an earlier attempt: this one died without a word.
     const started = state.status === 'running' && state.startedAt ? Date.parse(state.startedAt) : NaN;
@@ -251,6 +269,9 @@ export function deriveStatus(state: RunState, lastRow: TrainingRow | undefined):
     return stale ? 'interrupted' : lastRow.status;
   }
   if (state.status === 'created' && !state.pid) return 'created';
+  // A SLURM job runs elsewhere and has no pid to check; its follower records its end (asking squeue costs a
+  // round trip to the controller, too much for a listing).
+  if (state.launcher === 'slurm' && state.status === 'running') return 'running';
   if (END_STATUSES.has(state.status) && !lastRow) return state.status;
   return 'interrupted';
 }
