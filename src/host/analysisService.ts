@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Analysis } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
+import type { FileIndex } from '../frontends/workspaceIndex';
 import { AnalysisCache, Debouncer, VersionGate } from './analysisCache';
 import { type ModelChoice, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from './analysisOptions';
 import { type AnalysisRunner, AnalysisTimeoutError, WorkerRunner } from './analysisRunner';
@@ -113,6 +114,22 @@ export class AnalysisService implements vscode.Disposable {
       if (analysis) this.cache.set(uri, version, key, analysis);
     }
     return analysis ? { uri: doc.uri, version, file, options, analysis } : undefined;
+  }
+
+  /**
+   * Every model of the document's current version (the workspace index of one file), for the diagnostics of
+   * the models the file is not analysed as. Undefined when it is not a model file or the worker fails.
+   */
+  async indexDocument(doc: vscode.TextDocument, fileTimeLimitMs: number): Promise<{ version: number; index: FileIndex | null } | undefined> {
+    if (!this.isCandidate(doc)) return undefined;
+    const version = doc.version;
+    try {
+      const index = await this.getRunner().index(AnalysisService.fileOf(doc), doc.getText(), this.optionsFor(doc), fileTimeLimitMs);
+      return { version, index };
+    } catch (err) {
+      this.ctx.logger.error(`indexing the models of ${AnalysisService.fileOf(doc)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
   }
 
   /**

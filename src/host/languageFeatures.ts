@@ -5,14 +5,20 @@
 import * as vscode from 'vscode';
 import type { Diagnostic, ModelCandidate, Severity } from '../core/ir';
 import { isModelAnalysis } from './analysisOptions';
+import type { IndexedDiagnostic } from '../frontends/workspaceIndex';
 import { type AnalysisService, type AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
+import { fileDiagnostics } from './fileDiagnostics';
 import { hoverMarkdown, lensTitle } from './hoverText';
 import { shapeHints } from './inlayHints';
 import { type EditorDiagnostic, quickFixesFor } from './quickFixes';
 import { type ZeroRange, nodesAt, sameFile, toZeroBased } from './ranges';
 
 export const DIAGNOSTIC_SOURCE = 'ResNet Studio';
+/** How long one file's other models may take to analyse for Problems; the rest wait for the next edit. */
+const INDEX_TIME_LIMIT_MS = 3_000;
+/** A version no document has: the file's index must run again. */
+const STALE = -1;
 
 /** Documents the providers are offered for; each provider still checks that a file is a model. */
 export const MODEL_SELECTOR: vscode.DocumentSelector = [
@@ -47,14 +53,50 @@ export function toVsDiagnostic(d: Diagnostic): vscode.Diagnostic {
 export function registerDiagnostics(ctx: StudioContext, service: AnalysisService): void {
   const collection = vscode.languages.createDiagnosticCollection('resnetStudio');
   let lastShape = ctx.settings().analysis.defaultInputShape.join(',');
+  // The other models' diagnostics of each file, from its latest index. They stay listed while a newer index
+  // runs, so an edit never makes another model's error blink out of Problems.
+  const others = new Map<string, { version: number; diagnostics: IndexedDiagnostic[] }>();
+  const indexing = new Map<string, number>();
+  const latest = new Map<string, AnalyzedDocument>();
+  const show = (r: AnalyzedDocument): void => {
+    const shown = r.options.model ?? r.analysis.graph?.name;
+    const merged = fileDiagnostics(r.analysis.diagnostics, shown, others.get(r.uri.toString())?.diagnostics ?? [], (f) => sameFile(f, r.file));
+    collection.set(r.uri, merged.map(toVsDiagnostic));
+  };
+  const reindex = (r: AnalyzedDocument): void => {
+    const uri = r.uri.toString();
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!doc || !r.file.endsWith('.py') || others.get(uri)?.version === r.version || indexing.get(uri) === r.version) return;
+    indexing.set(uri, r.version);
+    void service.indexDocument(doc, INDEX_TIME_LIMIT_MS).then((ix) => {
+      if (indexing.get(uri) === r.version) indexing.delete(uri);
+      if (!ix || doc.isClosed || doc.version !== ix.version) return;
+      others.set(uri, { version: ix.version, diagnostics: ix.index?.diagnostics ?? [] });
+      const now = latest.get(uri);
+      if (now && now.version === ix.version) show(now);
+    });
+  };
   const publish = (r: AnalyzedDocument): void => {
-    if (!isModelAnalysis(r.file, r.analysis)) collection.delete(r.uri);
-    else collection.set(r.uri, r.analysis.diagnostics.filter((d) => sameFile(d.file, r.file)).map(toVsDiagnostic));
+    const uri = r.uri.toString();
+    if (!isModelAnalysis(r.file, r.analysis)) {
+      latest.delete(uri);
+      others.delete(uri);
+      collection.delete(r.uri);
+      return;
+    }
+    latest.set(uri, r);
+    show(r);
+    reindex(r);
+  };
+  const clear = (uri: vscode.Uri): void => {
+    latest.delete(uri.toString());
+    others.delete(uri.toString());
+    collection.delete(uri);
   };
   ctx.subscriptions.push(
     collection,
     service.onDidAnalyze(publish),
-    service.onDidClear((uri) => collection.delete(uri)),
+    service.onDidClear(clear),
     vscode.workspace.onDidOpenTextDocument((doc) => service.schedule(doc, 0)),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.contentChanges.length) service.schedule(e.document);
@@ -63,10 +105,17 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
     ctx.onDidChangeSettings((s) => {
       // Only the default input shape changes what the front ends compute.
       const shape = s.analysis.defaultInputShape.join(',');
-      if (shape !== lastShape) service.rescheduleAll();
+      if (shape !== lastShape) {
+        for (const o of others.values()) o.version = STALE;
+        service.rescheduleAll();
+      }
       lastShape = shape;
     }),
     ctx.onDidChangeChoice((uri) => {
+      // A chosen input shape changes every model's analysis, not only the shown one's: index again, and
+      // list the old findings until then.
+      const o = others.get(uri.toString());
+      if (o) o.version = STALE;
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (doc) service.schedule(doc, 0);
     }),
