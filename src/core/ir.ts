@@ -118,6 +118,15 @@ export interface Diagnostic {
   fix?: { attr?: string; value?: AttrValue; kind?: string; [k: string]: AttrValue | undefined };
   /** Concrete source edits computed by the front end (it knows the syntax); the editor offers them as quick fixes. */
   fixes?: QuickFix[];
+  /**
+   * Other places the problem involves, in other files too: an error that arises inside an imported module is
+   * reported on the analysed file at the call that leads there, and points here at where it arose.
+   */
+  related?: RelatedLocation[];
+}
+
+export interface RelatedLocation extends SourceRange {
+  message: string;
 }
 
 export interface TextEdit {
@@ -166,4 +175,6 @@ export interface Analysis {
   /** The analysed model, or null when none could be built. */
   graph: IrGraph | null;
   diagnostics: Diagnostic[];
+  /** Other files the analysis read (imported modules), absolute paths: a change to any of them changes the result. */
+  dependencies?: string[];
 }

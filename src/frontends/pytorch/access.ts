@@ -4,6 +4,7 @@
  * Iterating over something unknown skips the loop and remembers it, so totals built through it are not
  * reported as exact.
  */
+import { LazyImport } from './imports';
 import type { Span } from './ast';
 import type { Classes } from './classes';
 import { paramTensor } from './layers';
@@ -79,6 +80,11 @@ export class ValueAccess {
     }
     if (obj instanceof Namespace) {
       const v = obj.members.get(name) ?? obj.fallback?.(name);
+      if (v instanceof LazyImport) {
+        const x = v.force();
+        if (obj.members.get(name) === v) obj.members.set(name, x);
+        return x;
+      }
       if (v !== undefined) return v;
       if (obj.open) return new Opaque(`${obj.name}.${name}`);
       this.rt.info(at, `${obj.name}.${name} is not modelled; its value is unknown`);

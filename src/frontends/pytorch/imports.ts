@@ -4,7 +4,7 @@
  * namespaces whose members are opaque. Also the two small factories every library module builds its members with.
  */
 import type { Span } from './ast';
-import { Builtin, type CallArgs, Namespace, type Value } from './values';
+import { Builtin, type CallArgs, Namespace, Opaque, type Value } from './values';
 
 /** A built-in function. */
 export function fn(name: string, f: (a: CallArgs) => Value): Builtin {
@@ -55,5 +55,37 @@ export class ModuleRegistry {
     const n = new Namespace(name, new Map(), true);
     this.modules.set(name, n);
     return n;
+  }
+}
+
+/**
+ * A name bound by `from M import X` whose module is read only when the name is first used (reading is lazy:
+ * model files import far more than the model needs). Until then it is an unknown like any other, so code
+ * that never looks at it never sees a wrong value; name lookups and attribute reads force it.
+ */
+export class LazyImport extends Opaque {
+  private value: Value | undefined;
+  private forcing = false;
+
+  constructor(
+    what: string,
+    private readonly resolve: () => Value,
+  ) {
+    super(what);
+  }
+
+  force(): Value {
+    if (this.value !== undefined) return this.value;
+    // A cycle of re-exports (`a` takes X from `b`, which takes it from `a`): Python fails the same way.
+    if (this.forcing) return new Opaque(this.what);
+    this.forcing = true;
+    try {
+      let v = this.resolve();
+      while (v instanceof LazyImport) v = v.force();
+      this.value = v;
+      return v;
+    } finally {
+      this.forcing = false;
+    }
   }
 }

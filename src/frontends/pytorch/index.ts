@@ -12,7 +12,10 @@ import type { FrontEndOptions } from '../options';
 import { type ClassDef, type FunctionDef, type ParseCache, parsePython } from './ast';
 import { type Candidate, type Directive, defaultCandidate, findCandidates, readDirective } from './candidates';
 import { computeFixes } from './fixes';
+import { LazyImport } from './imports';
 import { type Budget, DEFAULT_BUDGET, Interp } from './interp';
+import { ModuleLoader } from './moduleLoader';
+import { ModuleResolver, type SourceReader, defaultPython, diskReader, interpreterSearchPath, isForeignSpan, packageOf } from './moduleResolver';
 import { unusedParams } from './syntax';
 import {
   BudgetError,
@@ -35,6 +38,22 @@ export interface PytorchOptions extends FrontEndOptions {
   /** Parsed files kept between runs (the CLI's disk cache); the analysis is the same with or without it. */
   parseCache?: ParseCache;
 }
+  /** How imported files are read (the editor passes its open documents before the disk); the disk by default. */
+  reader?: SourceReader;
+  /** false reads the file alone: every import of a module outside the catalogue is unknown. */
+  followImports?: boolean;
+}
+
+/** The resolver of one analysis: the file's package root, the caller's search roots, then the interpreter's `sys.path`. */
+function resolverFor(file: string, opts: PytorchOptions): ModuleResolver {
+  const reader = opts.reader ?? diskReader();
+  const roots = [packageOf(file, reader).root, ...(opts.searchRoots ?? [])];
+  const python = opts.python ?? defaultPython();
+  return new ModuleResolver(
+    [...new Set(roots)].map((dir) => ({ dir, installed: false })),
+    reader,
+    () => interpreterSearchPath(python),
+  );
 
 export function isPythonFile(file: string): boolean {
   return file.endsWith('.py');
@@ -54,6 +73,8 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   }
   const interp = new Interp(file, text, budget, start + budget.timeLimitMs);
   if (parsed.truncatedAt !== null) {
+  const loader = opts.followImports === false ? null : new ModuleLoader(interp, resolverFor(file, opts), start + budget.timeLimitMs);
+  interp.loader = loader;
     const line = interp.lines.position(parsed.truncatedAt).line;
     diagnostics.push({
       severity: 'warning',
@@ -82,6 +103,7 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   try {
     interp.execModule(parsed.body);
     const run = new ModelRun(interp, cands, directive, opts, parsed.body);
+    loader?.finishMain();
     graph = run.run();
     builder = run.builder;
     lintClasses(interp);
@@ -100,6 +122,7 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   analysis.graph = graph;
   return analysis;
+  if (loader?.files.size) analysis.dependencies = [...loader.files];
 }
 
 /** Choosing, building and running one model. */
@@ -122,7 +145,8 @@ class ModelRun {
       I.diag('information', 'pytorch/no-model', 'no nn.Module class or factory returning one was found in this file', null);
       return null;
     }
-    const target = I.globals.vars.get(name);
+    let target = I.globals.vars.get(name);
+    if (target instanceof LazyImport) target = I.forceImport(I.globals, name, target, { from: 0, to: 0 });
     if (target === undefined) {
       I.diag('error', 'pytorch/no-model', `no model named '${name}' in this file (candidates: ${this.cands.map((c) => c.name).join(', ') || 'none'})`, directive && !opts.model ? directive.span : null);
       return null;
@@ -314,7 +338,8 @@ function dimAttr(v: unknown): number | string | null {
 function lintClasses(I: Interp): void {
   const classes = [...I.classes.instantiated];
   for (const cls of classes) {
-    if (!cls.def) continue;
+    // Classes of imported files are linted where they are written.
+    if (!cls.def || isForeignSpan(cls.def)) continue;
     const subclasses = classes.filter((c) => c !== cls && c.mro.includes(cls)).map((c) => c.def!).filter(Boolean);
     for (const u of unusedParams(cls.def, subclasses)) {
       if (u.param.name.startsWith('_')) continue;

@@ -15,6 +15,9 @@ import { SymTable } from './symbolic';
 import type { Runtime } from './runtime';
 import type { ParamUse } from './syntax';
 import { paramTensor } from './layers';
+import { LazyImport } from './imports';
+import type { ModuleLoader } from './moduleLoader';
+import { isForeignSpan, parsedModules } from './moduleResolver';
 import { ValueAccess } from './access';
 import { installBuiltins } from './builtins';
 import { Classes } from './classes';
@@ -99,7 +102,17 @@ export class Interp implements Runtime {
   private readonly deadline: number;
   private readonly frames: Frame[] = [];
   private readonly seenDiag = new Set<string>();
-  private hasStarImport = false;
+  /** Module scopes that star-imported a module whose names are not all known. */
+  private readonly starImportScopes = new Set<Scope>();
+  /** Imports of other files; null when the file is read alone. */
+  loader: ModuleLoader | null = null;
+  /**
+   * The innermost call (or import) in the analysed file itself: code of an imported file reports its problems
+   * here, pointing at where they arose.
+   */
+  userSite: Span | null = null;
+  /** Functions wrapped by a decorator the analysis does not know: the wrapper may take any arguments. */
+  private readonly looselyWrapped = new WeakSet<PyFunction>();
   /** Equalities assumed while taking branches on undecidable conditions (union-find over rendered dims). */
   private readonly uf = new Map<string, string>();
   /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
@@ -129,12 +142,27 @@ export class Interp implements Runtime {
 
   // ---------------------------------------------------------------- diagnostics
 
+  /** A span as a range in the analysed file: one in an imported file becomes the call that leads there. */
   range(s: Span): SourceRange {
+    if (isForeignSpan(s)) return this.lines.range(this.userSite ?? { from: 0, to: 0 });
     return this.lines.range(s);
   }
 
+  /** Where a span of an imported file lies in that file. */
+  private foreignRange(s: Span): SourceRange | null {
+    const src = parsedModules.sourceAt(s.from);
+    if (!src) return null;
+    src.lines ??= new LineIndex(src.file, src.text);
+    return src.lines.range({ from: s.from - src.base, to: s.to - src.base });
+  }
+
   diag(severity: Severity, code: string, message: string, at: Span | SourceRange | null, extra: Partial<Diagnostic> = {}): Diagnostic | null {
-    const r: SourceRange = at === null ? this.lines.range({ from: 0, to: 0 }) : 'line' in at ? at : this.lines.range(at);
+    const r: SourceRange = at === null ? this.lines.range({ from: 0, to: 0 }) : 'line' in at ? at : this.range(at);
+    const there = at !== null && !('line' in at) && isForeignSpan(at) ? this.foreignRange(at) : null;
+    if (there) {
+      message = `${message} (in ${there.file.replace(/^.*[\\/]/, '')}, line ${there.line})`;
+      extra = { ...extra, related: [...(extra.related ?? []), { ...there, message: 'raised here' }] };
+    }
     const key = `${severity}|${code}|${r.line}|${message}`;
     if (this.seenDiag.has(key)) return null;
     this.seenDiag.add(key);
@@ -154,6 +182,10 @@ export class Interp implements Runtime {
   }
 
   src(s: Span): string {
+    if (isForeignSpan(s)) {
+      const src = parsedModules.sourceAt(s.from);
+      return src ? src.text.slice(s.from - src.base, s.to - src.base) : '';
+    }
     return this.text.slice(s.from, s.to);
   }
 
@@ -215,6 +247,44 @@ export class Interp implements Runtime {
         else throw e;
       }
     }
+  }
+
+  /**
+   * Runs an imported module's body in its own scope. A Python exception at its top level is reported (on the
+   * import that led there); in an installed package, which imports fine in real Python, it says only that the
+   * analysis could not follow it. Returns whether the body ran without one.
+   */
+  runModuleBody(body: readonly Stmt[], scope: Scope, installed: boolean): boolean {
+    const prev = { scope: this.scope, site: this.site, foreign: this.foreign };
+    this.scope = scope;
+    this.foreign = false;
+    let ok = true;
+    try {
+      for (const s of body) {
+        try {
+          this.exec(s, scope);
+        } catch (e) {
+          if (!(e instanceof PyError)) throw e;
+          ok = false;
+          if (installed) this.diag('information', 'pytorch/import', `the analysis could not follow an installed module here (${e.pyType}: ${e.pyMessage}); what it defines after this is unknown`, e.at ?? s);
+          else this.reportPyError(e);
+        }
+      }
+    } finally {
+      this.scope = prev.scope;
+      this.site = prev.site;
+      this.foreign = prev.foreign;
+    }
+    return ok;
+  }
+
+  /** Records that a module star-imported names the analysis cannot list. */
+  markStarImport(scope: Scope): void {
+    this.starImportScopes.add(moduleScopeOf(scope));
+  }
+
+  hasStarImport(scope: Scope): boolean {
+    return this.starImportScopes.has(moduleScopeOf(scope));
   }
 
   reportPyError(e: PyError): Diagnostic | null {
@@ -324,16 +394,24 @@ export class Interp implements Runtime {
         return undefined;
       }
       case 'import':
+        if (this.loader) {
+          this.importing(s, () => this.loader!.execImport(s, scope));
+          return undefined;
+        }
         for (const n of s.names) {
           if (n.alias) this.setVar(scope, n.alias, this.lib.modules.importModule(n.path, s));
           else this.setVar(scope, n.path[0]!, this.lib.modules.importModule([n.path[0]!], s));
         }
         return undefined;
       case 'from': {
+        if (this.loader) {
+          this.importing(s, () => this.loader!.execFrom(s, scope));
+          return undefined;
+        }
         const mod = this.lib.modules.importModule(s.module, s, s.level);
         if (s.star) {
           if (mod instanceof Namespace) for (const [k, v] of mod.members) this.setVar(scope, k, v);
-          this.hasStarImport = true;
+          this.markStarImport(scope);
           return undefined;
         }
         for (const n of s.names) {
@@ -378,6 +456,17 @@ export class Interp implements Runtime {
       case 'bad':
         this.info(s, `skipped a statement the analysis does not model (${s.what})`);
         return undefined;
+    }
+  }
+
+  /** Runs an import with the statement as the place in the analysed file that problems in other files point from. */
+  private importing(s: Stmt, run: () => void): void {
+    const prev = this.userSite;
+    if (!isForeignSpan(s)) this.userSite = s;
+    try {
+      run();
+    } finally {
+      this.userSite = prev;
     }
   }
 
@@ -466,20 +555,38 @@ export class Interp implements Runtime {
     const closure = scope.kind === 'class' ? (scope.parent ?? this.globals) : scope;
     const defaults = d.params.map((p) => (p.default ? this.eval(p.default, scope) : undefined));
     let fn: Value = new PyFunction(d.name, d, closure, defaults);
-    // Decorators pass through, except the three that change how a method binds.
+    // The library's decorators pass through, except the three that change how a method binds; those written
+    // in Python (here or in an imported module) run; an unknown one leaves the function as written but free to
+    // take any arguments, as its wrapper may.
     for (let i = d.decorators.length - 1; i >= 0; i--) {
       const e = d.decorators[i]!.e;
-      if (e.k !== 'name' && e.k !== 'attr') continue;
+      if (e.k !== 'name' && e.k !== 'attr' && e.k !== 'call') continue;
       if (e.k === 'attr' && (e.name === 'setter' || e.name === 'deleter')) return scope.vars.get(e.obj.k === 'name' ? e.obj.id : '') ?? fn;
       let dec: Value;
       try {
         dec = this.eval(e, scope);
       } catch (err) {
-        if (err instanceof PyError) continue;
-        throw err;
+        if (!(err instanceof PyError)) throw err;
+        if (fn instanceof PyFunction) this.looselyWrapped.add(fn);
+        continue;
       }
-      if (!(dec instanceof Builtin) || !(fn instanceof PyFunction)) continue;
-      if (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property') fn = fn.withKind(dec.name);
+      if (dec instanceof Builtin) {
+        if (fn instanceof PyFunction && (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property')) fn = fn.withKind(dec.name);
+        continue;
+      }
+      if (dec instanceof PyFunction || dec instanceof BoundMethod || dec instanceof PyPartial || (dec instanceof PyInstance && dec.cls instanceof PyClass && dec.cls.lookup('__call__'))) {
+        const undecorated: Value = fn;
+        try {
+          fn = this.call(dec, { pos: [fn], kw: [] });
+        } catch (err) {
+          if (!(err instanceof PyError)) throw err;
+          this.info(e, `applying the decorator ${this.snippet(e)} failed in the analysis (${err.pyType}: ${err.pyMessage}); the function is read as written`);
+          fn = undecorated;
+          if (fn instanceof PyFunction) this.looselyWrapped.add(fn);
+        }
+        continue;
+      }
+      if (fn instanceof PyFunction) this.looselyWrapped.add(fn);
     }
     return fn;
   }
@@ -487,7 +594,7 @@ export class Interp implements Runtime {
   // ---------------------------------------------------------------- variables
 
   setVar(scope: Scope, name: string, v: Value): void {
-    if (scope.globalNames?.has(name)) this.globals.vars.set(name, v);
+    if (scope.globalNames?.has(name)) moduleScopeOf(scope).vars.set(name, v);
     else if (scope.nonlocalNames?.has(name)) {
       for (let s = scope.parent; s; s = s.parent) {
         if (s.kind === 'function' && s.vars.has(name)) {
@@ -502,15 +609,29 @@ export class Interp implements Runtime {
   lookup(name: string, scope: Scope, at: Span): Value {
     for (let s: Scope | null = scope; s; s = s.parent) {
       const v = s.vars.get(name);
+      if (v instanceof LazyImport) return this.forceImport(s, name, v, at);
       if (v !== undefined) return v;
     }
     const b = this.builtins.get(name);
     if (b !== undefined) return b;
-    if (this.hasStarImport) {
+    if (this.hasStarImport(scope)) {
       this.info(at, `'${name}' may come from a star import; its value is unknown`);
       return new Opaque(name);
     }
     return this.raise('NameError', `name '${name}' is not defined`, at);
+  }
+
+  /** Reads the module behind a name bound by `from M import X`, at its first use. */
+  forceImport(s: Scope, name: string, v: LazyImport, at: Span): Value {
+    const prev = this.userSite;
+    if (!isForeignSpan(at)) this.userSite = at;
+    try {
+      const x = v.force();
+      if (s.vars.get(name) === v) s.vars.set(name, x);
+      return x;
+    } finally {
+      this.userSite = prev;
+    }
   }
 
   assign(t: Expr, v: Value, scope: Scope): void {
@@ -769,13 +890,16 @@ export class Interp implements Runtime {
     }
     const prevSite = this.site;
     const prevScope = this.scope;
+    const prevUserSite = this.userSite;
     if (!this.foreign) this.site = e;
+    if (!this.foreign && !isForeignSpan(e)) this.userSite = e;
     this.scope = scope;
     try {
       return this.call(fn, { pos, kw });
     } finally {
       this.site = prevSite;
       this.scope = prevScope;
+      this.userSite = prevUserSite;
     }
   }
 
@@ -815,7 +939,15 @@ export class Interp implements Runtime {
       throw new BudgetError(`calls nested deeper than ${this.budget.maxCallDepth} levels (in ${fn.name}); unbounded recursion?`);
     }
     const scope = new Scope(fn.closure, 'function');
-    this.bind(fn, scope, args);
+    if (this.looselyWrapped.has(fn)) {
+      try {
+        this.bind(fn, scope, args);
+      } catch (e) {
+        if (!(e instanceof PyError) || e.pyType !== 'TypeError') throw e;
+        this.info(this.site, `${fn.name} is wrapped by a decorator the analysis does not know, which may accept these arguments (${e.pyMessage}); the result is unknown`);
+        return new Opaque(`${fn.name}(...)`);
+      }
+    } else this.bind(fn, scope, args);
     const def = fn.def;
     this.depth++;
     const frame: Frame = { fn, first: args.pos[0], scope };
@@ -1009,6 +1141,12 @@ export class Interp implements Runtime {
 // ------------------------------------------------------------------ helpers
 
 /** A truth value the analysis cannot decide and that carries no assumption about the model's widths. */
+function moduleScopeOf(scope: Scope): Scope {
+  let s = scope;
+  while (s.parent) s = s.parent;
+  return s;
+}
+
 function isUndecided(v: Value): boolean {
   return v instanceof Opaque || (v instanceof CondVal && v.eqs.length === 0);
 }
