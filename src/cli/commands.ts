@@ -40,6 +40,7 @@ const CHECK_FLAGS = {
   path: flag.strings({ metavar: 'DIR', help: 'A folder to resolve imports from, after the working directory (and its src/); repeatable', defaultText: 'none' }),
   input: flag.shape({ help: 'Input shape for every model', defaultText: `each file's own, else ${DEFAULT_INPUT.join(',')}` }),
   format: flag.choice({ choices: ['text', 'json', 'github', 'sarif'] as const, default: 'text', help: 'Output: text lines, one JSON object, GitHub Actions annotations, or SARIF 2.1.0' }),
+  jobs: flag.int({ metavar: 'N', help: 'Files checked at once, each in its own thread (worth it for large trees on idle cores)', defaultText: '1' }),
 };
 
 export type CheckInput = CommandInput<typeof CHECK_FLAGS>;
@@ -89,7 +90,19 @@ const TRAIN_FLAGS = {
   maxSteps: flag.field(F.maxSteps),
   logEvery: flag.field(F.logEvery),
   device: flag.field(F.device),
-  nproc: flag.int({ help: 'PyTorch processes (one per GPU), launched through torch.distributed.run', defaultText: '1' }),
+  nproc: flag.int({ help: 'PyTorch processes per node (one per GPU), launched through torch.distributed.run', defaultText: '1, or --gpus-per-node on SLURM' }),
+  // Several machines: every node runs the same command with its own --node-rank.
+  nnodes: flag.field(F.nnodes),
+  nodeRank: flag.int({ min: 0, help: "This machine's node rank in a multi-node run: node 0 creates the run, the others join it (the same --run-id and --out, on a shared file system)", defaultText: '0' }),
+  rdzvEndpoint: flag.field(F.rdzvEndpoint, { metavar: 'HOST:PORT' }),
+  rdzvId: flag.field(F.rdzvId, { metavar: 'ID', defaultText: 'the run id' }),
+  // A batch job on a SLURM cluster instead of a process here.
+  launcher: flag.field(F.launcher),
+  partition: flag.field(F.partition, { metavar: 'P' }),
+  nodes: flag.field(F.nodes, { metavar: 'N' }),
+  gpusPerNode: flag.field(F.gpusPerNode, { metavar: 'G' }),
+  time: flag.field(F.time, { metavar: 'HH:MM:SS' }),
+  sbatchArg: flag.strings({ metavar: 'ARG', help: 'One more sbatch option, as sbatch takes it (--sbatch-arg=--account=ml); repeatable' }),
   tfjsBackend: flag.field(F.tfjsBackend, { defaultText: 'auto' }),
   python: flag.string({ metavar: 'PATH', help: 'The Python interpreter for PyTorch', defaultText: 'the first of $RESNET_STUDIO_PYTHON, python3, python that imports torch' }),
   out: flag.string({ metavar: 'DIR', default: DEFAULT_RUNS_DIR, help: 'The runs directory; the run is written to DIR/<run-id>/' }),
@@ -102,7 +115,10 @@ const TRAIN_FLAGS = {
 export type TrainInput = CommandInput<typeof TRAIN_FLAGS>;
 
 /** What `train --resume` takes besides itself: the rest was fixed when the run was created. */
-export const RESUME_FLAGS: readonly (keyof typeof TRAIN_FLAGS)[] = ['resume', 'detach', 'json', 'python', 'nproc'];
+export const RESUME_FLAGS: readonly (keyof typeof TRAIN_FLAGS)[] = ['resume', 'detach', 'json', 'python', 'nproc', 'nodeRank'];
+
+/** Flags that only a SLURM run takes. */
+export const SLURM_FLAGS: readonly (keyof typeof TRAIN_FLAGS)[] = ['partition', 'nodes', 'gpusPerNode', 'time', 'sbatchArg'];
 
 export const ANALYZE: CommandDeclaration<typeof ANALYZE_FLAGS> = {
   name: 'analyze',
@@ -125,6 +141,10 @@ export const COMMANDS: readonly CliCommand[] = [
       'The TF.js runner reads PNG and binary PPM/PGM images; JPEG folders need --backend pytorch.',
       'PyTorch runs use --python as given; without it, the first of $RESNET_STUDIO_PYTHON, python3 and python',
       '(on PATH) that can `import torch`.',
+      'Several machines: run the same command on each with --nnodes N --node-rank R --rdzv-endpoint HOST:PORT',
+      'and one --run-id, with --out on a shared file system. SLURM: --launcher slurm writes job.sbatch into the',
+      'run folder, submits it and follows the job until it ends (Ctrl-C cancels it) unless --detach is given;',
+      'the run folder, the Python and this package must be visible at the same paths on the compute nodes.',
       'Exit codes: 0 completed, 1 failed or stopped, 2 usage or I/O error (nothing was trained).',
     ].join('\n'),
     // Loaded on use: training pulls in process management that `analyze` never needs.

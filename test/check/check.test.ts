@@ -221,3 +221,14 @@ test('virtual environments, site-packages, node_modules and tool folders are ski
   assert.equal(named.status, 1);
   assert.match(named.stdout, /^node_modules\/pkg\/net\.py:14:27: error:/m);
 });
+
+test('--jobs: threads give the same report as one thread, in the same order', () => {
+  // test/fixtures/check has 8 files that may hold models: enough for 2 threads.
+  const one = check(FIXTURES, '--jobs', '1', '--format', 'json');
+  const two = check(FIXTURES, '--jobs', '2', '--format', 'json');
+  assert.equal(one.status, 1);
+  assert.equal(two.status, 1);
+  assert.deepEqual(JSON.parse(two.stdout), JSON.parse(one.stdout));
+  assert.deepEqual((JSON.parse(one.stdout) as JsonOut).summary, { files: 5, models: 8, errors: 1, warnings: 1 });
+  assert.equal(check(FIXTURES, '--jobs', '0').status, 2, '--jobs must be positive');
+});
