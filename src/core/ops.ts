@@ -661,7 +661,26 @@ export const OPS = {
     arity: 1,
     infer: preluRule,
     torch: { modules: [module('PReLU', ['num_parameters', 'init', 'device', 'dtype'])] },
-    keras: noKeras("Keras's PReLU learns one slope per element, not per channel"),
+    keras: {
+      classes: ['PReLU'],
+      // Keras learns one slope per element unless `shared_axes` shares it across the spatial axes: then it is
+      // PyTorch's one slope per channel (or one in all when the channels are shared too).
+      read: (c, ctx) => {
+        const x = ctx.inputs[0];
+        if (!x) return unsupported('the input shape must be known');
+        const rank = x.length;
+        const shared = new Set((Array.isArray(c['shared_axes']) ? c['shared_axes'] : c['shared_axes'] === undefined || c['shared_axes'] === null ? [] : [c['shared_axes']]).map(Number));
+        const spatial = [...Array(rank).keys()].slice(1).filter((k) => k !== (ctx.channelsFirst ? 1 : rank - 1));
+        if (!spatial.every((k) => shared.has(k))) return unsupported('PReLU with a slope per position (no shared_axes over the spatial axes) has no PyTorch form');
+        const channels = ctx.channelsFirst ? 1 : rank - 1;
+        return { attrs: { num_parameters: shared.has(channels) ? 1 : channelsOf(x) } };
+      },
+      write: (a, ctx) => {
+        const rank = ctx.inputs[0]?.length ?? 4;
+        const spatial = [...Array(rank).keys()].slice(1, -1);
+        return [{ className: 'PReLU', config: { name: ctx.name, shared_axes: num(a['num_parameters']) === 1 ? [...spatial, rank - 1] : spatial } }];
+      },
+    },
     tfjs: noTfjs('PReLU is not lowered'),
     pytorch: asModule,
   },
