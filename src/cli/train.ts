@@ -1,7 +1,8 @@
 /**
  * `resnet-studio train`: creates a run directory, trains in a child process (the TF.js worker or the
  * PyTorch runner) and prints its progress. Exit codes: 0 only when the run completed; 1 when it failed or was
- * stopped; 2 for usage or I/O errors (nothing was trained).
+ * stopped; 2 for usage or I/O errors (nothing was trained). A SLURM run is submitted as a batch job and
+ * followed the same way; a node other than 0 of a multi-node run joins the run node 0 created.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { JobManager, type TrainingJob } from '../training/jobs';
 import { PythonEnvError, describePythonSource, resolveTorchPython } from '../training/pythonEnv';
 import { type ModelChoice, type Resolved, analysisOptions, resolveFromAnalysis } from '../training/resolveModel';
 import { type RunConfigInput, RunStore } from '../training/runStore';
-import { RESUME_FLAGS, type TrainInput } from './commands';
+import { RESUME_FLAGS, SLURM_FLAGS, type TrainInput } from './commands';
 import { type CliIo, flagName } from './flags';
 
 /** Input shape and model name: flags first, then what the file says, then the defaults. */
@@ -75,6 +76,8 @@ async function pythonFor(backend: Backend, flags: TrainInput['flags'], io: CliIo
  * is found first, so a machine without PyTorch is told so without leaving a run behind.
  */
 async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo): Promise<{ store: RunStore; runId: string; resume: boolean; python: string | undefined }> {
+  checkLaunchFlags(flags, given);
+  if (flags.resume === undefined && flags.nodeRank !== undefined && flags.nodeRank > 0) return joinRun(flags, io);
   if (flags.resume !== undefined) {
     const fixed = [...given].filter((k) => !RESUME_FLAGS.includes(k));
     if (file !== undefined || fixed.length) {
@@ -97,6 +100,7 @@ async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo)
   }
   const backend = flags.backend ?? (file.endsWith('.py') ? 'pytorch' : 'tfjs');
   if (flags.nproc !== undefined && flags.nproc > 1 && backend !== 'pytorch') throw new UsageError('--nproc above 1 needs --backend pytorch (torch.distributed)');
+  if ((flags.launcher === 'slurm' || flags.nnodes > 1) && backend !== 'pytorch') throw new UsageError(`${flags.launcher === 'slurm' ? '--launcher slurm' : '--nnodes above 1'} needs --backend pytorch`);
   const choice: ModelChoice = {
     ...(flags.input ? { input: flags.input, inputLabel: '--input' } : {}),
     ...(flags.model ? { model: flags.model } : {}),
@@ -128,6 +132,17 @@ async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo)
     ...(flags.lrSteps ? { lrSteps: flags.lrSteps } : {}),
     ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
     ...(flags.tfjsBackend !== undefined ? { tfjsBackend: flags.tfjsBackend } : {}),
+    launcher: flags.launcher,
+    nnodes: flags.nnodes,
+    ...(flags.rdzvEndpoint !== undefined ? { rdzvEndpoint: flags.rdzvEndpoint } : {}),
+    ...(flags.rdzvId !== undefined ? { rdzvId: flags.rdzvId } : {}),
+    // Every node, and every later resume, launches as many processes: the run keeps the number.
+    ...(flags.nproc !== undefined && (flags.launcher === 'slurm' || flags.nnodes > 1) ? { nprocPerNode: flags.nproc } : {}),
+    ...(flags.partition !== undefined ? { partition: flags.partition } : {}),
+    ...(flags.nodes !== undefined ? { nodes: flags.nodes } : {}),
+    ...(flags.gpusPerNode !== undefined ? { gpusPerNode: flags.gpusPerNode } : {}),
+    ...(flags.time !== undefined ? { time: flags.time } : {}),
+    ...(flags.sbatchArg.length ? { sbatchArgs: flags.sbatchArg } : {}),
   };
   // A bad data path still makes a run: the runner fails within milliseconds and records the reason in the
   // end row, where the run list and the panel show it.
@@ -143,6 +158,45 @@ async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo)
     io.out(`run directory: ${store.paths(runId).dir}`);
   }
   return { store, runId, resume: false, python };
+}
+
+/** Launch flags that contradict each other are usage errors before anything is made. */
+function checkLaunchFlags(flags: TrainInput['flags'], given: ReadonlySet<string>): void {
+  if (flags.launcher !== 'slurm') {
+    const slurmOnly = SLURM_FLAGS.find((k) => given.has(k));
+    if (slurmOnly) throw new UsageError(`--${flagName(slurmOnly)} is for SLURM runs: add --launcher slurm`);
+  } else if (flags.nnodes > 1 || flags.nodeRank !== undefined || flags.rdzvEndpoint !== undefined) {
+    throw new UsageError('on SLURM the allocation sets the nodes and the rendezvous: use --nodes, not --nnodes, --node-rank or --rdzv-endpoint');
+  }
+  if (flags.nodeRank !== undefined && flags.nodeRank >= flags.nnodes && flags.resume === undefined) {
+    throw new UsageError(`--node-rank must be below --nnodes (${flags.nnodes}), got ${flags.nodeRank}`);
+  }
+  if (flags.nnodes > 1 && flags.rdzvEndpoint === undefined) throw new UsageError('--nnodes above 1 needs --rdzv-endpoint HOST:PORT, reachable from every node');
+  if (flags.rdzvEndpoint !== undefined && !/^[^\s:]+:\d+$/.test(flags.rdzvEndpoint) && !/^\[[^\]]+\]:\d+$/.test(flags.rdzvEndpoint)) {
+    throw new UsageError(`--rdzv-endpoint must be HOST:PORT, got '${flags.rdzvEndpoint}'`);
+  }
+  if (flags.nodeRank !== undefined && flags.nodeRank > 0 && flags.runId === undefined && flags.resume === undefined) {
+    throw new UsageError('a node other than 0 joins the run node 0 creates: give the same --run-id (and --out)');
+  }
+}
+
+/** How long a node other than 0 waits for node 0 to create the run it joins. */
+const JOIN_WAIT_MS = 120_000;
+
+/** A node other than 0 of a multi-node run: the run is node 0's, found by its id in the shared runs folder. */
+async function joinRun(flags: TrainInput['flags'], io: CliIo): Promise<{ store: RunStore; runId: string; resume: boolean; python: string | undefined }> {
+  const store = new RunStore(path.resolve(flags.out));
+  const runId = flags.runId!;
+  const config = store.paths(runId).config;
+  const until = Date.now() + JOIN_WAIT_MS;
+  while (!store.readConfig(runId) || !store.readState(runId)) {
+    if (Date.now() > until) throw new UsageError(`no run ${runId} under ${store.root} after ${JOIN_WAIT_MS / 1000} s: start node 0 first, with the same --run-id and --out`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const nnodes = store.readConfig(runId)?.nnodes ?? 1;
+  if (flags.nodeRank! >= nnodes) throw new UsageError(`run ${runId} has ${nnodes} node(s); --node-rank ${flags.nodeRank} is not one of them`);
+  if (!flags.json) io.out(`joining run ${runId} as node ${flags.nodeRank} of ${nnodes} (${config})`);
+  return { store, runId, resume: false, python: await pythonFor('pytorch', flags, io) };
 }
 
 export async function train(input: TrainInput, io: CliIo): Promise<number> {
@@ -163,6 +217,7 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
       detached: flags.detach,
       ...(python !== undefined ? { python } : {}),
       ...(config?.backend === 'pytorch' && flags.nproc !== undefined ? { nproc: flags.nproc } : {}),
+      ...(flags.nodeRank !== undefined ? { nodeRank: flags.nodeRank } : {}),
     });
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -172,9 +227,17 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
   }
   if (flags.detach) {
     job.dispose();
-    io.out(`training in the background (pid ${job.pid}); follow ${store.paths(runId).metrics}`);
+    io.out(
+      job.slurmJobId !== undefined
+        ? `submitted as SLURM job ${job.slurmJobId} (scancel ${job.slurmJobId} stops it); follow ${store.paths(runId).metrics}`
+        : `training in the background (pid ${job.pid}); follow ${store.paths(runId).metrics}`,
+    );
     return 0;
   }
+  if (job.slurmJobId !== undefined && !flags.json) io.out(`submitted as SLURM job ${job.slurmJobId}; following it until it ends (Ctrl-C cancels it)`);
+  job.onDidChangeSlurmState((s) => {
+    if (!flags.json) io.out(`slurm: job ${s.jobId} ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+  });
   job.onDidEmitRow((row: TrainingRow) => {
     if (flags.json) io.out(JSON.stringify(row));
     else {
@@ -184,7 +247,7 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
   });
   // Ctrl-C stops the run cleanly (a checkpoint and an end row), as the panel's Stop does.
   const onInt = () => {
-    process.stderr.write('\nstopping after the current step (Ctrl-C again to kill)...\n');
+    process.stderr.write(job.slurmJobId !== undefined ? `\ncancelling SLURM job ${job.slurmJobId} (the run stops after its current step)...\n` : '\nstopping after the current step (Ctrl-C again to kill)...\n');
     process.removeListener('SIGINT', onInt);
     process.once('SIGINT', () => process.exit(130));
     void job.stop();
@@ -194,5 +257,7 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
   process.removeListener('SIGINT', onInt);
   manager.dispose();
   if (result.status === 'failed' && !flags.json) io.out(`the runner's log: ${store.paths(runId).stderr}`);
+  // A node other than 0 has no end row of its own to print: say how its share ended.
+  if (flags.nodeRank !== undefined && flags.nodeRank > 0 && !flags.json) io.out(`node ${flags.nodeRank}: ${result.status}${result.error ? `: ${result.error}` : ''}`);
   return result.status === 'completed' ? 0 : 1;
 }
