@@ -232,3 +232,13 @@ test('--jobs: threads give the same report as one thread, in the same order', ()
   assert.deepEqual((JSON.parse(one.stdout) as JsonOut).summary, { files: 5, models: 8, errors: 1, warnings: 1 });
   assert.equal(check(FIXTURES, '--jobs', '0').status, 2, '--jobs must be positive');
 });
+
+test('--path: an import from a folder outside the tree resolves only when that folder is a search root', () => {
+  const app = join(FIXTURES, 'imports/app');
+  const alone = JSON.parse(check(app, '--format', 'json').stdout) as JsonOut;
+  assert.deepEqual(alone.files[0]!.models.map((m) => [m.name, m.params, m.output]), [['Net', null, null]], 'an unread block leaves the totals unknown');
+  const found = check(app, '--format', 'json', '--path', '../vendor');
+  assert.equal(found.status, 0, found.stderr);
+  // torch (with vendor/ on sys.path): sum(p.numel() for p in Net().parameters()) == 852.
+  assert.deepEqual((JSON.parse(found.stdout) as JsonOut).files[0]!.models.map((m) => [m.name, m.params, m.output, m.blocks]), [['Net', 852, [1, 4], [{ name: 'ResBlock', count: 1 }]]]);
+});

@@ -7,6 +7,7 @@ import type { Span } from './ast';
 import type { Library } from './library';
 import type { Operators } from './operators';
 import type { Runtime } from './runtime';
+import { itemsUnknown } from './skippedLoops';
 import { formatValue } from './strformat';
 import {
   BoundMethod,
@@ -72,10 +73,8 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   });
   def('range', (a) => {
     const nums = a.pos.map((x) => (x instanceof CondVal ? x.assumed : x));
-    if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) {
-      I.info(I.site, `range() over an unknown bound (${nums.map((x) => I.str(x)).join(', ')}); treated as empty`);
-      return new PyList([]);
-    }
+    // An unknown bound gives unknown items: a loop over them is skipped (and says so), never run zero times.
+    if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) return new Opaque('range(...)');
     if (!nums.every(isInt)) return I.raise('TypeError', `'${typeName(nums.find((x) => !isInt(x)) ?? null)}' object cannot be interpreted as an integer`);
     const [start, stop, step] = nums.length === 1 ? [0, numOf(nums[0] as number), 1] : [numOf(nums[0] as number), numOf(nums[1] as number), nums[2] === undefined ? 1 : numOf(nums[2] as number)];
     if (step === 0) return I.raise('ValueError', 'range() arg 3 must not be zero');
@@ -85,12 +84,18 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     for (let i = 0; i < count; i++) out.push(start + i * step);
     return new PyList(out);
   });
+  /** What a builtin makes from items the analysis cannot list: unknown, never an empty sequence. */
+  const unknownFrom = (name: string, ...its: (Value | undefined)[]): Opaque | null => (its.some((v) => v !== undefined && itemsUnknown(v)) ? new Opaque(`${name}(...)`) : null);
   def('enumerate', (a) => {
+    const unknown = unknownFrom('enumerate', a.pos[0]);
+    if (unknown) return unknown;
     const start = arg(a, 1, 'start');
     const s = isInt(start ?? 0) ? numOf((start ?? 0) as number) : 0;
     return new PyList(I.iterate(a.pos[0] ?? null, I.site!).map((v, i) => new PyTuple([i + s, v])));
   });
   def('zip', (a) => {
+    const unknown = unknownFrom('zip', ...a.pos);
+    if (unknown) return unknown;
     const lists = a.pos.map((v) => I.iterate(v, I.site!));
     const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
     const out: Value[] = [];
@@ -98,6 +103,8 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     return new PyList(out);
   });
   const minmax = (isMax: boolean) => (a: CallArgs): Value => {
+    const unknown = a.pos.length === 1 ? unknownFrom(isMax ? 'max' : 'min', a.pos[0]) : null;
+    if (unknown) return unknown;
     const items = a.pos.length === 1 ? I.iterate(a.pos[0]!, I.site!) : a.pos;
     if (items.length === 0) {
       const d = arg(a, 99, 'default');
@@ -115,6 +122,8 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   def('min', minmax(false));
   def('max', minmax(true));
   def('sum', (a) => {
+    const unknown = unknownFrom('sum', a.pos[0]);
+    if (unknown) return unknown;
     let acc: Value = arg(a, 1, 'start') ?? 0;
     for (const x of I.iterate(a.pos[0] ?? null, I.site!)) acc = I.binop('+', acc, x, I.site!, false);
     return acc;
@@ -169,6 +178,7 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   def('setattr', (a) => {
     const [obj, name, v] = a.pos;
     if (typeof name === 'string') I.setAttr(obj ?? null, name, v ?? null, I.site!);
+    else if (obj instanceof ModuleObj && lib.graph.phase === 'build') lib.nn.markUnknownMembers(obj, 'setattr with a name the analysis does not know');
     else I.info(I.site, 'setattr with a computed name the analysis cannot know');
     return null;
   });
@@ -190,6 +200,8 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   def('id', () => new Opaque('id'));
   def('hash', () => new Opaque('hash'));
   def('sorted', (a) => {
+    const unknown = unknownFrom('sorted', a.pos[0]);
+    if (unknown) return unknown;
     const items = I.iterate(a.pos[0] ?? null, I.site!);
     if (a.kw.some(([k]) => k === 'key')) return new PyList(items);
     const rev = a.kw.find(([k]) => k === 'reverse')?.[1] === true;
@@ -201,11 +213,13 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     });
     return new PyList(rev ? out.reverse() : out);
   });
-  def('reversed', (a) => new PyList(I.iterate(a.pos[0] ?? null, I.site!).reverse()));
-  def('any', (a) => I.iterate(a.pos[0] ?? null, I.site!).some((x) => I.truthyQuiet(x)));
-  def('all', (a) => I.iterate(a.pos[0] ?? null, I.site!).every((x) => I.truthyQuiet(x)));
+  def('reversed', (a) => unknownFrom('reversed', a.pos[0]) ?? new PyList(I.iterate(a.pos[0] ?? null, I.site!).reverse()));
+  def('any', (a) => unknownFrom('any', a.pos[0]) ?? I.iterate(a.pos[0] ?? null, I.site!).some((x) => I.truthyQuiet(x)));
+  def('all', (a) => unknownFrom('all', a.pos[0]) ?? I.iterate(a.pos[0] ?? null, I.site!).every((x) => I.truthyQuiet(x)));
   def('map', (a) => {
     const [fn, ...its] = a.pos;
+    const unknown = unknownFrom('map', ...its);
+    if (unknown) return unknown;
     const lists = its.map((v) => I.iterate(v, I.site!));
     const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
     const out: Value[] = [];
@@ -214,9 +228,11 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   });
   def('filter', (a) => {
     const [fn, it] = a.pos;
+    const unknown = unknownFrom('filter', it);
+    if (unknown) return unknown;
     return new PyList(I.iterate(it ?? null, I.site!).filter((x) => I.truthyQuiet(fn === null || fn === undefined ? x : I.call(fn, { pos: [x], kw: [] }))));
   });
-  def('iter', (a) => new PyList(I.iterate(a.pos[0] ?? null, I.site!)));
+  def('iter', (a) => unknownFrom('iter', a.pos[0]) ?? new PyList(I.iterate(a.pos[0] ?? null, I.site!)));
   def('next', (a) => {
     const it = a.pos[0];
     if (it instanceof PyList && it.items.length) return it.items.shift()!;

@@ -26,6 +26,7 @@ import {
   PyDict,
   PyError,
   PyFunction,
+  PyInstance,
   PyList,
   PyTuple,
   TensorVal,
@@ -167,6 +168,9 @@ class ModelRun {
       }
       throw e;
     }
+    if (root instanceof Opaque || (root instanceof PyInstance && root.cls.mro.some((c) => c instanceof PyClass && c.dict.get('__opaque_base__') === true))) {
+      return this.unknownModel(name, root, directiveApplies ? directive!.input : null);
+    }
     if (!(root instanceof ModuleObj)) {
       I.diag('error', 'pytorch/not-a-module', `${name}(...) returned ${I.repr(root)}, not an nn.Module`, this.cands.find((c) => c.name === name)?.def.head ?? null);
       return null;
@@ -200,6 +204,10 @@ class ModelRun {
     graph.params = lib.nn.parameterCount(root);
     if (lib.nn.unknownSubmodule !== null && graph.params !== null) {
       I.info(null, `${lib.nn.unknownSubmodule} acts as a submodule the analysis does not know, so the parameter count is unknown`);
+      graph.params = null;
+    }
+    if (lib.nn.unknownAttribute !== null && graph.params !== null) {
+      I.info(null, `${lib.nn.unknownAttribute} is kept on the model and may be a module the analysis does not know, so the parameter count is unknown`);
       graph.params = null;
     }
     // A skipped loop may have built or run part of the model: totals counted without it would look exact.
@@ -261,6 +269,26 @@ class ModelRun {
   }
 
   /** The input: the CLI's, else the file's comment, else shaped for the model's first layer (batch and size from the comment or the caller's default). */
+  /**
+   * A model made by code the analysis cannot read (`return build_model_with_cfg(ResNet, ...)` unresolved, or a
+   * class on an unresolved base): one unknown node, nothing certain about it, and no error.
+   */
+  private unknownModel(name: string, root: Opaque | PyInstance, fromDirective: number[] | null): IrGraph {
+    const what = root instanceof Opaque ? root.what : `${root.cls.name}(...)`;
+    const cand = this.cands.find((c) => c.name === name);
+    this.I.info(cand?.def.head ?? null, `${name}(...) returns ${what}, which the analysis cannot read: its structure, shapes and parameters are unknown`);
+    const given = this.opts.input ?? fromDirective ?? this.directive?.input ?? this.opts.defaultInput ?? null;
+    const input = given ? (given.length === 3 ? [1, ...given] : [...given]) : [1, 3, ...DEFAULT_HW];
+    const b = new GraphBuilder(name, this.I.file);
+    this.builder = b;
+    const source = cand ? this.I.range(cand.def.head) : undefined;
+    const x = b.input(input, 'input', source);
+    const out = b.op('opaque', { reason: what }, [x], { name: what.replace(/\(.*$/, '').split('.').pop() || 'model', ...(source ? { source } : {}) });
+    const graph = b.finish(out);
+    graph.params = null;
+    return graph;
+  }
+
   private inputShape(root: ModuleObj, fromDirective: number[] | null): Shape {
     const I = this.I;
     const given = this.opts.input ?? fromDirective;

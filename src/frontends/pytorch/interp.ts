@@ -19,6 +19,7 @@ import { LazyImport } from './imports';
 import type { ModuleLoader } from './moduleLoader';
 import { isForeignSpan, parsedModules } from './moduleResolver';
 import { ValueAccess } from './access';
+import { forgetLoopEffects, itemsUnknown, namesOnly } from './skippedLoops';
 import { installBuiltins } from './builtins';
 import { Classes } from './classes';
 import { Library } from './library';
@@ -343,7 +344,9 @@ export class Interp implements Runtime {
         return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
       }
       case 'for': {
-        const items = this.iterate(this.eval(s.iter, scope), s.iter);
+        const iterable = this.eval(s.iter, scope);
+        const items = this.iterate(iterable, s.iter);
+        if (itemsUnknown(iterable)) forgetLoopEffects(this, s, scope);
         let n = 0;
         for (const it of items) {
           if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a loop ran more than ${this.budget.maxLoopIterations} iterations`);
@@ -819,8 +822,12 @@ export class Interp implements Runtime {
   private evalElts(elts: readonly Expr[], scope: Scope): Value[] {
     const out: Value[] = [];
     for (const x of elts) {
-      if (x.k === 'star') out.push(...this.iterate(this.eval(x.e, scope), x));
-      else out.push(this.eval(x, scope));
+      if (x.k === 'star') {
+        const v = this.eval(x.e, scope);
+        // Items the analysis cannot list keep one unknown place: a container built from them is not complete.
+        if (itemsUnknown(v)) out.push(new Opaque(`*${this.snippet(x.e)}`));
+        else out.push(...this.iterate(v, x));
+      } else out.push(this.eval(x, scope));
     }
     this.checkSize(out.length);
     return out;
@@ -849,7 +856,9 @@ export class Interp implements Runtime {
     const loop = (i: number): void => {
       const g = e.gens[i]!;
       const iterScope = i === 0 ? scope : inner;
-      for (const item of this.iterate(this.eval(g.iter, iterScope), g.iter)) {
+      const iterable = this.eval(g.iter, iterScope);
+      if (itemsUnknown(iterable)) skipped = true;
+      for (const item of this.iterate(iterable, g.iter)) {
         if (++n > this.budget.maxLoopIterations) throw new BudgetError(`a comprehension ran more than ${this.budget.maxLoopIterations} iterations`);
         this.tick();
         this.assign(g.target, item, inner);
@@ -859,7 +868,10 @@ export class Interp implements Runtime {
         else out.push(this.eval(e.elt, inner));
       }
     };
+    let skipped = false;
     if (e.gens.length) loop(0);
+    // Over items the analysis cannot list, what it builds is unknown, not empty.
+    if (skipped) return new Opaque('comprehension');
     if (d) return d;
     if (e.kind === 'set') return new PySet(dedupe(out));
     return e.kind === 'gen' ? new PyTuple(out) : new PyList(out);
@@ -879,15 +891,22 @@ export class Interp implements Runtime {
     if (fn instanceof Opaque && this.lib.graph.phase === 'build') return new Opaque(`${fn.what}(...)`);
     const pos: Value[] = [];
     const kw: [string, Value][] = [];
+    /** An argument list the analysis cannot spell out (`*pairs`, `**cfg` of unknown values). */
+    let unknownArgs: Span | null = null;
     for (const a of e.args) {
-      if (a.star === 1) pos.push(...this.iterate(this.eval(a.e, scope), a.e));
-      else if (a.star === 2) {
+      if (a.star === 1) {
+        const v = this.eval(a.e, scope);
+        if (itemsUnknown(v)) unknownArgs ??= a.e;
+        else pos.push(...this.iterate(v, a.e));
+      } else if (a.star === 2) {
         const d = this.eval(a.e, scope);
         if (d instanceof PyDict) for (const [k, v] of d.entries()) kw.push([this.str(k), v]);
-        else if (!(d instanceof Opaque)) this.raise('TypeError', `argument after ** must be a mapping, not ${typeName(d)}`, a);
+        else if (d instanceof Opaque || d instanceof Sym) unknownArgs ??= a.e;
+        else this.raise('TypeError', `argument after ** must be a mapping, not ${typeName(d)}`, a);
       } else if (a.name !== null) kw.push([a.name, this.eval(a.e, scope)]);
       else pos.push(this.eval(a.e, scope));
     }
+    if (unknownArgs) return this.callWithUnknownArgs(e, fn, { pos, kw }, unknownArgs, scope);
     const prevSite = this.site;
     const prevScope = this.scope;
     const prevUserSite = this.userSite;
@@ -900,6 +919,29 @@ export class Interp implements Runtime {
       this.site = prevSite;
       this.scope = prevScope;
       this.userSite = prevUserSite;
+    }
+  }
+
+  /**
+   * A call whose arguments are not all known: calling with the known ones only would build or run something
+   * else than PyTorch does, so the result is unknown. A module method called so may register anything on it.
+   */
+  private callWithUnknownArgs(e: CallExpr, fn: Value, args: CallArgs, unknownArgs: Span, scope: Scope): Value {
+    const what = this.snippet(e.fn);
+    this.info(unknownArgs, `${what}(...) is called with arguments the analysis does not know (${this.snippet(unknownArgs)}); its result is unknown`);
+    const receiver = e.fn.k === 'attr' && namesOnly(e.fn.obj) ? this.eval(e.fn.obj, scope) : null;
+    if (this.lib.graph.phase === 'build') {
+      if (receiver instanceof ModuleObj) this.lib.nn.markUnknownMembers(receiver, `${what}(...) with unknown arguments`);
+      return new Opaque(`${what}(...)`);
+    }
+    // In forward the tensors it was given (the receiver of a tensor method included) still flow into its result.
+    const prevSite = this.site;
+    if (!this.foreign) this.site = e;
+    try {
+      const pos = receiver instanceof TensorVal || fn instanceof ModuleObj ? [receiver ?? fn, ...args.pos] : args.pos;
+      return this.lib.nn.opaqueCall(new Opaque(what), { pos: pos.filter((v) => v instanceof TensorVal), kw: args.kw });
+    } finally {
+      this.site = prevSite;
     }
   }
 

@@ -27,6 +27,7 @@ import {
   PyList,
   PySlice,
   PyTuple,
+  Sym,
   TensorVal,
   type Value,
   isInt,
@@ -45,6 +46,11 @@ export class NnModules {
   private readonly opaqueOnModules = new WeakSet<Opaque>();
   /** Set when an unknown submodule ran: PyTorch counts parameters the analysis cannot see. */
   unknownSubmodule: string | null = null;
+  /**
+   * Set when the result of an unknown call was stored on a module while building it (`self.stem = Stem(...)` with
+   * `Stem` unresolved): PyTorch counts its parameters whether or not forward calls it.
+   */
+  unknownAttribute: string | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -155,15 +161,31 @@ export class NnModules {
 
   private register(m: ModuleObj, name: string, v: Value): void {
     this.walkCache = null;
-    if (v instanceof ModuleObj) {
-      m.modules.set(name, v);
-      return;
-    }
+    m.modules.set(name, this.entry(name, v));
+  }
+
+  /** What a container holds for `v`: the module itself, or a stand-in keeping the place of an unknown one. */
+  private entry(name: string, v: Value): ModuleObj {
+    if (v instanceof ModuleObj) return v;
     const what = v instanceof Opaque ? v.what : v instanceof PyInstance && hasOpaqueBase(v.cls) ? v.cls.name : null;
     if (what === null) return this.rt.raise('TypeError', `${typeName(v)} is not a Module subclass`);
     // Most likely a module from another package: it keeps its place, and what it does is unknown.
     this.rt.info(this.rt.site, `${this.rt.site ? this.rt.snippet(this.rt.site) : 'a container'}: entry '${name}' (${what}) is not a module the analysis knows; its shapes and parameters are unknown`);
-    m.modules.set(name, this.unknownModule(what));
+    return this.unknownModule(what);
+  }
+
+  /** Modules were registered on `m` that the analysis cannot name or count. */
+  markUnknownMembers(m: ModuleObj, why: string): void {
+    this.walkCache = null;
+    if (!m.unknownMembers) this.rt.info(this.rt.site, `${why}: what is registered on this ${m.cls.name} is unknown, and so are its parameters`);
+    m.unknownMembers = true;
+  }
+
+  /** A member of a module holding unknown members, read where the analysis has none: unknown, maybe a module. */
+  private unknownMember(m: ModuleObj, what: string): Opaque {
+    const v = new Opaque(`${m.cls.name}.${what}`);
+    this.opaqueOnModules.add(v);
+    return v;
   }
 
   /** A stand-in module for something the analysis cannot see into: unknown output shape and parameters. */
@@ -220,6 +242,18 @@ export class NnModules {
       }
     }
     if (m.modules.has(name)) return m.modules.get(name)!;
+    if (m.unknownMembers) {
+      try {
+        return this.moduleAttrOfBuiltin(m, name, at);
+      } catch (e) {
+        if (e instanceof PyError && e.pyType === 'AttributeError') return this.unknownMember(m, name);
+        throw e;
+      }
+    }
+    return this.moduleAttrOfBuiltin(m, name, at);
+  }
+
+  private moduleAttrOfBuiltin(m: ModuleObj, name: string, at: Span): Value {
     if (m.layer) {
       const a = this.layers.layerAttr(m, name);
       if (a !== undefined) return a;
@@ -285,8 +319,17 @@ export class NnModules {
       case 'add_module':
       case 'register_module':
         return f((a) => {
-          const [k, v] = a.pos;
-          if (v instanceof ModuleObj || v === null) m.modules.set(I.str(k ?? null), v ?? null);
+          const k = a.pos[0] ?? a.kw.find(([n]) => n === 'name')?.[1] ?? null;
+          const v = a.pos[1] ?? a.kw.find(([n]) => n === 'module')?.[1] ?? null;
+          if (typeof k !== 'string') {
+            if (k instanceof Opaque || k instanceof Sym) this.markUnknownMembers(m, `${name} under a name the analysis does not know`);
+            else I.raise('TypeError', `module name should be a string. Got ${typeName(k)}`, at);
+            return null;
+          }
+          if (v === null) {
+            this.walkCache = null;
+            m.modules.set(k, null);
+          } else this.register(m, k, v);
           return null;
         });
       case 'register_buffer':
@@ -345,15 +388,25 @@ export class NnModules {
           });
         case 'extend':
           return f((a) => {
-            for (const v of I.iterate(a.pos[0] ?? null, I.site!)) this.register(m, String(m.modules.size), v);
+            const src = a.pos[0] ?? null;
+            if (src instanceof Opaque || src instanceof Sym) {
+              this.markUnknownMembers(m, 'extended with an unknown iterable');
+              return m;
+            }
+            for (const v of I.iterate(src, I.site!)) this.register(m, String(m.modules.size), v);
             return m;
           });
         case 'insert':
           return f((a) => {
             const items = [...m.modules.values()];
-            const i = isInt(a.pos[0] ?? null) ? numOf(a.pos[0] as number) : items.length;
-            const v = a.pos[1] ?? null;
-            if (!(v instanceof ModuleObj)) return I.raise('TypeError', `${typeName(v)} is not a Module subclass`);
+            const where = a.pos[0] ?? null;
+            const v = this.entry(String(items.length), a.pos[1] ?? null);
+            if (!isInt(where)) {
+              this.markUnknownMembers(m, 'insert at a position the analysis does not know');
+              return null;
+            }
+            const i = numOf(where);
+            this.walkCache = null;
             items.splice(i < 0 ? i + items.length : i, 0, v);
             m.modules.clear();
             items.forEach((x, j) => m.modules.set(String(j), x));
@@ -383,8 +436,16 @@ export class NnModules {
           return f(() => new PyList([...m.modules.entries()].map(([k, v]) => new PyTuple([k, v]))));
         case 'update':
           return f((a) => {
-            const src = a.pos[0];
+            const src = a.pos[0] ?? null;
             if (src instanceof PyDict) for (const [k, v] of src.entries()) this.register(m, I.str(k), v);
+            else if (src instanceof ModuleObj && src.container === 'moduledict') for (const [k, v] of src.modules) this.register(m, k, v);
+            else if (src instanceof Opaque || src instanceof Sym) this.markUnknownMembers(m, 'updated from an unknown mapping');
+            else {
+              for (const pair of I.iterate(src, I.site!)) {
+                if (pair instanceof PyTuple || pair instanceof PyList) this.register(m, I.str(pair.items[0] ?? null), pair.items[1] ?? null);
+                else this.markUnknownMembers(m, 'updated with an entry the analysis does not know');
+              }
+            }
             return null;
           });
         case 'pop':
@@ -414,7 +475,11 @@ export class NnModules {
       }
       this.rt.raise('TypeError', `cannot assign '${typeName(v)}' as child module '${name}' (torch.nn.Module or None expected)`, at);
     }
-    if (v instanceof Opaque) this.opaqueOnModules.add(v);
+    if (v instanceof Opaque) {
+      this.opaqueOnModules.add(v);
+      // An unknown call's result kept on a module being built is most likely a module: PyTorch counts it.
+      if (this.g.phase === 'build' && v.what.endsWith('(...)')) this.unknownAttribute ??= `${name} (${v.what})`;
+    }
     m.attrs.set(name, v);
   }
 
@@ -423,9 +488,11 @@ export class NnModules {
     if (m.container === 'moduledict') {
       const k = I.str(idx);
       const v = m.modules.get(k);
-      if (v === undefined) return I.raise('KeyError', `'${k}'`, at);
+      if (v === undefined) return m.unknownMembers ? this.unknownMember(m, `[${k}]`) : I.raise('KeyError', `'${k}'`, at);
       return v;
     }
+    // Where unknown entries may sit before the one asked for, no entry is known by its position.
+    if ((m.container === 'sequential' || m.container === 'modulelist') && m.unknownMembers) return this.unknownMember(m, '[...]');
     if (m.container === 'sequential' || m.container === 'modulelist') {
       const entries = [...m.modules.entries()].filter((e): e is [string, ModuleObj] => e[1] !== null);
       if (idx instanceof PySlice) {
@@ -447,14 +514,18 @@ export class NnModules {
   setModuleItem(m: ModuleObj, idx: Value, v: Value, at: Span): void {
     this.walkCache = null;
     const I = this.rt;
-    if (!(v instanceof ModuleObj)) return I.raise('TypeError', `${typeName(v)} is not a Module subclass`, at);
+    const entry = this.entry(I.str(idx), v);
+    if (idx instanceof Opaque || idx instanceof Sym) {
+      this.markUnknownMembers(m, 'an entry set under a key the analysis does not know');
+      return;
+    }
     if (m.container === 'moduledict') {
-      m.modules.set(I.str(idx), v);
+      m.modules.set(I.str(idx), entry);
       return;
     }
     const keys = [...m.modules.keys()];
     const i = I.index(idx, keys.length, at);
-    if (i !== null) m.modules.set(keys[i]!, v);
+    if (i !== null) m.modules.set(keys[i]!, entry);
   }
 
   deleteItem(m: ModuleObj, idx: Value, at: Span): void {
@@ -468,13 +539,15 @@ export class NnModules {
   }
 
   iterateModule(m: ModuleObj, at: Span): Value[] {
+    // Its entries are not all known: iterating it is iterating an unknown value.
+    if (m.container !== 'none' && m.unknownMembers) return this.rt.iterate(this.unknownMember(m, 'entries'), at);
     if (m.container === 'moduledict') return [...m.modules.keys()];
     if (m.container === 'sequential' || m.container === 'modulelist') return [...m.modules.values()].filter((v): v is ModuleObj => v !== null);
     return this.rt.raise('TypeError', `'${m.cls.name}' object is not iterable`, at);
   }
 
   moduleLength(m: ModuleObj): number | null {
-    return m.container === 'none' ? null : m.modules.size;
+    return m.container === 'none' || m.unknownMembers ? null : m.modules.size;
   }
 
   private children(m: ModuleObj): [string, ModuleObj][] {
@@ -521,6 +594,7 @@ export class NnModules {
   parameterCount(root: ModuleObj): number | null {
     let total = 0;
     for (const [, m] of this.walkModules(root)) {
+      if (m.unknownMembers) return null;
       if (m.layer) {
         if (m.layer.params === null) return null;
         total += m.layer.params;
@@ -563,6 +637,10 @@ export class NnModules {
     const I = this.rt;
     this.g.called.add(m);
     if (m.layer) return this.layers.layerForward(m, args);
+    if (m.container === 'sequential' && m.unknownMembers) {
+      const v = this.unknownMember(m, 'forward');
+      return this.opaqueCall(v, args);
+    }
     if (m.container === 'sequential') {
       if (args.pos.length !== 1) I.raise('TypeError', `forward() takes 2 positional arguments but ${args.pos.length + 1} were given`);
       let x: Value = args.pos[0] ?? null;

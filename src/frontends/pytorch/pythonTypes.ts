@@ -6,6 +6,7 @@
 import type { Span } from './ast';
 import { fn } from './imports';
 import type { Runtime } from './runtime';
+import { itemsUnknown } from './skippedLoops';
 import { formatMethod } from './strformat';
 import {
   BoundMethod,
@@ -72,10 +73,12 @@ export class PythonTypes {
     );
     type('str', (a) => (a.pos.length ? I.str(a.pos[0]!) : ''), (v) => typeof v === 'string');
     type('bool', (a) => (a.pos.length ? I.truthyQuiet(a.pos[0]!) : false), (v) => typeof v === 'boolean');
-    type('list', (a) => new PyList(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : []), (v) => v instanceof PyList);
-    type('tuple', (a) => new PyTuple(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : []), (v) => v instanceof PyTuple);
-    type('set', (a) => new PySet(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : []), (v) => v instanceof PySet);
-    type('frozenset', (a) => new PySet(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : []), (v) => v instanceof PySet);
+    // Made from items the analysis cannot list, a sequence is unknown rather than empty.
+    const unknownItems = (a: CallArgs): boolean => a.pos.length > 0 && itemsUnknown(a.pos[0]!);
+    type('list', (a) => (unknownItems(a) ? new Opaque('list(...)') : new PyList(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])), (v) => v instanceof PyList);
+    type('tuple', (a) => (unknownItems(a) ? new Opaque('tuple(...)') : new PyTuple(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])), (v) => v instanceof PyTuple);
+    type('set', (a) => (unknownItems(a) ? new Opaque('set(...)') : new PySet(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])), (v) => v instanceof PySet);
+    type('frozenset', (a) => (unknownItems(a) ? new Opaque('frozenset(...)') : new PySet(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])), (v) => v instanceof PySet);
     type('dict', (a) => this.makeDict(a), (v) => v instanceof PyDict);
     type('object', () => new PyInstance(this.objectClass), () => true);
     type(
@@ -168,7 +171,10 @@ export class PythonTypes {
           });
         case 'extend':
           return f((a) => {
-            obj.items.push(...I.iterate(a.pos[0] ?? null, at));
+            const src = a.pos[0] ?? null;
+            // Items the analysis cannot list keep one unknown place, so what is built from the list is not complete.
+            if (itemsUnknown(src)) obj.items.push(new Opaque('extended items'));
+            else obj.items.push(...I.iterate(src, at));
             I.checkSize(obj.items.length);
             return null;
           });

@@ -288,6 +288,12 @@ export class ModuleObj extends PyInstance {
   /** Behaviour inherited from built-in containers. */
   container: 'none' | 'sequential' | 'modulelist' | 'moduledict' = 'none';
   initialized = false;
+  /**
+   * Modules may have been registered on it that the analysis cannot name or count (by a skipped loop, under an
+   * unknown name, from an unknown iterable): a missing attribute or entry is then unknown, not an error, and so
+   * are the totals of any model holding it.
+   */
+  unknownMembers = false;
   /** The constructor call that made it, innermost in the user's code. */
   definedAt: SourceRange | null = null;
   ctorCall: CallExpr | null = null;
