@@ -268,7 +268,6 @@ class ModelRun {
     return { pos: [], kw };
   }
 
-  /** The input: the CLI's, else the file's comment, else shaped for the model's first layer (batch and size from the comment or the caller's default). */
   /**
    * A model made by code the analysis cannot read (`return build_model_with_cfg(ResNet, ...)` unresolved, or a
    * class on an unresolved base): one unknown node, nothing certain about it, and no error.
@@ -289,6 +288,7 @@ class ModelRun {
     return graph;
   }
 
+  /** The input: the CLI's, else the file's comment, else shaped for the model's first layer (batch and size from the comment or the caller's default). */
   private inputShape(root: ModuleObj, fromDirective: number[] | null): Shape {
     const I = this.I;
     const given = this.opts.input ?? fromDirective;
