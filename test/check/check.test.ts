@@ -223,13 +223,13 @@ test('virtual environments, site-packages, node_modules and tool folders are ski
 });
 
 test('--jobs: threads give the same report as one thread, in the same order', () => {
-  // test/fixtures/check has 8 files that may hold models: enough for 2 threads.
+  // test/fixtures/check has 11 .py and .json files: enough for 2 threads.
   const one = check(FIXTURES, '--jobs', '1', '--format', 'json');
   const two = check(FIXTURES, '--jobs', '2', '--format', 'json');
   assert.equal(one.status, 1);
   assert.equal(two.status, 1);
   assert.deepEqual(JSON.parse(two.stdout), JSON.parse(one.stdout));
-  assert.deepEqual((JSON.parse(one.stdout) as JsonOut).summary, { files: 5, models: 8, errors: 1, warnings: 1 });
+  assert.deepEqual((JSON.parse(one.stdout) as JsonOut).summary, { files: 7, models: 10, errors: 1, warnings: 1 });
   assert.equal(check(FIXTURES, '--jobs', '0').status, 2, '--jobs must be positive');
 });
 
