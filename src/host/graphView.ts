@@ -4,11 +4,14 @@
  * protocol of `graphProtocol.ts`: the page says `ready`, the host answers with the full `setGraph`, then
  * streams `highlight` as the editor cursor moves. Every message from the page is checked before it is acted
  * on, and an export asked for by the host is paired with the image that answers it by id. Workspace text
- * reaches the page only by `postMessage`.
+ * reaches the page only by `postMessage`. A third kind of panel shows a comparison of two versions of a model
+ * ("Compare with HEAD", `compare.ts`) in the page's diff mode, and follows the edits of the current version.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { diffGraphs } from '../core/diff';
+import { unionGraph } from '../core/diffGraph';
 import type { IrGraph } from '../core/ir';
 import {
   type FromGraphWebview,
@@ -16,6 +19,7 @@ import {
   type GraphWebviewState,
   type HeatMode,
   type ImageFormat,
+  type SetDiffMessage,
   type ToGraphWebview,
   checkFromGraphWebview,
   isGraphWebviewState,
@@ -24,6 +28,7 @@ import { MessageHandler } from '../protocol/messages';
 import type { ActiveModel } from './activeModel';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import { commandDocument, revealSource } from './commands';
+import { type Comparison, registerCompareCommands } from './compare';
 import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';
 import type { GraphHtmlOptions } from './graphHtml';
@@ -34,6 +39,8 @@ import { imageBytes } from './webviewMessages';
 export type GraphHtml = (parts: GraphHtmlOptions) => string;
 
 export const GRAPH_PANEL_TYPE = 'resnetStudio.graph';
+/** Comparison panels; not restored after a reload (the other version was read once, when compared). */
+export const DIFF_PANEL_TYPE = 'resnetStudio.graphDiff';
 export const GRAPH_VIEW_ID = 'resnetStudio.graphView';
 /** Bundle folder of the webviews; the only folder the pages may load from. */
 const WEBVIEW_DIR = 'dist/webview';
@@ -55,6 +62,8 @@ function graphFiles(g: IrGraph | null, file: string): string[] {
 export class GraphSession implements vscode.Disposable {
   private ready = false;
   private shown: AnalyzedDocument | undefined;
+  /** Set when the page shows a comparison instead of one model; `shown` is then its current side. */
+  private comparison: Omit<SetDiffMessage, 'type' | 'version' | 'file' | 'diagnostics' | 'settings'> | undefined;
   private lastHighlight = '';
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: MessageHandler<ToGraphWebview, FromGraphWebview, typeof GRAPH_REPLIES>;
@@ -117,7 +126,24 @@ export class GraphSession implements vscode.Disposable {
 
   show(r: AnalyzedDocument | undefined): void {
     this.shown = r;
+    this.comparison = undefined;
     this.lastHighlight = '';
+    if (this.ready) this.sendGraph();
+  }
+
+  /** Shows a comparison: the union of both versions, coloured by the diff; `c.after` is what the editor has. */
+  showDiff(c: Pick<Comparison, 'labels' | 'before' | 'after'>): void {
+    const after = c.after.analysis.graph;
+    if (!after) return;
+    const diff = diffGraphs(c.before, after);
+    this.shown = c.after;
+    this.comparison = { labels: c.labels, graph: unionGraph(c.before, after, diff), diff };
+    this.lastHighlight = '';
+    if (this.ready) this.sendGraph();
+  }
+
+  /** Sends the current state again (the settings changed). */
+  refresh(): void {
     if (this.ready) this.sendGraph();
   }
 
@@ -142,6 +168,17 @@ export class GraphSession implements vscode.Disposable {
   private sendGraph(): void {
     const r = this.shown;
     const settings = this.ctx.settings().graph;
+    if (this.comparison && r) {
+      this.post({
+        type: 'setDiff',
+        version: r.version,
+        file: r.file,
+        ...this.comparison,
+        diagnostics: r.analysis.diagnostics,
+        settings: { layoutDirection: settings.layoutDirection, autoCollapseThreshold: settings.autoCollapseThreshold },
+      });
+      return;
+    }
     this.post({
       type: 'setGraph',
       version: r?.version ?? 0,
@@ -179,6 +216,8 @@ async function saveImage(file: string | undefined, format: ImageFormat, data: st
 export class GraphViews implements vscode.Disposable {
   private view: GraphSession | undefined;
   private readonly panels = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession }>();
+  /** Comparison panels by `Comparison.key`, with the older version they hold. */
+  private readonly diffs = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession; comparison: Comparison }>();
   private lastActive: GraphSession | undefined;
   private highlightTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -195,19 +234,27 @@ export class GraphViews implements vscode.Disposable {
         deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, isGraphWebviewState(state) ? state : undefined),
       }),
       active.onDidChange((r) => this.view?.show(r)),
-      service.onDidAnalyze((r) => this.panels.get(r.uri.toString())?.session.show(r)),
+      service.onDidAnalyze((r) => {
+        this.panels.get(r.uri.toString())?.session.show(r);
+        for (const d of this.diffs.values()) {
+          if (d.comparison.after.uri.toString() !== r.uri.toString() || !r.analysis.graph) continue;
+          d.comparison = { ...d.comparison, after: r };
+          d.session.showDiff(d.comparison);
+        }
+      }),
       vscode.window.onDidChangeTextEditorSelection((e) => this.scheduleHighlight(e.textEditor)),
-      ctx.onDidChangeSettings(() => this.sessions().forEach((s) => s.show(s.document))),
+      ctx.onDidChangeSettings(() => this.sessions().forEach((s) => s.refresh())),
       vscode.commands.registerCommand('resnetStudio.showGraph', (uri?: unknown, model?: unknown) =>
         this.showGraph(uri, model).catch((err: unknown) => ctx.reportError('Show Graph failed', err)),
       ),
       vscode.commands.registerCommand('resnetStudio.exportGraphImage', () => this.exportImage()),
       vscode.commands.registerCommand('resnetStudio.graphHeat', () => this.pickHeat()),
     );
+    registerCompareCommands(ctx, service, (c) => this.showDiff(c));
   }
 
   private sessions(): GraphSession[] {
-    return [...(this.view ? [this.view] : []), ...[...this.panels.values()].map((p) => p.session)];
+    return [...(this.view ? [this.view] : []), ...[...this.panels.values(), ...this.diffs.values()].map((p) => p.session)];
   }
 
   private resolveView(view: vscode.WebviewView): void {
@@ -266,6 +313,33 @@ export class GraphViews implements vscode.Disposable {
       preserveFocus: true,
     });
     this.adoptPanel(panel, key).show(r);
+  }
+
+  /** Opens the comparison's panel, or shows it in the one already open for the same document and kind. */
+  async showDiff(c: Comparison): Promise<void> {
+    const existing = this.diffs.get(c.key);
+    if (existing) {
+      existing.comparison = c;
+      existing.panel.title = c.title;
+      existing.panel.reveal(undefined, true);
+      existing.session.showDiff(c);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(DIFF_PANEL_TYPE, c.title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    const session = new GraphSession(this.ctx, panel.webview, this.html);
+    const entry = { panel, session, comparison: c };
+    this.diffs.set(c.key, entry);
+    this.lastActive = session;
+    panel.iconPath = this.ctx.asAbsolutePath('media/icons/resnet.svg');
+    panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.lastActive = session;
+    });
+    panel.onDidDispose(() => {
+      session.dispose();
+      if (this.diffs.get(c.key) === entry) this.diffs.delete(c.key);
+      if (this.lastActive === session) this.lastActive = this.view;
+    });
+    session.showDiff(c);
   }
 
   private async restorePanel(panel: vscode.WebviewPanel, state: GraphWebviewState | undefined): Promise<void> {
@@ -327,7 +401,8 @@ export class GraphViews implements vscode.Disposable {
   dispose(): void {
     if (this.highlightTimer !== undefined) clearTimeout(this.highlightTimer);
     for (const s of this.sessions()) s.dispose();
-    for (const { panel } of this.panels.values()) panel.dispose();
+    for (const { panel } of [...this.panels.values(), ...this.diffs.values()]) panel.dispose();
     this.panels.clear();
+    this.diffs.clear();
   }
 }
