@@ -1,7 +1,7 @@
 // "Compare with HEAD" in a real workbench (code-server + Chromium, see workbench.ts) over a real Git
 // repository: a design committed, then given one more block in layer3 in the working tree. The comparison panel
 // shows layer3 as the changed stage with its params delta, the other stages unchanged, and the added block in
-// the graph; a file HEAD does not have gets a plain message instead. `npm run package` builds the .vsix first.
+// the graph; it follows an edit in the editor; a file HEAD does not have gets a plain message instead. `npm run package` builds the .vsix first.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -88,6 +88,27 @@ test('Compare with HEAD in a git repository shows the changed stage', { skip: e2
     await wb.page.locator('.tabs-container .tab', { hasText: 'Diff: resnet18.resnet.json' }).first().waitFor({ state: 'visible', timeout: 10_000 });
     await wb.screenshot('compare-with-head');
     t.diagnostic(`layer3: ${cells.join(' | ')}`);
+
+    // The panel follows edits of the current version: a fourth block in the editor, unsaved.
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const stageLine = lines.findIndex((l) => l.includes('"stage": "layer3"'));
+    const countLine = lines.findIndex((l, i) => i > stageLine && /"count": 3/.test(l));
+    const column = lines[countLine]!.indexOf('3') + 1;
+    await wb.page.locator('.monaco-editor .view-lines').first().click();
+    await wb.runCommand('Go to Line/Column...');
+    await wb.page.keyboard.type(`${countLine + 1}:${column}`);
+    await wb.page.keyboard.press('Enter');
+    await wb.page.keyboard.press('Shift+ArrowRight');
+    await wb.page.keyboard.type('4');
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = (await row.locator('td').first().textContent().catch(() => '')) ?? '';
+      if (/2× → 4× BasicBlock/.test(text)) break;
+      await sleep(250);
+    }
+    assert.match(text, /layer3\s*2× → 4× BasicBlock/, 'the comparison follows the edit');
+    await wb.screenshot('compare-with-head-edited');
 
     // A file HEAD does not have: a message, no panel.
     await wb.openFile('resnet/untracked.resnet.json');
