@@ -193,7 +193,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   }
 
   /** Starts (or resumes) a run that exists in the store. */
-  async startRun(runId: string, options: { resume?: boolean; detached?: boolean; nproc?: number } = {}): Promise<TrainingJob | undefined> {
+  async startRun(runId: string, options: { resume?: boolean; detached?: boolean; nproc?: number; nodeRank?: number } = {}): Promise<TrainingJob | undefined> {
     const store = this.store();
     const config = store.readConfig(runId);
     if (!config) throw new Error(`run ${runId} has no readable config.json`);
@@ -214,6 +214,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       ...(options.detached ? { detached: true } : {}),
       ...(python ? { python } : {}),
       ...(options.nproc && options.nproc > 1 ? { nproc: options.nproc } : {}),
+      ...(options.nodeRank !== undefined ? { nodeRank: options.nodeRank } : {}),
       workerPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'trainingWorker.js').fsPath,
       tfjsStorageDir: this.nativeStorageDir(),
     });

@@ -1,6 +1,7 @@
 /**
- * "Train Model…": which file and model, which runner, which data, which hyperparameters; then a run
- * directory and a job. The input shape and model name are resolved as the CLI resolves them (the user's
+ * "Train Model…": which file and model, which runner, where it runs (this machine, one node of several, or a
+ * SLURM cluster with its partitions from `sinfo`), which data, which hyperparameters; then a run directory
+ * and a job. The input shape and model name are resolved as the CLI resolves them (the user's
  * per-model choice first, then the file's own comment or design input, then the default).
  */
 import * as fs from 'node:fs';
@@ -8,6 +9,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_CONFIG_DEFAULTS } from '../../protocol/trainingProtocol';
 import { analysisOptions, resolveFromAnalysis } from '../../training/resolveModel';
+import { listPartitions } from '../../training/slurm';
+import { type LaunchConfig, MULTINODE_PROMPT_KEYS, SLURM_PROMPT_KEYS, joinCommand, parseLaunchLine, splitSbatchArgs } from './launchOptions';
 import { TRUST_MESSAGE, type TrainingController } from './controller';
 import { hyperparametersFrom } from './hyperparameters';
 
@@ -20,6 +23,78 @@ async function pickFile(): Promise<vscode.Uri | undefined> {
     title: 'Train which model file?',
   });
   return picked?.[0];
+}
+
+/**
+ * Where a PyTorch run trains. SLURM is offered wherever this window's extension host runs (with Remote-SSH,
+ * the login node): its partitions come from `sinfo`, and a cluster that does not answer is said so at once.
+ * Undefined when the user cancelled.
+ */
+async function pickLauncher(modelName: string): Promise<LaunchConfig | undefined> {
+  const where = await vscode.window.showQuickPick(
+    [
+      { label: 'This machine', description: 'torchrun here', detail: 'One process, or several (nproc) on this machine\'s GPUs.', launch: 'local' as const },
+      { label: 'This machine, one node of several', description: 'multi-node torchrun', detail: 'This machine is node 0; the others join the run with the command shown after the start.', launch: 'nodes' as const },
+      { label: 'SLURM cluster', description: 'sbatch from here', detail: 'A batch job: srun plus torchrun on the nodes of the allocation; metrics stream from the shared run folder.', launch: 'slurm' as const },
+    ],
+    { title: `Train ${modelName}: where`, placeHolder: 'Where should the run train?' },
+  );
+  if (!where) return undefined;
+  if (where.launch === 'local') return { launcher: 'local' };
+  if (where.launch === 'nodes') {
+    const line = await vscode.window.showInputBox({
+      title: `Train ${modelName}: nodes`,
+      value: 'nnodes=2 nproc=1 rdzv=HOST:29400',
+      prompt: 'nnodes (machines), nproc (processes per machine), rdzv (HOST:PORT of the rendezvous, reachable from every node), id (optional, default the run id)',
+      validateInput: (v) => {
+        const r = parseLaunchLine(v, MULTINODE_PROMPT_KEYS);
+        return typeof r === 'string' ? r : undefined;
+      },
+    });
+    const r = line === undefined ? undefined : parseLaunchLine(line, MULTINODE_PROMPT_KEYS);
+    return r === undefined || typeof r === 'string' ? undefined : { launcher: 'local', ...r };
+  }
+  let partitions;
+  try {
+    partitions = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Asking SLURM for its partitions…' }, () => listPartitions());
+  } catch (err) {
+    void vscode.window.showErrorMessage(`ResNet Studio: SLURM does not answer from here: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+  if (!partitions.length) {
+    void vscode.window.showErrorMessage('ResNet Studio: sinfo lists no partitions.');
+    return undefined;
+  }
+  const partition = await vscode.window.showQuickPick(
+    partitions.map((p) => ({
+      label: p.name,
+      description: `${p.isDefault ? 'default · ' : ''}${p.available} · ${p.nodes.idle}/${p.nodes.total} nodes idle`,
+      detail: `${p.gres ? `${p.gres} · ` : ''}time limit ${p.timeLimit}`,
+      partition: p,
+    })),
+    { title: `Train ${modelName}: SLURM partition` },
+  );
+  if (!partition) return undefined;
+  const gpus = /gpu(?::[^:,(]+)?:(\d+)/.exec(partition.partition.gres)?.[1];
+  const line = await vscode.window.showInputBox({
+    title: `Train ${modelName}: SLURM job`,
+    value: `nodes=1 gpus-per-node=${gpus ?? 0} nproc= time=`,
+    prompt: "nodes, gpus-per-node (one process per GPU), nproc (processes per node when no GPUs), time (HH:MM:SS; empty: the partition's limit)",
+    validateInput: (v) => {
+      const r = parseLaunchLine(v, SLURM_PROMPT_KEYS);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  const job = line === undefined ? undefined : parseLaunchLine(line, SLURM_PROMPT_KEYS);
+  if (job === undefined || typeof job === 'string') return undefined;
+  const extra = await vscode.window.showInputBox({
+    title: `Train ${modelName}: more sbatch options (optional)`,
+    placeHolder: '--account=ml --qos=normal',
+    prompt: 'Passed to sbatch as written, e.g. --account, --qos, --constraint, --mem',
+  });
+  if (extra === undefined) return undefined;
+  const sbatchArgs = splitSbatchArgs(extra);
+  return { launcher: 'slurm', partition: partition.partition.name, ...job, ...(sbatchArgs.length ? { sbatchArgs } : {}) };
 }
 
 export async function trainCommand(controller: TrainingController, uriArg?: unknown, modelArg?: unknown): Promise<void> {
@@ -50,6 +125,13 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     const act = await vscode.window.showErrorMessage(TRUST_MESSAGE, 'Manage Workspace Trust');
     if (act) void vscode.commands.executeCommand('workbench.trust.manage');
     return;
+  }
+
+  let launch: LaunchConfig = { launcher: 'local' };
+  if (backend === 'pytorch') {
+    const picked = await pickLauncher(path.basename(file));
+    if (!picked) return;
+    launch = picked;
   }
 
   let resolved;
@@ -105,7 +187,16 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     inputShape: resolved.input,
     data,
     ...hp.config,
+    ...launch,
   });
-  controller.log(`training: created run ${run.id} in ${store.root} (${backend}, input [${resolved.input.join(', ')}] from ${resolved.inputFrom})`);
-  await controller.startRun(run.id, { detached: hp.detach, ...(hp.nproc > 1 ? { nproc: hp.nproc } : {}) });
+  controller.log(`training: created run ${run.id} in ${store.root} (${backend}, ${launch.launcher === 'slurm' ? `SLURM partition ${launch.partition}` : (launch.nnodes ?? 1) > 1 ? `node 0 of ${launch.nnodes}` : 'this machine'}, input [${resolved.input.join(', ')}] from ${resolved.inputFrom})`);
+  const job = await controller.startRun(run.id, { detached: hp.detach, ...(hp.nproc > 1 ? { nproc: hp.nproc } : {}), ...((launch.nnodes ?? 1) > 1 ? { nodeRank: 0 } : {}) });
+  if (job && launch.nnodes && launch.nnodes > 1 && launch.rdzvEndpoint) {
+    const command = joinCommand({ runId: run.id, runsRoot: store.root, nnodes: launch.nnodes, rdzvEndpoint: launch.rdzvEndpoint }).join('\n');
+    controller.log(`training: on the other nodes, run:\n${command}`);
+    const act = await vscode.window.showInformationMessage(`Run ${run.id} waits for ${launch.nnodes - 1} more node(s) at ${launch.rdzvEndpoint}. Start them with the command in the output (the run folder must be shared).`, 'Copy Command');
+    if (act) await vscode.env.clipboard.writeText(command);
+  } else if (job?.slurmJobId) {
+    controller.log(`training: run ${run.id} submitted as SLURM job ${job.slurmJobId}`);
+  }
 }
