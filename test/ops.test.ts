@@ -71,6 +71,15 @@ test('every op tolerates unknown input shapes', () => {
   }
 });
 
+test('an operand of unknown shape makes a broadcast result unknown, and known operands that cannot be added are still an error', () => {
+  assert.equal(run('add', {}, [1, 64, 8, 8], null).shape, null);
+  assert.equal(run('mul', {}, [2, 16, 1, 1], null).shape, null);
+  assert.equal(run('maximum', {}, null, [3, 5]).shape, null);
+  const r = run('add', {}, [1, 64, 8, 8], null, [1, 32, 8, 8]);
+  assert.equal(r.shape, null);
+  assert.equal(r.issues[0]?.code, 'shape/residual-add');
+});
+
 test('messages users read: residual add, symbolic conditions, dimension range, channel fixes', () => {
   const r = run('add', {}, [1, 64, 56, 56], [1, 256, 56, 56]);
   assert.equal(r.issues[0]?.message, 'residual add: main path [1, 64, 56, 56] vs shortcut [1, 256, 56, 56] (channels differ)');

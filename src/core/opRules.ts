@@ -202,8 +202,14 @@ export function addRule(_a: Attrs, inputs: Shape[]): OpResult {
   const [first, ...rest] = inputs;
   if (first === null || first === undefined) return ok(null);
   let shape: Dim[] = first;
+  // Known operands that cannot be added are an error whatever the unknown ones are; the sum of an unknown
+  // operand has an unknown shape (broadcasting may grow it).
+  let unknown = false;
   for (const other of rest) {
-    if (other === null || other === undefined) continue;
+    if (other === null || other === undefined) {
+      unknown = true;
+      continue;
+    }
     const r = broadcast(shape, other);
     if (r.bad >= 0) {
       const axis = r.bad - (r.shape.length - 4);
@@ -227,7 +233,7 @@ export function addRule(_a: Attrs, inputs: Shape[]): OpResult {
     }
     shape = r.shape;
   }
-  return ok(shape, 0, 0, issues);
+  return ok(unknown ? null : shape, 0, 0, issues);
 }
 
 /** Resolve a possibly negative axis against a rank. */
@@ -268,7 +274,8 @@ export function reductionRule(name: string) {
 /** An elementwise function of two tensors with broadcasting (`mul`, `maximum`, comparisons). */
 export function elementwiseRule(name: string) {
   return (_a: Attrs, [x, y]: Shape[]): OpResult => {
-    if (!x || !y) return ok(x ?? y ?? null);
+    // With one operand unknown the broadcast result is unknown too (it may be larger than the known one).
+    if (!x || !y) return ok(null);
     const r = broadcast(x, y);
     if (r.bad >= 0) {
       return ok(null, 0, 0, [
