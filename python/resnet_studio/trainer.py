@@ -15,6 +15,7 @@ from .errors import NonFiniteLoss, RunError, nonfinite_message
 from .log import log
 from .model_utils import autocast, logits_of, make_grad_scaler
 from .step_flags import StepFlags
+from .telemetry import Telemetry
 
 BACKEND = "pytorch"
 
@@ -318,6 +319,7 @@ class Trainer:
 
             self.model = DDP(self.model, device_ids=[self.device.index] if self.cuda else None)
         self.criterion = torch.nn.CrossEntropyLoss()
+        self.telemetry = Telemetry(torch, self.bare_model, cfg, self.writer, self.dist.main)
 
         val_size = len(self.val_set) if self.val_set is not None else 0
         if self.resumed_from:
@@ -415,17 +417,25 @@ class Trainer:
         stop_now = None
         model, opt, scaler, sched = self.model, self.optimizer, self.scaler, self.scheduler
         first_log = self.steps_timed == 0
+        telemetry = self.telemetry
         for images, labels in loader:
             x, y = self.prepare(images, labels, train=True)
+            sampled = telemetry.wants(self.step + 1)
+            if sampled:
+                telemetry.begin()
             with autocast(torch, self.amp):
                 out = logits_of(model(x))
                 loss = self.criterion(out, y)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            if sampled:
+                telemetry.after_backward(scaler)
             scaler.step(opt)
             scaler.update()
             sched.step()
             self.step += 1
+            if sampled:
+                telemetry.finish(self.step)
             self.epoch_batches += 1
             win_steps += 1
             # Every training batch holds exactly batchSize images, so summed batch means scale exactly.

@@ -87,6 +87,27 @@ export const RUN_CONFIG_FIELDS = {
   nprocPerNode: { kind: 'integer', min: 1, optional: true, description: 'Training processes per node of a SLURM or multi-node run; default: gpusPerNode, else 1.' },
   time: { kind: 'string', minLength: 1, optional: true, description: "The SLURM time limit (sbatch --time), e.g. 02:00:00 or 1-12:00:00; default: the partition's." },
   sbatchArgs: { kind: 'array', items: { kind: 'string', minLength: 1 }, optional: true, description: 'More sbatch options, each one argument as sbatch takes it: --account=ml, --constraint=a100.' },
+  // Layer telemetry (layer rows). Sampling every 50 steps keeps the runner's cost under 3% (bench/training.bench.ts).
+  telemetryEvery: {
+    kind: 'integer',
+    min: 0,
+    default: 50,
+    description: 'A layer row per layer, ReLU and residual add every this many steps (and at step 1); 0 records none.',
+  },
+  telemetryBlocks: {
+    kind: 'array',
+    items: { kind: 'string', minLength: 1 },
+    optional: true,
+    description:
+      "Where each residual add's operands come from, from the IR: 'add|branch|skip' module paths, the skip written '<path' for the input of a module (an identity shortcut takes the block's input).",
+  },
+  telemetryRelus: {
+    kind: 'array',
+    items: { kind: 'string', minLength: 1 },
+    optional: true,
+    description:
+      "Functional ReLUs, from the IR: 'relu|module' where the module's output is the ReLU's input, or 'relu|>module' where it is the ReLU's output.",
+  },
   resume: { kind: 'boolean', default: false, description: 'Continue from the newest checkpoint, as --resume does.' },
   runDir: { kind: 'string', minLength: 1, optional: true, description: 'The run directory; default: the directory holding the config file.' },
   createdAt: { kind: 'string', optional: true, description: 'When the run was created, ISO 8601.' },
@@ -202,6 +223,24 @@ export const ROW_FIELDS = {
     message: { kind: 'string', optional: true, description: 'A sentence for people.' },
     worldSize: { kind: 'integer', min: 1, optional: true, description: 'Processes in a data-parallel run; batch sizes and rates then cover all of them.' },
   },
+  /**
+   * Layer telemetry at one sampled step: one row per parameterised layer, ReLU and residual add, keyed by the
+   * IR node's name (a module path, or the derived name of a functional op), so the graph and the source can
+   * place it. Statistics that came out NaN or infinite are left out and named in `nonFinite`.
+   */
+  layer: {
+    step: { kind: 'integer', min: 0, description: 'The optimiser step the statistics belong to.' },
+    module: { kind: 'string', minLength: 1, description: "The IR node's name: a module path such as layer3.4.conv2." },
+    gradNorm: { kind: 'number', min: 0, optional: true, description: "L2 norm of the layer's parameter gradients (after the all-reduce in a data-parallel run)." },
+    weightNorm: { kind: 'number', min: 0, optional: true, description: "L2 norm of the layer's parameters before the step." },
+    updateRatio: { kind: 'number', min: 0, optional: true, description: "‖ΔW‖ / ‖W‖ over the optimiser step." },
+    actMean: { kind: 'number', optional: true, description: "Mean of the layer's output." },
+    actStd: { kind: 'number', min: 0, optional: true, description: "Standard deviation of the layer's output." },
+    zeroFraction: { kind: 'number', min: 0, max: 1, optional: true, description: 'After a ReLU: the fraction of its outputs that are zero.' },
+    deadFraction: { kind: 'number', min: 0, max: 1, optional: true, description: 'After a ReLU: the fraction of its units (channels) zero on the whole batch.' },
+    branchRatio: { kind: 'number', min: 0, optional: true, description: "At a residual add: ‖F(x)‖ / ‖x‖, the residual branch's norm over the shortcut's." },
+    nonFinite: { kind: 'array', items: { kind: 'string', minLength: 1 }, optional: true, description: 'The statistics that were NaN or infinite.' },
+  },
   /** A checkpoint was written. */
   checkpoint: {
     epoch: { kind: 'integer', min: 1, description: 'The epoch it was taken in, counted from 1.' },
@@ -225,6 +264,7 @@ export type StartRow = RowOf<'start'>;
 export type MetricRow = RowOf<'metric'>;
 export type StatusRow = RowOf<'status'>;
 export type CheckpointRow = RowOf<'checkpoint'>;
+export type LayerRow = RowOf<'layer'>;
 export type EndRow = RowOf<'end'>;
 export type EndStatus = EndRow['status'];
 export type TrainingRow = { [T in RowType]: RowOf<T> }[RowType];

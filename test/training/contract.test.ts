@@ -102,7 +102,7 @@ test('the rows schema and validateRow agree: writers must write attempt and time
 
 test('parseTrainingRow takes every declared row type and nothing else', () => {
   assert.equal(parseTrainingRow(JSON.stringify(start(2, 7)))?.type, 'start');
-  assert.equal(parseTrainingRow('{"type":"layer"}'), null);
+  assert.equal(parseTrainingRow('{"type":"histogram"}'), null);
   assert.equal(parseTrainingRow('plain log text'), null);
   assert.equal(parseTrainingRow('{"type":"metric"'), null, 'a torn line');
 });
