@@ -1,7 +1,8 @@
 // "Compare with HEAD" in a real workbench (code-server + Chromium, see workbench.ts) over a real Git
 // repository: a design committed, then given one more block in layer3 in the working tree. The comparison panel
 // shows layer3 as the changed stage with its params delta, the other stages unchanged, and the added block in
-// the graph; it follows an edit in the editor; a file HEAD does not have gets a plain message instead. `npm run package` builds the .vsix first.
+// the graph; it follows an edit in the editor; a file HEAD does not have gets a plain message instead.
+// "Compare with File…" is driven through its open dialog. `npm run package` builds the .vsix first.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -109,6 +110,27 @@ test('Compare with HEAD in a git repository shows the changed stage', { skip: e2
     }
     assert.match(text, /layer3\s*2× → 4× BasicBlock/, 'the comparison follows the edit');
     await wb.screenshot('compare-with-head-edited');
+
+    // Compare with File…: the design against a copy with a narrower layer4, picked in the open dialog.
+    const wide = JSON.parse(committed) as { layers: Record<string, unknown>[] };
+    wide.layers.find((l) => l['stage'] === 'layer4')!['planes'] = 256;
+    const otherFile = join(folder, 'resnet', 'narrow.resnet.json');
+    writeFileSync(otherFile, JSON.stringify(wide, null, 2));
+    await wb.runCommand('ResNet Studio: Compare with File…');
+    const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    // The dialog fills in the current file's folder a moment after it opens; type the path after that.
+    const shown = Date.now() + 10_000;
+    while (!(await input.inputValue()).endsWith('/resnet/') && Date.now() < shown) await sleep(100);
+    await input.fill(otherFile);
+    await sleep(300);
+    await wb.page.keyboard.press('Enter');
+    const fileRow = await wb.findInWebviews('#diff-panel h2:text("narrow.resnet.json → resnet18.resnet.json")', 60_000);
+    const filePanel = fileRow.locator('xpath=ancestor::aside[@id="diff-panel"]');
+    await filePanel.locator('.stage-row[data-stage="layer4"].status-changed').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await filePanel.locator('.diff-changes').textContent()) ?? '', /layer4\.0\.conv1out_channels 256 → 512/);
+    await wb.page.locator('.tabs-container .tab', { hasText: 'Diff: narrow.resnet.json ↔ resnet18.resnet.json' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await wb.screenshot('compare-with-file');
 
     // A file HEAD does not have: a message, no panel.
     await wb.openFile('resnet/untracked.resnet.json');
