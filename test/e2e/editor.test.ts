@@ -4,7 +4,7 @@
 // screenshot under test-artifacts/e2e/. `npm run package` builds dist/resnet-studio.vsix first.
 // E2E_STEPS=1,2 runs only the steps whose names start with those numbers (to iterate on one of them).
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { Locator } from 'playwright-core';
@@ -47,6 +47,27 @@ async function graphStatus(wb: Workbench, text: string | RegExp, timeoutMs = 45_
   throw new Error(`the graph status never showed ${String(text)}; it was "${seen}"`);
 }
 
+/** Clicks the problem's row (which puts the cursor on it), opens Quick Fix and picks the action titled `title`. */
+async function applyQuickFix(wb: Workbench, problem: ProblemEntry, title: string): Promise<string[]> {
+  const row = wb.page.locator('.markers-panel .monaco-list-row', { hasText: problem.message.slice(0, 40) }).first();
+  await row.click({ timeout: 10_000 });
+  await wb.page.keyboard.press('Enter');
+  await wb.page.locator('.monaco-editor.focused').first().waitFor({ state: 'visible', timeout: 10_000 });
+  await wb.page.keyboard.press('Control+Period');
+  const action = wb.page.locator('.action-widget').getByText(title, { exact: true }).first();
+  await action.waitFor({ state: 'visible', timeout: 15_000 });
+  const offered = (await wb.page.locator('.action-widget .monaco-list-row').allTextContents()).map((x) => x.trim());
+  const focused = wb.page.locator('.action-widget .monaco-list-row.focused');
+  for (let i = 0; i < 10; i++) {
+    if ((await focused.textContent({ timeout: 2_000 }).catch(() => ''))?.includes(title)) {
+      await wb.page.keyboard.press('Enter');
+      return offered;
+    }
+    await wb.page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`the quick fix "${title}" could not be selected among ${JSON.stringify(offered)}`);
+}
+
 test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_000 }, async (t) => {
   assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\``);
   const folder = copyWorkspace();
@@ -75,6 +96,26 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       shown = await waitForProblems(wb, 'three_broken.py', 'three errors with WideHead shown', (p) => errorLines(p).join() === '15,25,31');
       assert.equal(shown.length, new Set(shown.map((p) => `${p.line}:${p.message}`)).size);
       await wb.screenshot('editor-1-every-model');
+    });
+
+    await step('2: the tutorial block offers a projection shortcut that clears its error', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('editor/tutorial_block.py');
+      const error = (await waitForProblems(wb, 'tutorial_block.py', 'the residual-add error', (p) => p.some((x) => x.severity === 'Error' && /residual add/.test(x.message)))).find((x) => x.severity === 'Error')!;
+      await wb.screenshot('editor-2-tutorial-error');
+      const offered = await applyQuickFix(wb, error, 'Insert a projection shortcut as identity_downsample (1x1 conv + BatchNorm)');
+      assert.ok(!offered.some((o) => /^Apply identity_downsample/.test(o)), `only the fix that clears the error is offered for it: ${JSON.stringify(offered)}`);
+      // Clean: no error, and the unused-argument warning is gone too since forward now applies the argument.
+      await waitForProblems(wb, 'tutorial_block.py', 'no problems', (p) => p.filter((x) => x.severity !== 'Info').length === 0, 20_000);
+      await wb.page.keyboard.press('Control+S');
+      const saved = Date.now() + 10_000;
+      let text = '';
+      while (!/is None and/.test(text) && Date.now() < saved) {
+        text = readFileSync(join(wb.folder, 'editor/tutorial_block.py'), 'utf8');
+        await sleep(200);
+      }
+      assert.match(text, /if self\.identity_downsample is None and \(stride != 1 or in_channels != intermediate_channels \* self\.expansion\):/);
+      await wb.screenshot('editor-2-tutorial-fixed');
     });
   } finally {
     if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);

@@ -13,7 +13,7 @@ import { applyEdits, describe, errorsOf } from './helpers';
 for (const c of fixCases) {
   test(`fix for ${c.file.replace(/^.*\//, '')} ${c.model} (${c.title.source}) leaves it clean`, () => {
     const { text, fixed } = applyFix(c);
-    const after = analyzePytorch(c.file, text, { model: c.model, input: c.input });
+    const after = analyzePytorch(c.file, text, { model: c.model, input: c.input, ...(c.args ? { args: c.args } : {}) });
     assert.deepEqual(errorsOf(after), [], `${describe(after.diagnostics)}\n${text}`);
     assert.ok(!after.diagnostics.some((d) => d.code === fixed.code && d.severity !== 'information'), describe(after.diagnostics));
     assert.deepEqual(after.graph?.output, c.output);
@@ -56,4 +56,17 @@ test('symbolic block: wiring the unused downsample removes the unused-argument w
   assert.deepEqual(errorsOf(b), []);
   // The condition still holds without a downsample, and the message still says how to satisfy it.
   assert.ok(b.diagnostics.some((d) => d.message === 'x += identity requires intermediate_channels * 4 == in_channels; pass identity_downsample otherwise'));
+});
+
+test('tutorial block: the projection fix leaves it clean symbolically too, and the unused argument is wired', () => {
+  const file = 'test/fixtures/pytorch/broken_missing_downsample.py';
+  const text = readFileSync(file, 'utf8');
+  const a = analyzePytorch(file, text, { model: 'ResNetBlock' });
+  const cond = a.diagnostics.find((d) => d.code === 'shape/residual-add-condition');
+  assert.match(cond?.fixes?.[0]?.title ?? '', /projection shortcut as identity_downsample/, describe(a.diagnostics));
+  const fixed = applyEdits(text, cond!.fixes![0]!.edits);
+  const b = analyzePytorch(file, fixed, { model: 'ResNetBlock' });
+  assert.deepEqual(b.diagnostics.filter((d) => d.severity !== 'information'), [], describe(b.diagnostics));
+  const c = analyzePytorch(file, fixed, { model: 'ResNetBlock', args: '256, 64' });
+  assert.deepEqual(c.diagnostics.filter((d) => d.severity !== 'information'), [], describe(c.diagnostics));
 });

@@ -64,7 +64,7 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
   let dir = '';
   let cases: Case[] = [];
   let results: OracleResult[] = [];
-  const fixed: { file: string; model: string; input: number[]; text: string }[] = [];
+  const fixed: { file: string; model: string; args: string | null; input: number[]; text: string }[] = [];
 
   before(async () => {
     if (py === undefined) throw new Error('CI=true requires a Python with torch');
@@ -73,11 +73,11 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
       const file = join(dir, `fixed_${i}.py`);
       const { text } = applyFix(c);
       writeFileSync(file, text);
-      fixed.push({ file, model: c.model, input: c.input, text });
+      fixed.push({ file, model: c.model, args: c.args ?? null, input: c.input, text });
     });
     cases = [
       ...layerRows.map(({ file, model, args, input }) => ({ file, model, args, input })),
-      ...fixed.map((f) => ({ file: f.file, model: f.model, args: null, input: f.input })),
+      ...fixed.map((f) => ({ file: f.file, model: f.model, args: f.args, input: f.input })),
     ];
     const m = join(dir, 'cases.json');
     writeFileSync(m, JSON.stringify(cases));
@@ -131,7 +131,7 @@ describe('real PyTorch agrees layer by layer, and accepts the fixed files', { sk
     fixed.forEach((f, j) => {
       const res = results[layerRows.length + j]!;
       assert.equal(res.error, null, `${fixCases[j]!.file} ${fixCases[j]!.title}: ${JSON.stringify(res.error)}`);
-      const a = analyzePytorch(f.file, f.text, { model: f.model, input: f.input });
+      const a = analyzePytorch(f.file, f.text, { model: f.model, input: f.input, ...(f.args ? { args: f.args } : {}) });
       assert.deepEqual(a.graph?.output, res.output);
       assert.equal(a.graph?.params, res.params);
       assert.equal(a.graph?.macs, res.macs);

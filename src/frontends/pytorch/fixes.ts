@@ -14,7 +14,7 @@ import type { Interp } from './interp';
 import { TORCH_MODULES } from '../../core/ops';
 import type { AddEvent } from './library';
 import { forEachStmtExpr, methodOf, methodsOf, optionalModuleParamOf, type ParamUse } from './syntax';
-import { ModuleObj, Namespace, PyClass, type Value, isInt, numOf } from './values';
+import { ModuleObj, Namespace, PyClass, PyFunction, type Value, isInt, numOf } from './values';
 
 export function computeFixes(I: Interp, graph: IrGraph, _b: GraphBuilder): void {
   const f = new FixMaker(I, graph);
@@ -81,21 +81,27 @@ class FixMaker {
     const d = e.diag;
     const cls = e.module?.cls;
     if (!(cls instanceof PyClass) || !cls.def) return;
-    const unused = this.unusedOptional(cls);
-    if (unused) {
-      const fix = this.wireFix(cls, unused);
-      if (fix) push(d, fix);
-      return;
-    }
-    if (d.severity !== 'error') return;
-    const viaConv = this.shortcutConv(e);
+    const failing = d.severity === 'error' || d.code === 'shape/residual-add-condition';
+    const viaConv = d.severity === 'error' ? this.shortcutConv(e) : null;
     if (viaConv) {
       const fix = this.strideFix(viaConv, e);
       if (fix) push(d, fix);
       return;
     }
-    const fix = this.projectionFix(e, cls);
-    if (fix) push(d, fix);
+    // Wiring an unused downsample argument alone leaves the add failing wherever nobody passes one: the block
+    // needs a projection it builds itself when the shapes differ (the argument still wins when given).
+    const projection = failing ? this.projectionFix(e, cls) : null;
+    if (projection) {
+      push(d, projection);
+      const padded = this.padFix(e, cls);
+      if (padded) push(d, padded);
+      return;
+    }
+    const unused = this.unusedOptional(cls);
+    if (unused) {
+      const fix = this.wireFix(cls, unused);
+      if (fix) push(d, fix);
+    }
   }
 
   /** An optional module parameter the class stores but never reads after `__init__`. */
@@ -257,7 +263,11 @@ class FixMaker {
 
   // ------------------------------------------------------------ insert a projection shortcut
 
-  private projectionFix(e: AddEvent, cls: PyClass): QuickFix | null {
+  /**
+   * What a projection for this block is written from: the block's first conv's `in_channels`, its last conv's
+   * `out_channels` and the stride of its main path, as source text of its `__init__`.
+   */
+  private projectionParts(e: AddEvent, cls: PyClass): { init: FunctionDef; inText: string; outText: string; strideText: string; convs: IrNode[] } | null {
     const I = this.I;
     const def = cls.def!;
     const init = methodOf(def, '__init__');
@@ -265,49 +275,143 @@ class FixMaker {
     if (!init || !m || !e.blockInput) return null;
     const inside = (s: Span | null): boolean => !!s && s.from >= init.from && s.to <= init.to;
     // The block's own layers, written in its __init__, give the expressions for the projection.
-    const convs = [...this.byId.values()].filter((n) => n.op === 'Conv2d' && n.name.startsWith(`${I.lib.graph.paths.get(m)}.`));
+    // The block analysed on its own is the root module, whose path is empty.
+    const path = I.lib.graph.paths.get(m);
+    const convs = [...this.byId.values()].filter((n) => n.op === 'Conv2d' && (path ? n.name.startsWith(`${path}.`) : true));
     const first = convs.find((n) => n.inputs.includes(e.blockInput!.node));
     const last = this.nearestConv(e.main.node, e.blockInput.node);
     const firstM = first ? this.byPath.get(first.name) : undefined;
     const lastM = last ? this.byPath.get(last.name) : undefined;
-    if (!firstM?.ctorCall || !lastM?.ctorCall || !inside(firstM.ctorCall) || !inside(lastM.ctorCall)) return null;
-    const inArg = this.argFor(firstM.ctorCall, 'Conv2d', 'in_channels');
-    const outArg = this.argFor(lastM.ctorCall, 'Conv2d', 'out_channels');
+    /**
+     * A conv argument as the block's `__init__` writes it: in the `nn.Conv2d(...)` call there, or through a
+     * helper such as torchvision's `conv3x3(inplanes, planes, stride)`, whose parameter the conv receives.
+     */
+    const initArg = (mm: ModuleObj | undefined, attr: string): Expr | null => {
+      const call = mm?.ctorCall;
+      if (!call) return null;
+      const a = this.argFor(call, 'Conv2d', attr);
+      if (inside(call)) return a?.e ?? null;
+      const own = mm === undefined ? undefined : I.lib.graph.paths.get(mm)?.split('.').pop();
+      if (!own) return null;
+      let site: CallExpr | null = null;
+      forEachStmtExpr(init.body, () => undefined, false, (st) => {
+        if (site || st.k !== 'assign' || st.targets.length !== 1 || st.value.k !== 'call') return;
+        const t = st.targets[0]!;
+        if (t.k === 'attr' && t.name === own) site = st.value;
+      });
+      const helperCall = site as CallExpr | null;
+      if (!helperCall || helperCall.fn.k !== 'name') return null;
+      const helper = I.globals.vars.get(helperCall.fn.id);
+      if (!(helper instanceof PyFunction) || helper.def.k === 'lambda' || !(call.from >= helper.def.from && call.to <= helper.def.to)) return null;
+      if (!a) {
+        // `stride` left to the helper's parameter of that name.
+        const i = helper.def.params.findIndex((p) => p.name === attr);
+        const passed = helperCall.args.find((x) => x.name === attr) ?? (i >= 0 && helperCall.args.slice(0, i + 1).every((x) => !x.star && x.name === null) ? helperCall.args[i] : undefined);
+        return passed?.e ?? null;
+      }
+      if (a.e.k !== 'name') return a.e.k === 'num' ? a.e : null;
+      const id = a.e.id;
+      const i = helper.def.params.findIndex((p) => p.name === id);
+      if (i < 0) return null;
+      const passed = helperCall.args.find((x) => x.name === id) ?? (helperCall.args.slice(0, i + 1).every((x) => !x.star && x.name === null) ? helperCall.args[i] : undefined);
+      return passed?.e ?? helper.def.params[i]!.default;
+    };
+    const inArg = initArg(firstM, 'in_channels');
+    const outArg = initArg(lastM, 'out_channels');
     if (!inArg || !outArg) return null;
-    const inText = I.src(inArg.e);
-    const outText = I.src(outArg.e);
+    // The stride as written (a `stride` argument), so the projection follows every instance, not only this one.
     let strideText = '1';
     for (const n of convs) {
+      const a = initArg(this.byPath.get(n.name), 'stride');
+      if (a && !(a.k === 'num' && a.v === 1)) {
+        strideText = I.src(a);
+        break;
+      }
       const s = n.attrs['stride'];
-      if ((Array.isArray(s) ? s[0] : s) !== 1) {
-        const mm = this.byPath.get(n.name);
-        const a = mm?.ctorCall ? this.argFor(mm.ctorCall, 'Conv2d', 'stride') : null;
-        if (a && mm?.ctorCall && inside(mm.ctorCall)) strideText = I.src(a.e);
-        else if (typeof s === 'number') strideText = String(s);
+      const sv = Array.isArray(s) ? s[0] : s;
+      if (typeof sv === 'number' && sv !== 1) {
+        strideText = String(sv);
         break;
       }
     }
+    return { init, inText: I.src(inArg), outText: I.src(outArg), strideText, convs };
+  }
+
+  private projectionFix(e: AddEvent, cls: PyClass): QuickFix | null {
+    const I = this.I;
+    const def = cls.def!;
+    const parts = this.projectionParts(e, cls);
     const nn = this.nnName();
-    if (!nn) return null;
+    if (!parts || !nn) return null;
+    const { init, inText, outText, strideText } = parts;
     const self = init.params[0]?.name ?? 'self';
-    const attr = ['shortcut', 'projection', 'proj_shortcut'].find((a) => !this.usesAttr(def, a));
-    if (!attr) return null;
-    const operand = this.operandAt(e, def);
-    if (!operand) return null;
     const ind = this.bodyIndent(init);
     const cond = strideText === '1' ? `${inText} != ${outText}` : `${strideText} != 1 or ${inText} != ${outText}`;
-    const block =
-      `\n${ind}${self}.${attr} = ${nn}.Identity()` +
-      `\n${ind}if ${cond}:` +
-      `\n${ind}    ${self}.${attr} = ${nn}.Sequential(` +
+    const projection = (target: string): string =>
+      `\n${ind}    ${target} = ${nn}.Sequential(` +
       `\n${ind}        ${nn}.Conv2d(${inText}, ${outText}, kernel_size=1, stride=${strideText}, bias=False),` +
       `\n${ind}        ${nn}.BatchNorm2d(${outText}),` +
       `\n${ind}    )`;
     const at = this.endOfStatement(init.body[init.body.length - 1]!);
-    const fself = operand.self;
+
+    // A block that takes an optional downsample (`identity_downsample=None`, torchvision's `downsample=None`)
+    // builds it when none is passed and the shapes differ, and applies it before the add.
+    const given = optionalModuleParamOf(def);
+    const attr = given?.storedAs[0];
+    if (given && attr) {
+      const edits: TextEdit[] = [this.edit({ from: at, to: at }, `\n${ind}if ${self}.${attr} is None and (${cond}):${projection(`${self}.${attr}`)}`)];
+      if (!this.readsAttr(def, attr)) {
+        const wire = this.wireFix(cls, given);
+        if (!wire) return null;
+        edits.push(...wire.edits);
+      }
+      return { title: `Insert a projection shortcut as ${given.param.name} (1x1 conv + BatchNorm)`, edits };
+    }
+
+    const shortcut = ['shortcut', 'projection', 'proj_shortcut'].find((a) => !this.usesAttr(def, a));
+    if (!shortcut) return null;
+    const operand = this.operandAt(e, def);
+    if (!operand) return null;
+    const block = `\n${ind}${self}.${shortcut} = ${nn}.Identity()` + `\n${ind}if ${cond}:` + projection(`${self}.${shortcut}`);
     return {
       title: 'Insert a projection shortcut (1x1 conv + BatchNorm)',
-      edits: [this.edit({ from: at, to: at }, block), this.edit(operand.e, `${fself}.${attr}(${I.src(operand.e)})`)],
+      edits: [this.edit({ from: at, to: at }, block), this.edit(operand.e, `${operand.self}.${shortcut}(${I.src(operand.e)})`)],
+    };
+  }
+
+  /**
+   * He et al.'s option A, for basic blocks (two 3x3 convs, as CIFAR ResNets have): the shortcut keeps every
+   * `stride`-th pixel and zero-pads the new channels, adding no parameters. Offered after the projection.
+   */
+  private padFix(e: AddEvent, cls: PyClass): QuickFix | null {
+    const I = this.I;
+    const def = cls.def!;
+    const parts = this.projectionParts(e, cls);
+    const nn = this.nnName();
+    if (!parts || !nn) return null;
+    const k3 = parts.convs.filter((n) => {
+      const k = n.attrs['kernel_size'];
+      return (Array.isArray(k) ? k[0] : k) === 3;
+    });
+    if (parts.convs.length !== 2 || k3.length !== 2) return null;
+    const operand = this.operandAt(e, def);
+    if (!operand || operand.e.k !== 'name' && operand.e.k !== 'call' && operand.e.k !== 'attr') return null;
+    const { init, inText, outText, strideText } = parts;
+    const self = init.params[0]?.name ?? 'self';
+    const attr = ['pad_shortcut', 'shortcut_pad'].find((a) => !this.usesAttr(def, a));
+    if (!attr) return null;
+    const ind = this.bodyIndent(init);
+    const at = this.endOfStatement(init.body[init.body.length - 1]!);
+    const x = I.src(operand.e);
+    const fself = operand.self;
+    // Channels are padded at the end: (0, 0, 0, 0, 0, extra) pads W, H, then C of an NCHW tensor.
+    const padded = `${nn}.functional.pad(${x}[:, :, ::${fself}.${attr}[0], ::${fself}.${attr}[0]], (0, 0, 0, 0, 0, ${fself}.${attr}[1]))`;
+    return {
+      title: 'Insert a parameter-free shortcut (option A: subsample and zero-pad channels)',
+      edits: [
+        this.edit({ from: at, to: at }, `\n${ind}${self}.${attr} = (${strideText}, ${outText} - ${inText})`),
+        this.edit(operand.e, `(${padded} if ${fself}.${attr} != (1, 0) else ${x})`),
+      ],
     };
   }
 
