@@ -15,11 +15,14 @@ import { JobManager } from '../../src/training/jobs';
 import { RunStore } from '../../src/training/runStore';
 import {
   SLURM_STATES,
+  jobcompJob,
   listPartitions,
   parsePartitions,
   parseSbatchJobId,
   processesPerNode,
+  sacctJob,
   sbatchScript,
+  scontrolJob,
   shellQuote,
   slurmPhase,
 } from '../../src/training/slurm';
@@ -258,5 +261,46 @@ test('a job that fails (a bad data path) ends failed, with the reason from its l
   assert.equal(state.slurm?.state, 'FAILED');
   assert.ok(state.exitCode !== null && state.exitCode !== 0);
   assert.equal(store.getRun(id)?.status, 'failed');
+  // Every source of how a job ended agrees; this cluster keeps no accounting, so sacct has nothing to say.
+  const jobId = state.slurm!.jobId;
+  assert.equal(await sacctJob(jobId, { env: c.env }), undefined);
+  assert.deepEqual(await scontrolJob(jobId, { env: c.env }), { state: 'FAILED', exitCode: state.exitCode, signal: 0, reason: 'NonZeroExitCode', source: 'scontrol' });
+  assert.deepEqual(await jobcompJob(jobId, { env: c.env }), { state: 'FAILED', exitCode: state.exitCode, signal: 0, source: 'jobcomp' });
+  manager.dispose();
+});
+
+test('a job that dies before the runner can say why ends failed with SLURM\'s state, its exit code and the last lines of its log', { timeout: 120_000 }, async (t) => {
+  const c = clusterFor(t, cluster);
+  if (!c) return;
+  const python = await torchPython(t);
+  if (!python) return;
+  const store = new RunStore(tempRoot('slurm-die'));
+  // An interpreter that answers the launcher's probe here but fails on the node, as a broken environment does.
+  const broken = path.join(store.root, 'python');
+  fs.writeFileSync(broken, `#!/bin/sh\nif [ "$1" = "-c" ]; then exec ${python} "$@"; fi\necho "libcudart.so.12: cannot open shared object file" >&2\nexit 3\n`, { mode: 0o755 });
+  const id = store.createRun(slurmRun()).id;
+  const manager = new JobManager();
+  const job = await manager.start({ store, runId: id, python: broken, slurmEnv: c.env, pollIntervalMs: 100 });
+  const result = await job.done;
+  assert.equal(result.status, 'failed');
+  assert.match(result.error ?? '', new RegExp(`^SLURM job ${job.slurmJobId} ended FAILED, exit code 3, reason NonZeroExitCode without the runner reporting an end row; last output:\n`));
+  assert.match(result.error ?? '', /libcudart\.so\.12: cannot open shared object file/);
+  assert.equal(store.readState(id)?.exitCode, 3);
+  assert.equal(store.getRun(id)?.status, 'failed');
+  manager.dispose();
+});
+
+test('a job sbatch refuses is an error at the start, and the run stays as it was', { timeout: 60_000 }, async (t) => {
+  const c = clusterFor(t, cluster);
+  if (!c) return;
+  const python = await torchPython(t);
+  if (!python) return;
+  const store = new RunStore(tempRoot('slurm-refused'));
+  // This cluster has no GPUs.
+  const id = store.createRun(slurmRun({ gpusPerNode: 1 })).id;
+  const manager = new JobManager();
+  await assert.rejects(manager.start({ store, runId: id, python, slurmEnv: c.env }), /sbatch refused the job: sbatch: error: .*/);
+  assert.equal(store.getRun(id)?.status, 'created');
+  assert.equal(store.readState(id)?.slurm, undefined);
   manager.dispose();
 });
