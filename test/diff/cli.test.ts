@@ -73,11 +73,16 @@ test('the same file twice: no differences, exit 0', () => {
   assert.match(r.stdout, /Layers: 0 added, 0 removed, 0 changed, 0 reshaped/);
 });
 
-test('--model and --args apply to both files: a PyTorch file against a design', () => {
-  const r = cli('diff', 'test/fixtures/pytorch/torchvision_style.py', 'examples/resnet50.resnet.json', '--model', 'resnet50');
+test('--input applies to both files', () => {
+  const r = cli('diff', 'examples/cifar-resnet20.resnet.json', 'examples/cifar-resnet56.resnet.json', '--input', '1,3,64,64', '--json');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /Layers: 0 added, 0 removed, \d+ changed, 0 reshaped/);
-  assert.match(r.stdout, /~ layer1\.0\.relu \(call 2\) \(ReLU\): inplace true → false/);
+  const o = JSON.parse(r.stdout);
+  assert.deepEqual([o.before.input, o.after.input], [[1, 3, 64, 64], [1, 3, 64, 64]]);
+  assert.equal(o.inputChanged, false);
+  for (const s of ['layer1', 'layer2', 'layer3']) {
+    const row = o.stages.find((x: { name: string }) => x.name === s);
+    assert.deepEqual(row.what, { before: '3× BasicBlock', after: '9× BasicBlock' }, s);
+  }
 });
 
 test('usage errors exit 2: a missing argument, an unreadable file, a file without a model, an unknown flag', () => {

@@ -206,7 +206,11 @@ describe('diff of two designs', () => {
 
 describe('diff across front ends', () => {
   test('torchvision-style PyTorch ResNet-50 and the ResNet-50 design match by module path, layer by layer', () => {
-    const py = analyzeText(join(ROOT, 'test/fixtures/pytorch/torchvision_style.py'), readFileSync(join(ROOT, 'test/fixtures/pytorch/torchvision_style.py'), 'utf8'), { model: 'resnet50' });
+    const py = analyzeText(join(ROOT, 'test/fixtures/pytorch/torchvision_style.py'), readFileSync(join(ROOT, 'test/fixtures/pytorch/torchvision_style.py'), 'utf8'), {
+      model: 'resnet50',
+      // The interpreter's time budget is for the editor; on a loaded test machine this file needs more.
+      budget: { timeLimitMs: 60_000 },
+    });
     assert.ok(py.graph);
     const design = graphOf(load('examples/resnet50.resnet.json'));
     const d = diffGraphs(py.graph, design);
@@ -217,6 +221,30 @@ describe('diff across front ends', () => {
     for (const n of changed) assert.deepEqual(n.changes, [{ field: 'inplace', before: true, after: false }], n.key);
     assert.equal(d.total.params.delta, 0);
     assert.equal(d.total.macs.delta, 0);
+  });
+});
+
+describe('diff of Keras model.json versions', () => {
+  test('a wider kernel in one conv and more classes: changed layers old → new, the output shape changed', () => {
+    const rel = 'test/fixtures/keras/functional-residual.model.json';
+    const text = readFileSync(join(ROOT, rel), 'utf8');
+    const edited = text
+      .split('\n')
+      .map((l) => (l.includes('"name": "conv2"') ? l.replace('"kernel_size": [3, 3]', '"kernel_size": [5, 5]') : l.includes('"units": 10') ? l.replace('"units": 10', '"units": 100') : l))
+      .join('\n');
+    assert.notEqual(edited, text);
+    const a = analyzeText(join(ROOT, rel), text).graph!;
+    const b = analyzeText(join(ROOT, rel), edited).graph!;
+    const d = diffGraphs(a, b);
+    const node = (key: string) => d.nodes.find((n) => n.key === key)!;
+    // Keras's `padding: "same"` is read as the padding that keeps the size, whatever the kernel: only the kernel changed.
+    assert.deepEqual(node('conv2').changes, [{ field: 'kernel_size', before: [3, 3], after: [5, 5] }]);
+    assert.equal(node('conv2').params.delta, 16 * 16 * (25 - 9));
+    assert.deepEqual(node('fc').changes, [{ field: 'out_features', before: 10, after: 100 }]);
+    assert.equal(node('fc/softmax').status, 'reshaped');
+    assert.equal(node('conv1').status, 'same');
+    assert.equal(d.outputChanged, true);
+    assertDeltas(d, a, b);
   });
 });
 
