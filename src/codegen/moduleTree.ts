@@ -4,9 +4,9 @@
  * one value it gives back. A scope's structure is summarised as a signature, so that blocks built the same
  * way share one generated class and one design block whatever their channel counts.
  */
-import type { IrGraph, IrGroup, IrNode, SourceRange } from '../core/ir';
+import type { Attrs, IrGraph, IrGroup, IrNode, SourceRange } from '../core/ir';
 import { OP_SPECS } from '../core/ops';
-import { isUnsupported } from '../core/opTypes';
+import { type Unsupported, isUnsupported } from '../core/opTypes';
 
 /** Thrown when the IR holds something a writer cannot express; the message names the op and where it is. */
 export class CodegenError extends Error {
@@ -61,6 +61,8 @@ export function buildTree(g: IrGraph): ModuleTree {
   const output = sinks[sinks.length - 1];
   if (!output) throw new CodegenError(`${g.name}: the model has no output to write`);
   if (g.outputs && g.outputs.length > 1) throw new CodegenError(`${g.name}: models that return several tensors are not written yet`);
+  const entries = g.nodes.filter((n) => n.op === 'input');
+  if (entries.length > 1) throw new CodegenError(`${g.name}: models that take several inputs (${entries.map((n) => n.name).join(', ')}) are not written yet`, entries[1]!.source);
   const groups = new Map(g.groups.map((x) => [x.id, x]));
   const chainOf = new Map<string, IrGroup[]>();
   const chain = (id: string | undefined): IrGroup[] => {
@@ -110,12 +112,20 @@ export function buildTree(g: IrGraph): ModuleTree {
   return { root: make(null, g.nodes, 0), byId, consumers, output };
 }
 
+/** A module node's constructor arguments: its attributes, as the catalogue rewrites them for PyTorch. */
+export function torchAttrs(n: IrNode): Attrs | Unsupported {
+  const w = OP_SPECS[n.op].pytorch;
+  return !isUnsupported(w) && w.kind === 'module' && w.attrs ? w.attrs(n.attrs, n.inputShapes) : n.attrs;
+}
+
 /** The nodes no PyTorch code can be written for, each with the catalogue's reason. */
-export function unsupportedForPyTorch(g: IrGraph): string[] {
+export function unsupportedForPyTorch(g: IrGraph): { message: string; source?: SourceRange }[] {
   return g.nodes.flatMap((n) => {
     if (n.op === 'input') return [];
     const w = OP_SPECS[n.op].pytorch;
-    return isUnsupported(w) ? [`cannot write ${describeNode(n)} as PyTorch: ${w.unsupported}`] : [];
+    // An expression may refuse some attributes only (`pointwise` writes a rescale, not a standardisation).
+    const written = isUnsupported(w) ? w : w.kind === 'expr' ? w.expr(n.inputs.map(() => 'x'), n.attrs, n.inputShapes) : torchAttrs(n);
+    return isUnsupported(written) ? [{ message: `cannot write ${describeNode(n)} as PyTorch: ${written.unsupported}`, ...(n.source ? { source: n.source } : {}) }] : [];
   });
 }
 

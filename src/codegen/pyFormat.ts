@@ -42,6 +42,8 @@ export function layout(e: PyExpr, indent: number, prefix = '', suffix = ''): str
   const body = `${' '.repeat(indent + 4)}${e.items.map(flat).join(', ')}`;
   // Black keeps the contents on one line unless a single item is itself split (no magic trailing comma here).
   if (body.length <= LINE_LENGTH && e.items.length > 0) return [opening, body, closing];
+  // A single bracketed argument is split inside its own brackets (black's right-hand split), without a comma.
+  if (e.items.length === 1 && typeof e.items[0] !== 'string') return [opening, ...layout(e.items[0]!, indent + 4), closing];
   const lines = [opening];
   for (const item of e.items) lines.push(...layout(item, indent + 4, '', ','));
   lines.push(closing);

@@ -6,7 +6,7 @@
  * end of the catalogue: how each op is spelled comes from its `torch.modules[0]` and `pytorch` fields.
  */
 import { formatShape } from '../core/dims';
-import type { AttrValue, IrGraph, IrNode } from '../core/ir';
+import type { AttrValue, Attrs, IrGraph, IrNode } from '../core/ir';
 import { OP_SPECS } from '../core/ops';
 import { fmtInt } from '../core/report';
 import { isUnsupported } from '../core/opTypes';
@@ -20,6 +20,7 @@ import {
   channels,
   describeNode,
   strideOf,
+  torchAttrs,
   unsupportedForPyTorch,
 } from './moduleTree';
 import { type PyExpr, call, className, doubleQuoted, flat, functionName, layout, pyIdent, pyValue } from './pyFormat';
@@ -78,7 +79,7 @@ class Writer {
 
   constructor(private readonly g: IrGraph) {
     const refused = unsupportedForPyTorch(g);
-    if (refused.length) throw new CodegenError(refused.join('\n'), g.nodes.find((n) => n.op !== 'input' && isUnsupported(OP_SPECS[n.op].pytorch))?.source);
+    if (refused.length) throw new CodegenError(refused.map((r) => r.message).join('\n'), refused[0]!.source);
     this.tree = buildTree(g);
     this.visit(this.tree.root);
     for (const c of this.classes) this.resolveClass(c);
@@ -91,7 +92,8 @@ class Writer {
     let k = this.kinds.get(s);
     if (k) return k;
     k = 'class';
-    const chain = s.group?.label === 'Sequential' && s.inputs.length === 1 && s.members.every((m, i) => m.rel === String(i));
+    // Numbered members in a chain are a Sequential whatever its class (`class ConvNormAct(nn.Sequential)`).
+    const chain = s.inputs.length === 1 && s.members.every((m, i) => m.rel === String(i));
     const linked =
       chain &&
       s.members.every((m, i) => {
@@ -217,7 +219,7 @@ class Writer {
         if (m.kind === 'node') {
           if (!isModule(m.node) || seen.has(key)) continue;
           seen.add(key);
-          for (const [k, v] of Object.entries(m.node.attrs)) out.set(`${key}.${k}`, v);
+          for (const [k, v] of Object.entries(moduleAttrs(m.node))) out.set(`${key}.${k}`, v);
         } else {
           const kind = this.kind(m.scope);
           if (kind === 'class') for (const [k, v] of this.ctorValues(m.scope)) out.set(`${key}.${k}`, v);
@@ -391,10 +393,26 @@ class Writer {
     const pad = ' '.repeat(indent);
     const defined = new Set<string>();
     let inplanes: number | null = null;
+    const lists = moduleLists(s);
+    const holders = new Set<string>();
     for (const m of s.members) {
       if (m.kind === 'node' && (!isModule(m.node) || defined.has(m.rel))) continue;
       defined.add(m.rel);
-      const attr = `self.${pyIdent(m.rel)}`;
+      const list = lists.get(m.rel.split('.')[0]!);
+      if (list) {
+        if (list.rels[0] === m.rel) {
+          const items = list.rels.map((rel) => this.ctor(s.members.find((x) => x.rel === rel && (x.kind === 'scope' || isModule(x.node)))!, '', resolve));
+          lines.push(...layout(call('nn.ModuleList', [{ head: '', open: '[', items }]), indent, `self.${pyIdent(list.head)} = `));
+        }
+        continue;
+      }
+      const attr = attrPath(m.rel, lists);
+      const head = m.rel.split('.')[0]!;
+      if (head !== m.rel && !holders.has(head)) {
+        // A module path with no container of its own in the IR: a bare nn.Module holds it, so the path is kept.
+        holders.add(head);
+        lines.push(`${pad}self.${pyIdent(head)} = nn.Module()`);
+      }
       if (c?.ds && m.kind === 'scope' && m.rel === c.ds && c.dsRule !== 'always') {
         this.typing.add('Optional');
         lines.push(`${pad}${attr}: Optional[nn.Module] = None`);
@@ -465,6 +483,8 @@ class Writer {
     const holder = new Map<string, string>();
     for (const [id, name] of vars) holder.set(name, id);
     const lines = layout(call('def forward', ['self', ...params.map((p) => `${p}: Tensor`)], ' -> Tensor:'), indent);
+    const lists = moduleLists(s);
+    const attrOf = (rel: string) => attrPath(rel, lists);
     steps.forEach((m, i) => {
       const ins = uses(m).map((id) => {
         const v = vars.get(id);
@@ -494,16 +514,59 @@ class Writer {
       if (m.kind === 'node' && !isModule(m.node)) {
         const w = OP_SPECS[m.node.op].pytorch;
         if (isUnsupported(w) || w.kind !== 'expr') throw new CodegenError(`cannot write ${describeNode(m.node)}`);
-        const code = doubleQuoted(w.expr(ins, m.node.attrs, m.node.inputShapes));
+        const written = w.expr(ins, m.node.attrs, m.node.inputShapes);
+        if (isUnsupported(written)) throw new CodegenError(`cannot write ${describeNode(m.node)} as PyTorch: ${written.unsupported}`, m.node.source);
+        const code = doubleQuoted(written);
         if (code.includes('F.')) this.usesF = true;
         lines.push(`${pad}${name} = ${code}`);
         return;
       }
-      lines.push(...layout(call(`self.${pyIdent(m.rel)}`, ins), indent + 4, `${name} = `));
+      lines.push(...layout(call(attrOf(m.rel), ins), indent + 4, `${name} = `));
     });
     lines.push(`${pad}return ${vars.get(s.output) ?? 'x'}`);
     return lines;
   }
+}
+
+/** A module node's constructor arguments (checked for refusals before writing starts). */
+function moduleAttrs(n: IrNode): Attrs {
+  const a = torchAttrs(n);
+  if (isUnsupported(a)) throw new CodegenError(`cannot write ${describeNode(n)} as PyTorch: ${a.unsupported}`, n.source);
+  return a;
+}
+
+/**
+ * Members named `convs.0`, `convs.1`, ... with no container of their own in the IR: an `nn.ModuleList`
+ * (`self.convs[0]`), so `state_dict` keys keep the source's paths.
+ */
+function moduleLists(s: Scope): Map<string, { head: string; rels: string[] }> {
+  const byHead = new Map<string, Set<string>>();
+  const plain = new Set<string>();
+  for (const m of s.members) {
+    if (m.kind === 'node' && !isModule(m.node)) continue;
+    const r = /^([A-Za-z_]\w*)\.(\d+)$/.exec(m.rel);
+    if (!r) {
+      plain.add(m.rel.split('.')[0]!);
+      continue;
+    }
+    let set = byHead.get(r[1]!);
+    if (!set) byHead.set(r[1]!, (set = new Set()));
+    set.add(m.rel);
+  }
+  const out = new Map<string, { head: string; rels: string[] }>();
+  for (const [head, rels] of byHead) {
+    const idx = [...rels].map((r) => Number(r.slice(head.length + 1))).sort((a, b) => a - b);
+    if (plain.has(head) || idx.some((v, i) => v !== i)) continue;
+    out.set(head, { head, rels: idx.map((i) => `${head}.${i}`) });
+  }
+  return out;
+}
+
+/** `self.conv1`, `self.convs[0]` (a module list), `self.transition.reduce` (a path without a container). */
+function attrPath(rel: string, lists: Map<string, unknown>): string {
+  const head = rel.split('.')[0]!;
+  if (lists.has(head)) return `self.${pyIdent(head)}[${rel.slice(head.length + 1)}]`;
+  return `self.${rel.split('.').map(pyIdent).join('.')}`;
 }
 
 function outputOf(m: Member): string {
@@ -518,7 +581,8 @@ function isModule(n: IrNode): boolean {
 /** The expression of a functional node, with its inputs named as given (for signatures and `forward`). */
 function exprCode(n: IrNode, ins: string[]): string {
   const w = OP_SPECS[n.op].pytorch;
-  return !isUnsupported(w) && w.kind === 'expr' ? w.expr(ins, n.attrs, n.inputShapes) : n.op;
+  const code = !isUnsupported(w) && w.kind === 'expr' ? w.expr(ins, n.attrs, n.inputShapes) : n.op;
+  return isUnsupported(code) ? n.op : code;
 }
 
 /** `nn.Conv2d(64, 128, 3, stride=2, ...)`: the catalogue's first module class, required arguments by position. */
@@ -527,7 +591,8 @@ function moduleCall(n: IrNode, value: (attr: string, v: AttrValue) => PyExpr): P
   const mod = spec.torch.modules?.[0];
   if (!mod) throw new CodegenError(`cannot write ${describeNode(n)} as PyTorch: the catalogue names no nn module for it`, n.source);
   const params = mod.anyArgs ? [] : mod.params.filter((p) => p !== 'device' && p !== 'dtype');
-  for (const [k, v] of Object.entries(n.attrs)) {
+  const attrs = moduleAttrs(n);
+  for (const [k, v] of Object.entries(attrs)) {
     if (params.includes(k) || mod.anyArgs) continue;
     if (JSON.stringify(v) !== JSON.stringify(spec.defaults[k] ?? null)) {
       throw new CodegenError(`cannot write ${describeNode(n)} as nn.${mod.name}: it has no argument for ${k}=${pyValue(v)}`, n.source);
@@ -535,7 +600,7 @@ function moduleCall(n: IrNode, value: (attr: string, v: AttrValue) => PyExpr): P
   }
   const args: PyExpr[] = [];
   params.forEach((p, i) => {
-    const v = n.attrs[p];
+    const v = attrs[p];
     const expr = value(p, v ?? null);
     const text = flat(expr);
     if (i < mod.required) {

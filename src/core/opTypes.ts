@@ -128,9 +128,16 @@ export type TfjsLoweringKind = TfjsLowering['lower'];
 
 /**
  * How the PyTorch writer spells the op: as the module of {@link TorchSpelling.module} (built in `__init__`,
- * called in `forward`), or as an expression over its inputs in `forward`.
+ * called in `forward`), or as an expression over its inputs in `forward` (or, for attributes it cannot
+ * spell, an {@link Unsupported}).
  */
-export type PyTorchWriting = { kind: 'module' } | { kind: 'expr'; expr: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string };
+export type PyTorchWriting =
+  | {
+      kind: 'module';
+      /** The module's arguments when they differ from the op's attributes (Keras's strided `'same'` as explicit padding). */
+      attrs?: (attrs: Attrs, shapes: Shape[]) => Attrs | Unsupported;
+    }
+  | { kind: 'expr'; expr: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string | Unsupported };
 
 export interface OpSpec {
   /** Attribute defaults (PyTorch argument names). Attributes without a default are required. */

@@ -76,7 +76,7 @@ const NORM = ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats'
 
 const module = (name: string, params: readonly string[], required = 0, attrs?: Attrs): TorchModule => ({ name, params, required, ...(attrs ? { attrs } : {}) });
 const asModule: PyTorchWriting = { kind: 'module' };
-const expr = (f: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string): PyTorchWriting => ({ kind: 'expr', expr: f });
+const expr = (f: (inputs: string[], attrs: Attrs, shapes: Shape[]) => string | Unsupported): PyTorchWriting => ({ kind: 'expr', expr: f });
 const noTfjs = (why: string): Unsupported => unsupported(`the TF.js runner cannot build it: ${why}; train this model with the PyTorch runner`);
 
 /**
@@ -295,6 +295,23 @@ function expandTo(x: Dim[], sizes: Dim[]): OpResult {
   return ok(out);
 }
 
+/**
+ * PyTorch's `padding='same'` takes stride 1 only. Keras's 'same' on a strided convolution pads
+ * max((ceil(in / s) - 1) * s + (k - 1) * d + 1 - in, 0) in total, the odd one at the bottom and right; when each
+ * total is even that is PyTorch's symmetric padding, otherwise it cannot be written as one `nn.Conv2d`.
+ */
+function sameAsPadding(a: Attrs, [x]: Shape[]): Attrs | Unsupported {
+  const st = knownPair(a['stride'], 1);
+  if (a['padding'] !== 'same' || (st && st[0] === 1 && st[1] === 1)) return a;
+  const k = knownPair(a['kernel_size'], 1);
+  const d = knownPair(a['dilation'], 1);
+  const size = x && x.length === 4 ? [x[2], x[3]] : null;
+  if (!st || !k || !d || !size || size.some((v) => typeof v !== 'number')) return unsupported("a strided 'same' convolution needs a known input size");
+  const pads = [0, 1].map((i) => Math.max((Math.ceil((size[i] as number) / st[i]!) - 1) * st[i]! + (k[i]! - 1) * d[i]! + 1 - (size[i] as number), 0));
+  if (pads.some((p) => p % 2 !== 0)) return unsupported(`Keras pads this strided 'same' convolution unevenly (${pads.join(' and ')} in total), which nn.Conv2d cannot`);
+  return { ...a, padding: [pads[0]! / 2, pads[1]! / 2] };
+}
+
 const sizesOf = (v: AttrValue | undefined): Dim[] => (Array.isArray(v) ? v.map((d) => asDim(d)) : []);
 
 export const OPS = {
@@ -381,7 +398,7 @@ export const OPS = {
       },
     },
     tfjs: { lower: 'conv2d' },
-    pytorch: asModule,
+    pytorch: { kind: 'module', attrs: sameAsPadding },
   },
   /**
    * `nn.ConvTranspose2d`: out = (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
@@ -1098,7 +1115,11 @@ export const OPS = {
       write: (a, ctx) => (a['fn'] === 'rescale' ? [{ className: 'Rescaling', config: { name: ctx.name, scale: a['scale'] ?? 1, offset: a['offset'] ?? 0 } }] : noKeras(`the pointwise function '${String(a['fn'])}'`)),
     },
     tfjs: noTfjs('pointwise functions are not lowered'),
-    pytorch: unsupported('the function’s arguments are not kept'),
+    pytorch: expr(([x], a) =>
+      a['fn'] === 'rescale' && typeof a['scale'] === 'number' && typeof a['offset'] === 'number'
+        ? `${x} * ${pyLiteral(a['scale'])}${a['offset'] === 0 ? '' : ` + ${pyLiteral(a['offset'])}`}`
+        : unsupported(`the arguments of the pointwise function '${String(a['fn'])}' are not kept`),
+    ),
   },
   /** `torch.where(cond, a, b)`: the broadcast shape of its three tensors. */
   where: {

@@ -16,7 +16,7 @@ import { writeKeras } from '../../src/codegen/kerasWriter';
 import { CodegenError } from '../../src/codegen/moduleTree';
 import { summaryCsv, summaryMarkdown } from '../../src/codegen/summary';
 import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
-import { exampleModels, templateModels } from './models';
+import { SLOW_MACHINE, exampleModels, templateModels } from './models';
 
 const models = [...exampleModels(), ...templateModels()];
 
@@ -46,7 +46,7 @@ describe('Convert to Design keeps params, MACs and output', () => {
   }
   for (const s of sources) {
     it(s.label, () => {
-      const src = analyzeText(s.file, readFileSync(s.file, 'utf8'), s.model ? { model: s.model } : {});
+      const src = analyzeText(s.file, readFileSync(s.file, 'utf8'), { ...SLOW_MACHINE, ...(s.model ? { model: s.model } : {}) });
       assert.ok(src.graph);
       const d = toDesign(src.graph);
       const a = analyzeText('converted.resnet.json', d.text);

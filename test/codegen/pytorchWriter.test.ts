@@ -7,7 +7,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,9 +15,12 @@ import { analyzeText } from '../../src/frontends';
 import { writePyTorch } from '../../src/codegen/pytorchWriter';
 import { CodegenError } from '../../src/codegen/moduleTree';
 import { GraphBuilder } from '../../src/core/graph';
-import { type CodegenModel, exampleModels, templateModels, weightNames } from './models';
+import { type CodegenModel, SLOW_MACHINE, exampleModels, fixtureModels, templateModels, weightNames } from './models';
 
-const models: CodegenModel[] = [...exampleModels(), ...templateModels()];
+const designs: CodegenModel[] = [...exampleModels(), ...templateModels()];
+/** PyTorch and Keras sources: written from their IR, checked the same way (only the helper is not expected). */
+const others = fixtureModels();
+const models: CodegenModel[] = [...designs, ...others];
 const dir = mkdtempSync(join(tmpdir(), 'resnet-studio-pytorch-'));
 const written = models.map((m, i) => {
   const w = writePyTorch(m.graph, { sourceFile: m.file });
@@ -35,17 +38,18 @@ describe('generated PyTorch analyses to the same network', () => {
   for (const [i, m] of models.entries()) {
     it(m.label, () => {
       const w = written[i]!;
-      const a = analyzeText(w.file, w.code);
+      const a = analyzeText(w.file, w.code, SLOW_MACHINE);
       assert.deepEqual(a.diagnostics.filter((d) => d.severity !== 'information'), []);
       assert.ok(a.graph, 'the generated file builds a model');
       assert.equal(a.graph.params, m.graph.params);
       assert.equal(a.graph.macs, m.graph.macs);
       assert.deepEqual(a.graph.output, m.graph.output);
-      assert.deepEqual(weightNames(a.graph), weightNames(m.graph), 'state_dict names follow the design');
+      // Keras layer names (`block/conv`) are not Python names; every other source keeps its module paths.
+      if (!m.file.includes('/keras/')) assert.deepEqual(weightNames(a.graph), weightNames(m.graph), 'state_dict names follow the design');
       // Option-A shortcuts (slice and pad in forward) differ in their pad per stage, so those blocks are
       // still separate classes and their stages spelled out; every other stage goes through the helper.
-      if (!m.graph.nodes.some((n) => n.op === 'pad')) assert.match(w.code, /def _make_layer\(/, 'stages are built by a helper, not spelled out');
-      assert.match(w.code, /class \w+\(nn\.Module\):\n    expansion = /, 'blocks are classes');
+      if (designs.includes(m) && !m.graph.nodes.some((n) => n.op === 'pad')) assert.match(w.code, /def _make_layer\(/, 'stages are built by a helper, not spelled out');
+      if (designs.includes(m)) assert.match(w.code, /class \w+\(nn\.Module\):\n    expansion = /, 'blocks are classes');
     });
   }
 });
@@ -75,6 +79,20 @@ describe('generated PyTorch is formatted as black formats it', { skip: hasBlack 
 });
 
 describe('what cannot be written is refused', () => {
+  for (const [file, pattern] of [
+    ['test/fixtures/pytorch/tensor_ops_style.py', /cannot write compare_scalar 'blocks\.0\.compare' at tensor_ops_style\.py:\d+ as PyTorch/],
+    ['test/fixtures/keras/preprocessing.keras2.model.json', /cannot write pointwise 'normalization' at preprocessing\.keras2\.model\.json:\d+ as PyTorch/],
+    ['test/fixtures/keras/batchnorm-no-scale.keras2.model.json', /as nn\.BatchNorm2d: it has no argument for scale=False/],
+    ['test/fixtures/keras/shared-layers.keras2.model.json', /several inputs \(left, right\)/],
+    ['test/fixtures/keras/nested-functional-base.keras2.model.json', /Conv2d 'tiny_resnet\/conv1' at .*:\d+ as PyTorch: Keras pads this strided 'same' convolution unevenly/],
+  ] as const) {
+    it(file.replace(/^.*\//, ''), () => {
+      const a = analyzeText(file, readFileSync(file, 'utf8'), SLOW_MACHINE);
+      assert.ok(a.graph);
+      assert.throws(() => writePyTorch(a.graph!), (e: unknown) => e instanceof CodegenError && pattern.test(e.message));
+    });
+  }
+
   it('names the op and its line', () => {
     const b = new GraphBuilder('Odd', 'odd.py');
     const x = b.input([1, 3, 8, 8]);
