@@ -266,6 +266,17 @@ test('a job that fails (a bad data path) ends failed, with the reason from its l
   assert.equal(await sacctJob(jobId, { env: c.env }), undefined);
   assert.deepEqual(await scontrolJob(jobId, { env: c.env }), { state: 'FAILED', exitCode: state.exitCode, signal: 0, reason: 'NonZeroExitCode', source: 'scontrol' });
   assert.deepEqual(await jobcompJob(jobId, { env: c.env }), { state: 'FAILED', exitCode: state.exitCode, signal: 0, source: 'jobcomp' });
+
+  // A resume submits the run again, as a new job with --resume: attempt 2, which fails for the same reason.
+  const again = await manager.start({ store, runId: id, python, resume: true, slurmEnv: c.env, pollIntervalMs: 100 });
+  assert.notEqual(again.slurmJobId, jobId);
+  assert.match(fs.readFileSync(path.join(store.paths(id).dir, 'job.sbatch'), 'utf8'), /attempt 2:[^]*--config \S+ --resume\n/);
+  const second = await again.done;
+  assert.equal(second.status, 'failed');
+  assert.ok(second.error?.includes(missing));
+  assert.deepEqual(store.readRows(id).filter((r) => r.type === 'end').map((r) => r.attempt), [1, 2]);
+  assert.equal(store.readState(id)?.attempts, 2);
+  assert.equal(store.readState(id)?.slurm?.jobId, again.slurmJobId);
   manager.dispose();
 });
 
