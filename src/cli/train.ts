@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { UsageError } from '../core/usageError';
 import { analyzeText } from '../frontends';
 import type { Backend, TrainingRow } from '../protocol/trainingProtocol';
+import { type TelemetryProbes, healthAlerts, layerRows, telemetryProbes } from '../training/health';
 import { JobManager, type TrainingJob } from '../training/jobs';
 import { PythonEnvError, describePythonSource, resolveTorchPython } from '../training/pythonEnv';
 import { type ModelChoice, type Resolved, analysisOptions, resolveFromAnalysis } from '../training/resolveModel';
@@ -17,8 +18,12 @@ import { RESUME_FLAGS, SLURM_FLAGS, type TrainInput } from './commands';
 import { type CliIo, flagName } from './flags';
 
 /** Input shape and model name: flags first, then what the file says, then the defaults. */
-export function resolveModel(file: string, text: string, choice: ModelChoice, backend: Backend): Resolved {
-  return resolveFromAnalysis(analyzeText(file, text, analysisOptions(choice)), file, text, choice, backend);
+export function resolveModel(file: string, text: string, choice: ModelChoice, backend: Backend): Resolved & { probes?: TelemetryProbes } {
+  const analysis = analyzeText(file, text, analysisOptions(choice));
+  const resolved = resolveFromAnalysis(analysis, file, text, choice, backend);
+  // Where the runner measures each residual add and functional ReLU (layer telemetry), from the same IR.
+  const graph = analysis.graph?.name === resolved.modelName ? analysis.graph : analyzeText(file, text, analysisOptions({ ...choice, model: resolved.modelName })).graph;
+  return graph ? { ...resolved, probes: telemetryProbes(graph) } : resolved;
 }
 
 function fmt(n: number | undefined | null, digits = 4): string {
@@ -57,6 +62,8 @@ export function formatRow(row: TrainingRow): string | undefined {
       return `run ${row.status}${row.error ? `: ${row.error}` : ''}`;
     case 'start':
       return undefined; // the status row after it says the same in words
+    case 'layer':
+      return undefined; // telemetry is read for its alerts (see train())
   }
 }
 
@@ -143,6 +150,7 @@ async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo)
     ...(flags.gpusPerNode !== undefined ? { gpusPerNode: flags.gpusPerNode } : {}),
     ...(flags.time !== undefined ? { time: flags.time } : {}),
     ...(flags.sbatchArg.length ? { sbatchArgs: flags.sbatchArg } : {}),
+    ...(backend === 'pytorch' && resolved.probes ? resolved.probes : {}),
   };
   // A bad data path still makes a run: the runner fails within milliseconds and records the reason in the
   // end row, where the run list and the panel show it.
@@ -238,7 +246,25 @@ export async function train(input: TrainInput, io: CliIo): Promise<number> {
   job.onDidChangeSlurmState((s) => {
     if (!flags.json) io.out(`slurm: job ${s.jobId} ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
   });
+  // Health alerts, each printed once, checked when a sampled step's layer rows are complete (the next row
+  // that is not one of them) rather than on every row.
+  const telemetry: TrainingRow[] = [];
+  const alerted = new Set<string>();
+  let pendingTelemetry = false;
+  const printAlerts = () => {
+    pendingTelemetry = false;
+    for (const a of healthAlerts(layerRows(telemetry))) {
+      const key = `${a.kind} ${a.module}`;
+      if (alerted.has(key)) continue;
+      alerted.add(key);
+      io.out(`alert: ${a.message}`);
+    }
+  };
   job.onDidEmitRow((row: TrainingRow) => {
+    if (row.type === 'layer') {
+      telemetry.push(row);
+      pendingTelemetry = true;
+    } else if (pendingTelemetry && !flags.json) printAlerts();
     if (flags.json) io.out(JSON.stringify(row));
     else {
       const line = formatRow(row);

@@ -110,7 +110,8 @@ export const DEFAULT_THRESHOLDS: HealthThresholds = {
   sustainedSamples: 3,
 };
 
-const fmt = (v: number): string => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(0) : String(+v.toPrecision(3)));
+const fmt = (v: number): string =>
+  v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(1).replace(/\.0e/, 'e').replace('e+', 'e') : String(+v.toPrecision(3));
 const span = (a: number, b: number): string => (a === b ? `at step ${a}` : `for ${b - a} steps (${a}–${b})`);
 
 interface Rule {
@@ -118,7 +119,7 @@ interface Rule {
   sustained: boolean;
   /** The tripping value, or undefined when the row does not trip the rule (or does not carry its statistic). */
   test(row: LayerRow, t: HealthThresholds): number | null | undefined;
-  say(module: string, value: number | null, from: number, to: number): string;
+  say(module: string, value: number | null, from: number, to: number, last: LayerRow): string;
 }
 
 const RULES: readonly Rule[] = [
@@ -137,7 +138,10 @@ const RULES: readonly Rule[] = [
         : r.updateRatio !== undefined && r.updateRatio > t.explodingUpdateRatio
           ? r.updateRatio
           : undefined,
-    say: (m, v, a, b) => `${m}: gradient norm ${fmt(v ?? NaN)} ${span(a, b)} (exploding)`,
+    say: (m, v, a, b, r) =>
+      r.gradNorm !== undefined && v === r.gradNorm
+        ? `${m}: gradient norm ${fmt(v)} ${span(a, b)} (exploding)`
+        : `${m}: an update ${fmt(v ?? NaN)} times the weights ${span(a, b)} (exploding)`,
   },
   {
     kind: 'vanishing',
@@ -174,20 +178,21 @@ export function healthAlerts(rows: readonly LayerRow[], thresholds: Partial<Heal
   const alerts: HealthAlert[] = [];
   for (const [module, list] of byModule) {
     for (const rule of RULES) {
-      let best: { from: number; to: number; n: number; value: number | null } | undefined;
-      let run: { from: number; to: number; n: number; value: number | null } | undefined;
+      type Stretch = { from: number; to: number; n: number; value: number | null; last: LayerRow };
+      let best: Stretch | undefined;
+      let run: Stretch | undefined;
       for (const r of list) {
         const v = rule.test(r, t);
         if (v === undefined) {
           run = undefined;
           continue;
         }
-        run = run ? { ...run, to: r.step, n: run.n + 1, value: v } : { from: r.step, to: r.step, n: 1, value: v };
+        run = run ? { ...run, to: r.step, n: run.n + 1, value: v, last: r } : { from: r.step, to: r.step, n: 1, value: v, last: r };
         const need = rule.sustained ? Math.min(t.sustainedSamples, list.length) : 1;
         if (run.n >= need && (!best || run.n > best.n)) best = { ...run };
         if (!rule.sustained && best) break;
       }
-      if (best) alerts.push({ kind: rule.kind, module, fromStep: best.from, toStep: best.to, value: best.value, message: rule.say(module, best.value, best.from, best.to) });
+      if (best) alerts.push({ kind: rule.kind, module, fromStep: best.from, toStep: best.to, value: best.value, message: rule.say(module, best.value, best.from, best.to, best.last) });
     }
   }
   return alerts;

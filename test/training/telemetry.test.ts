@@ -6,6 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeText } from '../../src/frontends';
@@ -57,6 +58,7 @@ describe('health alert rules', () => {
       ...[100, 200, 300].map((s) => row(s, 'layer1.0.relu', { zeroFraction: 0.9, deadFraction: 0.75 })),
       ...[100, 200, 300].map((s) => row(s, 'layer2.0.add', { branchRatio: 1e-5 })),
       row(100, 'fc', { gradNorm: 5e4, weightNorm: 2 }),
+      row(100, 'layer2.0.shortcut.0', { gradNorm: 300, weightNorm: 2, updateRatio: 20 }),
       row(200, 'fc', { weightNorm: 2, nonFinite: ['gradNorm'] }),
     ];
     const alerts = healthAlerts(rows);
@@ -67,7 +69,10 @@ describe('health alert rules', () => {
       'branch-collapse layer2.0.add 100-300',
       'nonfinite fc 200-200',
       'exploding fc 100-100',
+      'exploding layer2.0.shortcut.0 100-100',
     ]);
+    assert.equal(alerts.find((a) => a.module === 'fc' && a.kind === 'exploding')!.message, 'fc: gradient norm 5e4 at step 100 (exploding)');
+    assert.equal(alerts.at(-1)!.message, 'layer2.0.shortcut.0: an update 20 times the weights at step 100 (exploding)');
     assert.equal(alerts[0]!.message, 'layer3.4.conv2: gradient norm 3e-9 for 500 steps (100–600) (vanishing)');
     assert.match(alerts[1]!.message, /75% of its units dead/);
   });
@@ -135,5 +140,27 @@ describe('telemetry in the PyTorch runner', () => {
     assert.ok(exploding.some((a) => a.module === 'layer1.conv2' && a.fromStep === 1), alerts.map((a) => a.message).join('\n'));
     assert.ok(alerts.some((a) => a.kind === 'nonfinite'), 'NaN or Inf is reported');
     assert.ok(!alerts.some((a) => a.kind === 'vanishing'));
+  });
+
+  test('the CLI passes the probes from the IR and prints each alert once', async (t) => {
+    const python = await torchPython(t);
+    if (!python) return;
+    const repo = path.resolve(__dirname, '../..');
+    if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repo, stdio: 'inherit' });
+    const out = tempRoot('telemetry-cli');
+    const args = ['train', BROKEN_MODEL, '--model', 'BrokenResNet', '--data', 'synthetic', '--synthetic-size', '600', '--epochs', '1', '--batch-size', '64', '--lr', '5'];
+    const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'resnet-studio.js'), ...args, '--input', '1,3,16,16', '--device', 'cpu', '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, RESNET_STUDIO_PYTHON: python },
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    const alerts = r.stdout.split('\n').filter((l) => l.startsWith('alert: '));
+    assert.ok(alerts.some((l) => /^alert: layer1\.conv2: gradient norm \S+ at step 1 \(exploding\)$/.test(l)), r.stdout);
+    assert.equal(new Set(alerts).size, alerts.length, 'each alert once');
+    const [dir] = fs.readdirSync(out);
+    const config = JSON.parse(fs.readFileSync(path.join(out, dir!, 'config.json'), 'utf8')) as { telemetryBlocks?: string[]; telemetryEvery?: number };
+    assert.deepEqual(config.telemetryBlocks, ['layer1.add|layer1.conv2|<layer1', 'layer2.add|layer2.conv2|layer2.shortcut.0']);
+    assert.equal(config.telemetryEvery, 50);
   });
 });
