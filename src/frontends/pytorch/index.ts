@@ -187,19 +187,30 @@ class ModelRun {
     const forward = root.cls instanceof PyClass ? root.cls.lookup('forward') : undefined;
     const inputSource = forward instanceof PyFunction && forward.def.params[1] ? I.range(forward.def.params[1]) : undefined;
     const x = b.input(input, 'input', inputSource);
+    const guess = this.inputGuess;
     let outs: Tensor[] = [];
+    /** forward raised only on a path an assumption about an unknown chose: what it ran is not the model's. */
+    let assumedFailure = false;
     try {
       const extra = this.extraForwardArgs(forward);
       const result = lib.nn.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
       outs = this.outputTensors(result);
     } catch (e) {
-      if (e instanceof PyError) I.reportPyError(e);
-      else if (e instanceof BudgetError || e instanceof RangeError) {
+      if (e instanceof PyError) {
+        I.reportPyError(e);
+        assumedFailure = e.assumedAt !== null;
+      } else if (e instanceof BudgetError || e instanceof RangeError) {
         const why = e instanceof BudgetError ? e.message : 'the code nests too deeply to follow';
         I.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, I.site);
       } else throw e;
     }
     const graph = b.finish(outs[0] ?? null, outs.slice(1));
+    if (guess) graph.inputGuess = guess;
+    if (assumedFailure) {
+      graph.macs = null;
+      graph.output = null;
+      delete graph.outputs;
+    }
     // Totals follow `model.parameters()`: modules registered but never called still count.
     graph.params = lib.nn.parameterCount(root);
     if (lib.nn.unknownSubmodule !== null && graph.params !== null) {

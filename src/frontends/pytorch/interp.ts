@@ -290,10 +290,42 @@ export class Interp implements Runtime {
 
   reportPyError(e: PyError): Diagnostic | null {
     const at = e.at ?? this.site;
+    if (e.assumedAt) {
+      // Only an assumption about an unknown led here: PyTorch may take the other way and never raise.
+      const why = `reached by assuming '${this.snippet(e.assumedAt)}' is false, which the analysis cannot know`;
+      return this.diag('information', 'pytorch/assumption', `${e.pyType}: ${e.pyMessage} (${why}); what follows is unknown`, at);
+    }
     return this.diag('error', 'pytorch/raise', `${e.pyType}: ${e.pyMessage}`, at);
   }
 
   // ---------------------------------------------------------------- statements
+
+  /** The branches of an `if` from the `from`-th on. */
+  private execIf(s: Extract<Stmt, { k: 'if' }>, from: number, scope: Scope): Completion {
+    for (let i = from; i < s.branches.length; i++) {
+      const br = s.branches[i]!;
+      if (br.test === null) return this.execBlock(br.body, scope);
+      const v = this.eval(br.test, scope);
+      // An argument check whose outcome is unknown (`if not isinstance(cfg, Known): raise ...`) is read as
+      // passing: taking the raise would report an error PyTorch may never raise.
+      if (br.body[0]?.k === 'raise' && isUndecided(v)) {
+        this.info(br.test, `'${this.snippet(br.test)}' depends on values the analysis does not know; assuming the check passes`, 'pytorch/assumption');
+        continue;
+      }
+      if (v instanceof Opaque && !this.truthy(v, br.test)) {
+        // The rest runs only because an unknown was read as false: what it raises, PyTorch may never raise.
+        const test = br.test;
+        try {
+          return this.execIf(s, i + 1, scope);
+        } catch (e) {
+          if (e instanceof PyError) e.assumedAt ??= test;
+          throw e;
+        }
+      }
+      if (this.truthy(v, br.test)) return this.execBlock(br.body, scope);
+    }
+    return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
+  }
 
   execBlock(body: readonly Stmt[], scope: Scope): Completion {
     for (const s of body) {
@@ -329,20 +361,8 @@ export class Interp implements Runtime {
         }
         return undefined;
       }
-      case 'if': {
-        for (const br of s.branches) {
-          if (br.test === null) return this.execBlock(br.body, scope);
-          const v = this.eval(br.test, scope);
-          // An argument check whose outcome is unknown (`if not isinstance(cfg, Known): raise ...`) is read as
-          // passing: taking the raise would report an error PyTorch may never raise.
-          if (br.body[0]?.k === 'raise' && isUndecided(v)) {
-            this.info(br.test, `'${this.snippet(br.test)}' depends on values the analysis does not know; assuming the check passes`, 'pytorch/assumption');
-            continue;
-          }
-          if (this.truthy(v, br.test)) return this.execBlock(br.body, scope);
-        }
-        return s.orelse ? this.execBlock(s.orelse, scope) : undefined;
-      }
+      case 'if':
+        return this.execIf(s, 0, scope);
       case 'for': {
         const iterable = this.eval(s.iter, scope);
         const items = this.iterate(iterable, s.iter);

@@ -187,6 +187,12 @@ export class Stdlib {
       }),
     });
     this.modules.ns('warnings', { warn: fn('warn', () => null) });
+    // Helpers that take a layer factory or a module (`isfunction(norm)`): an unknown answer sent them down the wrong branch.
+    this.modules.ns('inspect', {
+      isfunction: fn('isfunction', (a) => a.pos[0] instanceof PyFunction || (a.pos[0] instanceof Opaque ? new Opaque('isfunction(...)') : false)),
+      isclass: fn('isclass', (a) => a.pos[0] instanceof PyClass || a.pos[0] instanceof BuiltinClass || (a.pos[0] instanceof Opaque ? new Opaque('isclass(...)') : false)),
+      ismethod: fn('ismethod', (a) => a.pos[0] instanceof BoundMethod || (a.pos[0] instanceof Opaque ? new Opaque('ismethod(...)') : false)),
+    });
     this.modules.ns('torchvision', {});
     this.modules.ns('torchvision.models', {});
     // torchvision's weights plumbing: `verify(None)` is None, so factories called without weights build plain models.

@@ -399,6 +399,8 @@ export class PyError extends Error {
   ) {
     super(`${pyType}: ${pyMessage}`);
   }
+  /** The unknown condition read as false on the way to it: PyTorch, knowing it, may never get here. */
+  assumedAt: Span | null = null;
 }
 
 /** A budget (steps, loop iterations, call depth, time) ran out. */
