@@ -67,6 +67,8 @@ export interface FileIndex {
   format: string;
   models: ModelEntry[];
   diagnostics: IndexedDiagnostic[];
+  /** Other files its analyses read (imported modules): a change to any of them changes this index. */
+  dependencies: string[];
   ms: number;
 }
 
@@ -161,11 +163,13 @@ export function indexFile(file: string, text: string, opts: IndexOptions = {}): 
 
   const classNames = new Set(candidates.filter((c) => c.kind === 'class').map((c) => c.name));
   const byKey = new Map<string, IndexedDiagnostic>();
+  const dependencies = new Set<string>();
   const models: ModelEntry[] = targets.map((t) => {
     const r = results.get(t.name) ?? null;
     const a = r?.analysis;
     const g = a?.graph ?? null;
     if (a) {
+      for (const dep of a.dependencies ?? []) dependencies.add(dep);
       for (const d of a.diagnostics) {
         const k = diagKey(d);
         const seen = byKey.get(k);
@@ -205,7 +209,7 @@ export function indexFile(file: string, text: string, opts: IndexOptions = {}): 
   });
   for (const m of models) for (const b of m.blocks) models.find((x) => x.name === b.name && x !== m)?.usedBy.push(m.name);
   const diagnostics = [...byKey.values()].sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-  return { file, format: format.id, models, diagnostics, ms: performance.now() - t0 };
+  return { file, format: format.id, models, diagnostics, dependencies: [...dependencies].sort(), ms: performance.now() - t0 };
 }
 
 /** JSON files larger than this are data, not a topology; they are not read. */

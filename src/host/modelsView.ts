@@ -165,10 +165,20 @@ class WorkspaceModels implements vscode.Disposable {
   }
 
   private changed(uri: vscode.Uri): void {
-    if (uri.scheme !== 'file' || !this.belongs(uri.fsPath)) return;
+    if (uri.scheme !== 'file') return;
+    // A module that models import changes their numbers, wherever it lives.
+    this.enqueueDependents(uri.fsPath);
+    if (!this.belongs(uri.fsPath)) return;
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (doc?.isDirty) return;
     this.enqueue(uri.fsPath);
+  }
+
+  private enqueueDependents(file: string): void {
+    const prefix = file + path.sep;
+    for (const idx of this.files.values()) {
+      if (idx.file !== file && idx.dependencies.some((d) => d === file || d.startsWith(prefix))) this.enqueue(idx.file);
+    }
   }
 
   private deleted(uri: vscode.Uri): void {
@@ -181,6 +191,7 @@ class WorkspaceModels implements vscode.Disposable {
       }
     }
     if (any) this.redraw(true);
+    this.enqueueDependents(uri.fsPath);
   }
 
   private edited(doc: vscode.TextDocument): void {
@@ -191,6 +202,7 @@ class WorkspaceModels implements vscode.Disposable {
       file,
       setTimeout(() => {
         this.editTimers.delete(file);
+        // Files importing this one read it from disk: they follow when it is saved (the watcher).
         if (!doc.isClosed && this.belongs(file)) this.enqueue(file);
       }, EDIT_DEBOUNCE_MS),
     );

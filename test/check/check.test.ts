@@ -119,7 +119,7 @@ test('github: messages and properties are escaped as workflow commands require',
       files: [],
       findings: [
         {
-          file: { file: '/w/a,b:c.py', format: 'pytorch', models: [], diagnostics: [], ms: 0 },
+          file: { file: '/w/a,b:c.py', format: 'pytorch', models: [], diagnostics: [], dependencies: [], ms: 0 },
           diagnostics: [{ severity: 'error', file: '/w/a,b:c.py', line: 2, column: 3, endLine: 2, endColumn: 9, code: 'x/y', message: '100% wrong\nsecond line', models: [] }],
         },
       ],

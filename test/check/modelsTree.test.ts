@@ -20,13 +20,13 @@ test('files hold their models; a block sits under each model that uses it, with 
   ]);
   const cifar = tree[1]!;
   assert.deepEqual(cifar.children.map((n) => [n.label, n.kind, n.model, n.description]), [
-    ['CifarResNet', 'model', 'CifarResNet', '20.0 k params · 433 M MACs → [1, 10]'],
-    ['cifar_resnet', 'model', 'cifar_resnet', '23.0 k params · 433 M MACs → [1, 100]'],
+    ['CifarResNet', 'model', 'CifarResNet', '20.0 k params · 8.83 M MACs → [1, 10]'],
+    ['cifar_resnet', 'model', 'cifar_resnet', '23.0 k params · 8.83 M MACs → [1, 100]'],
   ]);
   const block = cifar.children[0]!.children[0]!;
-  assert.deepEqual([block.label, block.kind, block.model, block.description], ['BasicBlock', 'block', 'BasicBlock', '2× · ? params · ? MACs → [1, planes, 224, 224]']);
+  assert.deepEqual([block.label, block.kind, block.model, block.description], ['BasicBlock', 'block', 'BasicBlock', '2× · ? params · ? MACs → [1, planes, 32, 32]']);
   assert.notEqual(block.id, cifar.children[1]!.children[0]!.id, 'the same block under two models has two ids');
-  assert.match(cifar.children[0]!.tooltip, /params 19,994 · MACs 432,718,144/);
+  assert.match(cifar.children[0]!.tooltip, /params 19,994 · MACs 8,831,296/);
   assert.match(block.tooltip, /symbolic arguments/);
   const broken = tree[4]!.children;
   assert.deepEqual(broken.map((n) => [n.label, n.errors]), [['Net', 1]]);

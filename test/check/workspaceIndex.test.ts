@@ -94,9 +94,9 @@ test('a file: each model analysed once (the default one is not analysed twice), 
   }
   assert.equal(idx.format, 'pytorch');
   assert.deepEqual(idx.models.map((m) => [m.name, m.kind, m.symbolic, m.source?.line]), [
-    ['BasicBlock', 'class', true, 8],
-    ['CifarResNet', 'class', false, 25],
-    ['cifar_resnet', 'factory', false, 41],
+    ['BasicBlock', 'class', true, 9],
+    ['CifarResNet', 'class', false, 26],
+    ['cifar_resnet', 'factory', false, 42],
   ]);
 });
 
@@ -166,4 +166,13 @@ test('a whole tree: the model files in order, with progress for every file walke
   assert.deepEqual(ws.files.map((f) => relative(FIXTURES, f.file)), ['project/keras/model.json', 'project/models/cifar.py', 'project/models/picked.py', 'project/tiny.resnet.json']);
   assert.equal(ws.scanned, 7);
   assert.deepEqual(progress, [0, 1, 2, 3, 4, 5, 6]);
+});
+
+test('a file\'s index names the files its analyses imported, so the editor re-indexes it when they change', () => {
+  const app = join(FIXTURES, 'imports/app/net.py');
+  const vendor = join(FIXTURES, 'imports/vendor');
+  const idx = indexFile(app, readFileSync(app, 'utf8'), { base: { searchRoots: [vendor] } })!;
+  assert.equal(idx.models[0]!.params, 852);
+  assert.ok(idx.dependencies.includes(join(vendor, 'shapes/blocks.py')), JSON.stringify(idx.dependencies));
+  assert.deepEqual(indexFile(CIFAR, readFileSync(CIFAR, 'utf8'))!.dependencies, [], 'torch is the catalogue, never a file');
 });

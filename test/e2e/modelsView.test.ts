@@ -25,6 +25,10 @@ function workspace(): string {
     cpSync(join(CHECK_FIXTURES, 'broken/net.py'), join(folder, rel, 'hidden.py'));
   }
   writeFileSync(join(folder, 'env/pyvenv.cfg'), 'home = /usr/bin\n');
+  // A model importing a package at the workspace root (a search root of the editor's index).
+  cpSync(join(CHECK_FIXTURES, 'imports/vendor/shapes'), join(folder, 'shapes'), { recursive: true });
+  mkdirSync(join(folder, 'app'));
+  cpSync(join(CHECK_FIXTURES, 'imports/app/net.py'), join(folder, 'app/imported.py'));
   return folder;
 }
 
@@ -63,20 +67,28 @@ test('Models view in a real workbench', { skip: e2eSkip(), timeout: 300_000 }, a
   assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\` (npm run test:e2e does it first)`);
   const folder = workspace();
   // What the view must show, from the same index and tree code the extension runs (the default input setting).
-  const expected = buildModelsTree(indexWorkspace([folder], { base: { defaultInput: [1, 3, 224, 224] } }).files, (f) => f.slice(folder.length + 1));
+  const expected = buildModelsTree(indexWorkspace([folder], { base: { defaultInput: [1, 3, 224, 224], searchRoots: [folder] } }).files, (f) => f.slice(folder.length + 1));
   const expectedTop = expected.flatMap((f) => [f, ...f.children]).map((n) => ({ label: n.label, description: n.description }));
   assert.ok(expectedTop.some((r) => r.label === 'CifarResNet'), 'the fixture project has CifarResNet');
   const wb = await Workbench.start({ folder, vsix: [VSIX] });
   t.diagnostic(JSON.stringify(wb.timings));
   try {
     await wb.runCommand('ResNet Studio: Focus on Models View');
+    // The tree is a virtual list: collapse the panes above it so that every row is rendered.
+    for (const title of ['Graph', 'Model Outline']) {
+      const header = wb.page.locator('.pane-header.expanded', { hasText: new RegExp(`^${title}`) }).first();
+      if (await header.isVisible().catch(() => false)) await header.click();
+    }
     const shown = await waitForRows(wb, 'every model file', (r) => expectedTop.every((e) => r.some((x) => x.label === e.label && x.description === e.description)));
     assert.ok(!shown.some((r) => r.label === 'hidden.py'), 'nothing from .venv, node_modules or a pyvenv.cfg folder');
     assert.ok(!shown.some((r) => r.label === 'utils.py' || r.label === 'settings.json'), 'files without a model are not listed');
-    const net = shown.find((r) => r.label === 'Net')!;
+    const net = shown[shown.findIndex((r) => r.label === 'net.py') + 1]!;
+    assert.equal(net.label, 'Net', 'broken/net.py lists Net (its Block is under Net)');
     assert.match(net.description, /· 1 error$/);
-    assert.match(shown.find((r) => r.label === 'CifarResNet')!.description, /^20\.0 k params · 433 M MACs → \[1, 10\]$/);
+    assert.match(shown.find((r) => r.label === 'CifarResNet')!.description, /^20\.0 k params · 8\.83 M MACs → \[1, 10\]$/);
     assert.match(shown.find((r) => r.label === 'net.py')!.description, /^broken · 2 models · 1 error$/);
+    // torch (the folder on sys.path): Net() in app/imported.py has 852 parameters, its block imported from shapes/.
+    assert.ok(shown.some((r) => r.label === 'Net' && /^852 params · /.test(r.description)), 'the imported block is read');
     await wb.screenshot('models-view');
 
     // Blocks sit under the models that use them.
@@ -108,6 +120,10 @@ test('Models view in a real workbench', { skip: e2eSkip(), timeout: 300_000 }, a
     await waitForRows(wb, 'cifar_resnet with 7 classes', (r) => r.some((x) => x.label === 'cifar_resnet' && / → \[1, 7\]$/.test(x.description)));
     unlinkSync(extra);
     await waitForRows(wb, 'extra.py gone', (r) => r.length > 0 && !r.some((x) => x.label === 'extra.py'));
+    // A change to an imported module re-indexes the files that import it: a conv bias adds 8 parameters.
+    const blocks = join(folder, 'shapes/blocks.py');
+    writeFileSync(blocks, readFileSync(blocks, 'utf8').replace('padding=1, bias=False', 'padding=1, bias=True'));
+    await waitForRows(wb, 'Net with 860 parameters', (r) => r.some((x) => x.label === 'Net' && /^860 params · /.test(x.description)));
     await wb.screenshot('models-view-updated');
   } catch (err) {
     await wb.screenshot('models-view-failure').catch(() => undefined);
