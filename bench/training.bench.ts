@@ -3,7 +3,9 @@
  * TF.js backend present) against the PyTorch runner on the same tiny ResNet (examples/tiny-resnet, 5,164
  * parameters, 16x16 synthetic images, 4 classes) and the same batch size, as images per second and their
  * ratio. Then the PyTorch runner's own overhead benchmark (`scripts/benchPytorch.mjs`: the runner against a
- * bare PyTorch loop), when that script is present. Benchmarks report; they never fail the build.
+ * bare PyTorch loop), when that script is present. Last, what layer telemetry costs at its default sampling
+ * (`bench/telemetry_cost.py`: ResNet-20 on 32x32 inputs, the runner's hooks, against the 0.97x target).
+ * Benchmarks report; they never fail the build.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,6 +16,9 @@ import type { MetricRow, StatusRow, TrainingRow } from '../src/training/protocol
 import { resolveTorchPython } from '../src/training/pythonEnv';
 import { type RunConfigInput, RunStore } from '../src/training/runStore';
 import { findNativePackages, type TfjsBackendPreference } from '../src/training/tfjsNative';
+import { analyzeText } from '../src/frontends';
+import { RUN_CONFIG_DEFAULTS } from '../src/protocol/trainingProtocol';
+import { telemetryProbes } from '../src/training/health';
 
 const ROOT = path.resolve(__dirname, '..');
 const BATCH = 64;
@@ -150,6 +155,31 @@ async function main(): Promise<void> {
   } else {
     console.log('\nPyTorch runner overhead: scripts/benchPytorch.mjs is not in this checkout');
   }
+  if (python) telemetryCost(python);
+}
+
+/** Layer telemetry's cost at the default sampling: throughput with it over throughput without, ResNet-20 on 32x32, CPU. */
+function telemetryCost(python: string): void {
+  const modelFile = path.join(ROOT, 'test/fixtures/training/cifar_resnet8.py');
+  const input = [1, 3, 32, 32];
+  const graph = analyzeText(modelFile, fs.readFileSync(modelFile, 'utf8'), { model: 'CifarResNet', args: 'depth=20', input }).graph;
+  if (!graph) {
+    console.log('layer telemetry: ResNet-20 did not analyse; not measured');
+    return;
+  }
+  const every = RUN_CONFIG_DEFAULTS.telemetryEvery;
+  const settings = { modelFile, modelName: 'CifarResNet', modelKwargs: { depth: 20 }, inputShape: input, batch: 64, pairs: 8, every, threads: 1, probes: telemetryProbes(graph) };
+  const r = spawnSync(python, [path.join(ROOT, 'bench', 'telemetry_cost.py'), JSON.stringify(settings)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`layer telemetry: not measured (${r.stderr.trim().split('\n').at(-1)})`);
+    return;
+  }
+  const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { plainStep: number; sampledStep: number; rowsPerSample: number; ratio: number };
+  console.log(
+    `\nlayer telemetry (ResNet-20, ${graph.params?.toLocaleString('en-US')} params, 32x32, batch 64, CPU 1 thread): a step ${(m.plainStep * 1000).toFixed(0)} ms, ` +
+      `a sampled step ${(m.sampledStep * 1000).toFixed(0)} ms (${m.rowsPerSample} layer rows); sampling every ${every} steps keeps ` +
+      `${m.ratio.toFixed(3)}x the throughput without telemetry (target >= 0.97x)`,
+  );
 }
 
 main().catch((e: unknown) => {
