@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Shape, formatShape } from '../core/dims';
-import { type CountDelta, type DiffStatus, type FieldChange, type ModelDiff, diffGraphs } from '../core/diff';
-import type { Analysis, AttrValue } from '../core/ir';
+import { type CountDelta, type DiffStatus, type ModelDiff, changeText, diffGraphs } from '../core/diff';
+import type { Analysis } from '../core/ir';
 import { fmtCompact, fmtInt } from '../core/report';
 import { UsageError } from '../core/usageError';
 import { analyzeText } from '../frontends';
@@ -70,15 +70,6 @@ function shapeSpan(before: Shape | undefined, after: Shape | undefined): string 
   const x = formatShape(before);
   const y = formatShape(after);
   return x === y ? y : `${x} → ${y}`;
-}
-
-function value(v: AttrValue | undefined): string {
-  return v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** `out_channels 512 → 256` */
-export function changeText(c: FieldChange): string {
-  return `${c.field} ${value(c.before)} → ${value(c.after)}`;
 }
 
 /** `layer1.0.relu`, or `layer1.0.relu (call 2)` for a module's second call. */

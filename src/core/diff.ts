@@ -395,6 +395,12 @@ export function diffGraphs(before: IrGraph, after: IrGraph): ModelDiff {
   };
 }
 
+/** `out_channels 512 → 256`: one change as the CLI, the tooltips and the side panel all write it. */
+export function changeText(c: FieldChange): string {
+  const text = (v: AttrValue | undefined): string => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
+  return `${c.field} ${text(c.before)} → ${text(c.after)}`;
+}
+
 /** True when the two versions differ in anything the diff reports. */
 export function hasDifferences(d: ModelDiff): boolean {
   return d.inputChanged || d.outputChanged || d.nodes.some((n) => n.status !== 'same') || d.groups.some((g) => g.status !== 'same');

@@ -18,7 +18,7 @@ export { fmtCompact, groupTotals } from '../core/report';
 export { type MessageHandlers, dispatch } from './messages';
 /** A comparison of two versions (`setDiff`), and how its elements are found in the drawn union graph. */
 export type { CountDelta, DiffStatus, FieldChange, GroupDiff, ModelDiff, NodeDiff, StageDiff } from '../core/diff';
-export { DIFF_STATUSES } from '../core/diff';
+export { DIFF_STATUSES, changeText } from '../core/diff';
 export { unionId } from '../core/diffGraph';
 
 export type HeatMode = 'none' | 'params' | 'macs';

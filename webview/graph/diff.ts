@@ -4,7 +4,7 @@
  * from the stylesheet's types, so the Node tests read it directly.
  */
 import type cytoscape from 'cytoscape';
-import { type DiffStatus, type FieldChange, type GroupDiff, type ModelDiff, type NodeDiff, type Shape, fmtCompact, unionId } from '../../src/protocol/graphProtocol';
+import { type DiffStatus, type GroupDiff, type ModelDiff, type NodeDiff, type Shape, changeText, fmtCompact, unionId } from '../../src/protocol/graphProtocol';
 import { type Theme, mix } from './theme';
 
 /** The comparison by union-graph id, as the view looks it up for each drawn element. */
@@ -32,16 +32,6 @@ export function statusOf(marks: DiffMarks, kind: 'layer' | 'group', irId: string
 /** The cytoscape class for a status (`same` has none: unchanged elements keep the ordinary look). */
 export function diffClass(status: DiffStatus | undefined): string | undefined {
   return status && status !== 'same' ? `diff-${status}` : undefined;
-}
-
-/** How a value reads in a tooltip: text as is, anything else as JSON. */
-function valueText(v: FieldChange['before']): string {
-  return v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/** `out_channels 512 → 256` */
-export function changeText(c: FieldChange): string {
-  return `${c.field} ${valueText(c.before)} → ${valueText(c.after)}`;
 }
 
 const shapeText = (s: Shape | undefined): string => (s === undefined ? '?' : JSON.stringify(s));

@@ -4,8 +4,8 @@
  * changed layers with their attributes as `old → new`. Rows are links into the graph. Built with DOM calls
  * only (text from the workspace is never parsed as HTML).
  */
-import { DIFF_STATUSES, type DiffStatus, type ModelDiff, type Shape, type StageDiff, fmtCompact, unionId } from '../../src/protocol/graphProtocol';
-import { type DiffMarks, changeText, signedCompact } from './diff';
+import { DIFF_STATUSES, type DiffStatus, type ModelDiff, type Shape, type StageDiff, changeText, fmtCompact, unionId } from '../../src/protocol/graphProtocol';
+import { type DiffMarks, signedCompact } from './diff';
 
 export interface DiffPanelHost {
   /** The user picked a row: select and show these union-graph ids. */
