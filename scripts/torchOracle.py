@@ -138,8 +138,30 @@ def _error(exc: BaseException, fixture: str, module: Optional[str], module_line:
 _loaded: Dict[str, ModuleType] = {}
 
 
+def _package_of(fixture: str) -> Optional[Tuple[str, str]]:
+    """The folder above a fixture's top package and its dotted module name; None when it is in no package."""
+    directory = os.path.dirname(fixture)
+    parts = [os.path.splitext(os.path.basename(fixture))[0]]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parts.insert(0, os.path.basename(directory))
+        directory = os.path.dirname(directory)
+    if len(parts) == 1:
+        return None
+    if parts[-1] == "__init__":
+        parts.pop()
+    return directory, ".".join(parts)
+
+
 def _load(fixture: str) -> ModuleType:
     if fixture in _loaded:
+        return _loaded[fixture]
+    package = _package_of(fixture)
+    if package is not None:
+        # A module of a package is imported by its name, so its relative imports resolve as they do for users.
+        root, name = package
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        _loaded[fixture] = importlib.import_module(name)
         return _loaded[fixture]
     directory = os.path.dirname(fixture)
     if directory not in sys.path:

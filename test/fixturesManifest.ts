@@ -3,7 +3,7 @@
  * analysed case of a model file, for every front end. Every test that walks the fixtures reads its rows here,
  * so the row types, the front end of a row and what a row expects of the analysis are decided in one place.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Analysis, Diagnostic, Severity } from '../src/core/ir';
 import { analyzeText, formatFor } from '../src/frontends';
 
@@ -91,8 +91,15 @@ export const frontEndOf = (row: Row): string | undefined => formatFor(row.file, 
 export const labelOf = (row: Row): string =>
   `${row.file}${row.model !== undefined ? ` ${row.model}(${row.args ?? ''})` : ''}${row.input ? ` @ ${row.input.join('x')}` : ''}`;
 
+/**
+ * The interpreter whose installed packages (torchvision) imported fixtures read: the one the oracle runs, so both
+ * sides see the same package versions.
+ */
+export const fixturePython: string | undefined = process.env['RESNET_STUDIO_PYTHON'] || (existsSync('/usr/bin/python3.11') ? '/usr/bin/python3.11' : undefined);
+
 export function analyseRow(row: Row): Analysis {
   return analyzeText(row.file, textOf(row.file), {
+    ...(fixturePython ? { python: fixturePython } : {}),
     ...(row.model !== undefined ? { model: row.model } : {}),
     ...(row.input ? { input: row.input } : {}),
     ...(row.args != null ? { args: row.args } : {}),

@@ -20,8 +20,15 @@ const MODEL_FLAGS = {
   input: flag.shape({ help: 'Input shape', defaultText: `the file's "# resnet-studio: input=(...)" comment or the design's input, else ${DEFAULT_INPUT.join(',')}` }),
 };
 
+/** Where a PyTorch file's imports are found: `analyze` and `check` resolve them the same way. */
+const IMPORT_FLAGS = {
+  python: flag.string({ metavar: 'PATH', help: 'The Python interpreter whose installed packages imports are read from (statically, never run)' }),
+  path: flag.strings({ metavar: 'DIR', help: 'A folder to resolve imports from, after the working directory (and its src/); repeatable', defaultText: 'none' }),
+};
+
 const ANALYZE_FLAGS = {
   ...MODEL_FLAGS,
+  ...IMPORT_FLAGS,
   json: flag.boolean({ help: 'Print one JSON object (model, shapes, params, MACs, layers, graph, diagnostics) instead of the table' }),
 };
 
@@ -36,8 +43,7 @@ const DIFF_FLAGS = {
 export type DiffInput = CommandInput<typeof DIFF_FLAGS>;
 
 const CHECK_FLAGS = {
-  python: flag.string({ metavar: 'PATH', help: 'The Python interpreter whose installed packages imports are read from (statically, never run)' }),
-  path: flag.strings({ metavar: 'DIR', help: 'A folder to resolve imports from, after the working directory (and its src/); repeatable', defaultText: 'none' }),
+  ...IMPORT_FLAGS,
   input: flag.shape({ help: 'Input shape for every model', defaultText: `each file's own, else ${DEFAULT_INPUT.join(',')}` }),
   format: flag.choice({ choices: ['text', 'json', 'github', 'sarif'] as const, default: 'text', help: 'Output: text lines, one JSON object, GitHub Actions annotations, or SARIF 2.1.0' }),
   jobs: flag.int({ metavar: 'N', help: 'Files checked at once, each in its own thread (worth it for large trees on idle cores)', defaultText: '1' }),

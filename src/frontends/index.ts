@@ -9,6 +9,7 @@ import type { FrontEndOptions } from './options';
 import { analyzeDesign, isDesignFile } from './resnetJson';
 
 export type { FrontEndOptions } from './options';
+export { diskReader, invalidateImportedModule } from './pytorch/moduleResolver';
 
 export interface ModelFormat {
   id: string;

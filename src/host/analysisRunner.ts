@@ -12,7 +12,7 @@ import type { DiscoverResult, WorkerReply, WorkerRequest } from '../protocol/ana
 
 export interface AnalysisRunner {
   /** Analyses a text; resolves to null when no front end reads the file. */
-  run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }>;
+  run(file: string, text: string, options: FrontEndOptions, openTexts?: [string, string][]): Promise<{ analysis: Analysis | null; ms: number }>;
   /** The files under `roots` that may hold models (the workspace index's walk). */
   discover(roots: string[], exclude: string[]): Promise<{ files: string[]; truncated: boolean }>;
   /** One file's models for the workspace index; `text` null reads it from disk. */
@@ -24,10 +24,11 @@ export interface AnalysisRunner {
 export class InProcessRunner implements AnalysisRunner {
   private core: Promise<typeof import('../frontends/index')> | undefined;
 
-  async run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
+  async run(file: string, text: string, options: FrontEndOptions, openTexts?: [string, string][]): Promise<{ analysis: Analysis | null; ms: number }> {
     const core = await (this.core ??= import('../frontends/index'));
     const t0 = performance.now();
-    const analysis = core.formatFor(file, text) ? core.analyzeText(file, text, options) : null;
+    const open = new Map(openTexts ?? []);
+    const analysis = core.formatFor(file, text) ? core.analyzeText(file, text, { ...options, reader: core.diskReader((f) => open.get(f)) }) : null;
     return { analysis, ms: performance.now() - t0 };
   }
 
@@ -62,8 +63,8 @@ export class WorkerRunner implements AnalysisRunner {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async run(file: string, text: string, options: FrontEndOptions): Promise<{ analysis: Analysis | null; ms: number }> {
-    const r = await this.request({ file, text, options });
+  async run(file: string, text: string, options: FrontEndOptions, openTexts?: [string, string][]): Promise<{ analysis: Analysis | null; ms: number }> {
+    const r = await this.request({ file, text, options, ...(openTexts?.length ? { openTexts } : {}) });
     if (!('analysis' in r)) throw new Error('the analysis worker answered an analysis with something else');
     return { analysis: r.analysis, ms: r.ms };
   }

@@ -42,8 +42,52 @@ export class AnalysisService implements vscode.Disposable {
   readonly onDidAnalyze = this.emitter.event;
   /** Fires when a document stops being analysed (closed, or no longer a model file). */
   readonly onDidClear = this.clearEmitter.event;
+  /** Open documents (by URI) that read each imported file (by path), from their latest analyses, and back. */
+  private readonly dependents = new Map<string, Set<string>>();
+  private readonly dependencies = new Map<string, string[]>();
+  private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: StudioContext) {}
+  constructor(private readonly ctx: StudioContext) {
+    // An imported module edited in the editor or changed on disk changes the analysis of every file importing it.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.py');
+    this.subscriptions.push(
+      watcher,
+      watcher.onDidChange((u) => this.dependencyChanged(u)),
+      watcher.onDidDelete((u) => this.dependencyChanged(u)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.dependencyChanged(e.document.uri)),
+    );
+  }
+
+  private noteDependencies(uri: string, analysis: Analysis): void {
+    for (const dep of this.dependencies.get(uri) ?? []) this.dependents.get(dep)?.delete(uri);
+    const deps = analysis.dependencies ?? [];
+    if (deps.length) this.dependencies.set(uri, deps);
+    else this.dependencies.delete(uri);
+    for (const dep of deps) {
+      let users = this.dependents.get(dep);
+      if (!users) this.dependents.set(dep, (users = new Set()));
+      users.add(uri);
+    }
+  }
+
+  private dependencyChanged(changed: vscode.Uri): void {
+    if (changed.scheme !== 'file') return;
+    const users = this.dependents.get(changed.fsPath);
+    if (!users?.size) return;
+    for (const uri of users) {
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+      if (!doc || doc.isClosed) continue;
+      this.cache.delete(uri);
+      this.schedule(doc);
+    }
+  }
+
+  /** Unsaved texts of open Python documents other than `uri`: an import reads them before the disk. */
+  private static openTexts(uri: string): [string, string][] {
+    return vscode.workspace.textDocuments
+      .filter((d) => d.isDirty && d.uri.scheme === 'file' && d.fileName.endsWith('.py') && d.uri.toString() !== uri)
+      .map((d) => [d.uri.fsPath, d.getText()]);
+  }
 
   /** The file name the front ends see for a document. */
   static fileOf(doc: vscode.TextDocument): string {
@@ -106,12 +150,15 @@ export class AnalysisService implements vscode.Disposable {
       const flightKey = `${uri}@${version}#${key}`;
       let flight = this.inFlight.get(flightKey);
       if (!flight) {
-        flight = this.compute(file, doc.getText(), options, version);
+        flight = this.compute(file, doc.getText(), options, version, AnalysisService.openTexts(uri));
         this.inFlight.set(flightKey, flight);
         void flight.finally(() => this.inFlight.delete(flightKey));
       }
       analysis = await flight;
-      if (analysis) this.cache.set(uri, version, key, analysis);
+      if (analysis) {
+        this.cache.set(uri, version, key, analysis);
+        this.noteDependencies(uri, analysis);
+      }
     }
     return analysis ? { uri: doc.uri, version, file, options, analysis } : undefined;
   }
@@ -141,9 +188,9 @@ export class AnalysisService implements vscode.Disposable {
     return (await this.getRunner().run(file, text, options)).analysis;
   }
 
-  private async compute(file: string, text: string, options: FrontEndOptions, version: number): Promise<Analysis | null> {
+  private async compute(file: string, text: string, options: FrontEndOptions, version: number, openTexts: [string, string][] = []): Promise<Analysis | null> {
     try {
-      const { analysis, ms } = await this.getRunner().run(file, text, options);
+      const { analysis, ms } = await this.getRunner().run(file, text, options, openTexts);
       if (ms > SLOW_MS) this.ctx.logger.info(`analysing ${file} (v${version}) took ${ms.toFixed(1)} ms`);
       return analysis;
     } catch (err) {
@@ -198,6 +245,7 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
     this.runner?.dispose();
     this.debouncer.dispose();
     this.emitter.dispose();

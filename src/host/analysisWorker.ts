@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { discoverModelFiles } from '../core/workspaceFiles';
-import { analyzeText, formatFor } from '../frontends/index';
+import { analyzeText, diskReader, formatFor } from '../frontends/index';
 import { indexFile, readModelText } from '../frontends/workspaceIndex';
 import type { WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
 
@@ -19,7 +19,8 @@ function answer(req: WorkerRequest, t0: number): WorkerReply {
     const index = text === null ? null : indexFile(req.file, text, { base: req.options, fileTimeLimitMs: req.fileTimeLimitMs });
     return { inReplyTo: req.requestId, index };
   }
-  const analysis = formatFor(req.file, req.text) ? analyzeText(req.file, req.text, req.options) : null;
+  const open = new Map(req.openTexts ?? []);
+  const analysis = formatFor(req.file, req.text) ? analyzeText(req.file, req.text, { ...req.options, reader: diskReader((f) => open.get(f)) }) : null;
   return { inReplyTo: req.requestId, analysis, ms: performance.now() - t0 };
 }
 

@@ -46,6 +46,11 @@ export function toVsDiagnostic(d: Diagnostic): vscode.Diagnostic {
   const v = new vscode.Diagnostic(toRange(toZeroBased(d)), d.message, SEVERITY[d.severity]);
   v.source = DIAGNOSTIC_SOURCE;
   v.code = d.code;
+  if (d.related?.length) {
+    v.relatedInformation = d.related.map(
+      (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.file), toRange(toZeroBased(r))), r.message),
+    );
+  }
   return v;
 }
 

@@ -16,6 +16,8 @@ export interface AnalysisRequest extends RequestFields {
   file: string;
   text: string;
   options: FrontEndOptions;
+  /** Unsaved texts of other open documents, as [file, text]: imported modules are read from them before the disk. */
+  openTexts?: [string, string][];
 }
 
 /** Worker -> host: the analysis (null when no front end reads the file) and how long it took. */

@@ -354,7 +354,7 @@ test('buffers registered in __init__ are readable in forward and are not paramet
 
 test('what the analysis cannot see is unknown, not an error: outside modules, unmodelled methods, unknown checks', () => {
   const a = run(
-    `from torchvision.ops.misc import Conv2dNormActivation
+    `from private_vision.ops.misc import Conv2dNormActivation
 from somewhere import Config
 
 

@@ -7,6 +7,7 @@
  * - wire an accepted-but-unused downsample argument into `forward`.
  * A fix is offered only when it is sure to apply to every instance the edited code makes.
  */
+import { isForeignSpan } from './moduleResolver';
 import type { GraphBuilder } from '../../core/graph';
 import type { Diagnostic, IrGraph, IrNode, QuickFix, TextEdit } from '../../core/ir';
 import type { Arg, CallExpr, ClassDef, Expr, FunctionDef, Span, Stmt } from './ast';
@@ -26,7 +27,11 @@ export function computeFixes(I: Interp, graph: IrGraph, _b: GraphBuilder): void 
   }
 }
 
+/** Edits that would land in an imported file: its code is not the file the fix edits, so such a fix is not offered. */
+const foreignEdits = new WeakSet<TextEdit>();
+
 function push(d: Diagnostic, fix: QuickFix): void {
+  if (fix.edits.some((e) => foreignEdits.has(e))) return;
   (d.fixes ??= []).push(fix);
 }
 
@@ -43,7 +48,9 @@ class FixMaker {
   }
 
   private edit(s: Span, newText: string): TextEdit {
-    return { range: this.I.range(s), newText };
+    const e = { range: this.I.range(s), newText };
+    if (isForeignSpan(s)) foreignEdits.add(e);
+    return e;
   }
 
   /** The argument expression that sets `attr` in a layer constructor call, by keyword or position. */

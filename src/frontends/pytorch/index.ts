@@ -49,11 +49,10 @@ export interface PytorchOptions extends FrontEndOptions {
 function resolverFor(file: string, opts: PytorchOptions): ModuleResolver {
   const reader = opts.reader ?? diskReader();
   const roots = [packageOf(file, reader).root, ...(opts.searchRoots ?? [])];
-  const python = opts.python ?? defaultPython();
   return new ModuleResolver(
     [...new Set(roots)].map((dir) => ({ dir, installed: false })),
     reader,
-    () => interpreterSearchPath(python),
+    () => interpreterSearchPath(opts.python ?? defaultPython()),
   );
 
 export function isPythonFile(file: string): boolean {

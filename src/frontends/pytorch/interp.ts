@@ -17,7 +17,7 @@ import type { ParamUse } from './syntax';
 import { paramTensor } from './layers';
 import { LazyImport } from './imports';
 import type { ModuleLoader } from './moduleLoader';
-import { isForeignSpan, parsedModules } from './moduleResolver';
+import { FILE_OFFSET_UNIT, isForeignSpan, parsedModules } from './moduleResolver';
 import { ValueAccess } from './access';
 import { forgetLoopEffects, itemsUnknown, namesOnly } from './skippedLoops';
 import { installBuiltins } from './builtins';
@@ -112,6 +112,8 @@ export class Interp implements Runtime {
    * here, pointing at where they arose.
    */
   userSite: Span | null = null;
+  /** Offset bases of the imported files that come from the interpreter's installed packages. */
+  readonly installedBases = new Set<number>();
   /** Functions wrapped by a decorator the analysis does not know: the wrapper may take any arguments. */
   private readonly looselyWrapped = new WeakSet<PyFunction>();
   /** Equalities assumed while taking branches on undecidable conditions (union-find over rendered dims). */
@@ -277,6 +279,10 @@ export class Interp implements Runtime {
       this.foreign = prev.foreign;
     }
     return ok;
+  }
+
+  private isInstalledCode(s: Span): boolean {
+    return isForeignSpan(s) && this.installedBases.has(Math.floor(s.from / FILE_OFFSET_UNIT) * FILE_OFFSET_UNIT);
   }
 
   /** Records that a module star-imported names the analysis cannot list. */
@@ -1022,6 +1028,13 @@ export class Interp implements Runtime {
       if (def.k === 'lambda') return this.eval(def.body, scope);
       const c = this.execBlock(def.body, scope);
       return c !== undefined && typeof c === 'object' ? c.v : null;
+    } catch (e) {
+      // An installed package runs in real Python: a lookup failing inside it is the analysis's gap, not the user's error.
+      if (e instanceof PyError && MODELLING_ERRORS.has(e.pyType) && this.isInstalledCode(def)) {
+        this.diag('information', 'pytorch/import', `the analysis could not follow ${fn.name} in an installed package (${e.pyType}: ${e.pyMessage}); its result is unknown`, e.at ?? def);
+        return new Opaque(`${fn.name}(...)`);
+      }
+      throw e;
     } finally {
       this.depth--;
       this.frames.pop();
@@ -1203,6 +1216,9 @@ export class Interp implements Runtime {
 // ------------------------------------------------------------------ helpers
 
 /** A truth value the analysis cannot decide and that carries no assumption about the model's widths. */
+/** Exceptions that, raised inside an installed package, say more about what the analysis models than about the model. */
+const MODELLING_ERRORS = new Set(['AttributeError', 'NameError', 'ImportError', 'ModuleNotFoundError', 'KeyError', 'IndexError', 'TypeError']);
+
 function moduleScopeOf(scope: Scope): Scope {
   let s = scope;
   while (s.parent) s = s.parent;

@@ -237,6 +237,7 @@ export class ModuleLoader {
         return;
       }
       this.files.add(file);
+      if (m.located.installed) I.installedBases.add(src.base);
       const complete = src.parsed.truncatedAt === null && src.parsed.errors.length === 0;
       if (!complete) {
         I.info(null, `${m.name} (${file}) could not be read whole within the analysis budget or has syntax errors; what it defines past that point is unknown`, 'pytorch/import');

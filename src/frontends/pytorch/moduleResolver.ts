@@ -256,36 +256,54 @@ export function packageOf(file: string, reader: SourceReader): { root: string; m
 
 // ------------------------------------------------------------------ the interpreter's sys.path
 
-const sysPaths = new Map<string, string[]>();
+interface InterpreterPaths {
+  paths: string[];
+  /** Whether `torch` can be found there (looked up, not imported). */
+  torch: boolean;
+}
+
+const probes = new Map<string, InterpreterPaths | null>();
 
 const SYS_PATH_SCRIPT = [
-  'import json, sys, sysconfig',
-  "p = sysconfig.get_paths()",
+  'import importlib.util, json, sys, sysconfig',
+  'p = sysconfig.get_paths()',
   "std = {p.get('stdlib'), p.get('platstdlib')}",
-  "print(json.dumps([x for x in sys.path if x and x not in std and not x.endswith(('.zip', 'lib-dynload'))]))",
+  "paths = [x for x in sys.path if x and x not in std and not x.endswith(('.zip', 'lib-dynload'))]",
+  "print(json.dumps({'paths': paths, 'torch': importlib.util.find_spec('torch') is not None}))",
 ].join('\n');
+
+function probe(python: string): InterpreterPaths | null {
+  if (probes.has(python)) return probes.get(python)!;
+  let found: InterpreterPaths | null = null;
+  try {
+    const r = spawnSync(python, ['-c', SYS_PATH_SCRIPT], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const v = r.status === 0 ? (JSON.parse(r.stdout) as { paths?: unknown; torch?: unknown }) : null;
+    if (v && Array.isArray(v.paths)) {
+      found = { paths: v.paths.filter((x): x is string => typeof x === 'string').map((x) => path.resolve(x)), torch: v.torch === true };
+    }
+  } catch {
+    found = null;
+  }
+  probes.set(python, found);
+  return found;
+}
 
 /**
  * The folders an interpreter finds installed packages in: its `sys.path` without the standard library (whose
  * modules the catalogue models or the analysis leaves unknown). Asked once per interpreter, by running Python
- * itself and nothing it could import from those folders; [] when it cannot be run.
+ * itself, which looks up but imports nothing from those folders; [] when it cannot be run.
  */
 export function interpreterSearchPath(python: string): string[] {
-  let found = sysPaths.get(python);
-  if (found) return found;
-  found = [];
-  try {
-    const r = spawnSync(python, ['-c', SYS_PATH_SCRIPT], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const parsed: unknown = r.status === 0 ? JSON.parse(r.stdout) : null;
-    if (Array.isArray(parsed)) found = parsed.filter((x): x is string => typeof x === 'string').map((x) => path.resolve(x));
-  } catch {
-    found = [];
-  }
-  sysPaths.set(python, found);
-  return found;
+  return probe(python)?.paths ?? [];
 }
 
-/** The interpreter an analysis asks when none is named: the one the training side would pick first. */
+/**
+ * The interpreter an analysis asks when none is named, picked as training picks it: `RESNET_STUDIO_PYTHON` as
+ * given, else the first of `python3` and `python` that has torch, else the first that runs.
+ */
 export function defaultPython(): string {
-  return process.env['RESNET_STUDIO_PYTHON'] || 'python3';
+  const env = process.env['RESNET_STUDIO_PYTHON'];
+  if (env) return env;
+  const candidates = process.platform === 'win32' ? ['python', 'py'] : ['python3', 'python'];
+  return candidates.find((p) => probe(p)?.torch) ?? candidates.find((p) => probe(p) !== null) ?? candidates[0]!;
 }

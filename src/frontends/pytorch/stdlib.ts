@@ -195,13 +195,18 @@ export class Stdlib {
     });
     this.modules.ns('torchvision', {});
     this.modules.ns('torchvision.models', {});
+    // Parts of torchvision that build no model: their files (image transforms, PIL and file I/O) are not read
+    // when a model imports from them, and what it takes from them is unknown.
+    for (const name of ['transforms', 'datasets', 'io']) this.modules.ns(`torchvision.${name}`, {});
+    this.modules.ns('torchvision.utils', { _log_api_usage_once: fn('_log_api_usage_once', () => null) });
     // torchvision's weights plumbing: `verify(None)` is None, so factories called without weights build plain models.
     const weightsEnum = new BuiltinClass('WeightsEnum', 'torchvision.models._api.WeightsEnum', 'opaque', this.py.objectClass, {
       attrs: { verify: fn('verify', (a) => (a.pos[0] === null || a.pos[0] === undefined ? null : new Opaque('weights'))) },
     });
     this.modules.ns('torchvision.models._api', {
       WeightsEnum: weightsEnum,
-      Weights: fn('Weights', () => new Opaque('Weights')),
+      // Unknown, so its arguments (transforms, category lists from other modules) are never read.
+      Weights: new Opaque('Weights'),
       register_model: fn('register_model', () => fn('wrapper', (b) => b.pos[0] ?? null)),
     });
     this.modules.ns('torchvision.models._utils', {
