@@ -372,6 +372,12 @@ export class NnModules {
         return f(() => new Opaque('hook handle'));
       case 'extra_repr':
         return f(() => '');
+      case '_modules': {
+        // Read by containers written on nn.Module (`for m in self._modules.values()`): the registered entries, in order.
+        const d = new PyDict();
+        for (const [k, v] of m.modules) d.set(k, v);
+        return d;
+      }
       case 'get_submodule':
         return f((a) => {
           let cur: Value = m;
