@@ -54,7 +54,7 @@ export function telemetryProbes(graph: IrGraph): TelemetryProbes {
   };
   const relus: string[] = [];
   for (const n of graph.nodes) {
-    if (!isRelu(n) || isModule(n)) continue;
+    if (!isRelu(n) || n.definedAt !== undefined) continue;
     const input = byId.get(n.inputs[0] ?? '');
     if (isModule(input)) {
       relus.push(`${n.name}|${input.name}`);

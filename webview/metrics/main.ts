@@ -18,6 +18,7 @@ import {
 import { type MessageHandlers, MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
 import { type Point, align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from './model';
+import { LAYER_STATS, type LayerStat, STAT_LABELS, type SortKey, formatStat, layerView, sortLines, sparklinePath } from './layers';
 
 const vscode = getVsCodeApi<MetricsWebviewState, FromMetricsWebview>();
 const post = (m: FromMetricsWebview): void => vscode.postMessage(m);
@@ -39,7 +40,7 @@ let backend: BackendInfo = { nativePackages: [], installing: false };
 const pending = new Map<string, number>();
 
 /** Test hooks: row counts per run and how many times the page has drawn. */
-const probe = { renderCount: 0, busy: false, counts: () => Object.fromEntries([...rows].map(([k, v]) => [k, v.length])) };
+const probe = { renderCount: 0, busy: false, layers: 0, alerts: [] as string[], counts: () => Object.fromEntries([...rows].map(([k, v]) => [k, v.length])) };
 (window as unknown as { resnetStudioMetrics: typeof probe }).resnetStudioMetrics = probe;
 
 function persist(): void {
@@ -311,10 +312,100 @@ function drawRunList(): void {
   body.replaceChildren(...trs);
 }
 
+// ---- the focused run's layers: health alerts and a sortable table with sparklines ---------------------
+
+let layerSort: { key: SortKey; descending: boolean } = { key: 'order', descending: false };
+const SVG = 'http://www.w3.org/2000/svg';
+
+function sparkline(points: [number, number][] | undefined): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('width', '60');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.classList.add('spark');
+  const d = points && points.length > 1 ? sparklinePath(points, 60, 14) : '';
+  if (d) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('transform', 'translate(0 1)');
+    svg.append(path);
+  }
+  return svg;
+}
+
+function drawLayers(): void {
+  const view = layerView(focus ? (rows.get(focus) ?? []) : []);
+  const section = $('layers');
+  section.hidden = view.lines.length === 0;
+  probe.layers = view.lines.length;
+  probe.alerts = view.alerts.map((a) => a.message);
+  if (section.hidden) return;
+  $('layers-step').textContent = view.step !== null ? `telemetry at step ${view.step}` : '';
+  const list = $('alerts');
+  list.hidden = view.alerts.length === 0;
+  list.replaceChildren(
+    ...view.alerts.map((a) => {
+      const li = document.createElement('li');
+      li.className = `alert ${a.kind}`;
+      li.textContent = a.message;
+      return li;
+    }),
+  );
+  // Only the statistics this run reports get a column.
+  const stats = LAYER_STATS.filter((s) => view.lines.some((l) => l.latest[s] !== undefined));
+  const head = $('layer-head');
+  const th = (key: SortKey, text: string) => {
+    const cell = document.createElement('th');
+    cell.scope = 'col';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'link';
+    b.dataset['sort'] = key;
+    const active = layerSort.key === key || (key === 'module' && layerSort.key === 'order');
+    b.textContent = text + (active && layerSort.key !== 'order' ? (layerSort.descending ? ' ▼' : ' ▲') : '');
+    cell.setAttribute('aria-sort', active && layerSort.key !== 'order' ? (layerSort.descending ? 'descending' : 'ascending') : 'none');
+    b.addEventListener('click', () => {
+      // Numbers sort largest first on the first click (the outliers are what one looks for).
+      layerSort = layerSort.key === key ? { key, descending: !layerSort.descending } : { key, descending: key !== 'module' };
+      drawLayers();
+    });
+    cell.append(b);
+    return cell;
+  };
+  head.replaceChildren(th('module', 'Layer'), ...stats.map((s) => th(s, STAT_LABELS[s])));
+  const body = $('layer-body');
+  body.replaceChildren(
+    ...sortLines(view.lines, layerSort.key, layerSort.descending).map((line) => {
+      const tr = document.createElement('tr');
+      tr.dataset['module'] = line.module;
+      if (line.alerts.length) {
+        tr.classList.add('alerting');
+        tr.title = line.alerts.map((a) => a.message).join('\n');
+      }
+      const name = document.createElement('td');
+      name.textContent = line.module;
+      tr.append(name);
+      for (const s of stats) {
+        const td = document.createElement('td');
+        td.className = 'num';
+        const v = line.latest[s as LayerStat];
+        if (v !== undefined) {
+          const text = document.createElement('span');
+          text.textContent = formatStat(v, s);
+          td.append(sparkline(line.history[s]), text);
+        }
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
+
 function render(rebuild: boolean): void {
   drawHeader();
   drawRunList();
   drawCharts(rebuild);
+  drawLayers();
 }
 
 function select(): void {

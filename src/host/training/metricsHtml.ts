@@ -45,6 +45,16 @@ export function metricsHtml(o: PageParts): string {
   <section class="chart"><h2>Learning rate</h2><div id="chart-lr" class="plot"></div></section>
   <section class="chart"><h2>Images / second</h2><div id="chart-ips" class="plot"></div></section>
 </main>
+<section id="layers" aria-label="Layers" hidden>
+  <div class="list-header">
+    <h2>Layers</h2>
+    <span id="layers-step" class="hint"></span>
+    <span class="spacer"></span>
+    <span class="hint">click a column to sort</span>
+  </div>
+  <ul id="alerts" aria-label="Health alerts" hidden></ul>
+  <div class="table-scroll"><table id="layer-table"><thead><tr id="layer-head"></tr></thead><tbody id="layer-body"></tbody></table></div>
+</section>
 <section id="run-list" aria-label="Runs">
   <div class="list-header">
     <h2>Runs</h2>
