@@ -112,6 +112,8 @@ export class Interp implements Runtime {
    * here, pointing at where they arose.
    */
   userSite: Span | null = null;
+  /** The call in the analysed file that led to each exception raised in an imported file. */
+  private readonly errorSites = new WeakMap<PyError, Span>();
   /** Offset bases of the imported files that come from the interpreter's installed packages. */
   readonly installedBases = new Set<number>();
   /** Functions wrapped by a decorator the analysis does not know: the wrapper may take any arguments. */
@@ -295,6 +297,16 @@ export class Interp implements Runtime {
   }
 
   reportPyError(e: PyError): Diagnostic | null {
+    const from = this.errorSites.get(e);
+    if (from && this.userSite !== from) {
+      const prev = this.userSite;
+      this.userSite = from;
+      try {
+        return this.reportPyError(e);
+      } finally {
+        this.userSite = prev;
+      }
+    }
     const at = e.at ?? this.site;
     if (e.assumedAt) {
       // Only an assumption about an unknown led here: PyTorch may take the other way and never raise.
@@ -941,6 +953,10 @@ export class Interp implements Runtime {
     this.scope = scope;
     try {
       return this.call(fn, { pos, kw });
+    } catch (err) {
+      // An exception from an imported file is reported where the analysed file's innermost call led to it.
+      if (err instanceof PyError && err.at && isForeignSpan(err.at) && !isForeignSpan(e) && !this.errorSites.has(err)) this.errorSites.set(err, e);
+      throw err;
     } finally {
       this.site = prevSite;
       this.scope = prevScope;
