@@ -70,7 +70,8 @@ test('Models view in a real workbench', { skip: e2eSkip(), timeout: 300_000 }, a
   const expected = buildModelsTree(indexWorkspace([folder], { base: { defaultInput: [1, 3, 224, 224], searchRoots: [folder] } }).files, (f) => f.slice(folder.length + 1));
   const expectedTop = expected.flatMap((f) => [f, ...f.children]).map((n) => ({ label: n.label, description: n.description }));
   assert.ok(expectedTop.some((r) => r.label === 'CifarResNet'), 'the fixture project has CifarResNet');
-  const wb = await Workbench.start({ folder, vsix: [VSIX] });
+  // Saving stays manual, so typed edits are unsaved ones.
+  const wb = await Workbench.start({ folder, vsix: [VSIX], settings: { 'files.autoSave': 'off' } });
   t.diagnostic(JSON.stringify(wb.timings));
   try {
     await wb.runCommand('ResNet Studio: Focus on Models View');
@@ -124,6 +125,20 @@ test('Models view in a real workbench', { skip: e2eSkip(), timeout: 300_000 }, a
     const blocks = join(folder, 'shapes/blocks.py');
     writeFileSync(blocks, readFileSync(blocks, 'utf8').replace('padding=1, bias=False', 'padding=1, bias=True'));
     await waitForRows(wb, 'Net with 860 parameters', (r) => r.some((x) => x.label === 'Net' && /^860 params · /.test(x.description)));
+    // Unsaved edits in an editor are indexed too: a new factory typed at the end of cifar.py.
+    await wb.openFile('models/cifar.py');
+    const lastLine = readFileSync(cifar, 'utf8').split('\n').length;
+    await wb.runCommand('Go to Line/Column...');
+    await wb.page.keyboard.type(String(lastLine));
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.statusbar-item', { hasText: `Ln ${lastLine}, Col 1` }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await wb.page.keyboard.press('Enter');
+    // The editor indents the line after the colon itself.
+    await wb.page.keyboard.type('def tiny_head():');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.keyboard.type('return CifarResNet(num_classes=3)');
+    await waitForRows(wb, 'the typed factory tiny_head', (r) => r.some((x) => x.label === 'tiny_head' && / → \[1, 3\]$/.test(x.description)));
+    assert.doesNotMatch(readFileSync(cifar, 'utf8'), /tiny_head/, 'the edit is not saved');
     await wb.screenshot('models-view-updated');
   } catch (err) {
     await wb.screenshot('models-view-failure').catch(() => undefined);
