@@ -50,6 +50,59 @@ export function layout(e: PyExpr, indent: number, prefix = '', suffix = ''): str
   return lines;
 }
 
+/**
+ * A call or tuple written as text (`F.pad(x, (0, 1))`) as a {@link PyExpr}, so that it can be split as black
+ * splits it: the text up to the bracket that closes at its end is the head, the top-level commas part the items.
+ */
+export function parseExpr(code: string): PyExpr {
+  const t = code.trim();
+  const close = t[t.length - 1];
+  if (close !== ')' && close !== ']') return t;
+  const openCh = close === ')' ? '(' : '[';
+  let depth = 0;
+  let quote: string | null = null;
+  let start = -1;
+  for (let i = t.length - 1; i >= 0; i--) {
+    const ch = t[i]!;
+    if (quote) {
+      if (ch === quote && t[i - 1] !== '\\') quote = null;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === ')' || ch === ']' || ch === '}') depth++;
+    else if (ch === '(' || ch === '[' || ch === '{') {
+      depth--;
+      if (depth === 0) {
+        start = i;
+        break;
+      }
+    }
+  }
+  if (start < 0 || t[start] !== openCh) return t;
+  const inner = t.slice(start + 1, -1);
+  const items: string[] = [];
+  let cur = '';
+  depth = 0;
+  quote = null;
+  for (const ch of inner) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (ch === ',' && depth === 0) {
+      items.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) items.push(cur.trim());
+  // A one-element tuple keeps its comma, which the split items would lose.
+  if (openCh === '(' && t.slice(0, start).trim() === '' && items.length === 1) return t;
+  return { head: t.slice(0, start), open: openCh, items: items.map(parseExpr) };
+}
+
 /** A Python string literal as black writes it: double quotes unless that needs more escapes. */
 export function pyString(s: string): string {
   const escaped = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');

@@ -9,7 +9,7 @@ import { formatShape } from '../core/dims';
 import type { AttrValue, Attrs, IrGraph, IrNode } from '../core/ir';
 import { OP_SPECS } from '../core/ops';
 import { fmtInt } from '../core/report';
-import { isUnsupported } from '../core/opTypes';
+import { isUnsupported, unsupported } from '../core/opTypes';
 import {
   CHANNEL_ATTRS,
   CodegenError,
@@ -23,7 +23,7 @@ import {
   torchAttrs,
   unsupportedForPyTorch,
 } from './moduleTree';
-import { type PyExpr, call, className, doubleQuoted, flat, functionName, layout, pyIdent, pyValue } from './pyFormat';
+import { type PyExpr, call, className, doubleQuoted, flat, functionName, layout, parseExpr, pyIdent, pyValue } from './pyFormat';
 
 export interface PyTorchWriteOptions {
   /** The file the model came from, named in the generated docstring. */
@@ -38,7 +38,7 @@ export interface WrittenPyTorch {
   modelClass: string;
 }
 
-type Kind = 'sequential' | 'stage' | 'class';
+type Kind = 'sequential' | 'stage' | 'class' | 'lambda';
 
 /** How one constructor value of a class is written: a literal, an expression over the block's arguments, or an argument of its own. */
 type Resolved = { lit: AttrValue } | { code: string } | { param: string };
@@ -74,6 +74,9 @@ class Writer {
   private readonly classes: ClassInfo[] = [];
   private readonly keys = new Map<Scope, string>();
   private readonly shortcutOf = new Map<Scope, Scope | null>();
+  /** Parameter-free shortcuts made of tensor operations (CIFAR's option A), each a scope of its own here. */
+  private readonly lambdas = new Set<Scope>();
+  private usesLambda = false;
   private usesF = false;
   private readonly typing = new Set<string>();
 
@@ -89,6 +92,7 @@ class Writer {
   // Structure: which scopes are classes, which classes are the same
 
   private kind(s: Scope): Kind {
+    if (this.lambdas.has(s)) return 'lambda';
     let k = this.kinds.get(s);
     if (k) return k;
     k = 'class';
@@ -150,10 +154,31 @@ class Writer {
           const sc = m.scope;
           if (sc.nodes.every((n) => via.has(n.id)) && sc.inputs.length === 1 && sc.inputs[0] === s.inputs[0] && this.kind(sc) === 'sequential') found = sc;
         }
+        if (!found) found = this.functionalShortcut(s, skip.via);
       }
     }
     this.shortcutOf.set(s, found);
     return found;
+  }
+
+  /**
+   * A shortcut of tensor operations only (subsample and zero-pad), chained from the block's input: its nodes
+   * become one member, `shortcut`, written as a `LambdaLayer` as CIFAR ResNet code writes it.
+   */
+  private functionalShortcut(s: Scope, via: readonly string[]): Scope | null {
+    const idx = via.map((id) => s.members.findIndex((m) => m.kind === 'node' && m.node.id === id));
+    if (idx.some((i) => i < 0)) return null;
+    const nodes = idx.map((i) => (s.members[i] as { node: IrNode }).node);
+    const chained = nodes.every((n, k) => !isModule(n) && n.inputs.length === 1 && n.inputs[0] === (k === 0 ? s.inputs[0] : nodes[k - 1]!.id));
+    if (!chained) return null;
+    let rel = 'shortcut';
+    while (s.members.some((m, i) => m.rel === rel && !idx.includes(i))) rel += '_';
+    const sc: Scope = { group: null, path: `${s.path}.${rel}`, members: nodes.map((node) => ({ kind: 'node', node, rel: node.op })), nodes, inputs: [s.inputs[0]!], output: nodes[nodes.length - 1]!.id };
+    s.members = s.members.filter((_m, i) => !idx.includes(i));
+    s.members.splice(Math.min(...idx), 0, { kind: 'scope', scope: sc, rel });
+    this.lambdas.add(sc);
+    this.keys.set(sc, JSON.stringify(nodes.map((n) => n.op)));
+    return sc;
   }
 
   /** The scope's structure without attribute values (an optional shortcut left out and read as the block's input). */
@@ -222,7 +247,8 @@ class Writer {
           for (const [k, v] of Object.entries(moduleAttrs(m.node))) out.set(`${key}.${k}`, v);
         } else {
           const kind = this.kind(m.scope);
-          if (kind === 'class') for (const [k, v] of this.ctorValues(m.scope)) out.set(`${key}.${k}`, v);
+          if (kind === 'lambda') m.scope.nodes.forEach((n, j) => leaves(n.attrs, `${key}.${j}`, out));
+          else if (kind === 'class') for (const [k, v] of this.ctorValues(m.scope)) out.set(`${key}.${k}`, v);
           else if (kind === 'stage') m.scope.members.forEach((b) => b.kind === 'scope' && [...this.ctorValues(b.scope)].forEach(([k, v]) => out.set(`${key}.${b.rel}.${k}`, v)));
           else walk(m.scope, `${key}.`);
         }
@@ -255,7 +281,8 @@ class Writer {
     for (const key of keys) {
       const vs = values.map((v) => v.get(key));
       const present = vs.map((v, i) => [v, i] as const).filter(([v]) => v !== undefined) as [AttrValue, number][];
-      const attr = key.slice(key.lastIndexOf('.') + 1);
+      // A number inside a shortcut's operation (a pad width) is matched as a channel count.
+      const attr = key.endsWith(LEAF) ? 'out_channels' : key.slice(key.lastIndexOf('.') + 1);
       const expr = c.block ? matchExpr(attr, present.map(([v, i]) => [v, vars[i]!]), c.expansion) : null;
       if (expr) {
         c.resolved.set(key, { code: expr.code });
@@ -305,6 +332,7 @@ class Writer {
     const factory = functionName(this.g.name);
     const bodies: string[][] = this.classes.map((c) => this.classCode(c));
     const model = this.modelCode(modelClass);
+    if (this.usesLambda) bodies.unshift(LAMBDA_LAYER);
     const numClasses = this.numClasses();
     const fArgs = numClasses ? [`num_classes: int = ${numClasses.value}`] : [];
     const factoryCode = [
@@ -453,6 +481,7 @@ class Writer {
     const key = prefix + m.rel;
     if (m.kind === 'node') return moduleCall(m.node, (attr, v) => resolve(`${key}.${attr}`, v));
     const kind = this.kind(m.scope);
+    if (kind === 'lambda') return this.lambdaCtor(m.scope, key, resolve);
     if (kind === 'class') {
       const c = this.classOf.get(m.scope)!;
       const vals = this.ctorValues(m.scope);
@@ -466,6 +495,33 @@ class Writer {
       'nn.Sequential',
       m.scope.members.map((x) => this.ctor(x, `${key}.`, resolve)),
     );
+  }
+
+  /** `LambdaLayer(lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4)))`. */
+  private lambdaCtor(sc: Scope, key: string, resolve: (key: string, v: AttrValue) => PyExpr): PyExpr {
+    this.usesLambda = true;
+    this.typing.add('Callable');
+    const subst = new Map<string, string>();
+    let code = 'x';
+    sc.nodes.forEach((n, j) => {
+      const vals = new Map<string, AttrValue>();
+      leaves(n.attrs, `${key}.${j}`, vals);
+      const attrs = JSON.parse(JSON.stringify(n.attrs)) as Record<string, AttrValue>;
+      for (const [k, v] of vals) {
+        const r = flat(resolve(k, v));
+        if (r === pyValue(v)) continue;
+        const sentinel = 987650000 + subst.size;
+        subst.set(String(sentinel), r);
+        setLeaf(attrs, k.slice(`${key}.${j}.`.length, -LEAF.length).split('.'), sentinel);
+      }
+      const w = OP_SPECS[n.op].pytorch;
+      const out = isUnsupported(w) || w.kind !== 'expr' ? unsupported('it is not a tensor operation') : w.expr([code], attrs, n.inputShapes);
+      if (isUnsupported(out)) throw new CodegenError(`cannot write ${describeNode(n)} as PyTorch: ${out.unsupported}`, n.source);
+      code = doubleQuoted(out);
+    });
+    for (const [sentinel, r] of subst) code = code.split(sentinel).join(r);
+    if (code.includes('F.')) this.usesF = true;
+    return call('LambdaLayer', [parseExpr(`lambda x: ${code}`)]);
   }
 
   /** `forward`: one statement per member, variables reused once their value is dead. */
@@ -518,7 +574,7 @@ class Writer {
         if (isUnsupported(written)) throw new CodegenError(`cannot write ${describeNode(m.node)} as PyTorch: ${written.unsupported}`, m.node.source);
         const code = doubleQuoted(written);
         if (code.includes('F.')) this.usesF = true;
-        lines.push(`${pad}${name} = ${code}`);
+        lines.push(...layout(parseExpr(code), indent + 4, `${name} = `));
         return;
       }
       lines.push(...layout(call(attrOf(m.rel), ins), indent + 4, `${name} = `));
@@ -568,6 +624,35 @@ function attrPath(rel: string, lists: Map<string, unknown>): string {
   if (lists.has(head)) return `self.${pyIdent(head)}[${rel.slice(head.length + 1)}]`;
   return `self.${rel.split('.').map(pyIdent).join('.')}`;
 }
+
+/** Marks the key of a number inside a tensor operation's attributes. */
+const LEAF = '.#';
+
+/** Every number inside attributes, keyed `prefix.attr.index...#`. */
+function leaves(attrs: Attrs, prefix: string, out: Map<string, AttrValue>): void {
+  const walk = (v: AttrValue, path: string) => {
+    if (typeof v === 'number') out.set(`${path}${LEAF}`, v);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}.${i}`));
+  };
+  for (const [k, v] of Object.entries(attrs)) walk(v, `${prefix}.${k}`);
+}
+
+function setLeaf(attrs: Record<string, AttrValue>, path: string[], value: number): void {
+  let cur: AttrValue = attrs;
+  for (const p of path.slice(0, -1)) cur = (cur as Record<string, AttrValue>)[p]!;
+  (cur as Record<string, AttrValue>)[path[path.length - 1]!] = value;
+}
+
+/** The module the option-A shortcut is written with, as CIFAR ResNet code defines it. */
+const LAMBDA_LAYER = [
+  'class LambdaLayer(nn.Module):',
+  '    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:',
+  '        super().__init__()',
+  '        self.fn = fn',
+  '',
+  '    def forward(self, x: Tensor) -> Tensor:',
+  '        return self.fn(x)',
+];
 
 function outputOf(m: Member): string {
   return m.kind === 'node' ? m.node.id : m.scope.output;

@@ -46,10 +46,12 @@ describe('generated PyTorch analyses to the same network', () => {
       assert.deepEqual(a.graph.output, m.graph.output);
       // Keras layer names (`block/conv`) are not Python names; every other source keeps its module paths.
       if (!m.file.includes('/keras/')) assert.deepEqual(weightNames(a.graph), weightNames(m.graph), 'state_dict names follow the design');
-      // Option-A shortcuts (slice and pad in forward) differ in their pad per stage, so those blocks are
-      // still separate classes and their stages spelled out; every other stage goes through the helper.
-      if (designs.includes(m) && !m.graph.nodes.some((n) => n.op === 'pad')) assert.match(w.code, /def _make_layer\(/, 'stages are built by a helper, not spelled out');
-      if (designs.includes(m)) assert.match(w.code, /class \w+\(nn\.Module\):\n    expansion = /, 'blocks are classes');
+      if (designs.includes(m)) assert.match(w.code, /def _make_layer\(/, 'stages are built by a helper, not spelled out');
+      if (designs.includes(m)) {
+        assert.match(w.code, /class \w+\(nn\.Module\):\n    expansion = /, 'blocks are classes');
+        const blocks = new Set(m.graph.groups.filter((g) => g.kind === 'block').map((g) => g.label));
+        assert.equal(w.code.match(/\n    expansion = /g)?.length, blocks.size, 'one class per block structure');
+      }
     });
   }
 });

@@ -298,6 +298,9 @@ class ModelRun {
     return graph;
   }
 
+  /** Why the last {@link inputShape} guessed the input's size, if it did. */
+  private inputGuess: string | undefined;
+
   /** The input: the CLI's, else the file's comment, else shaped for the model's first layer (batch and size from the comment or the caller's default). */
   private inputShape(root: ModuleObj, fromDirective: number[] | null): Shape {
     const I = this.I;
@@ -305,7 +308,15 @@ class ModelRun {
     if (given) return given.length === 3 ? [1, ...given] : [...given];
     const fileShape = this.directive?.input ?? this.opts.defaultInput ?? null;
     const n = fileShape?.[0] ?? 1;
-    const hw = fileShape && fileShape.length === 4 ? fileShape.slice(2) : DEFAULT_HW;
+    let hw = fileShape && fileShape.length === 4 ? fileShape.slice(2) : DEFAULT_HW;
+    this.inputGuess = undefined;
+    if (!this.directive?.input && (hw[0] === DEFAULT_HW[0] && hw[1] === DEFAULT_HW[1])) {
+      const why = cifarGuess(I.lib.nn.walkModules(root).map(([, m]) => m.layer), [root.cls.name, I.file]);
+      if (why) {
+        hw = [32, 32];
+        this.inputGuess = why;
+      }
+    }
     for (const [, m] of I.lib.nn.walkModules(root)) {
       const l = m.layer;
       if (!l || !l.op) continue;
@@ -389,4 +400,19 @@ function lintClasses(I: Interp): void {
       if (d) I.unusedArgs.push({ cls, use: u, diag: d });
     }
   }
+}
+
+/**
+ * Why a model looks like a CIFAR network (32x32 inputs) rather than an ImageNet one, or null: a name that says
+ * so, or a 3x3 stride-1 first conv with no max-pool anywhere (an ImageNet stem is a 7x7/2 conv and a pool).
+ */
+export function cifarGuess(layers: readonly ({ type: string; attrs: Record<string, unknown> } | null | undefined)[], names: readonly string[]): string | null {
+  const named = names.find((n) => /cifar/i.test(n.split('/').pop() ?? n));
+  if (named) return `the name ${named.split('/').pop()} says CIFAR`;
+  const present = layers.filter((l): l is { type: string; attrs: Record<string, unknown> } => !!l);
+  const first = present.find((l) => l.type === 'Conv2d');
+  if (!first || present.some((l) => /MaxPool/.test(l.type))) return null;
+  const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+  if (one(first.attrs['kernel_size']) === 3 && (one(first.attrs['stride']) ?? 1) === 1) return 'a 3×3 stride-1 stem with no max-pool, as CIFAR ResNets have';
+  return null;
 }
