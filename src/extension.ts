@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { ActiveModel } from './host/activeModel';
 import { AnalysisService } from './host/analysisService';
 import { registerCommands } from './host/commands';
+import { registerInputShape } from './host/inputShape';
 import { StudioContext } from './host/context';
 import { graphHtml } from './host/graphHtml';
 import { GraphViews } from './host/graphView';
@@ -26,6 +27,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     const active = new ActiveModel(ctx, service);
     registerDiagnostics(ctx, service);
     registerLanguageFeatures(ctx, service);
+    registerInputShape(ctx, service);
     registerCommands(ctx, service);
     registerTraining(ctx, service);
     new GraphViews(ctx, service, active, graphHtml);

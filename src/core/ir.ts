@@ -163,6 +163,11 @@ export interface IrGraph {
   /** Sum of node params, each module counted once; null if any is unknown. */
   params: number | null;
   macs: number | null;
+  /**
+   * Set when nothing (an argument, the file or a setting other than the built-in default) gave the input's
+   * height and width, and the front end guessed them from the model: why, e.g. "CIFAR-style stem".
+   */
+  inputGuess?: string;
 }
 
 /** What a front end returns for one file. */

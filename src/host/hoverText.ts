@@ -106,3 +106,15 @@ export function lensTitle(name: string, graph: IrGraph | null, diagnostics: read
   if (!graph) return `${name} · not analysable${errText}`;
   return `${graph.name || name} · ${paramsText(graph.params)} · ${macsText(graph.macs)}${errText}`;
 }
+
+/**
+ * The input a model is analysed with, as the CodeLens, status bar and graph header show it: `3×32²` (channels,
+ * then height and width, squared when equal), without the batch size, which changes no per-sample number.
+ */
+export function inputText(shape: readonly (number | string | null)[] | null | undefined): string | null {
+  if (!shape || shape.length < 2) return null;
+  const [, ...dims] = shape.map((d) => d ?? '?');
+  const [c, ...rest] = dims;
+  if (rest.length === 2 && rest[0] === rest[1]) return `${c}×${rest[0]}²`;
+  return dims.join('×');
+}

@@ -9,7 +9,8 @@ import type { IndexedDiagnostic } from '../frontends/workspaceIndex';
 import { type AnalysisService, type AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
 import { fileDiagnostics } from './fileDiagnostics';
-import { hoverMarkdown, lensTitle } from './hoverText';
+import { hoverMarkdown, inputText, lensTitle } from './hoverText';
+import { CHANGE_INPUT_COMMAND } from './inputShape';
 import { shapeHints } from './inlayHints';
 import { type EditorDiagnostic, quickFixesFor } from './quickFixes';
 import { type ZeroRange, nodesAt, sameFile, toZeroBased } from './ranges';
@@ -189,6 +190,9 @@ class ModelLens extends vscode.CodeLens {
   }
 }
 
+/** The input a model is analysed with (`@ 3×32²`); a click changes it. */
+class InputLens extends ModelLens {}
+
 class ModelCodeLens implements vscode.CodeLensProvider<vscode.CodeLens> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -219,6 +223,7 @@ class ModelCodeLens implements vscode.CodeLensProvider<vscode.CodeLens> {
       const args = [doc.uri, c.kind === 'design' ? undefined : c.name];
       lenses.push(
         new ModelLens(range, doc, c, model),
+        new InputLens(range, doc, c, model),
         new vscode.CodeLens(range, { title: 'Show graph', command: 'resnetStudio.showGraph', arguments: args }),
         new vscode.CodeLens(range, { title: 'Train…', command: 'resnetStudio.train', arguments: args }),
       );
@@ -229,6 +234,17 @@ class ModelCodeLens implements vscode.CodeLensProvider<vscode.CodeLens> {
   async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
     if (!(lens instanceof ModelLens)) return lens;
     const r = await this.service.analyze(lens.doc, lens.model);
+    if (lens instanceof InputLens) {
+      const g = r?.analysis.graph;
+      const text = inputText(g?.input);
+      lens.command = {
+        title: text ? `@ ${text}${g?.inputGuess ? ' (guess)' : ''}` : '@ input…',
+        command: CHANGE_INPUT_COMMAND,
+        arguments: [lens.doc.uri, lens.model ?? r?.options.model ?? (lens.candidate.kind === 'design' ? undefined : lens.candidate.name)],
+        tooltip: g?.inputGuess ? `The input size is a guess (${g.inputGuess}); click to change it` : 'The input shape this model is analysed with; click to change it',
+      };
+      return lens;
+    }
     lens.command = {
       title: r ? lensTitle(lens.candidate.name, r.analysis.graph, r.analysis.diagnostics) : lens.candidate.name,
       command: 'resnetStudio.showSummary',

@@ -117,6 +117,37 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       assert.match(text, /if self\.identity_downsample is None and \(stride != 1 or in_channels != intermediate_channels \* self\.expansion\):/);
       await wb.screenshot('editor-2-tutorial-fixed');
     });
+
+    await step('3: the input shape is shown, marked as a guess, and changed in one click', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('editor/resnet_small.py');
+      // The CIFAR stem makes 32x32 the guess, not 224x224: the lens says so, and the MACs are CIFAR-sized.
+      const statusItem = wb.page.locator('.statusbar-item', { hasText: '3×32² (guess)' }).first();
+      await statusItem.waitFor({ state: 'visible', timeout: 45_000 });
+      const line = readFileSync(join(wb.folder, 'editor/resnet_small.py'), 'utf8').split('\n').findIndex((l) => l.startsWith('def resnet20')) + 1;
+      await wb.runCommand('Go to Line/Column...');
+      await wb.page.keyboard.type(String(line + 10));
+      await wb.page.keyboard.press('Enter');
+      await codeLens(wb, '@ 3×32² (guess)', 0).waitFor({ state: 'visible', timeout: 20_000 });
+      const lensTexts = await wb.page.locator('.monaco-editor .codelens-decoration').allInnerTexts();
+      const r20 = lensTexts.find((x) => x.startsWith('resnet20'));
+      assert.ok(r20, JSON.stringify(lensTexts));
+      assert.match(r20, /^resnet20 · .* · 40\.\d MMACs/, r20);
+      await wb.runCommand('ResNet Studio: Show Graph');
+      await graphStatus(wb, '@ 3×32² (guess)');
+      await wb.screenshot('editor-3-input-guess');
+      // One click on the status bar item, a new shape, and everything follows.
+      await statusItem.click();
+      const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match(await input.inputValue(), /^1, 3, 32, 32$/);
+      await input.fill('1, 3, 64, 64');
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator('.statusbar-item', { hasText: /3×64²$/ }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await graphStatus(wb, /@ 3×64² ·/);
+      await codeLens(wb, /^@ 3×64²$/, 0).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('editor-3-input-changed');
+    });
   } finally {
     if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);
     await wb.stop();

@@ -94,7 +94,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       assert.equal(s.identityEdges + s.projectionEdges, e.skipEdges);
       // Projection conv/BN nodes are marked as part of their shortcut.
       assert.equal((await p.classesOf('node.via-projection')).length, 8);
-      assert.match(await p.page.textContent('#status') ?? '', /ResNet-50 · 25\.6 M params · 4\.09 G MACs · 175 layers · 12 identity \+ 4 projection shortcuts/);
+      assert.match(await p.page.textContent('#status') ?? '', /ResNet-50 · @ 3×224² · 25\.6 M params · 4\.09 G MACs · 175 layers · 12 identity \+ 4 projection shortcuts/);
       await p.page.screenshot({ path: join(ARTIFACTS, 'resnet50-dark.png') });
       await assertClean(p);
     } finally {

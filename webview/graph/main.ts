@@ -78,6 +78,14 @@ function persist(): void {
   vscode.setState({ file, collapsed, heat: view.heat });
 }
 
+/** The input the model is analysed with, as the CodeLens shows it (`@ 3×32²`), marked when it is a guess. */
+function inputPart(g: NonNullable<SetGraphMessage['graph']>): string {
+  const dims = (g.input ?? []).slice(1).map((d) => d ?? '?');
+  const [c, h, w] = dims;
+  const text = dims.length === 3 && h === w ? `${c}×${h}²` : dims.join('×');
+  return `@ ${text}${g.inputGuess ? ' (guess)' : ''}`;
+}
+
 function updateStatus(msg: SetGraphMessage): void {
   const g = msg.graph;
   const errors = msg.diagnostics.filter((d) => d.severity === 'error').length;
@@ -92,6 +100,7 @@ function updateStatus(msg: SetGraphMessage): void {
   const proj = g.skips.filter((s) => s.kind === 'projection').length;
   const parts = [
     g.name,
+    inputPart(g),
     `${fmtCompact(g.params)} params`,
     `${fmtCompact(g.macs)} MACs`,
     `${view.model?.layerCount ?? 0} layers`,
