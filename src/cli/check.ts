@@ -104,10 +104,18 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Where else a problem points (an imported file where it arose), as `path:line:col: note: message`. */
+function relatedNotes(d: IndexedDiagnostic, cwd: string): string[] {
+  return (d.related ?? []).map((r) => `${shown(r.file, cwd)}:${r.line}:${r.column}: note: ${r.message}`);
+}
+
 export function formatText(r: CheckResult, cwd: string): string[] {
   const lines: string[] = [];
   for (const { file, diagnostics } of r.findings) {
-    for (const d of diagnostics) lines.push(`${shown(d.file, cwd)}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]${modelNote(d, file)}`);
+    for (const d of diagnostics) {
+      lines.push(`${shown(d.file, cwd)}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]${modelNote(d, file)}`);
+      lines.push(...relatedNotes(d, cwd).map((n) => `  ${n}`));
+    }
   }
   const summary = `Checked ${plural(r.models, 'model')} in ${plural(r.files.length, 'file')}: ${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}.`;
   lines.push(...(lines.length ? [''] : []), summary);
@@ -160,13 +168,26 @@ export function formatGithub(r: CheckResult, cwd: string): string[] {
         `endColumn=${d.endColumn}`,
         `title=${ghProp(`resnet-studio ${d.code}`)}`,
       ];
-      lines.push(`::${d.severity === 'error' ? 'error' : 'warning'} ${props.join(',')}::${ghData(d.message + modelNote(d, file))}`);
+      const text = [d.message + modelNote(d, file), ...relatedNotes(d, cwd)].join('\n');
+      lines.push(`::${d.severity === 'error' ? 'error' : 'warning'} ${props.join(',')}::${ghData(text)}`);
     }
   }
   return lines;
 }
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+/** A SARIF location: relative to the checked root when inside it (so code scanning maps it), else absolute. */
+function physical(at: { file: string; line: number; column: number; endLine: number; endColumn: number }, cwd: string): Sarif.PhysicalLocation {
+  const rel = path.relative(cwd, at.file);
+  const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return {
+    artifactLocation: inside
+      ? { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' }
+      : { uri: `file://${at.file.split(path.sep).map(encodeURIComponent).join('/')}` },
+    region: { startLine: at.line, startColumn: at.column, endLine: at.endLine, endColumn: at.endColumn },
+  };
+}
 
 export function formatSarif(r: CheckResult, cwd: string): Sarif.Log {
   const rules: Sarif.ReportingDescriptor[] = [];
@@ -180,23 +201,14 @@ export function formatSarif(r: CheckResult, cwd: string): Sarif.Log {
         ruleIndex.set(d.code, idx);
         rules.push({ id: d.code, shortDescription: { text: `ResNet Studio ${d.code}` } });
       }
-      const rel = path.relative(cwd, d.file);
-      const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+      const related = (d.related ?? []).map((x, id): Sarif.Location => ({ id, physicalLocation: physical(x, cwd), message: { text: x.message } }));
       results.push({
         ruleId: d.code,
         ruleIndex: idx,
         level: d.severity === 'error' ? 'error' : 'warning',
         message: { text: d.message + modelNote(d, file) },
-        locations: [
-          {
-            physicalLocation: {
-              artifactLocation: inside
-                ? { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' }
-                : { uri: `file://${d.file.split(path.sep).map(encodeURIComponent).join('/')}` },
-              region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
-            },
-          },
-        ],
+        locations: [{ physicalLocation: physical(d, cwd) }],
+        ...(related.length ? { relatedLocations: related } : {}),
       });
     }
   }

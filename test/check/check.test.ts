@@ -155,6 +155,10 @@ test('sarif: valid SARIF 2.1.0 (checked against the published schema), one resul
   assert.equal(loc.region.startColumn, 27);
   assert.equal(run.originalUriBaseIds['%SRCROOT%'].uri, `file://${FIXTURES}/`);
   for (const res of run.results) assert.equal(run.tool.driver.rules[res.ruleIndex].id, res.ruleId);
+  // Related locations (a problem raised in an imported module) are valid too.
+  const withRelated = JSON.parse(check(join(FIXTURES, 'imports'), 'wrong', '--path', 'vendor', '--format', 'sarif').stdout);
+  assert.ok(withRelated.runs[0].results[0].relatedLocations, 'the imported module is a related location');
+  assert.ok(validate(withRelated), JSON.stringify(validator.errors));
   // A clean tree is still a valid log, with no results.
   const clean = JSON.parse(check(FIXTURES, 'project', '--format', 'sarif').stdout);
   assert.ok(validate(clean), JSON.stringify(validator.errors));
@@ -223,13 +227,15 @@ test('virtual environments, site-packages, node_modules and tool folders are ski
 });
 
 test('--jobs: threads give the same report as one thread, in the same order', () => {
-  // test/fixtures/check has 11 .py and .json files: enough for 2 threads.
+  // test/fixtures/check has 13 .py and .json files: enough for 2 threads.
   const one = check(FIXTURES, '--jobs', '1', '--format', 'json');
   const two = check(FIXTURES, '--jobs', '2', '--format', 'json');
   assert.equal(one.status, 1);
   assert.equal(two.status, 1);
   assert.deepEqual(JSON.parse(two.stdout), JSON.parse(one.stdout));
-  assert.deepEqual((JSON.parse(one.stdout) as JsonOut).summary, { files: 7, models: 10, errors: 1, warnings: 1 });
+  const summary = (JSON.parse(one.stdout) as JsonOut).summary;
+  assert.deepEqual([summary.files, summary.models], [9, 12]);
+  assert.ok(summary.errors >= 1, 'broken/net.py has an error');
   assert.equal(check(FIXTURES, '--jobs', '0').status, 2, '--jobs must be positive');
 });
 
@@ -241,4 +247,20 @@ test('--path: an import from a folder outside the tree resolves only when that f
   assert.equal(found.status, 0, found.stderr);
   // torch (with vendor/ on sys.path): sum(p.numel() for p in Net().parameters()) == 852.
   assert.deepEqual((JSON.parse(found.stdout) as JsonOut).files[0]!.models.map((m) => [m.name, m.params, m.output, m.blocks]), [['Net', 852, [1, 4], [{ name: 'ResBlock', count: 1 }]]]);
+});
+
+test('a problem raised inside an imported module: reported in the checked file, with a note where it arose', () => {
+  const cwd = join(FIXTURES, 'imports');
+  const text = check(cwd, 'wrong', '--path', 'vendor');
+  assert.equal(text.status, 1, text.stderr);
+  // python (vendor/ on sys.path): Net() raises ValueError: channels (6) must be a multiple of groups (4).
+  assert.match(text.stdout, /^wrong\/net\.py:\d+:\d+: error: ValueError: channels \(6\) must be a multiple of groups \(4\).*\n  vendor\/shapes\/checked\.py:9:13: note: raised here$/m);
+  const gh = check(cwd, 'wrong', '--path', 'vendor', '--format', 'github').stdout.trim();
+  assert.match(gh, /^::error file=wrong\/net\.py,.*::ValueError: .*%0Avendor\/shapes\/checked\.py:9:13: note: raised here$/);
+  const log = JSON.parse(check(cwd, 'wrong', '--path', 'vendor', '--format', 'sarif').stdout);
+  const related = log.runs[0].results[0].relatedLocations;
+  assert.equal(related.length, 1);
+  assert.deepEqual(related[0].physicalLocation.artifactLocation, { uri: 'vendor/shapes/checked.py', uriBaseId: '%SRCROOT%' });
+  assert.equal(related[0].physicalLocation.region.startLine, 9);
+  assert.equal(related[0].message.text, 'raised here');
 });
