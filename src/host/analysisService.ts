@@ -12,6 +12,7 @@ import { AnalysisCache, Debouncer, VersionGate } from './analysisCache';
 import { type ModelChoice, isModelFileName, looksLikeKerasText, optionsKey, resolveOptions } from './analysisOptions';
 import { type AnalysisRunner, AnalysisTimeoutError, WorkerRunner } from './analysisRunner';
 import type { StudioContext } from './context';
+import { importOptions } from './importOptions';
 
 /** A document's analysis, tied to the version it was computed from. */
 export interface AnalyzedDocument {
@@ -122,7 +123,8 @@ export class AnalysisService implements vscode.Disposable {
   optionsFor(doc: vscode.TextDocument, model?: string): FrontEndOptions {
     let choice: ModelChoice | undefined = this.ctx.choiceFor(doc.uri);
     if (model !== undefined && choice?.model !== model) choice = { model };
-    return resolveOptions(choice, this.ctx.settings().analysis.defaultInputShape);
+    const settings = this.ctx.settings();
+    return { ...resolveOptions(choice, settings.analysis.defaultInputShape), ...importOptions(settings) };
   }
 
   /** The cached analysis of the document's current version, if there is one; never computes. */

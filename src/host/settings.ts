@@ -13,6 +13,8 @@ export interface StudioSettings {
   analysis: {
     /** Used when neither a per-model choice nor the file itself gives an input shape. */
     defaultInputShape: number[];
+    /** Folders PyTorch imports are resolved from, after the workspace folders and `python.analysis.extraPaths`. */
+    extraPaths: string[];
   };
   editor: {
     inlayHints: boolean;
@@ -32,7 +34,7 @@ export interface StudioSettings {
 }
 
 export const DEFAULT_SETTINGS: StudioSettings = {
-  analysis: { defaultInputShape: [1, 3, 224, 224] },
+  analysis: { defaultInputShape: [1, 3, 224, 224], extraPaths: [] },
   editor: { inlayHints: true, codeLens: true },
   graph: { layoutDirection: 'DOWN', autoCollapseThreshold: 300 },
   training: { runsDirectory: '.resnet-studio/runs', pythonPath: '', backend: 'tfjs' },
@@ -41,6 +43,7 @@ export const DEFAULT_SETTINGS: StudioSettings = {
 /** Every key under `resnetStudio.`, as `package.json` contributes it. */
 export const SETTING_KEYS = {
   defaultInputShape: 'analysis.defaultInputShape',
+  extraPaths: 'analysis.extraPaths',
   inlayHints: 'editor.inlayHints.enabled',
   codeLens: 'editor.codeLens.enabled',
   layoutDirection: 'graph.layoutDirection',
@@ -72,7 +75,10 @@ export function parseSettings(get: SettingGetter): StudioSettings {
   const direction = get(SETTING_KEYS.layoutDirection);
   const backend = get(SETTING_KEYS.backend);
   return {
-    analysis: { defaultInputShape: shape ?? [...d.analysis.defaultInputShape] },
+    analysis: {
+      defaultInputShape: shape ?? [...d.analysis.defaultInputShape],
+      extraPaths: stringList(get(SETTING_KEYS.extraPaths)),
+    },
     editor: {
       inlayHints: bool(SETTING_KEYS.inlayHints, d.editor.inlayHints),
       codeLens: bool(SETTING_KEYS.codeLens, d.editor.codeLens),
@@ -88,6 +94,11 @@ export function parseSettings(get: SettingGetter): StudioSettings {
       backend: backend === 'tfjs' || backend === 'pytorch' ? backend : d.training.backend,
     },
   };
+}
+
+/** A list of non-empty strings; anything else in it is left out. */
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : [];
 }
 
 /** A settings value that should be a shape: an array of 2 to 6 positive integers. */

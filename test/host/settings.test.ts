@@ -18,9 +18,10 @@ test('valid values are taken', () => {
     [SETTING_KEYS.runsDirectory]: ' runs ',
     [SETTING_KEYS.pythonPath]: '/usr/bin/python3.11',
     [SETTING_KEYS.backend]: 'pytorch',
+    [SETTING_KEYS.extraPaths]: [' vendor ', '', 3, 'lib/src'],
   });
   assert.deepEqual(s, {
-    analysis: { defaultInputShape: [2, 1, 28, 28] },
+    analysis: { defaultInputShape: [2, 1, 28, 28], extraPaths: ['vendor', 'lib/src'] },
     editor: { inlayHints: false, codeLens: false },
     graph: { layoutDirection: 'RIGHT', autoCollapseThreshold: 0 },
     training: { runsDirectory: 'runs', pythonPath: '/usr/bin/python3.11', backend: 'pytorch' },
