@@ -81,7 +81,8 @@ class WorkspaceModels implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reindex()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('files.exclude') || e.affectsConfiguration('python.analysis.extraPaths') || e.affectsConfiguration('resnetStudio')) void this.reindex();
+        const keys = ['files.exclude', 'python.analysis.extraPaths', 'resnetStudio.analysis', 'resnetStudio.training.pythonPath'];
+        if (keys.some((k) => e.affectsConfiguration(k))) void this.reindex();
       }),
     );
     void this.reindex();
