@@ -4,7 +4,7 @@
  * rows it writes say is wrong ({@link healthAlerts}: exploding or vanishing gradients, dead ReLUs, collapsed
  * residual branches, NaN or Inf). Pure: no `vscode`, no Node APIs, so the webview imports it too.
  */
-import type { IrGraph, IrNode } from '../core/ir';
+import type { IrGraph, IrNode, SourceRange } from '../core/ir';
 import type { LayerRow } from '../protocol/trainingProtocol';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -200,3 +200,16 @@ export function healthAlerts(rows: readonly LayerRow[], thresholds: Partial<Heal
 
 /** Layer rows only, from any rows. */
 export const layerRows = (rows: readonly { type: string }[]): LayerRow[] => rows.filter((r): r is LayerRow => r.type === 'layer');
+
+/**
+ * Where each alert belongs in the source: the line that built the layer (the IR node's `definedAt`), else the
+ * line that calls it (a functional ReLU, an add). Alerts whose key the IR does not know are left out.
+ */
+export function alertSites(graph: IrGraph, alerts: readonly HealthAlert[]): { alert: HealthAlert; range: SourceRange }[] {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  return alerts.flatMap((alert) => {
+    const node = byName.get(alert.module);
+    const range = node?.definedAt ?? node?.source;
+    return range ? [{ alert, range }] : [];
+  });
+}

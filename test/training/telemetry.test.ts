@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeText } from '../../src/frontends';
 import { type LayerRow, validateRow } from '../../src/protocol/trainingProtocol';
-import { healthAlerts, layerRows, telemetryProbes } from '../../src/training/health';
+import { alertSites, healthAlerts, layerRows, telemetryProbes } from '../../src/training/health';
 import { PytorchJob } from '../../src/training/pytorchRunner';
 import { RunStore } from '../../src/training/runStore';
 import { FIXTURE_MODEL, smallRun, tempRoot, torchPython } from './torchTestEnv';
@@ -52,6 +52,18 @@ describe('telemetry probes from the IR', () => {
 });
 
 describe('health alert rules', () => {
+  test('an alert sits on the line that built its layer, or on the forward line of a functional op', () => {
+    const { graph } = probesOf(FIXTURE_MODEL, 'resnet8');
+    const alerts = healthAlerts([
+      ...[1, 2, 3].map((s) => row(s, 'layers.1.conv1', { gradNorm: 1e-9 })),
+      ...[1, 2, 3].map((s) => row(s, 'layers.2.relu', { deadFraction: 0.9 })),
+      row(1, 'no.such.module', { nonFinite: ['gradNorm'] }),
+    ]);
+    const sites = alertSites(graph, alerts).map((s) => `${s.alert.module} ${path.basename(s.range.file)}:${s.range.line}`);
+    // conv1 is built at `self.conv1 = nn.Conv2d(...)` (line 13); the functional ReLU is called at line 22.
+    assert.deepEqual(sites, ['layers.1.conv1 cifar_resnet8.py:13', 'layers.2.relu cifar_resnet8.py:22']);
+  });
+
   test('each rule fires on rows made to trip it, with the stretch and the value in the message', () => {
     const rows = [
       ...[100, 200, 300, 400, 500, 600].map((s) => row(s, 'layer3.4.conv2', { gradNorm: 3e-9, weightNorm: 1 })),

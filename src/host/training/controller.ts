@@ -13,6 +13,7 @@ import { DEFAULT_RUNS_DIR, RunStore } from '../../training/runStore';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
 import type { AnalysisService } from '../analysisService';
+import { HealthDiagnostics } from './healthDiagnostics';
 import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
 import { resolveTrainingPython } from './pythonInterpreter';
@@ -39,6 +40,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   private output: vscode.OutputChannel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private statusTimer: NodeJS.Timeout | undefined;
+  /** Health alerts of the runs' layer telemetry, as diagnostics on the models' source. */
+  readonly health: HealthDiagnostics;
 
   /** Analyses a file to train, off the extension host's thread. */
   analyzeText(...args: Parameters<AnalysisService['analyzeText']>): ReturnType<AnalysisService['analyzeText']> {
@@ -51,9 +54,11 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   ) {
     this.statusItem = vscode.window.createStatusBarItem('resnetStudio.training', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'ResNet Studio Training';
+    this.health = new HealthDiagnostics((file, text, options) => this.analysis.analyzeText(file, text, options));
     this.statusItem.command = 'resnetStudio.showRuns';
     this.disposables.push(
       this.statusItem,
+      this.health,
       this.runsEmitter,
       this.backendEmitter,
       ctx.onDidChangeSettings(() => this.runsEmitter.fire()),
@@ -109,6 +114,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     const progress = new JobProgress(model);
     for (const row of job.rows) progress.update(row);
     this.live.set(job.runId, { job, progress });
+    const config = this.store().readConfig(job.runId);
+    if (config) this.health.follow(job, config);
     const sub = job.onDidEmitRow((row) => {
       progress.update(row);
       this.updateStatus();
@@ -189,6 +196,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     this.panel = panel;
     panel.onDidDispose(() => {
       if (this.panel === panel) this.panel = undefined;
+      // Closing the panel closes the runs that have ended: their health diagnostics go.
+      this.health.closeEnded();
     });
   }
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_CONFIG_DEFAULTS } from '../../protocol/trainingProtocol';
+import { type TelemetryProbes, telemetryProbes } from '../../training/health';
 import { analysisOptions, resolveFromAnalysis } from '../../training/resolveModel';
 import { listPartitions } from '../../training/slurm';
 import { type LaunchConfig, MULTINODE_PROMPT_KEYS, SLURM_PROMPT_KEYS, joinCommand, parseLaunchLine, splitSbatchArgs } from './launchOptions';
@@ -135,11 +136,17 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
   }
 
   let resolved;
+  let probes: TelemetryProbes | undefined;
   try {
     // The analysis runs in the analysis worker: the extension bundle carries no front end.
     const flags = { ...(choice?.input ? { input: choice.input } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) };
     const analysis = await controller.analyzeText(file, text, analysisOptions(flags));
     resolved = resolveFromAnalysis(analysis, file, text, flags, backend);
+    // Where the PyTorch runner measures each residual add and functional ReLU (layer telemetry), from the IR.
+    if (backend === 'pytorch') {
+      const graph = analysis?.graph?.name === resolved.modelName ? analysis.graph : (await controller.analyzeText(file, text, analysisOptions({ ...flags, model: resolved.modelName })))?.graph;
+      if (graph) probes = telemetryProbes(graph);
+    }
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     void vscode.window.showErrorMessage(`ResNet Studio: cannot train this model: ${msg}`);
@@ -188,6 +195,7 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     data,
     ...hp.config,
     ...launch,
+    ...(probes ?? {}),
   });
   controller.log(`training: created run ${run.id} in ${store.root} (${backend}, ${launch.launcher === 'slurm' ? `SLURM partition ${launch.partition}` : (launch.nnodes ?? 1) > 1 ? `node 0 of ${launch.nnodes}` : 'this machine'}, input [${resolved.input.join(', ')}] from ${resolved.inputFrom})`);
   const job = await controller.startRun(run.id, { detached: hp.detach, ...(hp.nproc > 1 ? { nproc: hp.nproc } : {}), ...((launch.nnodes ?? 1) > 1 ? { nodeRank: 0 } : {}) });
