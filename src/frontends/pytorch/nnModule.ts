@@ -4,6 +4,7 @@
  * (`Sequential`, `ModuleList`, `ModuleDict`: indexing, slicing, `append`, iteration), attribute reads and
  * writes with PyTorch's errors, and calling a module: its `forward` as a group of the graph.
  */
+import { isForeignSpan } from './moduleResolver';
 import { numel } from '../../core/dims';
 import type { GraphContext } from './graphContext';
 import { fn, type ModuleRegistry } from './imports';
@@ -103,7 +104,9 @@ export class NnModules {
   noteConstruction(m: ModuleObj): void {
     const site = this.rt.site;
     if (site) {
-      m.definedAt = this.rt.range(site);
+      // A module made inside an imported file was made, as far as this file can say, by the call that led there.
+      const here = isForeignSpan(site) ? this.rt.userSite : site;
+      if (here) m.definedAt = this.rt.range(here);
       if ('k' in site && (site as { k: string }).k === 'call') {
         const call = site as unknown as ModuleObj['ctorCall'] & object;
         m.ctorCall = call;

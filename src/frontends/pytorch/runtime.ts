@@ -14,6 +14,8 @@ export interface Runtime {
   readonly file: string;
   /** The innermost call (or operator) being evaluated in the user's code: where nodes execute and errors point. */
   readonly site: Span | null;
+  /** The innermost call in the analysed file itself, when `site` lies in an imported file: where that code was reached from. */
+  readonly userSite: Span | null;
   /** The scope of that call, kept on modules so a fix can find the names their constructor saw. */
   readonly scope: Scope;
   readonly syms: SymTable;
