@@ -46,12 +46,14 @@ const MIN_FILES_PER_THREAD = 4;
 async function indexInThreads(files: readonly string[], base: FrontEndOptions, jobs: number): Promise<(FileIndex | null)[]> {
   const results: (FileIndex | null)[] = files.map(() => null);
   let next = 0;
+  // After one thread fails the others take no more files, so the process can end.
+  let failed = false;
   const thread = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const w = new Worker(WORKER_SCRIPT);
       let current = -1;
       const take = (): void => {
-        if (next >= files.length) {
+        if (failed || next >= files.length) {
           void w.terminate().then(() => resolve());
           return;
         }
@@ -61,6 +63,7 @@ async function indexInThreads(files: readonly string[], base: FrontEndOptions, j
       };
       w.on('message', (r: WorkerReply) => {
         if ('error' in r) {
+          failed = true;
           void w.terminate();
           reject(new Error(`checking ${files[current]} failed: ${r.error}`));
         } else {
@@ -68,7 +71,10 @@ async function indexInThreads(files: readonly string[], base: FrontEndOptions, j
           take();
         }
       });
-      w.on('error', reject);
+      w.on('error', (err) => {
+        failed = true;
+        reject(err);
+      });
       take();
     });
   await Promise.all(Array.from({ length: jobs }, thread));
