@@ -20,14 +20,17 @@ import { SLOW_MACHINE, exampleModels, templateModels } from './models';
 
 const models = [...exampleModels(), ...templateModels()];
 
-const sources: { label: string; file: string; model?: string; folds: number }[] = [
+const sources: { label: string; file: string; model?: string; folds: number; custom?: true }[] = [
   { label: 'torchvision resnet50', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnet50', folds: 4 },
   { label: 'torchvision resnet18', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnet18', folds: 4 },
   { label: 'torchvision resnext50_32x4d', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'resnext50_32x4d', folds: 4 },
   { label: 'torchvision wide_resnet50_2', file: 'test/fixtures/pytorch/torchvision_style.py', model: 'wide_resnet50_2', folds: 4 },
-  { label: 'CIFAR LambdaLayer file', file: 'test/fixtures/pytorch/cifar_style.py', folds: 0 },
-  { label: 'squeeze-and-excitation file', file: 'test/fixtures/pytorch/se_style.py', folds: 0 },
-  { label: 'pre-activation file', file: 'test/fixtures/pytorch/preact_style.py', folds: 0 },
+  // Custom blocks: option A written with a LambdaLayer, and squeeze-and-excitation inside the block.
+  { label: 'CIFAR LambdaLayer file', file: 'test/fixtures/pytorch/cifar_style.py', folds: 3, custom: true },
+  { label: 'squeeze-and-excitation file', file: 'test/fixtures/pytorch/se_style.py', folds: 3, custom: true },
+  // Pre-activation blocks fork after their first BatchNorm-ReLU, so only the first stage folds.
+  { label: 'pre-activation file', file: 'test/fixtures/pytorch/preact_style.py', folds: 1, custom: true },
+  { label: 'Res2Net file (split and concatenate inside the block)', file: 'test/fixtures/pytorch/res2net_style.py', folds: 0 },
   { label: 'Keras functional residual', file: 'test/fixtures/keras/functional-residual.model.json', folds: 0 },
   { label: 'Keras nested functional', file: 'test/fixtures/keras/nested-functional-base.keras2.model.json', folds: 0 },
 ];
@@ -53,6 +56,7 @@ describe('Convert to Design keeps params, MACs and output', () => {
       assert.deepEqual(a.diagnostics.filter((x) => x.severity === 'error'), []);
       assert.deepEqual([a.graph?.params, a.graph?.macs, a.graph?.output], [src.graph.params, src.graph.macs, src.graph.output]);
       assert.equal(d.folded.length, s.folds);
+      assert.equal(d.design.blocks !== undefined, s.custom === true, 'custom blocks only where no built-in block fits');
     });
   }
 });
