@@ -157,6 +157,9 @@ class ModelRun {
     if (!args) return null;
 
     I.site = null;
+    // Only guesses made while building this model bear on its numbers (not those of module-level code).
+    I.guessedBuild = null;
+    I.guessedForward = null;
     let root: Value;
     try {
       root = I.call(target, args);
@@ -224,6 +227,17 @@ class ModelRun {
     if (I.access.skippedBuildLoop && graph.params !== null) {
       I.info(I.access.skippedBuildLoop, 'the model was built without this loop, so its parameter count is unknown');
       graph.params = null;
+    }
+    // A branch taken by reading an unknown as false may have built or run something else than the model.
+    if (I.guessedBuild && graph.params !== null) {
+      I.info(I.guessedBuild, 'the model was built along a branch chosen by guessing this unknown condition, so its parameter count is unknown');
+      graph.params = null;
+    }
+    if ((I.guessedBuild || I.guessedForward) && (graph.macs !== null || graph.output !== null)) {
+      I.info(I.guessedForward ?? I.guessedBuild, 'forward ran along a branch chosen by guessing an unknown condition, so the output shape and MAC count are unknown');
+      graph.macs = null;
+      graph.output = null;
+      delete graph.outputs;
     }
     if ((I.access.skippedBuildLoop || I.access.skippedForwardLoop) && (graph.macs !== null || graph.output !== null)) {
       I.info(I.access.skippedForwardLoop ?? I.access.skippedBuildLoop, 'a loop over an unknown value was skipped, so the output shape and MAC count are unknown');

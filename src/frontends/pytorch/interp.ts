@@ -118,6 +118,9 @@ export class Interp implements Runtime {
   readonly installedBases = new Set<number>();
   /** Functions wrapped by a decorator the analysis does not know: the wrapper may take any arguments. */
   private readonly looselyWrapped = new WeakSet<PyFunction>();
+  /** The first condition on an unknown value read as false while building the model, and in forward. */
+  guessedBuild: Span | null = null;
+  guessedForward: Span | null = null;
   /** Equalities assumed while taking branches on undecidable conditions (union-find over rendered dims). */
   private readonly uf = new Map<string, string>();
   /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
@@ -1141,6 +1144,9 @@ export class Interp implements Runtime {
     }
     if (v instanceof Opaque) {
       this.info(at, `'${this.snippet(at)}' depends on a value the analysis does not know; assuming it is false`, 'pytorch/assumption');
+      // The way taken is a guess: what was built or run after it may not be the model's.
+      if (this.lib.graph.phase === 'build') this.guessedBuild ??= at;
+      else this.guessedForward ??= at;
       return false;
     }
     return this.truthyQuiet(v);
