@@ -148,7 +148,7 @@ test('the usage text is generated from the declaration: every flag with its valu
 });
 
 test('every declared command: --help prints its usage, every flag in it is declared, and the program usage lists it', async () => {
-  assert.deepEqual(COMMANDS.map((c) => c.name), ['analyze', 'train', 'diff', 'check']);
+  assert.deepEqual(COMMANDS.map((c) => c.name), ['analyze', 'train', 'diff', 'check', 'export', 'new']);
   for (const cmd of COMMANDS) {
     const out: string[] = [];
     assert.equal(await cmd.run(['--help'], { out: (s) => out.push(s) }), 0);

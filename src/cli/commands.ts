@@ -197,7 +197,7 @@ export const COMMANDS: readonly CliCommand[] = [
   }),
   defineCommand({
     name: 'new',
-    summary: 'A new *.resnet.json design from a template',
+    summary: 'Start a new design from a template (the *.resnet.json text the wizard writes)',
     args: [],
     synopsis: [`--template ${TEMPLATES.map((t) => t.id).join('|')} [--num-classes N] [--input-size N] [--name TEXT] [--out OUT] [--force]`],
     flags: NEW_FLAGS,
