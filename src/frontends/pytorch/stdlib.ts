@@ -221,6 +221,19 @@ export class Stdlib {
       }),
       handle_legacy_interface: fn('handle_legacy_interface', () => fn('wrapper', (b) => b.pos[0] ?? null)),
       _log_api_usage_once: fn('_log_api_usage_once', () => null),
+      // The channel rounding of the MobileNets and EfficientNets, as torchvision writes it; left unknown, every
+      // width after it was unknown and so were the totals of models the analysis can count exactly.
+      _make_divisible: fn('_make_divisible', (a) => {
+        const [v, divisor, minValue] = [a.pos[0] ?? a.kw.find(([k]) => k === 'v')?.[1], a.pos[1] ?? a.kw.find(([k]) => k === 'divisor')?.[1], a.pos[2] ?? a.kw.find(([k]) => k === 'min_value')?.[1] ?? null];
+        const num = (x: Value | undefined): number | null => (x instanceof PyFloat ? x.v : typeof x === 'number' ? x : null);
+        const x = num(v);
+        const d = num(divisor);
+        const lo = minValue === null ? d : num(minValue);
+        if (x === null || d === null || lo === null || d === 0) return new Opaque('_make_divisible(...)');
+        let out = Math.max(lo, Math.floor(Math.trunc(x + d / 2) / d) * d);
+        if (out < 0.9 * x) out += d;
+        return out;
+      }),
     });
   }
 
