@@ -165,8 +165,16 @@ export function registerCommands(ctx: StudioContext, service: AnalysisService): 
     ...registerExportCommands(ctx, service),
     vscode.commands.registerCommand('resnetStudio.revealSource', guarded('Reveal source failed', (range: SourceRange) => revealSource(range))),
     vscode.commands.registerCommand('resnetStudio.resetModelChoice', guarded('Reset failed', async (uri?: unknown) => {
-      const doc = await commandDocument(service, uri);
-      if (doc) await ctx.setChoice(doc.uri, undefined);
+      // From a graph panel's title bar the argument is the panel's own URI: the model file is the editor beside it.
+      const doc = await commandDocument(service, uri instanceof vscode.Uri && uri.scheme === 'webview-panel' ? undefined : uri);
+      if (!doc) return;
+      const before = ctx.choiceFor(doc.uri);
+      await ctx.setChoice(doc.uri, undefined);
+      // Say what changed: a reset that looks like nothing happened gets clicked again.
+      const r = await service.analyze(doc);
+      const now = r?.analysis.graph?.name ?? 'its default model';
+      const forgot = before?.model ? `the choice of ${before.model}${before.input ? ` at ${before.input.join('×')}` : ''}` : before ? 'the chosen input and arguments' : 'no choice (none was made)';
+      void vscode.window.showInformationMessage(`ResNet Studio: forgot ${forgot} for ${path.basename(doc.fileName)}; it shows ${now} again.`);
     })),
   );
 }

@@ -33,7 +33,20 @@ import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';
 import type { GraphHtmlOptions } from './graphHtml';
 import { escapeAttr, newNonce } from './webviewCsp';
+import { graphTitle, modelPickRows } from './modelPick';
 import { imageBytes } from './webviewMessages';
+
+/** How long the model quick pick may spend analysing a file's models before it lists the rest unanalysed. */
+const PICK_TIME_LIMIT_MS = 5_000;
+
+function severalModels(r: AnalyzedDocument): boolean {
+  return (r.analysis.candidates?.length ?? 0) > 1;
+}
+
+/** A graph panel's title names the model shown when its file holds several. */
+function titleOf(r: AnalyzedDocument): string {
+  return graphTitle(path.basename(r.file), r.analysis.graph?.name ?? r.options.model, severalModels(r));
+}
 
 /** The page template (`graphHtml.ts`), a pure function of its parts; passed in so tests can serve the same page. */
 export type GraphHtml = (parts: GraphHtmlOptions) => string;
@@ -215,6 +228,8 @@ async function saveImage(file: string | undefined, format: ImageFormat, data: st
 /** The side-panel view plus the editor panels, and the cursor-to-node highlighting that feeds them. */
 export class GraphViews implements vscode.Disposable {
   private view: GraphSession | undefined;
+  /** The sidebar view itself, whose description names the model shown. */
+  private viewRef: vscode.WebviewView | undefined;
   private readonly panels = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession }>();
   /** Comparison panels by `Comparison.key`, with the older version they hold. */
   private readonly diffs = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession; comparison: Comparison }>();
@@ -233,9 +248,16 @@ export class GraphViews implements vscode.Disposable {
       vscode.window.registerWebviewPanelSerializer(GRAPH_PANEL_TYPE, {
         deserializeWebviewPanel: (panel, state: unknown) => this.restorePanel(panel, isGraphWebviewState(state) ? state : undefined),
       }),
-      active.onDidChange((r) => this.view?.show(r)),
+      active.onDidChange((r) => {
+        this.view?.show(r);
+        if (this.viewRef) this.viewRef.description = r && severalModels(r) ? (r.analysis.graph?.name ?? r.options.model) : undefined;
+      }),
       service.onDidAnalyze((r) => {
-        this.panels.get(r.uri.toString())?.session.show(r);
+        const open = this.panels.get(r.uri.toString());
+        if (open) {
+          open.panel.title = titleOf(r);
+          open.session.show(r);
+        }
         for (const d of this.diffs.values()) {
           if (d.comparison.after.uri.toString() !== r.uri.toString() || !r.analysis.graph) continue;
           d.comparison = { ...d.comparison, after: r };
@@ -260,10 +282,12 @@ export class GraphViews implements vscode.Disposable {
   private resolveView(view: vscode.WebviewView): void {
     const session = new GraphSession(this.ctx, view.webview, this.html);
     this.view = session;
+    this.viewRef = view;
     this.lastActive ??= session;
     view.onDidDispose(() => {
       session.dispose();
       if (this.view === session) this.view = undefined;
+      if (this.viewRef === view) this.viewRef = undefined;
       if (this.lastActive === session) this.lastActive = undefined;
     });
     view.onDidChangeVisibility(() => {
@@ -292,9 +316,16 @@ export class GraphViews implements vscode.Disposable {
   async showGraph(uri: unknown, model: unknown): Promise<void> {
     const doc = await commandDocument(this.service, uri);
     if (!doc) return;
-    if (typeof model === 'string' && model && this.ctx.choiceFor(doc.uri)?.model !== model) {
+    let chosen = typeof model === 'string' && model ? model : undefined;
+    if (!chosen && !this.ctx.choiceFor(doc.uri)?.model && doc.fileName.endsWith('.py')) {
+      // A file of several models asks which one, once; the answer is remembered for the file.
+      const picked = await this.pickModel(doc);
+      if (picked === null) return;
+      chosen = picked;
+    }
+    if (chosen && this.ctx.choiceFor(doc.uri)?.model !== chosen) {
       // "Show graph" on another model's CodeLens makes it the file's model everywhere (graph, problems, hints).
-      await this.ctx.setChoice(doc.uri, { model });
+      await this.ctx.setChoice(doc.uri, { model: chosen });
     }
     const r = await this.service.analyze(doc);
     if (!r) {
@@ -305,14 +336,35 @@ export class GraphViews implements vscode.Disposable {
     const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(undefined, true);
+      existing.panel.title = titleOf(r);
       existing.session.show(r);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(GRAPH_PANEL_TYPE, `Graph: ${path.basename(doc.fileName)}`, {
+    const panel = vscode.window.createWebviewPanel(GRAPH_PANEL_TYPE, titleOf(r), {
       viewColumn: vscode.ViewColumn.Beside,
       preserveFocus: true,
     });
     this.adoptPanel(panel, key).show(r);
+  }
+
+  /**
+   * Asks which model of the file to show, each with its params, MACs and output shape. Undefined when the file
+   * holds at most one model (nothing to ask), null when the user cancelled.
+   */
+  private async pickModel(doc: vscode.TextDocument): Promise<string | undefined | null> {
+    const base = path.basename(doc.fileName);
+    const ix = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Analysing the models of ${base}` }, () =>
+      this.service.indexDocument(doc, PICK_TIME_LIMIT_MS),
+    );
+    const index = ix?.index;
+    if (!index || index.models.length < 2) return undefined;
+    const current = this.service.peek(doc)?.analysis.graph?.name;
+    const picked = await vscode.window.showQuickPick(modelPickRows(index, current), {
+      title: `Show Graph: which model of ${base}?`,
+      placeHolder: 'Remembered for this file; "Reset Model Choice" in the graph’s title bar forgets it',
+      matchOnDescription: true,
+    });
+    return picked ? picked.model : null;
   }
 
   /** Opens the comparison's panel, or shows it in the one already open for the same document and kind. */

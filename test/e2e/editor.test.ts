@@ -148,6 +148,35 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       await codeLens(wb, /^@ 3×64²$/, 0).waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('editor-3-input-changed');
     });
+
+    await step('4: Show Graph asks which model, remembers it, names it in the title, and Reset says what it did', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('editor/tv_resnet.py');
+      await wb.runCommand('ResNet Studio: Show Graph');
+      const rows = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+      const r50 = rows.filter({ has: wb.page.locator('.label-name', { hasText: /^\s*resnet50\s*$/ }) }).first();
+      await r50.waitFor({ state: 'visible', timeout: 45_000 });
+      assert.match(await r50.innerText(), /25\.6 M params · 4\.09 GMACs · 3×224² → 1×1000/);
+      await wb.screenshot('editor-4-model-pick');
+      await r50.click();
+      await graphStatus(wb, /^resnet50 · /);
+      const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Graph: tv_resnet.py · resnet50' }).first();
+      await tab.waitFor({ state: 'visible', timeout: 15_000 });
+      // Remembered: Show Graph again goes straight to the graph.
+      await wb.openFile('editor/tv_resnet.py');
+      await wb.runCommand('ResNet Studio: Show Graph');
+      await sleep(1_500);
+      assert.equal(await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name', { hasText: /^\s*resnet101\s*$/ }).isVisible(), false, 'no second question');
+      await tab.waitFor({ state: 'visible', timeout: 5_000 });
+      // Reset is in the graph's title bar, and confirms what it forgot.
+      await tab.click();
+      const reset = wb.page.locator('.editor-actions .action-label[aria-label^="Reset Model Choice"]').first();
+      await reset.waitFor({ state: 'visible', timeout: 10_000 });
+      await reset.click();
+      await wb.page.locator('.notifications-toasts', { hasText: /forgot the choice of resnet50 for tv_resnet\.py; it shows resnet18 again/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await graphStatus(wb, /^resnet18 · /);
+      await wb.screenshot('editor-4-model-reset');
+    });
   } finally {
     if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);
     await wb.stop();
