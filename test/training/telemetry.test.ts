@@ -135,6 +135,23 @@ describe('telemetry in the PyTorch runner', () => {
     assert.deepEqual(healthAlerts(layers), []);
   });
 
+  test('data-parallel (two processes, gloo): rank 0 alone writes the layer rows, one per layer and sampled step', async (t) => {
+    const python = await torchPython(t);
+    if (!python) return;
+    const { probes } = probesOf(FIXTURE_MODEL, 'resnet8');
+    const store = new RunStore(tempRoot('telemetry-ddp'));
+    const run = store.createRun(smallRun({ epochs: 1, batchSize: 32, telemetryEvery: 5, ...probes }));
+    const result = await (await PytorchJob.start({ store, runId: run.id, python, nproc: 2 })).done;
+    assert.equal(result.status, 'completed', result.error ?? '');
+    const layers = layerRows(store.readRows(run.id));
+    const keys = layers.map((r) => `${r.step} ${r.module}`);
+    assert.equal(new Set(keys).size, keys.length, 'no layer row twice');
+    // 1200 images, 600 per process, 18 steps of 32: sampled at 1, 5, 10 and 15.
+    assert.deepEqual([...new Set(layers.map((r) => r.step))], [1, 5, 10, 15]);
+    assert.equal(layers.filter((r) => r.step === 5).length, layers.filter((r) => r.step === 1).length);
+    assert.deepEqual(healthAlerts(layers), []);
+  });
+
   test('no BatchNorm, bad init and a learning rate far too high: exploding gradients, then NaN', async (t) => {
     const python = await torchPython(t);
     if (!python) return;
