@@ -54,14 +54,15 @@ export function modelTooltip(m: ModelEntry, shownFile: string): string {
   return lines.join('\n');
 }
 
-function modelNode(f: FileIndex, m: ModelEntry, shownFile: string, depth: number): ModelsNode {
-  const base = `${f.file}#${m.name}`;
+/** `id` is the node's path from its file, so a block under two models (or nested twice) has distinct ids. */
+function modelNode(f: FileIndex, m: ModelEntry, shownFile: string, depth: number, id: string): ModelsNode {
+  const base = id;
   const children: ModelsNode[] = [];
   for (const b of m.blocks) {
     const own = f.models.find((x) => x.name === b.name);
     if (own && depth < 3) {
-      const n = modelNode(f, own, shownFile, depth + 1);
-      children.push({ ...n, id: `${base}/${b.name}`, kind: 'block', description: `${b.count}× · ${n.description}` });
+      const n = modelNode(f, own, shownFile, depth + 1, `${base}/${b.name}`);
+      children.push({ ...n, kind: 'block', description: `${b.count}× · ${n.description}` });
     } else {
       children.push({
         id: `${base}/${b.name}`,
@@ -94,7 +95,7 @@ export function buildModelsTree(files: readonly FileIndex[], shown: (file: strin
   return files.map((f) => {
     const name = shown(f.file);
     const top = f.models.filter((m) => m.usedBy.length === 0);
-    const children = top.map((m) => modelNode(f, m, name, 0));
+    const children = top.map((m) => modelNode(f, m, name, 0, `${f.file}#${m.name}`));
     const errors = f.diagnostics.filter((d) => d.severity === 'error').length;
     const slash = name.lastIndexOf('/');
     return {

@@ -43,3 +43,16 @@ test('a model the time limit skipped, and one that could not be built, say so', 
   assert.match(modelDescription(block!), /^not analysed yet/);
   assert.equal(modelDescription({ ...block!, analysed: true, built: false, errors: 2 }), 'not built · 2 errors');
 });
+
+test('every node has its own id, also blocks nested under several models', () => {
+  const ws = indexWorkspace([join(FIXTURES, 'project'), join(FIXTURES, 'broken')]);
+  const files = ws.files.map((f) => ({ ...f }));
+  // A block that itself has a block, used by two models: its child appears twice in the tree.
+  const cifar = files.find((f) => f.file.endsWith('cifar.py'))!;
+  cifar.models = cifar.models.map((m) => (m.name === 'BasicBlock' ? { ...m, blocks: [{ name: 'Inner', count: 1 }] } : m));
+  const ids: string[] = [];
+  const walk = (ns: ReturnType<typeof buildModelsTree>): void => ns.forEach((n) => (ids.push(n.id), walk(n.children)));
+  walk(buildModelsTree(files, (f) => f));
+  assert.equal(ids.filter((i) => i.endsWith('/BasicBlock/Inner')).length, 2);
+  assert.equal(new Set(ids).size, ids.length, 'no id twice');
+});
