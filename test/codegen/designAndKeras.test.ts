@@ -85,6 +85,38 @@ describe('Keras / TF.js model.json', () => {
       assert.deepEqual([r.params, r.outputs], [m.graph.params, [m.graph.output]]);
     });
   }
+  // Models read from Keras and PyTorch files, written back for TF.js.
+  const sourcesForTfjs = [
+    ['test/fixtures/keras/functional-residual.model.json'],
+    ['test/fixtures/keras/squeeze-excite.keras2.model.json'],
+    ['test/fixtures/keras/separable.keras2.model.json'],
+    ['test/fixtures/keras/depthwise.keras2.model.json'],
+    ['test/fixtures/keras/nested-functional-base.keras2.model.json'],
+    ['test/fixtures/pytorch/torchvision_style.py', 'resnet18'],
+  ] as const;
+  const fromSources = sourcesForTfjs.map(([file, model], i) => {
+    const src = analyzeText(file, readFileSync(file, 'utf8'), { ...SLOW_MACHINE, ...(model ? { model } : {}) }).graph!;
+    const out = join(dir, `source_${i}.json`);
+    writeFileSync(out, JSON.stringify(writeKeras(src, 'tfjs')));
+    return { label: file.replace(/^.*\//, ''), src, out };
+  });
+  let tfjsSources: OracleResult[] = [];
+  before(async () => {
+    tfjsSources = await runOracle(fromSources.map((s) => s.out), 120_000);
+  });
+  for (const [i, s] of fromSources.entries()) {
+    it(`${s.label} written for TF.js: TF.js and our reader agree with the source`, () => {
+      const back = analyzeText(s.out, readFileSync(s.out, 'utf8'));
+      assert.deepEqual([back.graph?.params, back.graph?.macs, back.graph?.output], [s.src.params, s.src.macs, s.src.output]);
+      assert.equal(tfjsSources[i]!.error, null);
+      assert.deepEqual([tfjsSources[i]!.params, tfjsSources[i]!.outputs], [s.src.params, [s.src.output]]);
+    });
+  }
+  it('a convolution with one group per channel is written as DepthwiseConv2D', () => {
+    const text = readFileSync(fromSources[3]!.out, 'utf8');
+    assert.match(text, /"class_name":"DepthwiseConv2D"/);
+  });
+
   it('the option-A shortcut (a slice) is refused, naming the op and its line', () => {
     const cifar = models.find((m) => m.label === 'examples/cifar-resnet20.resnet.json')!;
     assert.throws(() => writeKeras(cifar.graph), (e: unknown) => e instanceof CodegenError && /cannot write slice 'layer2\.0\.shortcut' at cifar-resnet20\.resnet\.json:\d+ as Keras/.test(e.message));
