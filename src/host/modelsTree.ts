@@ -95,7 +95,13 @@ export function buildModelsTree(files: readonly FileIndex[], shown: (file: strin
   return files.map((f) => {
     const name = shown(f.file);
     const top = f.models.filter((m) => m.usedBy.length === 0);
-    const children = top.map((m) => modelNode(f, m, name, 0, `${f.file}#${m.name}`));
+    // A class defined twice in one file (a redefinition) is listed twice; the second gets its own id.
+    const used = new Map<string, number>();
+    const children = top.map((m) => {
+      const n = (used.get(m.name) ?? 0) + 1;
+      used.set(m.name, n);
+      return modelNode(f, m, name, 0, `${f.file}#${m.name}${n > 1 ? `~${n}` : ''}`);
+    });
     const errors = f.diagnostics.filter((d) => d.severity === 'error').length;
     const slash = name.lastIndexOf('/');
     return {

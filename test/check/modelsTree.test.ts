@@ -55,4 +55,9 @@ test('every node has its own id, also blocks nested under several models', () =>
   walk(buildModelsTree(files, (f) => f));
   assert.equal(ids.filter((i) => i.endsWith('/BasicBlock/Inner')).length, 2);
   assert.equal(new Set(ids).size, ids.length, 'no id twice');
+  // A class defined twice in one file.
+  const twice = { ...cifar, models: [...cifar.models, { ...cifar.models[1]! }] };
+  const tree = buildModelsTree([twice], (f) => f);
+  const top = tree[0]!.children.map((n) => n.id);
+  assert.equal(new Set(top).size, top.length, JSON.stringify(top));
 });
