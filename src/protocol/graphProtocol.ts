@@ -7,6 +7,7 @@
  */
 import type { ModelDiff } from '../core/diff';
 import type { Diagnostic, IrGraph, SourceRange } from '../core/ir';
+import type { LayerRow } from './trainingProtocol';
 import { type FieldGuards, arrayOf, isIndex, isNumber, isString, messageChecker, nullable, objectOf, oneOf } from './guards';
 import { type ReplyFields, type RequestFailedMessage, type ReplyTable, type RequestFields, requestFailedShape } from './messages';
 
@@ -80,7 +81,18 @@ export interface SetDiffMessage {
   settings: GraphViewSettings;
 }
 
-export type ToGraphWebview = SetGraphMessage | SetDiffMessage | HighlightMessage | SetHeatMessage | RequestExportMessage;
+/**
+ * Host -> webview: layer telemetry of the newest run of the model shown (`layer` rows), for the heat overlay and
+ * its step slider; `append` adds rows of the same run as it trains.
+ */
+export interface SetTelemetryMessage {
+  type: 'setTelemetry';
+  runId: string | null;
+  rows: LayerRow[];
+  append: boolean;
+}
+
+export type ToGraphWebview = SetGraphMessage | SetDiffMessage | HighlightMessage | SetHeatMessage | RequestExportMessage | SetTelemetryMessage;
 
 /** Webview -> host: the page is loaded and listening. */
 export interface ReadyMessage {

@@ -27,6 +27,7 @@ import { diffMarks, signedCompact } from './diff';
 import { DiffPanel } from './diffPanel';
 import { GraphModel } from './model';
 import { toSvg } from './svgExport';
+import { TelemetryOverlay } from './telemetryOverlay';
 import { GraphView } from './view';
 
 const vscode = getVsCodeApi<GraphWebviewState, FromGraphWebview>();
@@ -68,6 +69,8 @@ const view = new GraphView(container, {
   },
 });
 if (saved?.heat) view.heat = saved.heat;
+const telemetry = new TelemetryOverlay(view, $('toolbar'));
+(window as unknown as { resnetStudioTelemetry: TelemetryOverlay }).resnetStudioTelemetry = telemetry;
 const diffPanel = new DiffPanel($('diff-panel'), { onPick: (ids) => void view.highlight(ids).catch(report) });
 // The side panel (and the view's own size) can change the canvas's size without a window resize.
 new ResizeObserver(() => view.cy.resize()).observe(container);
@@ -220,6 +223,7 @@ const channel = new MessageHandler<FromGraphWebview, ToGraphWebview>({
       syncHeatControl();
     },
     requestExport: (m) => answerExport(m.format, m.requestId),
+    setTelemetry: (m) => telemetry.update(m),
   },
   onProblem: (text) => report(new Error(text)),
 });
