@@ -73,7 +73,7 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   }
   const interp = new Interp(file, text, budget, start + budget.timeLimitMs);
   if (parsed.truncatedAt !== null) {
-  const loader = opts.followImports === false ? null : new ModuleLoader(interp, resolverFor(file, opts), start + budget.timeLimitMs);
+  const loader = opts.followImports === false ? null : new ModuleLoader(interp, resolverFor(file, opts), start + budget.timeLimitMs, opts.parseCache);
   interp.loader = loader;
     const line = interp.lines.position(parsed.truncatedAt).line;
     diagnostics.push({

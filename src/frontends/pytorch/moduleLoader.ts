@@ -11,7 +11,7 @@
  * read; a module found nowhere is the open namespace of unknowns it always was.
  */
 import * as path from 'node:path';
-import type { Span, Stmt } from './ast';
+import type { ParseCache, Span, Stmt } from './ast';
 import { LazyImport } from './imports';
 import type { Interp } from './interp';
 import { type LocatedModule, type ModuleResolver, isCatalogueOnly, packageOf, parsedModules } from './moduleResolver';
@@ -49,6 +49,8 @@ export class ModuleLoader {
     private readonly resolver: ModuleResolver,
     /** When the analysis must stop: imported files are parsed within it. */
     private readonly deadline: number,
+    /** Parsed files kept between runs (the CLI's disk cache). */
+    private readonly parseCache?: ParseCache,
   ) {
     const file = I.file;
     const pkg = packageOf(file, resolver.reader);
@@ -231,7 +233,7 @@ export class ModuleLoader {
     }
     try {
       I.checkTime();
-      const src = parsedModules.get(file, this.resolver.reader, this.deadline);
+      const src = parsedModules.get(file, this.resolver.reader, this.deadline, this.parseCache);
       if (!src) {
         I.info(null, `${m.name} (${file}) could not be read; its names are unknown`, 'pytorch/import');
         return;

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { type ParsedModule, type Span, parsePython } from './ast';
+import { type ParseCache, type ParsedModule, type Span, parsePython } from './ast';
 import { LineIndex } from './lines';
 
 /** How the resolver reads files; `version` changes whenever the text does (mtime and size; a document's version). */
@@ -90,8 +90,11 @@ class ParsedModules {
   private readonly byBase = new Map<number, ModuleSource>();
   private nextBase = 1;
 
-  /** The tree of `file` as it is now, parsed (within `deadline`) only when it changed since the last time. */
-  get(file: string, reader: SourceReader, deadline = Infinity): ModuleSource | undefined {
+  /**
+   * The tree of `file` as it is now, parsed (within `deadline`) only when it changed since the last time; a
+   * fresh process takes it from `parseCache` (the CLI's disk cache) when that has this exact text.
+   */
+  get(file: string, reader: SourceReader, deadline = Infinity, parseCache?: ParseCache): ModuleSource | undefined {
     const version = reader.version(file);
     if (version === undefined) return undefined;
     const kept = this.byFile.get(file);
@@ -104,7 +107,10 @@ class ParsedModules {
     const text = reader.read(file);
     if (text === undefined) return undefined;
     const base = this.nextBase++ * FILE_OFFSET_UNIT;
-    const parsed = parsePython(text, deadline);
+    const cached = parseCache?.get(text);
+    // The cache's tree is copied: its spans are about to be shifted, and a cache may hand out one object twice.
+    const parsed = cached ? structuredClone(cached) : parsePython(text, deadline);
+    if (!cached) parseCache?.set(text, parsed);
     shiftSpans(parsed, base, new Set());
     const src: ModuleSource = { file, text, version, base, parsed, lines: null };
     if (kept) this.forget(kept);
