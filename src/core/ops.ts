@@ -870,7 +870,8 @@ export const OPS = {
       // shapes and counts, each is the identity (no weights). The writer never needs to emit one.
       classes: ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomContrast', 'RandomTranslation', 'RandomBrightness'],
       read: () => ({ attrs: {} }),
-      write: () => noKeras('an identity needs no layer'),
+      // An nn.Identity (a replaced head, say) is written as a linear activation, which passes its input on.
+      write: (_a, ctx) => [{ className: 'Activation', config: { name: ctx.name, activation: 'linear' } }],
     },
     tfjs: { lower: 'identity' },
     pytorch: asModule,

@@ -15,6 +15,7 @@ import { toDesign } from '../../src/codegen/toDesign';
 import { writeKeras } from '../../src/codegen/kerasWriter';
 import { CodegenError } from '../../src/codegen/moduleTree';
 import { summaryCsv, summaryMarkdown } from '../../src/codegen/summary';
+import { GraphBuilder } from '../../src/core/graph';
 import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
 import { SLOW_MACHINE, exampleModels, templateModels } from './models';
 
@@ -115,6 +116,17 @@ describe('Keras / TF.js model.json', () => {
   it('a convolution with one group per channel is written as DepthwiseConv2D', () => {
     const text = readFileSync(fromSources[3]!.out, 'utf8');
     assert.match(text, /"class_name":"DepthwiseConv2D"/);
+  });
+
+  it('an nn.Identity is written as a linear activation, not refused', () => {
+    const b = new GraphBuilder('Head', 'head.py');
+    const x = b.input([1, 3, 8, 8]);
+    const c = b.op('Conv2d', { in_channels: 3, out_channels: 4, kernel_size: 3 }, [x], { name: 'conv' });
+    const g = b.finish(b.op('Identity', {}, [c], { name: 'fc' }));
+    const k = writeKeras(g, 'tfjs');
+    assert.deepEqual(k.modelTopology.config.layers.map((l) => l.class_name), ['InputLayer', 'Conv2D', 'Activation']);
+    const back = analyzeText('head.model.json', JSON.stringify(k));
+    assert.deepEqual([back.graph?.params, back.graph?.output], [112, [1, 4, 6, 6]]);
   });
 
   it('the option-A shortcut (a slice) is refused, naming the op and its line', () => {
