@@ -136,6 +136,14 @@ class DesignContext {
     const name = def.name !== undefined ? prefix + def.name : this.b.freshName(prefix + def.type.toLowerCase());
     const before = this.b.diagnostics.length;
     const out = this.b.op(op, withInferred(op, attrs, inputs[0]?.shape), inputs, { name, source: at });
+    // An error about one attribute (`num_features`, `in_features`) is shown on that attribute's value, where
+    // its fix applies, not on the layer's opening brace.
+    for (const d of this.b.diagnostics.slice(before)) {
+      const attr = d.fix?.attr;
+      if (typeof attr !== 'string' || !Object.prototype.hasOwnProperty.call(def, attr)) continue;
+      const r = this.src.at([...path, attr]);
+      Object.assign(d, { line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn });
+    }
     // A top-level layer is written once, so setting its attribute is a safe edit; a layer inside a block is
     // shared by every instance of the block and is left to the user.
     if (prefix === '' && path[0] === 'layers') this.attrFixes(path, before);

@@ -22,7 +22,8 @@ const IMAGENET_LAYERS: Record<ImageNetOptions['depth'], [string, number[]]> = {
   152: ['bottleneck', [3, 8, 36, 3]],
 };
 
-export const SCHEMA_REF = '../schemas/resnet.schema.json';
+// Designs carry no `$schema`: a relative path breaks once the file is copied into a workspace, and the
+// extension already contributes the schema to every *.resnet.json through `jsonValidation`.
 
 export function imagenetResNet(o: ImageNetOptions): DesignFile {
   const [block, counts] = IMAGENET_LAYERS[o.depth];
@@ -39,7 +40,6 @@ export function imagenetResNet(o: ImageNetOptions): DesignFile {
   }));
   const size = o.inputSize ?? 224;
   return {
-    $schema: SCHEMA_REF,
     name: o.name ?? `ResNet-${o.depth}`,
     input: [1, 3, size, size],
     vars: { num_classes: o.numClasses ?? 1000 },
@@ -61,7 +61,6 @@ export function cifarResNet(depth: number, numClasses = 10): DesignFile {
   if ((depth - 2) % 6 !== 0 || depth < 8) throw new Error(`CIFAR ResNet depth must be 6n+2 (8, 14, 20, ...), got ${depth}`);
   const n = (depth - 2) / 6;
   return {
-    $schema: SCHEMA_REF,
     name: `CIFAR ResNet-${depth}`,
     input: [1, 3, 32, 32],
     vars: { n, num_classes: numClasses },
@@ -87,7 +86,6 @@ export function tinyResNet(numClasses = 4): DesignFile {
     { type: 'ReLU', name: 'relu' },
   ];
   return {
-    $schema: SCHEMA_REF,
     name: 'Tiny ResNet',
     description: 'A two-stage ResNet with basic blocks for 16x16 inputs; small enough to train in seconds.',
     input: [1, 3, 16, 16],

@@ -4,7 +4,7 @@
 // screenshot under test-artifacts/e2e/. `npm run package` builds dist/resnet-studio.vsix first.
 // E2E_STEPS=1,2 runs only the steps whose names start with those numbers (to iterate on one of them).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { Locator } from 'playwright-core';
@@ -176,6 +176,26 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       await wb.page.locator('.notifications-toasts', { hasText: /forgot the choice of resnet50 for tv_resnet\.py; it shows resnet18 again/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
       await graphStatus(wb, /^resnet18 · /);
       await wb.screenshot('editor-4-model-reset');
+    });
+
+    await step('6: a design copied into a workspace loads its schema, and a shape error sits on the attribute with its fix', async () => {
+      await wb.runCommand('View: Close All Editors');
+      // A user copies a bundled example next to their code: its schema must still load (no relative $schema).
+      copyFileSync(join(REPO_ROOT, 'examples/resnet18.resnet.json'), join(wb.folder, 'designs/resnet18.resnet.json'));
+      await wb.openFile('designs/resnet18.resnet.json');
+      await wb.openFile('designs/copied-bn.resnet.json');
+      const error = (await waitForProblems(wb, 'copied-bn.resnet.json', 'the num_features error', (p) => p.some((x) => x.severity === 'Error'))).find((x) => x.severity === 'Error')!;
+      // On the value of num_features (line 15, `"num_features": 32`), not on the layer's `{` (line 12).
+      assert.equal(error.line, 15);
+      assert.equal(error.column, 23);
+      // The JSON language service has had the time it took us: no schema failed to load for either file.
+      await sleep(2_000);
+      const all = await wb.problems();
+      assert.ok(!all.some((p) => /Unable to load schema|schema/i.test(p.message)), JSON.stringify(all));
+      await wb.screenshot('editor-6-design-attribute');
+      await applyQuickFix(wb, error, 'Set num_features to 16');
+      await waitForProblems(wb, 'copied-bn.resnet.json', 'no error', (p) => !p.some((x) => x.severity === 'Error'), 20_000);
+      await wb.screenshot('editor-6-design-fixed');
     });
   } finally {
     if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);
