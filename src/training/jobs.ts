@@ -254,8 +254,8 @@ export class JobManager {
   }
 
   /** Stops a run: this manager's job, or (for a run started elsewhere) the recorded process. */
-  async stop(store: RunStore, runId: string): Promise<JobResult | undefined> {
-    const job = this.jobs.get(this.key(store, runId)) ?? this.attach(store, runId);
+  async stop(store: RunStore, runId: string, options: Parameters<JobManager['attach']>[2] = {}): Promise<JobResult | undefined> {
+    const job = this.jobs.get(this.key(store, runId)) ?? this.attach(store, runId, options);
     return job?.running ? job.stop() : undefined;
   }
 

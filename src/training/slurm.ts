@@ -16,7 +16,7 @@ import { attemptOf, parseTrainingRow, type EndRow, type EndStatus, type RunConfi
 import { Emitter, type Event } from './emitter';
 import type { JobResult, LogLine } from './pytorchRunner';
 import { REDIRECT_BUG_ARGS, probePython, trainScriptPath } from './pythonEnv';
-import { readCompleteLines, type RunStore, type SlurmRecord } from './runStore';
+import { readCompleteLines, readLastRow, type RunStore, type SlurmRecord } from './runStore';
 
 /** The batch script's name inside the run folder. */
 export const SBATCH_SCRIPT = 'job.sbatch';
@@ -603,11 +603,17 @@ export class SlurmJob {
       this.pump();
       // Rank 0 wrote its end row before the job ended, but a shared file system may show it here later.
       this.endedAt ??= Date.now();
-      if (!this.endRow && Date.now() - this.endedAt < this.o.endRowGraceMs && final && slurmPhase(final.state) !== 'stopped') return;
+      if (!this.endRow && !this.endRowOnDisk() && Date.now() - this.endedAt < this.o.endRowGraceMs && final && slurmPhase(final.state) !== 'stopped') return;
       this.finish(final);
     } finally {
       this.querying = false;
     }
+  }
+
+  /** The run's last row, when it is this attempt's end row. */
+  private endRowOnDisk(): EndRow | undefined {
+    const last = readLastRow(this.store.paths(this.runId).metrics);
+    return last?.type === 'end' && attemptOf(last) === this.o.attempt ? last : undefined;
   }
 
   private record(): SlurmRecord {
@@ -621,6 +627,11 @@ export class SlurmJob {
     process.removeListener('exit', this.exitHook);
     this.pump();
     let end = this.endRow;
+    if (!end) {
+      // Attached after the job had ended: rank 0's end row is already in the file, before where this job began reading.
+      end = this.endRowOnDisk();
+      if (end) this.emitRow(end);
+    }
     if (!end) {
       const state = info?.state ?? 'UNKNOWN';
       const phase = info ? slurmPhase(info.state) : undefined;

@@ -192,6 +192,51 @@ test('train --launcher slurm: a two-task CPU job trains ResNet-8 with gloo to co
   assert.match(shown, /NumTasks=2/);
 });
 
+test('train --launcher slurm --detach returns once sbatch took the job; the end row says how it ended, or a later session stops it before the runner starts', { timeout: 180_000 }, async (t) => {
+  const c = clusterFor(t, cluster);
+  if (!c) return;
+  const python = await torchPython(t);
+  if (!python) return;
+  if (!fs.existsSync(path.join(REPO, 'dist', 'cli.js'))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'inherit' });
+  const out = tempRoot('slurm-detach');
+  const submit = (runId: string) => {
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        'bin/resnet-studio.js', 'train', FIXTURE_MODEL, '--model', 'resnet8', '--args', 'num_classes=10, width=8', '--input', '1,3,16,16',
+        '--backend', 'pytorch', '--data', 'synthetic', '--synthetic-size', '400', '--batch-size', '32', '--epochs', '1', '--max-steps', '2',
+        '--device', 'cpu', '--launcher', 'slurm', '--python', python, '--out', out, '--run-id', runId, '--detach',
+      ],
+      { cwd: REPO, env: c.env, encoding: 'utf8' },
+    );
+    const jobId = /submitted as SLURM job (\d+) \(scancel \1 stops it\)/.exec(stdout)?.[1];
+    assert.ok(jobId, stdout);
+    return jobId!;
+  };
+  const store = new RunStore(out);
+
+  // Nobody follows the first job: it trains to its end while state.json still says running.
+  const done = submit('unattended');
+  for (let i = 0; i < 1200 && execFileSync('squeue', ['-h', '-j', done], { env: c.env, encoding: 'utf8' }).trim(); i++) await new Promise((r) => setTimeout(r, 100));
+  // The listing trusts rank 0's end row over the stale state, and there is nothing left to follow.
+  assert.equal(store.readState('unattended')?.status, 'running');
+  assert.equal(store.getRun('unattended')?.status, 'completed');
+  const manager = new JobManager();
+  assert.equal(manager.attach(store, 'unattended', { slurmEnv: c.env }), undefined);
+  assert.equal(store.readRows('unattended').filter((r) => r.type === 'end').length, 1);
+
+  // The second is stopped at once, long before torch is imported: no runner wrote an end row, the launcher does.
+  const jobId = submit('cancelled');
+  assert.equal(store.getRun('cancelled')?.status, 'running');
+  const result = await manager.stop(store, 'cancelled', { slurmEnv: c.env, pollIntervalMs: 100 });
+  assert.equal(result?.status, 'stopped');
+  assert.equal(store.getRun('cancelled')?.status, 'stopped');
+  assert.equal(store.readState('cancelled')?.slurm?.jobId, jobId);
+  assert.equal(store.readState('cancelled')?.slurm?.state, 'CANCELLED');
+  assert.deepEqual(store.readRows('cancelled').filter((r) => r.type === 'end').map((r) => r.type === 'end' && r.status), ['stopped']);
+  manager.dispose();
+});
+
 test('Stop is scancel: a job followed by a later session ends stopped', { timeout: 240_000 }, async (t) => {
   const c = clusterFor(t, cluster);
   if (!c) return;
