@@ -29,8 +29,8 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerLanguageFeatures(ctx, service);
     registerInputShape(ctx, service);
     registerCommands(ctx, service);
-    registerTraining(ctx, service);
-    new GraphViews(ctx, service, active, graphHtml);
+    const training = registerTraining(ctx, service);
+    new GraphViews(ctx, service, active, graphHtml, training.graphFeed);
     registerOutlineView(ctx, active);
     registerModelsView(ctx, service);
   } catch (err) {

@@ -35,6 +35,7 @@ import type { GraphHtmlOptions } from './graphHtml';
 import { escapeAttr, newNonce } from './webviewCsp';
 import { graphTitle, modelPickRows } from './modelPick';
 import { imageBytes } from './webviewMessages';
+import type { TelemetryAppend, TelemetryFeed } from './training/graphTelemetryFeed';
 
 /** How long the model quick pick may spend analysing a file's models before it lists the rest unanalysed. */
 const PICK_TIME_LIMIT_MS = 5_000;
@@ -85,6 +86,8 @@ export class GraphSession implements vscode.Disposable {
     private readonly ctx: StudioContext,
     readonly webview: vscode.Webview,
     private readonly html: GraphHtml,
+    /** Layer telemetry of the model's runs, for the heat overlay; none for comparisons. */
+    private readonly telemetry?: TelemetryFeed,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: [ctx.asAbsolutePath(WEBVIEW_DIR)] };
     this.channel = new MessageHandler({
@@ -200,6 +203,16 @@ export class GraphSession implements vscode.Disposable {
       diagnostics: r?.analysis.diagnostics ?? [],
       settings: { layoutDirection: settings.layoutDirection, autoCollapseThreshold: settings.autoCollapseThreshold },
     });
+    const name = r?.analysis.graph?.name;
+    const latest = r && name && this.telemetry ? this.telemetry.latest(r.file, name) : undefined;
+    this.post({ type: 'setTelemetry', runId: latest?.runId ?? null, rows: latest?.rows ?? [], append: false });
+  }
+
+  /** Rows of a run of the model shown (a new run replaces the overlay's rows; a running one adds to them). */
+  onTelemetry(e: TelemetryAppend): void {
+    const r = this.shown;
+    if (!this.ready || this.comparison || !r || !sameFile(r.file, e.modelFile) || r.analysis.graph?.name !== e.modelName) return;
+    this.post({ type: 'setTelemetry', runId: e.runId, rows: e.rows, append: !e.fresh });
   }
 
   private post(msg: ToGraphWebview): void {
@@ -241,7 +254,9 @@ export class GraphViews implements vscode.Disposable {
     private readonly service: AnalysisService,
     private readonly active: ActiveModel,
     private readonly html: GraphHtml,
+    private readonly telemetry?: TelemetryFeed,
   ) {
+    if (telemetry) ctx.subscriptions.push(telemetry.onDidAppend((e) => this.sessions().forEach((s) => s.onTelemetry(e))));
     ctx.subscriptions.push(
       this,
       vscode.window.registerWebviewViewProvider(GRAPH_VIEW_ID, { resolveWebviewView: (v) => this.resolveView(v) }),
@@ -280,7 +295,7 @@ export class GraphViews implements vscode.Disposable {
   }
 
   private resolveView(view: vscode.WebviewView): void {
-    const session = new GraphSession(this.ctx, view.webview, this.html);
+    const session = new GraphSession(this.ctx, view.webview, this.html, this.telemetry);
     this.view = session;
     this.viewRef = view;
     this.lastActive ??= session;
@@ -298,7 +313,7 @@ export class GraphViews implements vscode.Disposable {
   }
 
   private adoptPanel(panel: vscode.WebviewPanel, key: string): GraphSession {
-    const session = new GraphSession(this.ctx, panel.webview, this.html);
+    const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry);
     this.panels.set(key, { panel, session });
     this.lastActive = session;
     panel.iconPath = this.ctx.asAbsolutePath('media/icons/resnet.svg');

@@ -13,6 +13,7 @@ import { DEFAULT_RUNS_DIR, RunStore } from '../../training/runStore';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
 import type { AnalysisService } from '../analysisService';
+import { GraphTelemetryFeed } from './graphTelemetryFeed';
 import { HealthDiagnostics } from './healthDiagnostics';
 import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
@@ -42,6 +43,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
   private statusTimer: NodeJS.Timeout | undefined;
   /** Health alerts of the runs' layer telemetry, as diagnostics on the models' source. */
   readonly health: HealthDiagnostics;
+  /** Layer telemetry of the runs, for the graph pages' heat overlay. */
+  readonly graphFeed = new GraphTelemetryFeed(() => this.store());
 
   /** Analyses a file to train, off the extension host's thread. */
   analyzeText(...args: Parameters<AnalysisService['analyzeText']>): ReturnType<AnalysisService['analyzeText']> {
@@ -59,6 +62,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     this.disposables.push(
       this.statusItem,
       this.health,
+      this.graphFeed,
       this.runsEmitter,
       this.backendEmitter,
       ctx.onDidChangeSettings(() => this.runsEmitter.fire()),
@@ -115,7 +119,10 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     for (const row of job.rows) progress.update(row);
     this.live.set(job.runId, { job, progress });
     const config = this.store().readConfig(job.runId);
-    if (config) this.health.follow(job, config);
+    if (config) {
+      this.health.follow(job, config);
+      this.graphFeed.follow(job, config);
+    }
     const sub = job.onDidEmitRow((row) => {
       progress.update(row);
       this.updateStatus();
