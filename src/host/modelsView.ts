@@ -6,11 +6,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isSkippedPath, searchRootsFor } from '../core/workspaceFiles';
+import { isSkippedPath } from '../core/workspaceFiles';
 import type { FrontEndOptions } from '../frontends/options';
 import type { FileIndex } from '../frontends/workspaceIndex';
 import type { AnalysisService } from './analysisService';
 import type { StudioContext } from './context';
+import { importOptions } from './importOptions';
 import { type ModelsNode, buildModelsTree } from './modelsTree';
 
 export const MODELS_VIEW_ID = 'resnetStudio.models';
@@ -88,20 +89,10 @@ class WorkspaceModels implements vscode.Disposable {
     void this.reindex();
   }
 
+  /** The editor's import search roots and interpreter (`importOptions.ts`), so the view counts as the editor does. */
   private options(): FrontEndOptions {
-    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-    const extra: string[] = [];
-    for (const f of folders) {
-      for (const p of vscode.workspace.getConfiguration('python.analysis', f.uri).get<string[]>('extraPaths') ?? []) {
-        if (typeof p === 'string' && p) extra.push(path.resolve(f.uri.fsPath, p));
-      }
-    }
     const s = this.ctx.settings();
-    return {
-      defaultInput: [...s.analysis.defaultInputShape],
-      searchRoots: searchRootsFor(folders.map((f) => f.uri.fsPath), extra),
-      ...(s.training.pythonPath ? { python: s.training.pythonPath } : {}),
-    };
+    return { defaultInput: [...s.analysis.defaultInputShape], ...importOptions(s) };
   }
 
   /** Whether a file belongs in the index: inside a workspace folder and not skipped there. */
