@@ -11,6 +11,8 @@ import { exportText } from '../codegen/exportText';
 import type { ExportInput } from './commands';
 import type { CliIo } from './flags';
 
+const EXPORT_TIME_LIMIT_MS = 30_000;
+
 export function exportModel({ args: [file], flags }: ExportInput, io: CliIo): number {
   let text: string;
   try {
@@ -23,10 +25,12 @@ export function exportModel({ args: [file], flags }: ExportInput, io: CliIo): nu
     ...(flags.model ? { model: flags.model } : {}),
     ...(flags.args !== undefined ? { args: flags.args } : {}),
     ...(io.parseCache ? { parseCache: io.parseCache } : {}),
+    // The interpreter's time budget keeps the editor responsive; an export is asked for once and may wait.
+    budget: { timeLimitMs: EXPORT_TIME_LIMIT_MS },
   });
   const errors = a.diagnostics.filter((d) => d.severity === 'error');
   if (!a.graph || errors.length) {
-    for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.column}: error: ${d.message} [${d.code}]\n`);
+    for (const d of a.graph ? errors : a.diagnostics) process.stderr.write(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.code}]\n`);
     process.stderr.write(`${file}: not exported: ${a.graph ? 'the model has errors' : 'no model could be built'}\n`);
     return 1;
   }
