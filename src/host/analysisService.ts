@@ -26,6 +26,8 @@ export interface AnalyzedDocument {
 
 /** Debounce for edits; opening a file analyses at once. */
 export const EDIT_DEBOUNCE_MS = 250;
+/** Settings that change where a PyTorch file's imports are found. */
+const IMPORT_SETTINGS = ['python.analysis.extraPaths', 'resnetStudio.analysis.extraPaths', 'resnetStudio.training.pythonPath'];
 /** Analyses slower than this are logged: the budget for a torchvision-size file on each edit. */
 const SLOW_MS = 20;
 const WORKER_SCRIPT = 'dist/analysisWorker.js';
@@ -55,7 +57,12 @@ export class AnalysisService implements vscode.Disposable {
       watcher,
       watcher.onDidChange((u) => this.dependencyChanged(u)),
       watcher.onDidDelete((u) => this.dependencyChanged(u)),
+      // A new module may be the one an open file imports without finding it yet.
+      watcher.onDidCreate(() => this.reschedulePython()),
       vscode.workspace.onDidChangeTextDocument((e) => this.dependencyChanged(e.document.uri)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (IMPORT_SETTINGS.some((k) => e.affectsConfiguration(k))) this.reschedulePython();
+      }),
     );
   }
 
@@ -79,6 +86,15 @@ export class AnalysisService implements vscode.Disposable {
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
       if (!doc || doc.isClosed) continue;
       this.cache.delete(uri);
+      this.schedule(doc);
+    }
+  }
+
+  /** Re-analyses every open Python document: where its imports are found may have changed. */
+  private reschedulePython(): void {
+    for (const doc of vscode.workspace.textDocuments) {
+      if (!doc.fileName.endsWith('.py') || !this.isCandidate(doc)) continue;
+      this.cache.delete(doc.uri.toString());
       this.schedule(doc);
     }
   }
