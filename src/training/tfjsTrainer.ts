@@ -19,6 +19,7 @@ import { DataError, type Dataset, Rng, channelStats, makeBatch } from './dataCor
 import type { LoadedBackend } from './tfjsBackend';
 import { type TrainerState, listCheckpoints, restoreCheckpoint, saveCheckpoint } from './tfjsCheckpoint';
 import { TfjsModelError, buildTfjsModel } from './tfjsModel';
+import { TfjsTelemetry } from './tfjsTelemetry';
 
 /** A failure the user can act on: its message is the whole story. */
 export class RunError extends Error {
@@ -158,6 +159,7 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
   const optimizer: tfTypes.Optimizer =
     cfg.optimizer === 'adam' ? tf.train.adam(cfg.lr) : cfg.momentum > 0 ? tf.train.momentum(cfg.lr, cfg.momentum) : tf.train.sgd(cfg.lr);
   const varList = model.trainableWeights.map((w) => (w as unknown as { val: tfTypes.Variable }).val);
+  const telemetry = new TfjsTelemetry(tf, cfg.telemetryEvery, graph, model.trainableWeights as unknown as { originalName?: string; name: string }[]);
   const ckptDir = path.join(cfg.runDir, 'checkpoints');
   let step = 0;
   let startEpoch = 0;
@@ -283,30 +285,40 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
       const batch = makeBatch(train, idx, norm, cfg.augment ? new Rng(cfg.seed * 7 + step * 131 + 1) : null);
       let correctT: tfTypes.Tensor | undefined;
       let ceT: tfTypes.Tensor | undefined;
-      const lossT = tf.tidy(() => {
+      const lossOf = (xs: tfTypes.Tensor, ys: tfTypes.Tensor) => () => {
+        const logits = model.apply(xs, { training: true }) as tfTypes.Tensor;
+        const ce = tf.losses.softmaxCrossEntropy(ys, logits) as tfTypes.Scalar;
+        correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32')));
+        // The rows report the cross-entropy, as the PyTorch runner does, not the L2 term.
+        ceT = tf.keep(tf.clone(ce));
+        if (wd <= 0) return ce;
+        // Coupled L2, as PyTorch's weight_decay: the gradient gains wd * w.
+        const l2 = tf.addN(varList.map((v) => tf.sum(tf.square(v))));
+        return tf.add(ce, tf.mul(0.5 * wd, l2)) as tfTypes.Scalar;
+      };
+      let layerRowsOfStep: RowDraft[] = [];
+      let lossT: tfTypes.Scalar;
+      if (telemetry.wants(step + 1)) {
+        // A sampled step: the same update, with each layer's gradient, weight and update norms measured.
         const xs = tf.tensor4d(batch.x, [idx.length, h, w, c]);
         const ys = tf.oneHot(tf.tensor1d(batch.y, 'int32'), numClasses);
-        return optimizer.minimize(
-          () => {
-            const logits = model.apply(xs, { training: true }) as tfTypes.Tensor;
-            const ce = tf.losses.softmaxCrossEntropy(ys, logits) as tfTypes.Scalar;
-            correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32')));
-            // The rows report the cross-entropy, as the PyTorch runner does, not the L2 term.
-            ceT = tf.keep(tf.clone(ce));
-            if (wd <= 0) return ce;
-            // Coupled L2, as PyTorch's weight_decay: the gradient gains wd * w.
-            const l2 = tf.addN(varList.map((v) => tf.sum(tf.square(v))));
-            return tf.add(ce, tf.mul(0.5 * wd, l2)) as tfTypes.Scalar;
-          },
-          true,
-          varList,
-        ) as tfTypes.Scalar;
-      });
+        const sampled = await telemetry.step(optimizer, lossOf(xs, ys), varList, step + 1);
+        tf.dispose([xs, ys]);
+        lossT = sampled.cost;
+        layerRowsOfStep = sampled.rows;
+      } else {
+        lossT = tf.tidy(() => {
+          const xs = tf.tensor4d(batch.x, [idx.length, h, w, c]);
+          const ys = tf.oneHot(tf.tensor1d(batch.y, 'int32'), numClasses);
+          return optimizer.minimize(lossOf(xs, ys), true, varList) as tfTypes.Scalar;
+        });
+      }
       const total = (await lossT.data())[0]!;
       const correct = correctT ? (await correctT.data())[0]! : 0;
       const ce = ceT ? (await ceT.data())[0]! : total;
       tf.dispose([lossT, correctT, ceT].filter((t): t is tfTypes.Tensor => t !== undefined));
       step += 1;
+      for (const row of layerRowsOfStep) io.emit(row);
       batchesDone = b + 1;
       winSteps += 1;
       if (!Number.isFinite(total)) throw new RunError(nonFiniteMessage(total, epoch, step, lr));
