@@ -38,7 +38,6 @@ export interface PytorchOptions extends FrontEndOptions {
   budget?: Partial<Budget>;
   /** Parsed files kept between runs (the CLI's disk cache); the analysis is the same with or without it. */
   parseCache?: ParseCache;
-}
   /** How imported files are read (the editor passes its open documents before the disk); the disk by default. */
   reader?: SourceReader;
   /** false reads the file alone: every import of a module outside the catalogue is unknown. */
@@ -54,6 +53,7 @@ function resolverFor(file: string, opts: PytorchOptions): ModuleResolver {
     reader,
     () => interpreterSearchPath(opts.python ?? defaultPython()),
   );
+}
 
 export function isPythonFile(file: string): boolean {
   return file.endsWith('.py');
@@ -72,9 +72,9 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
     opts.parseCache?.set(text, parsed);
   }
   const interp = new Interp(file, text, budget, start + budget.timeLimitMs);
-  if (parsed.truncatedAt !== null) {
   const loader = opts.followImports === false ? null : new ModuleLoader(interp, resolverFor(file, opts), start + budget.timeLimitMs, opts.parseCache);
   interp.loader = loader;
+  if (parsed.truncatedAt !== null) {
     const line = interp.lines.position(parsed.truncatedAt).line;
     diagnostics.push({
       severity: 'warning',
@@ -102,8 +102,8 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   let builder: GraphBuilder | null = null;
   try {
     interp.execModule(parsed.body);
-    const run = new ModelRun(interp, cands, directive, opts, parsed.body);
     loader?.finishMain();
+    const run = new ModelRun(interp, cands, directive, opts, parsed.body);
     graph = run.run();
     builder = run.builder;
     lintClasses(interp);
@@ -121,8 +121,8 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
   diagnostics.push(...interp.diags, ...(builder?.diagnostics ?? []), ...interp.lib.graph.buildDiagnostics);
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   analysis.graph = graph;
-  return analysis;
   if (loader?.files.size) analysis.dependencies = [...loader.files];
+  return analysis;
 }
 
 /** Choosing, building and running one model. */
