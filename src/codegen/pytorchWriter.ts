@@ -273,6 +273,15 @@ class Writer {
       if (c.instances.some((s) => (channels(this.tree.byId.get(s.output)) ?? 0) % c.expansion !== 0)) c.expansion = 1;
     }
     const vars = c.instances.map((s) => (c.block ? this.blockVars(s, c) : null));
+    // Layers that read the block's input take `inplanes` channels; the others, first of all, `planes`.
+    const readsInput = new Set<string>();
+    const mark = (scope: Scope, prefix: string, entry: string) => {
+      for (const m of scope.members) {
+        if (m.kind === 'node' && m.node.inputs.includes(entry)) readsInput.add(prefix + m.rel);
+        else if (m.kind === 'scope' && m.scope.inputs.includes(entry) && this.kind(m.scope) === 'sequential') mark(m.scope, `${prefix}${m.rel}.`, entry);
+      }
+    };
+    mark(rep, '', rep.inputs[0] ?? '');
     // Values of every instance, the optional shortcut's only where it exists.
     const values = c.instances.map((s) => this.valuesOf(s));
     const keys = [...new Set(values.flatMap((v) => [...v.keys()]))];
@@ -283,7 +292,8 @@ class Writer {
       const present = vs.map((v, i) => [v, i] as const).filter(([v]) => v !== undefined) as [AttrValue, number][];
       // A number inside a shortcut's operation (a pad width) is matched as a channel count.
       const attr = key.endsWith(LEAF) ? 'out_channels' : key.slice(key.lastIndexOf('.') + 1);
-      const expr = c.block ? matchExpr(attr, present.map(([v, i]) => [v, vars[i]!]), c.expansion) : null;
+      const member = key.slice(0, key.lastIndexOf('.'));
+      const expr = c.block ? matchExpr(attr, present.map(([v, i]) => [v, vars[i]!]), c.expansion, readsInput.has(member)) : null;
       if (expr) {
         c.resolved.set(key, { code: expr.code });
         expr.uses.forEach((u) => used.add(u));
@@ -704,7 +714,7 @@ function moduleCall(n: IrNode, value: (attr: string, v: AttrValue) => PyExpr): P
  * A block's value written through its arguments: `inplanes`, `planes`, `planes * self.expansion`, a
  * multiple or fraction of `planes`, or `stride`; null when no one expression gives every instance's value.
  */
-function matchExpr(attr: string, present: [AttrValue, { inplanes: number; planes: number; stride: number }][], expansion: number): { code: string; uses: string[] } | null {
+function matchExpr(attr: string, present: [AttrValue, { inplanes: number; planes: number; stride: number }][], expansion: number, readsInput: boolean): { code: string; uses: string[] } | null {
   if (!present.length) return null;
   const holds = (f: (v: { inplanes: number; planes: number; stride: number }) => number) => present.every(([val, v]) => typeof val === 'number' && val === f(v));
   if (attr === 'stride') {
@@ -718,7 +728,7 @@ function matchExpr(attr: string, present: [AttrValue, { inplanes: number; planes
     ...(expansion !== 1 ? [['planes * self.expansion', (v: { planes: number }) => v.planes * expansion] as (typeof cands)[number]] : []),
   ];
   const inp: typeof cands = [['inplanes', (v) => v.inplanes]];
-  cands.push(...(attr.startsWith('in_') ? [...inp, ...planes] : [...planes, ...inp]));
+  cands.push(...(attr.startsWith('in_') && readsInput ? [...inp, ...planes] : [...planes, ...inp]));
   for (const [code, f] of cands) if (holds(f)) return { code, uses: [code.split(' ')[0]!] };
   for (const k of [2, 4, 8, 16]) {
     if (holds((v) => v.planes * k)) return { code: `planes * ${k}`, uses: ['planes'] };
