@@ -67,6 +67,7 @@ ${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeA
   <span class="key"><span class="swatch identity"></span>identity shortcut</span>
   <span class="key"><span class="swatch projection"></span>projection shortcut</span>
   <span class="key"><span class="swatch error"></span>error</span>
+  <span class="key" id="heat-key" hidden><span class="swatch heat"></span><span id="heat-label">fewer → more</span></span>
   <span class="hint">double-click a group to collapse or expand it</span>
 </div>
 <div id="status" aria-live="polite"></div>

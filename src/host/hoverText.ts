@@ -49,7 +49,9 @@ function amount(n: number | null): string {
 }
 
 function single(n: IrNode): string[] {
-  const lines = [`**${cell(n.op)}** ${code(n.name)}`, ''];
+  // "add add" says nothing twice: a node named after its op shows the op alone.
+  const head = n.name.toLowerCase() === n.op.toLowerCase() ? `**${cell(n.op)}**` : `**${cell(n.op)}** ${code(n.name)}`;
+  const lines = [head, ''];
   const inputs = n.inputShapes.length ? n.inputShapes.map((s) => formatShape(s)).join(' + ') : '—';
   lines.push(`Input ${inputs} → output ${formatShape(n.outputShape)}`, '');
   lines.push(`Params ${n.shared ? 'shared (counted at its first use)' : amount(n.params)}${n.frozen && !n.shared && n.params ? ' (frozen)' : ''} · MACs ${amount(n.macs)}`);

@@ -197,6 +197,61 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       await waitForProblems(wb, 'copied-bn.resnet.json', 'no error', (p) => !p.some((x) => x.severity === 'Error'), 20_000);
       await wb.screenshot('editor-6-design-fixed');
     });
+
+    await step('5: graph polish: a heat scale that is not red, with its legend, and hovers that do not say "add add"', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('editor/tutorial_block.py');
+      // Analysed once the status bar shows the block's input.
+      await wb.page.locator('.statusbar-item', { hasText: '64×56²' }).first().waitFor({ state: 'visible', timeout: 45_000 });
+      const lines = readFileSync(join(wb.folder, 'editor/tutorial_block.py'), 'utf8').split('\n');
+      const addLine = lines.findIndex((l) => l.trim() === 'x += identity') + 1;
+      await wb.runCommand('Go to Line/Column...');
+      await wb.page.keyboard.type(`${addLine}:${lines[addLine - 1]!.indexOf('+') + 1}`);
+      await wb.page.keyboard.press('Enter');
+      const hover = wb.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').first();
+      for (let i = 0; i < 3 && !(await hover.isVisible()); i++) {
+        await wb.runCommand('Show or Focus Hover');
+        await hover.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+      }
+      const deadline = Date.now() + 15_000;
+      let text = '';
+      const all = wb.page.locator('.monaco-hover:not(.hidden)').first();
+      while (!/→ output/.test(text) && Date.now() < deadline) {
+        text = await all.innerText();
+        await sleep(200);
+      }
+      assert.match(text, /^add\s*\n+\s*Input /m, text);
+      assert.doesNotMatch(text, /add\s+add/, text);
+      await wb.screenshot('editor-5-hover');
+      await wb.page.keyboard.press('Escape');
+
+      await wb.runCommand('ResNet Studio: Show Graph');
+      await graphStatus(wb, 'ResNetBlock');
+      const heat = await wb.findInWebviews('#heat');
+      await heat.evaluate((el) => {
+        (el as unknown as { value: string }).value = 'params';
+        el.dispatchEvent(new Event('change'));
+      });
+      const key = await wb.findInWebviews('#heat-key');
+      await key.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match(await key.innerText(), /fewer → more params/);
+      // The hottest layer's fill leans to the scale's colour, not to red (red marks errors).
+      const fills = await key.evaluate(() => {
+        const g = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { nodes(): { map<T>(f: (n: { data(k: string): unknown }) => T): T[] } } } } }).resnetStudioGraph;
+        return g.view.cy.nodes().map((n) => ({ heat: n.data('heat') as number | undefined, fill: String(n.data('fill') ?? '') }));
+      });
+      const hottest = fills.filter((f) => typeof f.heat === 'number').sort((a, b) => b.heat! - a.heat!)[0];
+      assert.ok(hottest, JSON.stringify(fills));
+      const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(hottest.fill);
+      assert.ok(m, hottest.fill);
+      const [r, , b] = [1, 2, 3].map((i) => parseInt(m[i]!, 16));
+      assert.ok(b! >= r!, `the heat colour ${hottest.fill} is not red`);
+      // The legend sits below the canvas, never over its nodes.
+      const legendBox = await (await wb.findInWebviews('#legend')).boundingBox();
+      const graphBox = await (await wb.findInWebviews('#graph')).boundingBox();
+      assert.ok(legendBox && graphBox && legendBox.y >= graphBox.y + graphBox.height - 1, `legend ${JSON.stringify(legendBox)} graph ${JSON.stringify(graphBox)}`);
+      await wb.screenshot('editor-5-heat');
+    });
   } finally {
     if (failed.length) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}`);
     await wb.stop();

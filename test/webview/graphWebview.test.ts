@@ -185,7 +185,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       await p.page.waitForFunction(() => (window as unknown as { __rec: { posted: { type: string }[] } }).__rec.posted.some((m) => m.type === 'reveal'));
       const reveal = (await p.posted()).find((m) => m.type === 'reveal');
       assert.deepEqual(reveal, { type: 'reveal', nodeId: conv1.id, source: conv1.source });
-      assert.equal(conv1.source?.line, 14);
+      assert.equal(conv1.source?.line, 13);
 
       const layer4 = a.graph!.groups.find((x) => x.name === 'layer4')!;
       await p.bringIntoView(`g/${layer4.id}`);

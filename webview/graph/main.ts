@@ -249,10 +249,18 @@ searchField.addEventListener('keydown', (e) => {
     searchCount.textContent = n ? `${i} of ${n}` : countText(0);
   }, report);
 });
+const heatKey = $('heat-key');
+const heatLabel = $('heat-label');
 function syncHeatControl(): void {
   if (heatSelect.value !== view.heat) heatSelect.value = view.heat;
+  // The heat scale's legend: shown only while heat is on, naming what it measures.
+  heatKey.hidden = view.heat === 'none';
+  heatLabel.textContent = `fewer → more ${view.heat === 'macs' ? 'MACs' : 'params'} (log scale)`;
 }
-heatSelect.addEventListener('change', () => view.setHeat(heatSelect.value as HeatMode));
+heatSelect.addEventListener('change', () => {
+  view.setHeat(heatSelect.value as HeatMode);
+  syncHeatControl();
+});
 const click = (id: string, fn: () => unknown): void => $(id).addEventListener('click', () => void Promise.resolve(fn()).catch(report));
 click('fit', () => view.fit());
 click('zoom-in', () => view.zoomBy(1.25));

@@ -120,7 +120,8 @@ export function readTheme(root: HTMLElement = document.documentElement, body: HT
     errorFill: v('--vscode-inputValidation-errorBackground', light ? '#f2dede' : '#5a1d1d'),
     focus: v('--vscode-focusBorder', light ? '#0090f1' : '#007fd4'),
     match: v('--vscode-editor-findMatchHighlightBackground', light ? '#f5c8a8' : '#7a4a1a'),
-    heat: v('--vscode-charts-red', light ? '#e51400' : '#f14c4c'),
+    // A purple scale, not red: red means an error on this canvas (the legend shows the scale when heat is on).
+    heat: v('--vscode-charts-purple', light ? '#652d90' : '#b180d7'),
     // Not red: red means an error on this canvas. Green, purple and yellow stay apart in light and dark themes.
     added: v('--vscode-charts-green', light ? '#388a34' : '#89d185'),
     removed: v('--vscode-charts-purple', light ? '#652d90' : '#b180d7'),

@@ -633,7 +633,7 @@ export class GraphView {
     if (n.data('kind') === 'layer') {
       const ir = model.nodes.get(n.data('irId') as string);
       if (!ir) return '';
-      lines.push(`${ir.name} (${ir.op})`);
+      lines.push(ir.name.toLowerCase() === ir.op.toLowerCase() ? ir.op : `${ir.name} (${ir.op})`);
       lines.push(`output ${JSON.stringify(ir.outputShape)}`);
       const skip = model.nodeSkip.get(ir.id);
       if (skip) lines.push(`on a ${skip.kind} shortcut`);
