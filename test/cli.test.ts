@@ -62,7 +62,8 @@ test('exit 1 on error diagnostics, with 1-based positions in the JSON', () => {
   const d = o.diagnostics.find((x: { code: string }) => x.code === 'shape/in-features');
   assert.equal(d.severity, 'error');
   assert.equal(d.line, 10);
-  assert.equal(d.column, 5);
+  // On the in_features value, where its fix applies, not on the layer's `{`.
+  assert.equal(d.column, 54);
   assert.ok(d.endLine >= d.line && d.endColumn >= 1);
   const t = cli('analyze', 'test/fixtures/json/malformed.resnet.json');
   assert.equal(t.status, 1);
