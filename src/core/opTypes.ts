@@ -41,6 +41,11 @@ export interface TorchModule {
   attrs?: Attrs;
   /** The constructor takes and ignores any arguments (`nn.Identity(*args, **kwargs)`). */
   anyArgs?: true;
+  /**
+   * A check the constructor makes that the op's rule does not, because other spellings allow what this class
+   * refuses (Keras's strided `same` padding): the ValueError's message, or null.
+   */
+  check?: (attrs: Attrs) => string | null;
 }
 
 /**

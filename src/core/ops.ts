@@ -338,7 +338,18 @@ export const OPS = {
     arity: 1,
     infer: conv2dRule,
     torch: {
-      modules: [module('Conv2d', CONV, 3)],
+      modules: [
+        {
+          ...module('Conv2d', CONV, 3),
+          check: (a) => {
+            const p = a['padding'];
+            if (typeof p === 'string' && p !== 'same' && p !== 'valid') return `Invalid padding string '${p}', should be one of {'same', 'valid'}`;
+            const st = a['stride'] ?? 1;
+            const strided = (Array.isArray(st) ? st : [st]).some((s) => s !== 1);
+            return p === 'same' && strided ? "padding='same' is not supported for strided convolutions" : null;
+          },
+        },
+      ],
     },
     keras: {
       classes: ['Conv2D', 'Convolution2D', 'DepthwiseConv2D'],

@@ -92,6 +92,8 @@ export class Layers {
     }
     // Errors that need no input (groups that do not divide the channels) are raised by PyTorch's constructor.
     if (checked.error !== null) I.raise('ValueError', checked.error);
+    const refused = known?.module.check?.(withDefaults(op, kept));
+    if (refused) I.raise('ValueError', refused);
     m.layer = { type, op, attrs: kept, params: checked.params };
   }
 
