@@ -118,11 +118,33 @@ export function analyzePytorch(file: string, text: string, opts: PytorchOptions 
       interp.diag('information', 'pytorch/internal', `internal error while analysing this file: ${(e as Error).message ?? String(e)}`, null);
     }
   }
-  diagnostics.push(...interp.diags, ...(builder?.diagnostics ?? []), ...interp.lib.graph.buildDiagnostics);
+  const shapeDiags = [...(builder?.diagnostics ?? []), ...interp.lib.graph.buildDiagnostics];
+  if (symbolicShapeErrors(interp.symbolicArgs, shapeDiags) && graph) {
+    graph.macs = null;
+    graph.output = null;
+    delete graph.outputs;
+  }
+  diagnostics.push(...interp.diags, ...shapeDiags);
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   analysis.graph = graph;
   if (loader?.files.size) analysis.dependencies = [...loader.files];
   return analysis;
+}
+
+/**
+ * A shape error between sizes that involve a symbolic argument (`[1, 1, embed_size]` against the guessed
+ * input) depends on what the argument turns out to be: it becomes information. Returns whether any did.
+ */
+function symbolicShapeErrors(names: readonly string[], ds: Diagnostic[]): boolean {
+  if (!names.length) return false;
+  const mentions = new RegExp(`\\b(?:${names.map((n) => n.replace(/\W/g, '')).join('|')})\\b`);
+  let any = false;
+  ds.forEach((d, i) => {
+    if (d.severity !== 'error' || !d.code.startsWith('shape/') || !mentions.test(d.message)) return;
+    ds[i] = { ...d, severity: 'information', message: `${d.message} (depends on the symbolic ${names.join(', ')}; PyTorch may not raise for real arguments); what follows is unknown` };
+    any = true;
+  });
+  return any;
 }
 
 /** Choosing, building and running one model. */
@@ -198,9 +220,13 @@ class ModelRun {
       const result = lib.nn.callModule(root, { pos: [new TensorVal(x, b), ...extra], kw: [] });
       outs = this.outputTensors(result);
     } catch (e) {
-      if (e instanceof PyError) {
+      if (e instanceof PyError && e.pyType === 'NotImplementedError' && e.pyMessage === `Module [${root.cls.name}] is missing the required "forward" function`) {
+        // Calling the model is the analysis's choice: a helper module its owner never calls needs no forward.
+        I.diag('information', 'pytorch/no-forward', `${root.cls.name} defines no forward, so it was built but not called: its output and MACs are unknown`, this.cands.find((c) => c.name === name)?.def.head ?? null);
+        assumedFailure = true;
+      } else if (e instanceof PyError) {
         I.reportPyError(e);
-        assumedFailure = e.assumedAt !== null;
+        assumedFailure = e.assumedAt !== null || I.symbolicArgs.length > 0;
       } else if (e instanceof BudgetError || e instanceof RangeError) {
         const why = e instanceof BudgetError ? e.message : 'the code nests too deeply to follow';
         I.diag('warning', 'pytorch/budget', `${why}; the analysis is incomplete`, I.site);
@@ -286,6 +312,7 @@ class ModelRun {
     const cand = this.cands.find((c) => I.globals.vars.get(c.name) === target);
     const kw: [string, Value][] = [];
     for (const p of cand?.required ?? []) kw.push([p, I.syms.atom(p)]);
+    I.symbolicArgs = kw.map(([k]) => k);
     if (kw.length) {
       I.diag('information', 'pytorch/symbolic', `${cand!.name} is analysed with symbolic ${kw.map(([k]) => k).join(', ')}; pass arguments for concrete shapes`, cand!.def.head);
     }

@@ -121,6 +121,12 @@ export class Interp implements Runtime {
   /** The first condition on an unknown value read as false while building the model, and in forward. */
   guessedBuild: Span | null = null;
   guessedForward: Span | null = null;
+  /**
+   * The model's arguments the analysis made symbols of (none when it was given arguments). While they are in
+   * play a raise may come only from not knowing them (`isinstance(cfg, list)`, `alpha <= 0`, `**kwargs`), so
+   * it is information: PyTorch may not raise for real arguments.
+   */
+  symbolicArgs: readonly string[] = [];
   /** Equalities assumed while taking branches on undecidable conditions (union-find over rendered dims). */
   private readonly uf = new Map<string, string>();
   /** Module instances made by each constructor call site (a fix that edits the call changes all of them). */
@@ -315,6 +321,10 @@ export class Interp implements Runtime {
       // Only an assumption about an unknown led here: PyTorch may take the other way and never raise.
       const why = `reached by assuming '${this.snippet(e.assumedAt)}' is false, which the analysis cannot know`;
       return this.diag('information', 'pytorch/assumption', `${e.pyType}: ${e.pyMessage} (${why}); what follows is unknown`, at);
+    }
+    if (this.symbolicArgs.length) {
+      const why = `raised while ${this.symbolicArgs.join(', ')} ${this.symbolicArgs.length > 1 ? 'are' : 'is'} symbolic; PyTorch may not raise for real arguments`;
+      return this.diag('information', 'pytorch/unknown-raise', `${e.pyType}: ${e.pyMessage} (${why}); what follows is unknown`, at);
     }
     return this.diag('error', 'pytorch/raise', `${e.pyType}: ${e.pyMessage}`, at);
   }
