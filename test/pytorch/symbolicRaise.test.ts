@@ -49,3 +49,15 @@ test('a module without forward is built but not called: its parameters count, no
   assert.equal(a.graph?.output, null);
   assert.equal(a.graph?.macs, null);
 });
+
+for (const model of ['NormOverChannels', 'TakesSizes']) {
+  test(`${model}: what the analysis had to make up (base constructor arguments, forward's extra arguments) raises no error`, () => {
+    const a = analyzeFile(FILE, { model });
+    assert.deepEqual(errorsOf(a), [], describe(a.diagnostics));
+  });
+}
+
+test('given arguments, a base constructor that misses one is an error, as in PyTorch', () => {
+  const a = analyzeFile(FILE, { model: 'NormOverChannels', args: 'elementwise_affine=False' });
+  assert.match(errorsOf(a)[0]?.message ?? '', /missing 1 required positional argument: 'normalized_shape'/, describe(a.diagnostics));
+});

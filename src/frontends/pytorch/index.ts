@@ -186,6 +186,12 @@ class ModelRun {
     try {
       root = I.call(target, args);
     } catch (e) {
+      const inherited = argsText === null && target instanceof PyClass && !target.mro.some((c) => c instanceof PyClass && c.dict.has('__init__'));
+      if (e instanceof PyError && inherited && e.pyType === 'TypeError' && /^\w+\.__init__\(\) missing \d+ required/.test(e.pyMessage)) {
+        // The class takes a torch.nn layer's constructor arguments, which a bare analysis does not have.
+        I.diag('information', 'pytorch/symbolic', `${name} takes the arguments of its base ${e.pyMessage.replace(/\.__init__.*$/, '')} (${e.pyMessage.replace(/^.*?: /, '')}); pass arguments to analyse it`, this.cands.find((c) => c.name === name)?.def.head ?? null);
+        return null;
+      }
       if (e instanceof PyError) {
         I.reportPyError(e);
         return null;
