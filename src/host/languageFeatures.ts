@@ -18,8 +18,16 @@ import { type ZeroRange, nodesAt, sameFile, toZeroBased } from './ranges';
 export const DIAGNOSTIC_SOURCE = 'ResNet Studio';
 /** How long one file's other models may take to analyse for Problems; the rest wait for the next edit. */
 const INDEX_TIME_LIMIT_MS = 3_000;
+/** Quiet time after an edit before the file's other models are analysed again. */
+const INDEX_QUIET_MS = 1_000;
 /** A version no document has: the file's index must run again. */
 const STALE = -1;
+
+/**
+ * The other models' diagnostics of each open file, from its latest index: listed in Problems by
+ * `registerDiagnostics`, and the source of their quick fixes for `QuickFixes`.
+ */
+const OTHER_MODELS = new Map<string, { version: number; diagnostics: IndexedDiagnostic[] }>();
 
 /** Documents the providers are offered for; each provider still checks that a file is a model. */
 export const MODEL_SELECTOR: vscode.DocumentSelector = [
@@ -61,13 +69,24 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
   let lastShape = ctx.settings().analysis.defaultInputShape.join(',');
   // The other models' diagnostics of each file, from its latest index. They stay listed while a newer index
   // runs, so an edit never makes another model's error blink out of Problems.
-  const others = new Map<string, { version: number; diagnostics: IndexedDiagnostic[] }>();
+  const others = OTHER_MODELS;
   const indexing = new Map<string, number>();
   const latest = new Map<string, AnalyzedDocument>();
   const show = (r: AnalyzedDocument): void => {
     const shown = r.options.model ?? r.analysis.graph?.name;
     const merged = fileDiagnostics(r.analysis.diagnostics, shown, others.get(r.uri.toString())?.diagnostics ?? [], (f) => sameFile(f, r.file));
     collection.set(r.uri, merged.map(toVsDiagnostic));
+  };
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  // The index shares the worker with the analyses of each edit: it runs once typing pauses, so it never
+  // holds up the next keystroke's diagnostics (a file's first index runs at once, so Problems opens complete).
+  const scheduleIndex = (r: AnalyzedDocument): void => {
+    const uri = r.uri.toString();
+    clearTimeout(timers.get(uri));
+    timers.set(uri, setTimeout(() => {
+      timers.delete(uri);
+      reindex(r);
+    }, others.has(uri) ? INDEX_QUIET_MS : 0));
   };
   const reindex = (r: AnalyzedDocument): void => {
     const uri = r.uri.toString();
@@ -92,15 +111,18 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
     }
     latest.set(uri, r);
     show(r);
-    reindex(r);
+    scheduleIndex(r);
   };
   const clear = (uri: vscode.Uri): void => {
+    clearTimeout(timers.get(uri.toString()));
+    timers.delete(uri.toString());
     latest.delete(uri.toString());
     others.delete(uri.toString());
     collection.delete(uri);
   };
   ctx.subscriptions.push(
     collection,
+    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
     service.onDidAnalyze(publish),
     service.onDidClear(clear),
     vscode.workspace.onDidOpenTextDocument((doc) => service.schedule(doc, 0)),
@@ -280,7 +302,16 @@ class QuickFixes implements vscode.CodeActionProvider {
       range: fromRange(d.range),
       vs: d,
     }));
-    return quickFixesFor(r.analysis.diagnostics, wanted).map((f) => {
+    // Another model's error (listed from the file's index) brings its fix too, when the index is of this version.
+    const indexed = OTHER_MODELS.get(doc.uri.toString());
+    const all = indexed?.version === doc.version ? [...r.analysis.diagnostics, ...indexed.diagnostics] : r.analysis.diagnostics;
+    const seen = new Set<string>();
+    return quickFixesFor(all, wanted).filter((f) => {
+      const k = `${f.title}\u0000${JSON.stringify(f.edits)}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }).map((f) => {
       const action = new vscode.CodeAction(f.title, vscode.CodeActionKind.QuickFix);
       const edit = new vscode.WorkspaceEdit();
       for (const e of f.edits) edit.replace(sameFile(e.file, r.file) ? doc.uri : vscode.Uri.file(e.file), toRange(e.range), e.newText);

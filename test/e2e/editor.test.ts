@@ -112,6 +112,11 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       shown = await waitForProblems(wb, 'three_broken.py', 'three errors with WideHead shown', (p) => errorLines(p).join() === '15,25,31');
       assert.equal(shown.length, new Set(shown.map((p) => `${p.line}:${p.message}`)).size);
       await wb.screenshot('editor-1-every-model');
+      // The error of a model the graph does not show brings its fix, and the fix clears it from Problems.
+      const tiny = shown.find((p) => p.line === 31)!;
+      await applyQuickFix(wb, tiny, 'Set num_features to 8');
+      await waitForProblems(wb, 'three_broken.py', 'the two other errors only', (p) => errorLines(p).join() === '15,25', 20_000);
+      await wb.screenshot('editor-1-other-model-fixed');
     });
 
     await step('2: the tutorial block offers a projection shortcut that clears its error', async () => {
@@ -243,6 +248,7 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
 
       await wb.runCommand('ResNet Studio: Show Graph');
       await graphStatus(wb, 'ResNetBlock');
+      assert.equal(await (await wb.findInWebviews('#heat-key')).isVisible(), false, 'no heat legend while heat is off');
       const heat = await wb.findInWebviews('#heat');
       await heat.evaluate((el) => {
         (el as unknown as { value: string }).value = 'params';
