@@ -198,6 +198,9 @@ export class Stdlib {
     // Parts of torchvision that build no model: their files (image transforms, PIL and file I/O) are not read
     // when a model imports from them, and what it takes from them is unknown.
     for (const name of ['transforms', 'datasets', 'io']) this.modules.ns(`torchvision.${name}`, {});
+    // The class-name lists of the pretrained weights' metadata: some 1,500 lines of strings that no model's
+    // structure reads (only `weights.meta["categories"]`, with weights given), and the slowest file to parse.
+    this.modules.ns('torchvision.models._meta', {});
     this.modules.ns('torchvision.utils', { _log_api_usage_once: fn('_log_api_usage_once', () => null) });
     // torchvision's weights plumbing: `verify(None)` is None, so factories called without weights build plain models.
     const weightsEnum = new BuiltinClass('WeightsEnum', 'torchvision.models._api.WeightsEnum', 'opaque', this.py.objectClass, {
