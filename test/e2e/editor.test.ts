@@ -38,8 +38,14 @@ function codeLens(wb: Workbench, text: string | RegExp, nth = 0): Locator {
  * Clicks the "Show graph" CodeLens of the model whose lens row starts with `model` until the graph shows it: a
  * lens row is redrawn whenever an analysis lands, and a click on the row being replaced is lost.
  */
-async function showGraphFromLens(wb: Workbench, model: string): Promise<void> {
+async function showGraphFromLens(wb: Workbench, model: string, rel: string): Promise<void> {
   const link = wb.page.locator('.monaco-editor .codelens-decoration', { hasText: new RegExp(`^${model} · `) }).first().locator('a', { hasText: 'Show graph' });
+  // Known flake, not understood yet: now and then the workbench draws no CodeLens (nor inlay hints) for a file
+  // opened while Problems is focused; opening the file again asks the providers again.
+  if (!(await link.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false))) {
+    await wb.runCommand('View: Close All Editors');
+    await wb.openFile(rel);
+  }
   for (let i = 0; ; i++) {
     await link.click({ timeout: 45_000 });
     try {
@@ -108,7 +114,7 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       // WideHead's Linear (15), BadBlock's add (25) and tiny's BatchNorm (31): one error each, each once.
       let shown = await waitForProblems(wb, 'three_broken.py', 'three errors', (p) => errorLines(p).join() === '15,25,31');
       assert.equal(new Set(shown.map((p) => `${p.line}:${p.column}:${p.message}`)).size, shown.length, 'each diagnostic once');
-      await showGraphFromLens(wb, 'WideHead');
+      await showGraphFromLens(wb, 'WideHead', 'editor/three_broken.py');
       shown = await waitForProblems(wb, 'three_broken.py', 'three errors with WideHead shown', (p) => errorLines(p).join() === '15,25,31');
       assert.equal(shown.length, new Set(shown.map((p) => `${p.line}:${p.message}`)).size);
       await wb.screenshot('editor-1-every-model');
@@ -154,7 +160,7 @@ test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_00
       const r20 = lensTexts.find((x) => x.startsWith('resnet20'));
       assert.ok(r20, JSON.stringify(lensTexts));
       assert.match(r20, /^resnet20 · .* · 40\.\d MMACs/, r20);
-      await showGraphFromLens(wb, 'resnet20');
+      await showGraphFromLens(wb, 'resnet20', 'editor/resnet_small.py');
       await graphStatus(wb, '@ 3×32² (guess)');
       await wb.screenshot('editor-3-input-guess');
       // One click on the status bar item, a new shape, and everything follows.
