@@ -90,7 +90,7 @@ test('an unknown flag, a missing value or a wrong type exits 2 naming the flag a
   const bogus = cli('analyze', 'examples/resnet18.resnet.json', '--bogus-flag', '3');
   assert.equal(bogus.status, 2);
   assert.equal(bogus.stdout, '');
-  assert.match(bogus.stderr, /^resnet-studio analyze: unknown flag --bogus-flag; the flags are --model, --args, --input, --json\nRun 'resnet-studio analyze --help'/);
+  assert.match(bogus.stderr, /^resnet-studio analyze: unknown flag --bogus-flag; the flags are --model, --args, --input, --python, --path, --json\nRun 'resnet-studio analyze --help'/);
   const typo = cli('train', 'examples/resnet18.resnet.json', '--data', 'synthetic', '--epoch', '50');
   assert.equal(typo.status, 2);
   assert.match(typo.stderr, /^resnet-studio train: unknown flag --epoch; did you mean --epochs\?/);

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMANDS, RESUME_FLAGS } from '../src/cli/commands';
+import { COMMANDS } from '../src/cli/commands';
+import { RESUME_FLAGS } from '../src/cli/trainFlags';
 import { USAGE } from '../src/cli/main';
 import { type ArgSpec, defineCommand, flag, flagName, formatUsage, nearest, parseCommandLine } from '../src/cli/flags';
 import { UsageError } from '../src/core/usageError';

@@ -9,12 +9,13 @@ import * as path from 'node:path';
 import { UsageError } from '../core/usageError';
 import { analyzeText } from '../frontends';
 import type { Backend, TrainingRow } from '../protocol/trainingProtocol';
-import { type TelemetryProbes, healthAlerts, layerRows, telemetryProbes } from '../training/health';
+import { healthAlerts, layerRows } from '../protocol/trainingHealth';
+import { type TelemetryProbes, telemetryProbes } from '../training/health';
 import { JobManager, type TrainingJob } from '../training/jobs';
 import { PythonEnvError, describePythonSource, resolveTorchPython } from '../training/pythonEnv';
 import { type ModelChoice, type Resolved, analysisOptions, resolveFromAnalysis } from '../training/resolveModel';
 import { type RunConfigInput, RunStore } from '../training/runStore';
-import { RESUME_FLAGS, SLURM_FLAGS, type TrainInput } from './commands';
+import { RESUME_FLAGS, SLURM_FLAGS, type TrainInput } from './trainFlags';
 import { type CliIo, flagName } from './flags';
 
 /** Input shape and model name: flags first, then what the file says, then the defaults. */

@@ -9,37 +9,12 @@ import { formatTable } from '../core/report';
 import type { ModelChoice } from './analysisOptions';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
+import { commandDocument, revealSource } from './documents';
 import { registerExportCommands } from './exportCommands';
 import { lensTitle } from './hoverText';
-import { modelCandidates, toRange } from './languageFeatures';
-import { toZeroBased } from './ranges';
+import { modelCandidates } from './languageFeatures';
 import { parseShapeText } from './settings';
 
-/** The document a command acts on: the one it was given, else the active editor's model file. */
-export async function commandDocument(service: AnalysisService, uri: unknown): Promise<vscode.TextDocument | undefined> {
-  if (uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(uri);
-  const editors = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors].filter((e): e is vscode.TextEditor => !!e);
-  const doc = editors.map((e) => e.document).find((d) => service.isCandidate(d));
-  if (!doc) {
-    void vscode.window.showInformationMessage(
-      'ResNet Studio: open a model file first (a PyTorch .py file, a *.resnet.json design or a Keras model.json).',
-    );
-  }
-  return doc;
-}
-
-/** Opens a source range in an editor, reusing the column that already shows the file. */
-export async function revealSource(range: SourceRange): Promise<void> {
-  const uri = vscode.Uri.file(range.file);
-  const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
-  const sel = toRange(toZeroBased(range));
-  const editor = await vscode.window.showTextDocument(uri, {
-    viewColumn: open?.viewColumn ?? vscode.ViewColumn.One,
-    selection: new vscode.Selection(sel.start, sel.start),
-    preserveFocus: false,
-  });
-  editor.revealRange(sel, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-}
 
 function shapeOf(r: AnalyzedDocument | undefined): number[] | undefined {
   const s = r?.analysis.graph?.input;

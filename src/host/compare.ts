@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { IrGraph } from '../core/ir';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
-import { commandDocument } from './commands';
+import { commandDocument } from './documents';
 import type { StudioContext } from './context';
 
 /** One comparison to show: an older version of a document's model against the document as it is now. */

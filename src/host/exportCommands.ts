@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExportFormat } from '../codegen/exportText';
 import type { AnalysisService } from './analysisService';
-import { commandDocument, revealSource } from './commands';
+import { commandDocument, revealSource } from './documents';
 import type { StudioContext } from './context';
 
 interface Target {

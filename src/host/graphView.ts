@@ -27,7 +27,7 @@ import {
 import { MessageHandler } from '../protocol/messages';
 import type { ActiveModel } from './activeModel';
 import type { AnalysisService, AnalyzedDocument } from './analysisService';
-import { commandDocument, revealSource } from './commands';
+import { commandDocument, revealSource } from './documents';
 import { type Comparison, registerCompareCommands } from './compare';
 import type { StudioContext } from './context';
 import { nodesAt, sameFile } from './ranges';

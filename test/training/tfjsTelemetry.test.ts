@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { analyzeText } from '../../src/frontends';
 import { validateRow } from '../../src/protocol/trainingProtocol';
-import { healthAlerts, layerRows } from '../../src/training/health';
+import { healthAlerts, layerRows } from '../../src/protocol/trainingHealth';
 import { JobManager } from '../../src/training/jobs';
 import { RunStore } from '../../src/training/runStore';
 import { TINY_RESNET, buildBundles, tempDir, tinyRun } from '../tfjs/bundles';

@@ -7,7 +7,7 @@
  */
 import { currentRows } from '../../src/protocol/trainingAttempts';
 import type { LayerRow, TrainingRow } from '../../src/protocol/trainingProtocol';
-import { layerRows } from '../../src/training/health';
+import { layerRows } from '../../src/protocol/trainingHealth';
 
 export const TELEMETRY_METRICS = ['gradNorm', 'weightNorm', 'updateRatio', 'actMean', 'actStd', 'zeroFraction', 'deadFraction', 'branchRatio'] as const;
 export type TelemetryMetric = (typeof TELEMETRY_METRICS)[number];

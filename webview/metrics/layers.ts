@@ -5,7 +5,7 @@
  */
 import { currentRows } from '../../src/protocol/trainingAttempts';
 import type { LayerRow, TrainingRow } from '../../src/protocol/trainingProtocol';
-import { type HealthAlert, healthAlerts, layerRows } from '../../src/training/health';
+import { type HealthAlert, healthAlerts, layerRows } from '../../src/protocol/trainingHealth';
 
 export const LAYER_STATS = ['gradNorm', 'weightNorm', 'updateRatio', 'actMean', 'actStd', 'zeroFraction', 'deadFraction', 'branchRatio'] as const;
 export type LayerStat = (typeof LAYER_STATS)[number];

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { currentRows } from '../../protocol/trainingAttempts';
 import type { LayerRow, RunConfig, TrainingRow } from '../../protocol/trainingProtocol';
-import { layerRows } from '../../training/health';
+import { layerRows } from '../../protocol/trainingHealth';
 import type { TrainingJob } from '../../training/jobs';
 import type { RunStore } from '../../training/runStore';
 

@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import type { Analysis, IrGraph } from '../../core/ir';
 import type { FrontEndOptions } from '../../frontends/options';
 import type { RunConfig, TrainingRow } from '../../protocol/trainingProtocol';
-import { type HealthAlert, alertSites, healthAlerts, layerRows } from '../../training/health';
+import { type HealthAlert, healthAlerts, layerRows } from '../../protocol/trainingHealth';
+import { alertSites } from '../../training/health';
 import type { TrainingJob } from '../../training/jobs';
 
 type Analyze = (file: string, text: string, options: FrontEndOptions) => Promise<Analysis | null>;
