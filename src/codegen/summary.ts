@@ -4,46 +4,15 @@
  * with the module path in full in CSV so a spreadsheet can sort and filter it.
  */
 import { formatShape } from '../core/dims';
-import { groupPath } from '../core/groups';
-import type { IrGraph, IrGroup } from '../core/ir';
-import { fmtInt, groupTotals } from '../core/report';
-
-interface Row {
-  depth: number;
-  name: string;
-  type: string;
-  output: string;
-  params: number | null;
-  macs: number | null;
-  shared: boolean;
-}
-
-function rows(g: IrGraph): Row[] {
-  const totals = groupTotals(g);
-  const out: Row[] = [];
-  let open: IrGroup[] = [];
-  for (const n of g.nodes) {
-    if (n.op === 'input') continue;
-    const path = groupPath(g.groups, n.group);
-    let common = 0;
-    while (common < open.length && common < path.length && open[common] === path[common]) common++;
-    for (let d = common; d < path.length; d++) {
-      const grp = path[d]!;
-      const t = totals.get(grp.id)!;
-      out.push({ depth: d, name: grp.name, type: grp.label, output: formatShape(t.output), params: t.params, macs: t.macs, shared: false });
-    }
-    open = path;
-    out.push({ depth: path.length, name: n.name, type: n.op, output: formatShape(n.outputShape), params: n.params, macs: n.macs, shared: !!n.shared });
-  }
-  return out;
-}
+import type { IrGraph } from '../core/ir';
+import { fmtInt, summaryRows } from '../core/report';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 /** A Markdown table with a totals line under it. */
 export function summaryMarkdown(g: IrGraph): string {
   const lines = [`### ${cell(g.name)}`, '', '| Layer (type) | Output shape | Params | MACs |', '|---|---|--:|--:|'];
-  for (const r of rows(g)) {
+  for (const r of summaryRows(g)) {
     const indent = '&nbsp;&nbsp;'.repeat(r.depth);
     lines.push(`| ${indent}${cell(r.name)} (${cell(r.type)}) | ${cell(r.output)} | ${r.shared ? '(shared)' : fmtInt(r.params)} | ${fmtInt(r.macs)} |`);
   }
@@ -59,7 +28,7 @@ const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"`
 /** CSV with a header row; numbers unformatted, a shared layer's parameters as 0 (counted where first used). */
 export function summaryCsv(g: IrGraph): string {
   const lines = ['name,type,depth,kind,output_shape,params,macs'];
-  for (const r of rows(g)) {
+  for (const r of summaryRows(g)) {
     const kind = g.groups.some((x) => x.name === r.name && x.label === r.type) ? 'group' : 'layer';
     const params = r.shared ? '0' : r.params === null ? '' : String(r.params);
     lines.push([r.name, r.type, String(r.depth), kind, csvShape(r.output), params, r.macs === null ? '' : String(r.macs)].map(csvField).join(','));

@@ -87,6 +87,41 @@ function pad(s: string, w: number, right = false): string {
   return right ? ' '.repeat(w - s.length) + s : s + ' '.repeat(w - s.length);
 }
 
+/** One line of the summary table: a group (block, stage) with its subtotals, or a layer. */
+export interface SummaryRow {
+  depth: number;
+  name: string;
+  /** A group's label (`Bottleneck`) or a layer's op. */
+  type: string;
+  output: string;
+  params: number | null;
+  macs: number | null;
+  /** A layer that reuses a module counted where it was first called. */
+  shared: boolean;
+  error: boolean;
+}
+
+/** The summary's rows in execution order: each group as it opens (with its totals), then its layers, indented by depth. */
+export function summaryRows(g: IrGraph): SummaryRow[] {
+  const totals = groupTotals(g);
+  const out: SummaryRow[] = [];
+  let open: IrGroup[] = [];
+  for (const n of g.nodes) {
+    if (n.op === 'input') continue;
+    const path = groupPath(g.groups, n.group);
+    let common = 0;
+    while (common < open.length && common < path.length && open[common] === path[common]) common++;
+    for (let d = common; d < path.length; d++) {
+      const grp = path[d]!;
+      const t = totals.get(grp.id)!;
+      out.push({ depth: d, name: grp.name, type: grp.label, output: formatShape(t.output), params: t.params, macs: t.macs, shared: false, error: false });
+    }
+    open = path;
+    out.push({ depth: path.length, name: n.name, type: n.op, output: formatShape(n.outputShape), params: n.params, macs: n.macs, shared: !!n.shared, error: !!n.error });
+  }
+  return out;
+}
+
 /** A torchinfo-style table: hierarchy, output shape, params, MACs; then totals and diagnostics. */
 export function formatTable(a: Analysis): string {
   const lines: string[] = [];
@@ -99,21 +134,9 @@ export function formatTable(a: Analysis): string {
     lines.push(`Model: ${g.name}    (${a.file})`);
     if (a.models.length > 1) lines.push(`Models in file: ${a.models.join(', ')}`);
     lines.push(rule, row(['Layer (type)', 'Output Shape', 'Param #', 'MACs']), rule);
-    const totals = groupTotals(g);
-    let open: IrGroup[] = [];
-    for (const n of g.nodes) {
-      if (n.op === 'input') continue;
-      const path = groupPath(g.groups, n.group);
-      let common = 0;
-      while (common < open.length && common < path.length && open[common] === path[common]) common++;
-      for (let d = common; d < path.length; d++) {
-        const grp = path[d]!;
-        const t = totals.get(grp.id)!;
-        lines.push(row([`${'  '.repeat(d)}${grp.name} (${grp.label})`, formatShape(t.output), fmtInt(t.params), fmtInt(t.macs)]));
-      }
-      open = path;
-      const mark = n.error ? ' !' : '';
-      lines.push(row([`${'  '.repeat(path.length)}${n.name} (${n.op})${mark}`, formatShape(n.outputShape), n.shared ? '(shared)' : fmtInt(n.params), fmtInt(n.macs)]));
+    for (const r of summaryRows(g)) {
+      const label = `${'  '.repeat(r.depth)}${r.name} (${r.type})${r.error ? ' !' : ''}`;
+      lines.push(row([label, r.output, r.shared ? '(shared)' : fmtInt(r.params), fmtInt(r.macs)]));
     }
     lines.push(rule);
     lines.push(`Input: ${formatShape(g.input)}    Output: ${g.outputs ? g.outputs.map(formatShape).join(', ') : formatShape(g.output)}`);
