@@ -4,7 +4,7 @@
 // screenshot under test-artifacts/e2e/. `npm run package` builds dist/resnet-studio.vsix first.
 // E2E_STEPS=1,2 runs only the steps whose names start with those numbers (to iterate on one of them).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { Locator } from 'playwright-core';
@@ -94,6 +94,11 @@ async function applyQuickFix(wb: Workbench, problem: ProblemEntry, title: string
 test('editor experience in a real workbench', { skip: e2eSkip(), timeout: 900_000 }, async (t) => {
   assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\``);
   const folder = copyWorkspace();
+  // Two of the workspace's files are the PyTorch fixtures: torchvision's layout as it is, and the CIFAR ResNets
+  // without the comment that names their input (so the analysis has to guess it).
+  copyFileSync(join(REPO_ROOT, 'test/fixtures/pytorch/torchvision_style.py'), join(folder, 'editor/tv_resnet.py'));
+  const cifar = readFileSync(join(REPO_ROOT, 'test/fixtures/pytorch/cifar_style.py'), 'utf8');
+  writeFileSync(join(folder, 'editor/resnet_small.py'), cifar.split('\n').filter((l) => !l.startsWith('# resnet-studio: input=')).join('\n'));
   const wb = await Workbench.start({ folder, vsix: [VSIX] });
   const failed: string[] = [];
   const step = async (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> => {

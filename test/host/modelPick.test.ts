@@ -6,7 +6,7 @@ import { indexFile } from '../../src/frontends/workspaceIndex';
 import { graphTitle, modelPickRows } from '../../src/host/modelPick';
 
 test('each model of the file with its params, MACs and input → output, the shown one marked', () => {
-  const file = 'test/e2e/workspace/editor/tv_resnet.py';
+  const file = 'test/fixtures/pytorch/torchvision_style.py';
   const index = indexFile(file, readFileSync(file, 'utf8'), { base: { defaultInput: [1, 3, 224, 224] } })!;
   const rows = modelPickRows(index, 'resnet18');
   assert.deepEqual(rows.map((r) => r.label).slice(0, 6), ['BasicBlock', 'Bottleneck', 'ResNet', '_resnet', 'resnet18', 'resnet34']);
