@@ -8,6 +8,7 @@
 import type { ModelDiff } from '../core/diff';
 import type { Diagnostic, IrGraph, SourceRange } from '../core/ir';
 import type { LayerRow } from './trainingProtocol';
+import { type DesignContext, type DesignEdit, isDesignEdit } from './designEditProtocol';
 import { type FieldGuards, arrayOf, isIndex, isNumber, isString, messageChecker, nullable, objectOf, oneOf } from './guards';
 import { type ReplyFields, type RequestFailedMessage, type ReplyTable, type RequestFields, requestFailedShape } from './messages';
 
@@ -41,6 +42,11 @@ export interface SetGraphMessage {
   graph: IrGraph | null;
   diagnostics: Diagnostic[];
   settings: GraphViewSettings;
+  /**
+   * Present when the file is a `*.resnet.json` design the page may edit (context menu, properties, palette);
+   * absent or null for everything read-only (PyTorch, Keras, a design whose text does not parse).
+   */
+  design?: DesignContext | null;
 }
 
 /** Host -> webview: the editor cursor is inside these nodes' source ranges. */
@@ -92,7 +98,15 @@ export interface SetTelemetryMessage {
   append: boolean;
 }
 
-export type ToGraphWebview = SetGraphMessage | SetDiffMessage | HighlightMessage | SetHeatMessage | RequestExportMessage | SetTelemetryMessage;
+/** Host -> webview: what became of the page's last `editDesign` (the new graph follows as a `setGraph` when it was applied). */
+export interface EditResultMessage {
+  type: 'editResult';
+  ok: boolean;
+  /** The edit's summary when applied ("layer2: count 4 → 5"), or why it was refused. */
+  message: string;
+}
+
+export type ToGraphWebview = SetGraphMessage | SetDiffMessage | HighlightMessage | SetHeatMessage | RequestExportMessage | SetTelemetryMessage | EditResultMessage;
 
 /** Webview -> host: the page is loaded and listening. */
 export interface ReadyMessage {
@@ -126,7 +140,15 @@ export interface WebviewErrorMessage {
   message: string;
 }
 
-export type FromGraphWebview = ReadyMessage | RevealMessage | ExportedImageMessage | SaveImageMessage | RequestFailedMessage | WebviewErrorMessage;
+/** Webview -> host: one design edit made in the graph; the host applies it to the text as one undoable step. */
+export interface EditDesignMessage {
+  type: 'editDesign';
+  /** Document version the page's graph came from; an edit against an older version is refused. */
+  version: number;
+  edit: DesignEdit;
+}
+
+export type FromGraphWebview = ReadyMessage | RevealMessage | ExportedImageMessage | SaveImageMessage | RequestFailedMessage | WebviewErrorMessage | EditDesignMessage;
 
 /** The answer to each request the host sends. */
 export const GRAPH_REPLIES = { requestExport: 'exportedImage' } as const satisfies ReplyTable<ToGraphWebview, FromGraphWebview>;
@@ -142,6 +164,7 @@ export const checkFromGraphWebview = messageChecker<FromGraphWebview>({
   saveImage: { format: isImageFormat, data: isString },
   requestFailed: requestFailedShape,
   error: { message: isString },
+  editDesign: { version: isNumber, edit: isDesignEdit },
 });
 
 /** State the webview persists with `vscode.setState` and the panel serializer restores after a reload. */
