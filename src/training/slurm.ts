@@ -20,6 +20,8 @@ import { readCompleteLines, readLastRow, type RunStore, type SlurmRecord } from 
 
 /** The batch script's name inside the run folder. */
 export const SBATCH_SCRIPT = 'job.sbatch';
+/** The longest wait between two `squeue` calls while the controller keeps failing. */
+const MAX_QUERY_BACKOFF_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------------------
 // Running SLURM's commands
@@ -369,6 +371,8 @@ export interface SlurmJobOptions extends SlurmEnv {
   queryIntervalMs?: number;
   /** After the job ends, how long to wait for rank 0's end row to reach this machine (default 10 s: shared file systems lag). */
   endRowGraceMs?: number;
+  /** How long the controller may stay silent before the log says so once more plainly (default 10 min). */
+  controllerQuietMs?: number;
   onRow?: (row: TrainingRow) => void;
   onLog?: (line: LogLine) => void;
   onExit?: (result: JobResult) => void;
@@ -407,6 +411,9 @@ export class SlurmJob {
   private fileTimer: NodeJS.Timeout | undefined;
   private queryTimer: NodeJS.Timeout | undefined;
   private querying = false;
+  /** While the controller does not answer: when it first failed, how many times in a row, and the last error logged. */
+  private failing: { since: number; count: number; lastLogged: string; warnedLong: boolean } | undefined;
+  private nextQueryAt = 0;
   private endedAt: number | undefined;
   private metricsOffset: number;
   private stderrOffset: number;
@@ -423,6 +430,7 @@ export class SlurmJob {
       pollIntervalMs: number;
       queryIntervalMs: number;
       endRowGraceMs: number;
+      controllerQuietMs: number;
     },
     offsets: { metrics: number; stderr: number },
     state: string | undefined,
@@ -497,7 +505,7 @@ export class SlurmJob {
     return job;
   }
 
-  private static settings(o: SlurmEnv & Pick<SlurmJobOptions, 'pollIntervalMs' | 'queryIntervalMs' | 'endRowGraceMs'>, attempt: number, detached: boolean) {
+  private static settings(o: SlurmEnv & Pick<SlurmJobOptions, 'pollIntervalMs' | 'queryIntervalMs' | 'endRowGraceMs' | 'controllerQuietMs'>, attempt: number, detached: boolean) {
     return {
       attempt,
       detached,
@@ -505,6 +513,7 @@ export class SlurmJob {
       pollIntervalMs: o.pollIntervalMs ?? 200,
       queryIntervalMs: o.queryIntervalMs ?? 1000,
       endRowGraceMs: o.endRowGraceMs ?? 10_000,
+      controllerQuietMs: o.controllerQuietMs ?? 10 * 60_000,
     };
   }
 
@@ -583,12 +592,19 @@ export class SlurmJob {
     this.querying = true;
     try {
       let info: SlurmJobInfo | undefined;
+      if (Date.now() < this.nextQueryAt) return;
       try {
         info = await squeueJob(this.jobId, this.o.env);
       } catch (e) {
-        // A controller that does not answer for a moment is no reason to give the run up.
-        this.logEmitter.fire({ stream: 'stderr', line: (e as Error).message });
+        // A controller that does not answer is no reason to give the run up (the job runs on without us), but
+        // asking it every second and logging each failure would flood the log: back off, and log changes only.
+        this.controllerFailed((e as Error).message);
         return;
+      }
+      if (this.failing) {
+        this.logEmitter.fire({ stream: 'stderr', line: `SLURM answered again after ${Math.round((Date.now() - this.failing.since) / 1000)} s` });
+        this.failing = undefined;
+        this.nextQueryAt = 0;
       }
       if (this.finished) return;
       const phase = info ? slurmPhase(info.state) : undefined;
@@ -608,6 +624,24 @@ export class SlurmJob {
     } finally {
       this.querying = false;
     }
+  }
+
+  private controllerFailed(message: string): void {
+    const now = Date.now();
+    const f = (this.failing ??= { since: now, count: 0, lastLogged: '', warnedLong: false });
+    f.count++;
+    if (message !== f.lastLogged) {
+      this.logEmitter.fire({ stream: 'stderr', line: message });
+      f.lastLogged = message;
+    }
+    if (!f.warnedLong && now - f.since >= this.o.controllerQuietMs) {
+      f.warnedLong = true;
+      this.logEmitter.fire({
+        stream: 'stderr',
+        line: `SLURM has not answered for ${Math.round((now - f.since) / 60_000)} min; still asking every ${Math.round(MAX_QUERY_BACKOFF_MS / 1000)} s. Job ${this.jobId} keeps running or ends without us; scancel ${this.jobId} stops it.`,
+      });
+    }
+    this.nextQueryAt = now + Math.min(this.o.queryIntervalMs * 2 ** f.count, MAX_QUERY_BACKOFF_MS);
   }
 
   /** The run's last row, when it is this attempt's end row. */

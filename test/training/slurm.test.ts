@@ -21,6 +21,7 @@ import {
   parseSbatchJobId,
   processesPerNode,
   sacctJob,
+  SlurmJob,
   sbatchScript,
   scontrolJob,
   shellQuote,
@@ -101,6 +102,34 @@ test("sbatch's and sinfo's answers", () => {
     { name: 'debug', isDefault: true, available: 'up', nodes: { allocated: 0, idle: 1, other: 0, total: 1 }, gres: '', timeLimit: 'infinite' },
     { name: 'gpu', isDefault: false, available: 'up', nodes: { allocated: 2, idle: 3, other: 1, total: 6 }, gres: 'gpu:a100:8', timeLimit: '2-00:00:00' },
   ]);
+});
+
+test('a controller that keeps failing is asked less and less often, and its error is logged once, not once a poll', { timeout: 30_000 }, async () => {
+  // A squeue that always fails, counting its calls: the follower must not give the run up, nor flood the log.
+  const root = tempRoot('slurm-silent');
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  const calls = path.join(root, 'calls');
+  fs.writeFileSync(path.join(bin, 'squeue'), `#!/bin/sh\necho x >> '${calls}'\necho 'squeue: error: Unable to contact slurm controller (connect failure)' >&2\nexit 1\n`, { mode: 0o755 });
+  const store = new RunStore(path.join(root, 'runs'));
+  const run = store.createRun(smallRun({ launcher: 'slurm' }));
+  store.writeState(run.id, { status: 'running', launcher: 'slurm', slurm: { jobId: '4242' } });
+  const logs: string[] = [];
+  const job = SlurmJob.attach(store, run.id, {
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+    queryIntervalMs: 20,
+    controllerQuietMs: 400,
+    onLog: (l) => logs.push(l.line),
+  });
+  assert.ok(job);
+  await new Promise((r) => setTimeout(r, 1500));
+  job.detach();
+  const n = fs.readFileSync(calls, 'utf8').trim().split('\n').length;
+  // Every 20 ms would be about 75 calls; doubling waits (40, 80, 160, 320, 640 ms) allow about 6.
+  assert.ok(n >= 2 && n <= 10, `squeue was called ${n} times in 1.5 s`);
+  assert.equal(logs.filter((l) => l.includes('Unable to contact')).length, 1, logs.join('\n'));
+  assert.equal(logs.filter((l) => l.includes('has not answered')).length, 1, logs.join('\n'));
+  assert.ok(job.running, 'a follower whose controller is silent keeps the run as running');
 });
 
 // ---------------------------------------------------------------------------------------------------------
