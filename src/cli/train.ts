@@ -137,6 +137,7 @@ async function prepareRun({ args: [file], flags, given }: TrainInput, io: CliIo)
     lrGamma: flags.lrGamma,
     syntheticSize: flags.syntheticSize,
     logEvery: flags.logEvery,
+    telemetryEvery: flags.telemetryEvery,
     ...(flags.lrSteps ? { lrSteps: flags.lrSteps } : {}),
     ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
     ...(flags.tfjsBackend !== undefined ? { tfjsBackend: flags.tfjsBackend } : {}),

@@ -30,6 +30,7 @@ export const TRAIN_FLAGS = {
   syntheticSize: flag.field(F.syntheticSize),
   maxSteps: flag.field(F.maxSteps),
   logEvery: flag.field(F.logEvery),
+  telemetryEvery: flag.field(F.telemetryEvery),
   device: flag.field(F.device),
   nproc: flag.int({ help: 'PyTorch processes per node (one per GPU), launched through torch.distributed.run', defaultText: '1, or --gpus-per-node on SLURM' }),
   // Several machines: every node runs the same command with its own --node-rank.

@@ -178,7 +178,7 @@ describe('telemetry in the PyTorch runner', () => {
     const repo = path.resolve(__dirname, '../..');
     if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repo, stdio: 'inherit' });
     const out = tempRoot('telemetry-cli');
-    const args = ['train', BROKEN_MODEL, '--model', 'BrokenResNet', '--data', 'synthetic', '--synthetic-size', '600', '--epochs', '1', '--batch-size', '64', '--lr', '5'];
+    const args = ['train', BROKEN_MODEL, '--model', 'BrokenResNet', '--data', 'synthetic', '--synthetic-size', '600', '--epochs', '1', '--batch-size', '64', '--lr', '5', '--telemetry-every', '7'];
     const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'resnet-studio.js'), ...args, '--input', '1,3,16,16', '--device', 'cpu', '--out', out], {
       encoding: 'utf8',
       env: { ...process.env, RESNET_STUDIO_PYTHON: python },
@@ -191,6 +191,6 @@ describe('telemetry in the PyTorch runner', () => {
     const [dir] = fs.readdirSync(out);
     const config = JSON.parse(fs.readFileSync(path.join(out, dir!, 'config.json'), 'utf8')) as { telemetryBlocks?: string[]; telemetryEvery?: number };
     assert.deepEqual(config.telemetryBlocks, ['layer1.add|layer1.conv2|<layer1', 'layer2.add|layer2.conv2|layer2.shortcut.0']);
-    assert.equal(config.telemetryEvery, 50);
+    assert.equal(config.telemetryEvery, 7, '--telemetry-every reaches the run config');
   });
 });
