@@ -11,7 +11,8 @@
  *
  * Pure and imported by the page, the host and tests; it must never import `vscode` at runtime.
  */
-import type { DesignFile } from '../frontends/designTypes';
+import type { AttrValue } from '../core/ir';
+import type { BlockDef, DesignFile } from '../frontends/designTypes';
 import { type FieldGuards, type Guard, arrayOf, isIndex, isNumber, isString, nullable, objectOf, oneOf } from './guards';
 
 export type { DesignFile, LayerDef, StageDef, BlockDef } from '../frontends/designTypes';
@@ -98,4 +99,15 @@ export interface DesignContext {
   builtinBlocks: string[];
   /** Catalogue ops a layer can be, for the palette's "layer…" entry. */
   ops: string[];
+  /**
+   * The built-in blocks' definitions (`BUILTIN_BLOCKS`), so the page can show a built-in block's `params`
+   * (a bottleneck's `groups` / `base_width`), its shortcut type and its layers' attributes. Optional: without
+   * it the page offers only what the file itself spells out.
+   */
+  builtinBlockDefs?: Record<string, BlockDef>;
+  /**
+   * Each catalogue op's attribute defaults (`OP_SPECS[op].defaults`; `null` means required or inferred), so the
+   * properties side bar lists every attribute a layer can take, not only those the file sets.
+   */
+  opDefaults?: Record<string, Record<string, AttrValue>>;
 }
