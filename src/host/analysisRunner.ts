@@ -2,13 +2,19 @@
  * Where analyses run. A ResNet-152 in a torchvision-size Python file can take tens of milliseconds, which is
  * too long for the extension host's thread on every edit, so the extension runs the front ends in a worker
  * thread (`dist/analysisWorker.js`); the in-process runner is the same contract on the calling thread, for
- * tests and tools. Pure Node: no `vscode` import.
+ * tests and tools. The code writers (exports, new designs) run there too, for the same reason and to keep
+ * them out of the extension's bundle. Pure Node: no `vscode` import.
  */
 import { Worker } from 'node:worker_threads';
-import type { Analysis } from '../core/ir';
+import type { ExportFormat } from '../codegen/exportText';
+import type { Analysis, IrGraph, SourceRange } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
 import type { FileIndex } from '../frontends/workspaceIndex';
 import type { DiscoverResult, WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
+import type { WriterAnswer, WriterRequest } from './writerRequests';
+
+/** An export's outcome: the text, or the writer's refusal (an op the format cannot hold, and where it is). */
+export type ExportOutcome = { text: string } | { refused: { message: string; source?: SourceRange } };
 
 export interface AnalysisRunner {
   /** Analyses a text; resolves to null when no front end reads the file. */
@@ -17,7 +23,29 @@ export interface AnalysisRunner {
   discover(roots: string[], exclude: string[]): Promise<{ files: string[]; truncated: boolean }>;
   /** One file's models for the workspace index; `text` null reads it from disk. */
   index(file: string, text: string | null, options: FrontEndOptions, fileTimeLimitMs: number): Promise<FileIndex | null>;
+  /** The graph written in an export format (`codegen/exportText.ts`), or the writer's refusal. */
+  exportText(graph: IrGraph, format: ExportFormat, sourceFile?: string): Promise<ExportOutcome>;
+  /** The design templates, as the template wizard lists them. */
+  templates(): Promise<{ id: string; label: string }[]>;
+  /** A new design's text from a template (`codegen/newDesign.ts`). */
+  newDesignText(template: string): Promise<string>;
   dispose(): void;
+}
+
+function exportOutcome(a: WriterAnswer): ExportOutcome {
+  if ('text' in a) return { text: a.text };
+  if ('refused' in a) return { refused: a.refused };
+  throw new Error('the analysis worker answered an export request with something else');
+}
+
+function writtenText(a: WriterAnswer): string {
+  if (!('text' in a)) throw new Error('the analysis worker answered a new-design request with something else');
+  return a.text;
+}
+
+function templateList(a: WriterAnswer): { id: string; label: string }[] {
+  if (!('templates' in a)) throw new Error('the analysis worker answered a templates request with something else');
+  return a.templates;
 }
 
 /** Runs the front ends on the calling thread; the core is loaded on first use. */
@@ -40,6 +68,22 @@ export class InProcessRunner implements AnalysisRunner {
     const ix = await import('../frontends/workspaceIndex');
     const body = text ?? ix.readModelText(file);
     return body === null ? null : ix.indexFile(file, body, { base: options, fileTimeLimitMs });
+  }
+
+  private async write(req: WriterRequest): Promise<WriterAnswer> {
+    return (await import('./writerRequests')).answerWriter(req);
+  }
+
+  async exportText(graph: IrGraph, format: ExportFormat, sourceFile?: string): Promise<ExportOutcome> {
+    return exportOutcome(await this.write({ kind: 'export', requestId: 0, graph, format, ...(sourceFile !== undefined ? { sourceFile } : {}) }));
+  }
+
+  async templates(): Promise<{ id: string; label: string }[]> {
+    return templateList(await this.write({ kind: 'templates', requestId: 0 }));
+  }
+
+  async newDesignText(template: string): Promise<string> {
+    return writtenText(await this.write({ kind: 'newDesign', requestId: 0, template }));
   }
 
   dispose(): void {}
@@ -78,6 +122,18 @@ export class WorkerRunner implements AnalysisRunner {
     const r = await this.request({ kind: 'index', file, text, options, fileTimeLimitMs });
     if (!('index' in r)) throw new Error('the analysis worker answered an index request with something else');
     return r.index;
+  }
+
+  async exportText(graph: IrGraph, format: ExportFormat, sourceFile?: string): Promise<ExportOutcome> {
+    return exportOutcome((await this.request({ kind: 'export', graph, format, ...(sourceFile !== undefined ? { sourceFile } : {}) })) as WriterAnswer);
+  }
+
+  async templates(): Promise<{ id: string; label: string }[]> {
+    return templateList((await this.request({ kind: 'templates' })) as WriterAnswer);
+  }
+
+  async newDesignText(template: string): Promise<string> {
+    return writtenText((await this.request({ kind: 'newDesign', template })) as WriterAnswer);
   }
 
   private request(body: DistributiveOmit<WorkerRequest, 'requestId'>): Promise<Success> {
@@ -127,7 +183,7 @@ export class WorkerRunner implements AnalysisRunner {
   /** Fails the runaway request, replaces the worker and resends what was queued behind it. */
   private timedOut(culprit: Pending): void {
     this.pending.delete(culprit.req.requestId);
-    const what = culprit.req.kind === 'discover' ? `listing the files of ${culprit.req.roots.join(', ')}` : `analysing ${culprit.req.file}`;
+    const what = describe(culprit.req);
     culprit.reject(new AnalysisTimeoutError(`${what} took longer than ${this.timeoutMs} ms and was stopped`));
     const w = this.worker;
     this.worker = undefined;
@@ -153,6 +209,22 @@ export class WorkerRunner implements AnalysisRunner {
   dispose(): void {
     this.disposed = true;
     this.failAll(new Error('the analysis worker was disposed'));
+  }
+}
+
+/** A request as a timeout message names it. */
+function describe(req: WorkerRequest): string {
+  switch (req.kind) {
+    case 'discover':
+      return `listing the files of ${req.roots.join(', ')}`;
+    case 'export':
+      return `writing ${req.graph.name} as ${req.format}`;
+    case 'templates':
+      return 'listing the design templates';
+    case 'newDesign':
+      return `writing a design from the template ${req.template}`;
+    default:
+      return `analysing ${req.file}`;
   }
 }
 

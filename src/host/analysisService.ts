@@ -135,6 +135,14 @@ export class AnalysisService implements vscode.Disposable {
     return this.getRunner();
   }
 
+  /**
+   * The code writers, which run in the worker (exports, the template wizard): they are the largest part of
+   * the core after the front ends, and the extension host needs only their text.
+   */
+  writer(): Pick<AnalysisRunner, 'exportText' | 'templates' | 'newDesignText'> {
+    return this.getRunner();
+  }
+
   /** Front-end options for a document: the user's choice, the file, then settings; `model` overrides the choice's model. */
   optionsFor(doc: vscode.TextDocument, model?: string): FrontEndOptions {
     let choice: ModelChoice | undefined = this.ctx.choiceFor(doc.uri);

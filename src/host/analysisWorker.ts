@@ -1,18 +1,21 @@
 /**
  * Entry of `dist/analysisWorker.js`: runs the front ends in a worker thread for the extension host
  * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread; the Models view's
- * workspace index runs here too, one file per request. It speaks `src/protocol/analysisWorkerProtocol.ts`.
+ * workspace index and the code writers (exports, new designs from templates) run here too, so none of them
+ * weighs on the extension's own bundle. It speaks `src/protocol/analysisWorkerProtocol.ts`.
  */
 import { parentPort } from 'node:worker_threads';
 import { discoverModelFiles } from '../core/workspaceFiles';
 import { analyzeText, diskReader, formatFor } from '../frontends/index';
 import { indexFile, readModelText } from '../frontends/workspaceIndex';
 import type { WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
+import { answerWriter, isWriterRequest } from './writerRequests';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker must run in a worker thread');
 
-function answer(req: WorkerRequest, t0: number): WorkerReply {
+async function answer(req: WorkerRequest, t0: number): Promise<WorkerReply> {
+  if (isWriterRequest(req)) return { inReplyTo: req.requestId, ...(await answerWriter(req)) };
   if (req.kind === 'discover') return { inReplyTo: req.requestId, ...discoverModelFiles(req.roots, { exclude: req.exclude }) };
   if (req.kind === 'index') {
     const text = req.text ?? readModelText(req.file);
@@ -26,11 +29,8 @@ function answer(req: WorkerRequest, t0: number): WorkerReply {
 
 port.on('message', (req: WorkerRequest) => {
   const t0 = performance.now();
-  let reply: WorkerReply;
-  try {
-    reply = answer(req, t0);
-  } catch (err) {
-    reply = { inReplyTo: req.requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-  }
-  port.postMessage(reply);
+  void answer(req, t0).then(
+    (reply) => port.postMessage(reply),
+    (err: unknown) => port.postMessage({ inReplyTo: req.requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerReply),
+  );
 });

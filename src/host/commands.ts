@@ -95,11 +95,11 @@ async function showSummary(ctx: StudioContext, service: AnalysisService, channel
   ctx.logger.debug(`summary shown for ${r.file}`);
 }
 
-async function newFromTemplate(): Promise<void> {
-  const { TEMPLATES } = await import('../frontends/templates');
-  const { newDesignText } = await import('../codegen/newDesign');
+async function newFromTemplate(service: AnalysisService): Promise<void> {
+  // The templates and the design writer run in the analysis worker, out of the extension's bundle.
+  const templates = await service.writer().templates();
   const picked = await vscode.window.showQuickPick(
-    TEMPLATES.map((t) => ({ label: t.label, description: t.id, template: t })),
+    templates.map((t) => ({ label: t.label, description: t.id, template: t })),
     { title: 'New ResNet from Template', placeHolder: 'Pick a network to start from' },
   );
   if (!picked) return;
@@ -115,7 +115,7 @@ async function newFromTemplate(): Promise<void> {
   const uri = target.path.endsWith('.resnet.json') ? target : target.with({ path: target.path.replace(/(\.json)?$/, '.resnet.json') });
   // The same text as `resnet-studio new`: no `$schema` (it would point into this repository); the
   // `jsonValidation` contribution supplies the schema wherever the file is saved.
-  await vscode.workspace.fs.writeFile(uri, Buffer.from(newDesignText(picked.template.id), 'utf8'));
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(await service.writer().newDesignText(picked.template.id), 'utf8'));
   await vscode.window.showTextDocument(uri);
 }
 
@@ -136,7 +136,7 @@ export function registerCommands(ctx: StudioContext, service: AnalysisService): 
       'resnetStudio.showSummary',
       guarded('Show Summary failed', (uri?: unknown, model?: unknown) => showSummary(ctx, service, channel, uri, model)),
     ),
-    vscode.commands.registerCommand('resnetStudio.newFromTemplate', guarded('New ResNet from Template failed', newFromTemplate)),
+    vscode.commands.registerCommand('resnetStudio.newFromTemplate', guarded('New ResNet from Template failed', () => newFromTemplate(service))),
     ...registerExportCommands(ctx, service),
     vscode.commands.registerCommand('resnetStudio.revealSource', guarded('Reveal source failed', (range: SourceRange) => revealSource(range))),
     vscode.commands.registerCommand('resnetStudio.resetModelChoice', guarded('Reset failed', async (uri?: unknown) => {

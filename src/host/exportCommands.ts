@@ -2,7 +2,8 @@
  * The export commands: Export to PyTorch, Export to TF.js model.json, Convert to Design and Export Summary.
  * Each takes the model's current analysis from the analysis service, asks where to save (next to the model
  * by default), writes the file and opens it. A model with errors, or an op the format cannot express, is
- * refused with the writer's message, which names the op and its line, and a button that goes there.
+ * refused with the writer's message, which names the op and its line, and a button that goes there. The
+ * writers run in the analysis worker (`writerRequests.ts`), so none of them is loaded into the extension host.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -44,20 +45,17 @@ async function exportAs(ctx: StudioContext, service: AnalysisService, uri: unkno
     void vscode.window.showErrorMessage(`${t.title}: the model has errors; fix them first (line ${firstError.line}: ${firstError.message}).`);
     return;
   }
-  const { exportText } = await import('../codegen/exportText');
-  const { CodegenError } = await import('../codegen/moduleTree');
-  let text: string;
-  try {
-    text = exportText(g, t.format, doc.fileName);
-  } catch (e) {
-    if (!(e instanceof CodegenError)) throw e;
-    const lines = e.message.split('\n');
+  const written = await service.writer().exportText(g, t.format, doc.fileName);
+  if ('refused' in written) {
+    const { message, source } = written.refused;
+    const lines = message.split('\n');
     const more = lines.length > 1 ? ` (and ${lines.length - 1} more)` : '';
-    const go = e.source ? 'Go to Line' : undefined;
+    const go = source ? 'Go to Line' : undefined;
     const picked = await vscode.window.showErrorMessage(`${t.title}: ${lines[0]}${more}`, ...(go ? [go] : []));
-    if (picked && e.source) await revealSource(e.source);
+    if (picked && source) await revealSource(source);
     return;
   }
+  const { text } = written;
   const dir = vscode.Uri.file(path.dirname(doc.fileName));
   const target = await vscode.window.showSaveDialog({
     title: t.title,

@@ -1,11 +1,13 @@
 /**
  * Messages between the extension host's `WorkerRunner` and the analysis worker thread
- * (`dist/analysisWorker.js`). Every request expects one answer, paired with it by id: the worker answers
+ * (`dist/analysisWorker.js`): analyses, the workspace index, and the code writers (exports and new designs),
+ * which live only in the worker so that the extension's own bundle stays small. Every request expects one answer, paired with it by id: the worker answers
  * requests in order, but the host also drops and resends requests when it replaces a runaway worker, so
  * only the id says which request an answer belongs to. Both ends are our own code in one process, so the
  * messages are not checked field by field. Never imports `vscode`.
  */
-import type { Analysis } from '../core/ir';
+import type { ExportFormat } from '../codegen/exportText';
+import type { Analysis, IrGraph, SourceRange } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
 import type { FileIndex } from '../frontends/workspaceIndex';
 import type { ReplyFields, RequestFields } from './messages';
@@ -67,5 +69,42 @@ export interface IndexResult extends ReplyFields {
   index: FileIndex | null;
 }
 
-export type WorkerRequest = AnalysisRequest | DiscoverRequest | IndexRequest;
-export type WorkerReply = AnalysisResult | DiscoverResult | IndexResult | AnalysisFailure;
+/** Host -> worker: write an analysed graph in an export format (the editor's Export and Convert commands). */
+export interface ExportRequest extends RequestFields {
+  kind: 'export';
+  graph: IrGraph;
+  format: ExportFormat;
+  /** The model's file: the PyTorch writer names it in the generated module's header. */
+  sourceFile?: string;
+}
+
+/** Worker -> host: the written text (an exported model, or a new design from a template). */
+export interface TextResult extends ReplyFields {
+  text: string;
+}
+
+/**
+ * Worker -> host: the writer refused the graph (a `CodegenError`: an op the format cannot hold). Not a
+ * failure of the worker: the host shows the message and offers to go to `source`, the refused node.
+ */
+export interface ExportRefusal extends ReplyFields {
+  refused: { message: string; source?: SourceRange };
+}
+
+/** Host -> worker: the design templates a new design can start from, for the template wizard's list. */
+export interface TemplatesRequest extends RequestFields {
+  kind: 'templates';
+}
+
+export interface TemplatesResult extends ReplyFields {
+  templates: { id: string; label: string }[];
+}
+
+/** Host -> worker: the text of a new design from the template `template` (the same as `resnet-studio new`). */
+export interface NewDesignRequest extends RequestFields {
+  kind: 'newDesign';
+  template: string;
+}
+
+export type WorkerRequest = AnalysisRequest | DiscoverRequest | IndexRequest | ExportRequest | TemplatesRequest | NewDesignRequest;
+export type WorkerReply = AnalysisResult | DiscoverResult | IndexResult | TextResult | ExportRefusal | TemplatesResult | AnalysisFailure;

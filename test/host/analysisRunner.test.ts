@@ -1,11 +1,15 @@
 // The worker-thread runner gives the same analyses as the in-process one, answers "no front end" with null,
-// and stops a runaway analysis without taking the host down.
+// and stops a runaway analysis without taking the host down. The code writers it runs for the export commands
+// and the template wizard write what they write in process, and a writer's refusal keeps its message and place.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildSync } from 'esbuild';
+import { type ExportFormat, exportText } from '../../src/codegen/exportText';
+import { newDesignText } from '../../src/codegen/newDesign';
+import { TEMPLATES } from '../../src/frontends/templates';
 import { AnalysisTimeoutError, InProcessRunner, WorkerRunner } from '../../src/host/analysisRunner';
 
 // Worker threads do not inherit tsx's loader, so the worker entry is bundled the way scripts/build.mjs does.
@@ -80,4 +84,43 @@ parentPort.on('message', (req) => {
   } finally {
     r.dispose();
   }
+});
+
+test('exports written in the worker are the texts the writers give in process', async () => {
+  const g = (await runner.run(R50, R50_TEXT, {})).analysis!.graph!;
+  const local = new InProcessRunner();
+  const formats: ExportFormat[] = ['pytorch', 'keras', 'tfjs', 'design', 'markdown', 'csv'];
+  for (const format of formats) {
+    const expected = exportText(g, format, R50);
+    assert.ok(expected.length > 500, `${format} writes a model`);
+    assert.deepEqual(await runner.exportText(g, format, R50), { text: expected }, format);
+    assert.deepEqual(await local.exportText(g, format, R50), { text: expected }, format);
+  }
+});
+
+test('a format that cannot hold an op refuses it with the writer message and the node source', async () => {
+  const file = 'examples/cifar-resnet20.resnet.json';
+  const g = (await runner.run(file, readFileSync(file, 'utf8'), {})).analysis!.graph!;
+  const shortcut = g.nodes.find((n) => n.name === 'layer2.0.shortcut')!;
+  assert.ok(shortcut.source, 'the refused node has a source range');
+  for (const r of [runner, new InProcessRunner()]) {
+    const out = await r.exportText(g, 'tfjs', file);
+    assert.ok('refused' in out, JSON.stringify(out).slice(0, 200));
+    assert.match(out.refused.message, /cannot write slice 'layer2\.0\.shortcut' at cifar-resnet20\.resnet\.json:\d+/);
+    assert.deepEqual(out.refused.source, shortcut.source);
+  }
+  // The same graph is fine where the format can hold it.
+  assert.ok('text' in (await runner.exportText(g, 'pytorch', file)));
+});
+
+test('the template wizard gets its list and its designs from the worker', async () => {
+  const expected = TEMPLATES.map((t) => ({ id: t.id, label: t.label }));
+  assert.ok(expected.length >= 10);
+  assert.deepEqual(await runner.templates(), expected);
+  assert.deepEqual(await new InProcessRunner().templates(), expected);
+  assert.equal(await runner.newDesignText('cifar-resnet20'), newDesignText('cifar-resnet20'));
+  assert.equal(await new InProcessRunner().newDesignText('resnet18'), newDesignText('resnet18'));
+  // A writer's bug or a wrong id is a failed request, not a worker that stops answering.
+  await assert.rejects(runner.newDesignText('resnet19'), /unknown template 'resnet19'/);
+  assert.equal((await runner.run(R50, R50_TEXT, {})).analysis?.graph?.params, 25557032);
 });
