@@ -12,6 +12,7 @@ import type { Library } from './library';
 import type { Runtime } from './runtime';
 import {
   BoundMethod,
+  Builtin,
   BuiltinClass,
   CondVal,
   ModuleObj,
@@ -61,6 +62,9 @@ export class ValueAccess {
         }
       }
       if (name === 'args' || name === '__class__') return name === 'args' ? new PyTuple([]) : obj.cls;
+      // Python calls `__getattr__` for what normal lookup does not find (torchvision's `weights.meta`).
+      const fallback = obj.cls instanceof PyClass ? obj.cls.lookup('__getattr__') : undefined;
+      if (fallback instanceof PyFunction) return this.rt.call(new BoundMethod(obj, fallback), { pos: [name], kw: [] });
       return this.rt.raise('AttributeError', `'${obj.cls.name}' object has no attribute '${name}'`, at);
     }
     if (obj instanceof PyClass) {
@@ -71,6 +75,15 @@ export class ValueAccess {
         return c;
       }
       if (name === '__name__' || name === '__qualname__') return obj.name;
+      if (name === '__members__' && obj.enumMembers) {
+        const d = new PyDict();
+        for (const [k, m] of obj.dict) if (m instanceof PyInstance && obj.enumMembers.includes(m)) d.set(k, m);
+        return d;
+      }
+      // Methods of the metaclass are methods of the class (`StrEnumMeta.from_str` on a weights enum).
+      const meta = obj.metaclass?.lookup(name);
+      if (meta instanceof PyFunction) return meta.kind === 'staticmethod' ? meta.withKind('function') : new BoundMethod(obj, meta);
+      if (meta !== undefined) return meta;
       if (name === '__init__' || name === 'forward') {
         for (const m of obj.mro) if (m instanceof BuiltinClass) return this.lib.nn.builtinMethodOfClass(m, name);
       }
@@ -93,6 +106,8 @@ export class ValueAccess {
     if (obj instanceof SuperObj) return this.classes.superAttr(obj, name, at);
     if (obj instanceof BuiltinClass) {
       if (name === '__name__') return obj.name;
+      // `object.__getattribute__(x, name)`, as classes with a `__getattr__` write plain lookups.
+      if (obj.qualname === 'object' && name === '__getattribute__') return new Builtin('__getattribute__', (a) => this.getAttr(a.pos[0] ?? null, typeof a.pos[1] === 'string' ? a.pos[1] : '', at));
       return this.lib.nn.classAttr(obj, name, at);
     }
     if (obj instanceof Opaque) {
@@ -155,6 +170,13 @@ export class ValueAccess {
     if (obj instanceof TensorVal) return this.lib.tensors.tensorIndex(obj, idx, at);
     if (obj instanceof ModuleObj) return this.lib.nn.moduleItem(obj, idx, at);
     if (obj instanceof Opaque || obj instanceof Sym) return new Opaque('item');
+    if (obj instanceof PyClass && obj.enumMembers) {
+      // By name, aliases included (`Weights['DEFAULT']`).
+      const m = typeof idx === 'string' ? obj.lookup(idx) : undefined;
+      if (m instanceof PyInstance && obj.enumMembers.includes(m)) return m;
+      if (typeof idx === 'string') return this.rt.raise('KeyError', this.rt.repr(idx), at);
+      return new Opaque(`${obj.name}[...]`);
+    }
     if (obj instanceof PyClass || obj instanceof BuiltinClass || obj instanceof Namespace) return new Opaque(`${typeName(obj)}[...]`);
     return this.rt.raise('TypeError', `'${typeName(obj)}' object is not subscriptable`, at);
   }
@@ -194,6 +216,7 @@ export class ValueAccess {
     if (v instanceof PyDict) return v.keys();
     if (typeof v === 'string') return [...v];
     if (v instanceof ModuleObj) return this.lib.nn.iterateModule(v, at);
+    if (v instanceof PyClass && v.enumMembers) return v.enumMembers.slice();
     if (v instanceof Opaque || v instanceof Sym) {
       this.rt.info(at, `cannot iterate over an unknown value (${this.rt.snippet(at)}); the loop was skipped`);
       // What the skipped loop (or zip, enumerate, list() over it) would have built or computed is missing.

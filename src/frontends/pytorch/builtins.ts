@@ -65,6 +65,7 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     const v = a.pos[0] ?? null;
     if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return v.items.length;
     if (v instanceof PyDict) return v.map.size;
+    if (v instanceof PyClass && v.enumMembers) return v.enumMembers.length;
     if (typeof v === 'string') return v.length;
     if (v instanceof ModuleObj) return lib.nn.moduleLength(v) ?? new Opaque('len');
     if (v instanceof TensorVal) return lib.tensors.tensorLen(v);

@@ -15,12 +15,14 @@ import {
   ModuleObj,
   Opaque,
   PyClass,
+  PyDict,
   PyError,
   PyFunction,
   PyInstance,
   PyTuple,
   Scope,
   type SuperObj,
+  Sym,
   type Value,
 } from './values';
 
@@ -57,6 +59,9 @@ export class Classes {
     const cls = new PyClass(d.name, bases, new Map(), d);
     cls.mro = c3(cls, bases);
     if (opaqueBase) cls.dict.set('__opaque_base__', true);
+    const metaArg = d.keywords.find((k) => k.name === 'metaclass');
+    const meta = metaArg ? this.I.eval(metaArg.e, scope) : null;
+    cls.metaclass = meta instanceof PyClass ? meta : bases.map((b) => (b instanceof PyClass ? b.metaclass : null)).find((m) => m) ?? null;
     const body = new Scope(scope, 'class');
     body.vars.set('__qualname__', d.name);
     this.I.execBlock(d.body, body);
@@ -65,7 +70,65 @@ export class Classes {
       cls.dict.set(k, v);
     }
     if (!cls.dict.has('__init__') && d.decorators.some((dec) => this.isDataclass(dec.e, scope))) cls.dict.set('__init__', this.dataclassInit(d, cls));
+    if (cls.mro.includes(this.lib.stdlib.enumBase)) this.makeEnumMembers(cls);
     return cls;
+  }
+
+  /**
+   * What Python's enum machinery does at the end of a class statement: each plain class attribute becomes a
+   * member, an instance of the class with `name` and `value` (after the class's own `__init__`, given the value,
+   * as torchvision's `WeightsEnum` sets `_value_`). Left as their raw values, `isinstance(w, WeightsEnum)`
+   * was false for a real member and `verify` raised a TypeError PyTorch never raises. Enums mixed with `int`
+   * or `str` keep their raw values, which compare and compute as those types do.
+   */
+  private makeEnumMembers(cls: PyClass): void {
+    const auto = this.lib.stdlib.autoClass;
+    const mixed = cls.mro.some((c) => c instanceof BuiltinClass && (c.qualname === 'enum.IntEnum' || c.qualname === 'int' || c.qualname === 'str' || c.qualname === 'float'));
+    const members: PyInstance[] = [];
+    let last = 0;
+    for (const [name, raw] of [...cls.dict]) {
+      if (name.startsWith('_') && name.endsWith('_')) continue;
+      if (raw instanceof PyFunction || raw instanceof Builtin || raw instanceof PyClass || raw instanceof BuiltinClass) continue;
+      let v: Value = raw instanceof PyInstance && raw.cls === auto ? last + 1 : raw;
+      if (typeof v === 'number') last = v;
+      if (mixed) {
+        cls.dict.set(name, v);
+        continue;
+      }
+      // A second name for an equal value is an alias of the first member.
+      const alias = members.find((m) => !(v instanceof Opaque) && this.I.equals(m.attrs.get('_value_') ?? null, v) === true);
+      if (alias) {
+        cls.dict.set(name, alias);
+        continue;
+      }
+      const m = new PyInstance(cls);
+      m.attrs.set('_name_', name);
+      m.attrs.set('_value_', v);
+      const init = cls.lookup('__init__');
+      if (init instanceof PyFunction) {
+        try {
+          this.I.invoke(init, { pos: [m, ...(v instanceof PyTuple ? v.items : [v])], kw: [] });
+        } catch (e) {
+          if (!(e instanceof PyError)) throw e;
+          v = new Opaque(`${cls.name}.${name}.value`);
+          m.attrs.set('_value_', v);
+        }
+      }
+      m.attrs.set('name', name);
+      m.attrs.set('value', m.attrs.get('_value_') ?? v);
+      cls.dict.set(name, m);
+      members.push(m);
+    }
+    if (!mixed) cls.enumMembers = members;
+  }
+
+  /** `Cls(value)` for an enum: the member with that value. */
+  enumLookup(cls: PyClass, v: Value): Value {
+    const members = cls.enumMembers ?? [];
+    if (v instanceof PyInstance && members.includes(v)) return v;
+    for (const m of members) if (this.I.equals(m.attrs.get('_value_') ?? null, v) === true) return m;
+    if (v instanceof Opaque || v instanceof Sym || members.some((m) => m.attrs.get('_value_') instanceof Opaque)) return new Opaque(`${cls.name}(...)`);
+    return this.I.raise('ValueError', `${this.I.repr(v)} is not a valid ${cls.name}`);
   }
 
   private isDataclass(e: Expr, scope: Scope): boolean {
@@ -101,6 +164,14 @@ export class Classes {
     for (const base of cls.mro.slice(1).reverse()) for (const f of (base instanceof PyClass ? this.dataclassFields.get(base) : undefined) ?? []) put(f);
     own.forEach(put);
     this.dataclassFields.set(cls, fields);
+    // What `dataclasses.fields` reads.
+    const declared = new PyDict();
+    for (const f of fields) {
+      const field = new PyInstance(this.lib.stdlib.fieldClass);
+      field.attrs.set('name', f.name);
+      declared.set(f.name, field);
+    }
+    cls.dict.set('__dataclass_fields__', declared);
     const init = new Builtin('__init__', (a) => {
       const self = a.pos[0];
       if (!(self instanceof PyInstance)) return null;
@@ -115,7 +186,8 @@ export class Classes {
         given.set(k, v);
       }
       for (const f of fields) {
-        let v = given.get(f.name) ?? (f.required ? undefined : f.owner.dict.get(f.name));
+        // A field given None is given: `??` would read it as missing.
+        let v = given.has(f.name) ? given.get(f.name) : f.required ? undefined : f.owner.dict.get(f.name);
         if (v instanceof PyInstance && v.cls === this.lib.stdlib.fieldClass) {
           const factory = v.attrs.get('default_factory');
           v = v.attrs.get('default') ?? (factory !== undefined ? this.I.call(factory, { pos: [], kw: [] }) : undefined);
@@ -131,6 +203,7 @@ export class Classes {
 
   /** `Cls(...)` for a class defined in the file. */
   instantiate(cls: PyClass, args: CallArgs): Value {
+    if (cls.enumMembers) return this.enumLookup(cls, args.pos[0] ?? args.kw[0]?.[1] ?? null);
     const base = cls.builtinBase();
     let obj: PyInstance;
     if (base && base.kind === 'exception') {

@@ -35,12 +35,18 @@ export class Stdlib {
   readonly fieldClass = new BuiltinClass('Field', 'dataclasses.Field', 'object', null);
   /** `@dataclass`: the interpreter gives such classes the `__init__` it would generate. */
   readonly dataclassDecorator = new Builtin('dataclass', (a) => a.pos[0] ?? new Builtin('dataclass', (b) => b.pos[0] ?? null));
+  readonly enumBase: BuiltinClass;
+  readonly enumMeta: BuiltinClass;
+  /** What `enum.auto()` gives: the class statement replaces it with the next number. */
+  readonly autoClass = new BuiltinClass('auto', 'enum.auto', 'object', null);
 
   constructor(
     private readonly rt: Runtime,
     private readonly modules: ModuleRegistry,
     private readonly py: PythonTypes,
   ) {
+    this.enumBase = new BuiltinClass('Enum', 'enum.Enum', 'object', py.objectClass);
+    this.enumMeta = new BuiltinClass('EnumMeta', 'enum.EnumMeta', 'type', py.objectClass);
     this.install();
   }
 
@@ -94,8 +100,15 @@ export class Stdlib {
       namedtuple: fn('namedtuple', () => new Opaque('namedtuple')),
     });
     this.modules.ns('collections.abc', abcs);
-    const enumBase = new BuiltinClass('Enum', 'enum.Enum', 'object', this.py.objectClass);
-    this.modules.ns('enum', { Enum: enumBase, IntEnum: enumBase, auto: fn('auto', () => new Opaque('auto')) });
+    // Enum classes get members (instances with .name and .value) from their class bodies: see Classes.define.
+    const intEnum = new BuiltinClass('IntEnum', 'enum.IntEnum', 'object', this.enumBase);
+    this.modules.ns('enum', {
+      Enum: this.enumBase,
+      IntEnum: intEnum,
+      EnumMeta: this.enumMeta,
+      EnumType: this.enumMeta,
+      auto: fn('auto', () => new PyInstance(this.autoClass)),
+    });
     const num = (f: (x: number) => number, int = false) => (a: CallArgs): Value => {
       const v = a.pos[0] ?? null;
       if (isNumeric(v)) return int ? f(numOf(v)) : new PyFloat(f(numOf(v)));
@@ -180,6 +193,13 @@ export class Stdlib {
     this.modules.ns('dataclasses', {
       dataclass: this.dataclassDecorator,
       // A field's options, read by the generated __init__ (default, default_factory).
+      // The fields of a dataclass or of one of its instances, as Field objects with their names.
+      fields: fn('fields', (a) => {
+        const v = a.pos[0] ?? null;
+        const cls = v instanceof PyClass ? v : v instanceof PyInstance && v.cls instanceof PyClass ? v.cls : null;
+        const fs = cls?.lookup('__dataclass_fields__');
+        return fs instanceof PyDict ? new PyTuple(fs.values()) : new Opaque('fields(...)');
+      }),
       field: fn('field', (a) => {
         const f = new PyInstance(this.fieldClass);
         for (const [k, v] of a.kw) f.attrs.set(k, v);

@@ -237,6 +237,10 @@ export type ClassLike = PyClass | BuiltinClass;
 
 export class PyClass extends PyObj {
   mro: ClassLike[] = [];
+  /** A Python enum's members, in definition order (`for w in Weights`, `Weights['V1']`, `Weights(value)`). */
+  enumMembers: PyInstance[] | null = null;
+  /** The class given as `metaclass=`, whose methods the class itself has (`StrEnumMeta.from_str`). */
+  metaclass: PyClass | null = null;
   constructor(
     readonly name: string,
     readonly bases: ClassLike[],
