@@ -116,6 +116,8 @@ test('--flag=value reads as --flag value, and a switch may say =true or =false',
   const table = cli('analyze', 'examples/cifar-resnet20.resnet.json', '--json=false');
   assert.equal(table.status, 0);
   assert.match(table.stdout, /Total params:/);
+  // Option A's subsample-and-pad shortcuts are their own kind, neither identity nor projection.
+  assert.match(table.stdout, /Residual shortcuts: 9 \(7 identity, 0 projection, 2 pad\)/);
 });
 
 test('help: the program usage lists every command; each command has its own, generated from its flags', () => {

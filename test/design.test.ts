@@ -48,7 +48,11 @@ test('skip classification: identity, projection and parameter-free option-A shor
   assert.deepEqual(stages.map((s) => s.name), ['layer1', 'layer2', 'layer3', 'layer4']);
   const c = analyzeText('x.resnet.json', readFileSync('examples/cifar-resnet20.resnet.json', 'utf8')).graph!;
   const a = c.skips.find((s) => s.via.length > 0)!;
-  assert.equal(a.kind, 'identity', 'option A has no parameters');
+  assert.equal(a.kind, 'pad', 'option A has no parameters but reshapes: neither identity nor projection');
+  assert.deepEqual(
+    ['identity', 'projection', 'pad'].map((k) => c.skips.filter((s) => s.kind === k).length),
+    [7, 0, 2],
+  );
   assert.deepEqual(a.via.map((id) => c.nodes.find((n) => n.id === id)!.op), ['slice', 'pad']);
 });
 

@@ -31,7 +31,7 @@ export interface Expect {
   output?: Outputs;
   params?: number | null;
   macs?: number | null;
-  skips?: { identity: number; projection: number };
+  skips?: { identity: number; projection: number; pad?: number };
   diagnostics: ExpectedDiagnostic[];
 }
 

@@ -131,10 +131,11 @@ for (const row of rows) {
     assert.deepEqual(knownButUnknown(a, ex), [], 'numbers the row says cannot be known here');
     if (ex.skips) {
       const kinds = a.graph!.skips.map((s) => s.kind);
-      assert.deepEqual(
-        { identity: kinds.filter((k) => k === 'identity').length, projection: kinds.filter((k) => k === 'projection').length },
-        ex.skips,
-      );
+      // `pad` (option A) is counted only where a row names it, so rows of models without one stay short.
+      const counts: Record<string, number> = { identity: kinds.filter((k) => k === 'identity').length, projection: kinds.filter((k) => k === 'projection').length };
+      const pads = kinds.filter((k) => k === 'pad').length;
+      if (pads || 'pad' in ex.skips) counts['pad'] = pads;
+      assert.deepEqual(counts, ex.skips);
     }
     // Every expected diagnostic is present, and there are no other errors or warnings.
     for (const e of ex.diagnostics) {

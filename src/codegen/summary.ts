@@ -5,7 +5,7 @@
  */
 import { formatShape } from '../core/dims';
 import type { IrGraph } from '../core/ir';
-import { fmtInt, summaryRows } from '../core/report';
+import { fmtInt, shortcutCounts, summaryRows } from '../core/report';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -17,6 +17,7 @@ export function summaryMarkdown(g: IrGraph): string {
     lines.push(`| ${indent}${cell(r.name)} (${cell(r.type)}) | ${cell(r.output)} | ${r.shared ? '(shared)' : fmtInt(r.params)} | ${fmtInt(r.macs)} |`);
   }
   lines.push('', `Input ${formatShape(g.input)}, output ${formatShape(g.output)}. Total params: ${fmtInt(g.params)}. Total MACs: ${fmtInt(g.macs)}.`);
+  if (g.skips.length) lines.push('', `Residual shortcuts: ${g.skips.length} (${shortcutCounts(g.skips)}).`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,7 +4,7 @@
  * what happens next (`x.size(1)`, a branch on a width) read it straight back.
  */
 import type { Shape } from './dims';
-import type { Attrs, Diagnostic, IrEdge, IrGraph, IrGroup, IrNode, IrSkip, Severity, SourceRange } from './ir';
+import type { Attrs, Diagnostic, IrEdge, IrGraph, IrGroup, IrNode, IrSkip, Severity, SkipKind, SourceRange } from './ir';
 import { OP_SPECS, type OpName, withDefaults } from './ops';
 
 /** A tensor value: the node that produced it and its shape. */
@@ -159,7 +159,8 @@ export class GraphBuilder {
 /**
  * Finds residual shortcuts. For each `add` of two tensors, the fork is the nearest common ancestor of its
  * operands (nodes are in execution order, so "nearest" is the highest index); the branch with fewer nodes
- * between fork and add is the shortcut. It is a projection when any node on it has learnable parameters.
+ * between fork and add is the shortcut. It is a projection when any node on it has learnable parameters, a pad
+ * when it has none but still changes the tensor's shape (option A), and an identity otherwise.
  */
 export function findSkips(nodes: readonly IrNode[], byId: ReadonlyMap<string, IrNode>): IrSkip[] {
   const index = new Map(nodes.map((n, i) => [n.id, i]));
@@ -170,12 +171,21 @@ export function findSkips(nodes: readonly IrNode[], byId: ReadonlyMap<string, Ir
     if (!found) continue;
     const { fork, branchA, branchB } = found;
     const via = branchB.length <= branchA.length ? branchB : branchA;
-    const kind = via.some((id) => (byId.get(id)?.params ?? 0) > 0) ? 'projection' : 'identity';
+    const kind = skipKind(fork, via, byId);
     const skip: IrSkip = { id: `s${skips.length}`, from: fork, to: add.id, kind, via };
     if (add.group) skip.group = add.group;
     skips.push(skip);
   }
   return skips;
+}
+
+function skipKind(fork: string, via: readonly string[], byId: ReadonlyMap<string, IrNode>): SkipKind {
+  if (via.some((id) => (byId.get(id)?.params ?? 0) > 0)) return 'projection';
+  if (!via.length) return 'identity';
+  const before = byId.get(fork)?.outputShape;
+  const after = byId.get(via[via.length - 1]!)?.outputShape;
+  const reshapes = via.some((id) => byId.get(id)?.op === 'pad') || JSON.stringify(before) !== JSON.stringify(after);
+  return reshapes ? 'pad' : 'identity';
 }
 
 /**

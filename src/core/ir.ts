@@ -82,17 +82,19 @@ export interface IrGroup {
   source?: SourceRange;
 }
 
-export type SkipKind = 'identity' | 'projection';
+/**
+ * `identity`: the block's input as it is (or through parameter-free layers that keep its shape);
+ * `projection`: through layers with weights (1x1 conv + BatchNorm); `pad`: parameter-free but reshaping, as
+ * CIFAR's option A subsamples and zero-pads the new channels.
+ */
+export type SkipKind = 'identity' | 'projection' | 'pad';
 
 /** A residual shortcut, from the node where the block's input forks to the `add` that merges it back. */
 export interface IrSkip {
   id: string;
   from: string;
   to: string;
-  /**
-   * `identity` when the shortcut has no learnable parameters (plain or parameter-free like CIFAR option A's
-   * subsample-and-pad), `projection` when it passes through layers with weights (1x1 conv + BatchNorm).
-   */
+  /** See {@link SkipKind}. */
   kind: SkipKind;
   /** Nodes on the shortcut branch, in order; empty for a plain identity. */
   via: string[];

@@ -3,7 +3,7 @@
  */
 import { formatShape, type Shape } from './dims';
 import { groupPath } from './groups';
-import type { Analysis, Diagnostic, IrGraph, IrGroup } from './ir';
+import type { Analysis, Diagnostic, IrGraph, IrGroup, IrSkip, SkipKind } from './ir';
 
 export interface LayerRow {
   name: string;
@@ -147,8 +147,7 @@ export function formatTable(a: Analysis): string {
       lines.push(`Trainable params: ${fmtInt(trainable)} (${fmtCompact(trainable)})    Frozen params: ${fmtInt(frozen)} (${fmtCompact(frozen)})`);
     }
     lines.push(`Total MACs: ${fmtInt(g.macs)} (${fmtCompact(g.macs)}MACs)`);
-    const proj = g.skips.filter((s) => s.kind === 'projection').length;
-    lines.push(`Residual shortcuts: ${g.skips.length} (${g.skips.length - proj} identity, ${proj} projection)`);
+    lines.push(`Residual shortcuts: ${g.skips.length} (${shortcutCounts(g.skips)})`);
     lines.push(rule);
   } else {
     lines.push(`${a.file}: no model could be built`);
@@ -160,6 +159,14 @@ export function formatTable(a: Analysis): string {
     lines.push('Diagnostics: none');
   }
   return lines.join('\n');
+}
+
+/** `5 identity, 3 projection` (and `2 pad` when the model has option-A shortcuts): how a model's shortcuts split. */
+export function shortcutCounts(skips: readonly Pick<IrSkip, 'kind'>[]): string {
+  const n = (k: SkipKind) => skips.filter((s) => s.kind === k).length;
+  const parts = [`${n('identity')} identity`, `${n('projection')} projection`];
+  if (n('pad')) parts.push(`${n('pad')} pad`);
+  return parts.join(', ');
 }
 
 /** Parameters of frozen layers (each module counted once), null if one of them is unknown; 0 when none is frozen. */

@@ -66,6 +66,7 @@ ${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeA
   <span class="key"><span class="swatch main"></span>main path</span>
   <span class="key"><span class="swatch identity"></span>identity shortcut</span>
   <span class="key"><span class="swatch projection"></span>projection shortcut</span>
+  <span class="key" id="pad-key" hidden><span class="swatch pad"></span>pad shortcut (option A)</span>
   <span class="key"><span class="swatch error"></span>error</span>
   <span class="key" id="heat-key" hidden><span class="swatch heat"></span><span id="heat-label">fewer → more</span></span>
   <span class="hint">double-click a group to collapse or expand it</span>

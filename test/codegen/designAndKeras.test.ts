@@ -147,6 +147,9 @@ describe('summary export', () => {
     assert.match(md, /^\| conv1 \(Conv2d\) \| \[1, 64, 112, 112\] \| 9,408 \| 118,013,952 \|$/m);
     assert.match(md, /^\| layer1 \(Sequential\) \|/m);
     assert.match(md, /Total params: 11,689,512\. Total MACs: 1,814,073,344\./);
+    assert.match(md, /Residual shortcuts: 8 \(5 identity, 3 projection\)\./);
+    const cifar = analyzeText('c.resnet.json', readFileSync('examples/cifar-resnet20.resnet.json', 'utf8')).graph!;
+    assert.match(summaryMarkdown(cifar), /Residual shortcuts: 9 \(7 identity, 0 projection, 2 pad\)\./);
   });
   it('CSV: layer rows sum to the total', () => {
     const rows = summaryCsv(r18).trim().split('\n').slice(1).map((l) => l.split(','));

@@ -79,10 +79,10 @@ async function graphStatus(wb: Workbench, layers: string, timeoutMs = 45_000): P
   throw new Error(`the graph never showed "${layers.trim()}"; its status was "${text}"`);
 }
 
-/** How the graph's status line counts shortcuts, e.g. `1 identity + 1 projection shortcuts`. */
+/** How the graph's status line counts shortcuts, e.g. `1 identity + 1 projection shortcuts` (`+ 2 pad` for option A). */
 function shortcutText(g: IrGraph): string {
-  const projection = g.skips.filter((k) => k.kind === 'projection').length;
-  return `${g.skips.length - projection} identity + ${projection} projection shortcuts`;
+  const n = (kind: string) => g.skips.filter((k) => k.kind === kind).length;
+  return `${n('identity')} identity + ${n('projection')} projection${n('pad') ? ` + ${n('pad')} pad` : ''} shortcuts`;
 }
 
 interface Case {

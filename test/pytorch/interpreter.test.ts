@@ -267,7 +267,7 @@ class M(nn.Module):
   clean(a);
   assert.deepEqual(a.graph?.output, [1, 8, 4, 4]);
   const skip = a.graph!.skips[0];
-  assert.equal(skip?.kind, 'identity');
+  assert.equal(skip?.kind, 'pad');
   assert.deepEqual(skip?.via.map((id) => a.graph!.nodes.find((n) => n.id === id)?.op), ['slice', 'pad']);
 });
 

@@ -198,7 +198,7 @@ export class GraphPage {
     );
   }
 
-  stats(): Promise<{ layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; identitySkips: number; projectionSkips: number }> {
+  stats(): Promise<{ layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; padEdges: number; identitySkips: number; projectionSkips: number; padSkips: number }> {
     return this.page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { stats(): never } } }).resnetStudioGraph.view.stats());
   }
 

@@ -102,7 +102,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
     }
   });
 
-  test('CIFAR ResNet-20: option-A shortcuts are identity shortcuts through their slice and pad nodes', async () => {
+  test('CIFAR ResNet-20: option-A shortcuts are pad shortcuts through their slice and pad nodes', async () => {
     const p = await GraphPage.open(browser, server, { theme: 'light' });
     try {
       const a = analyse('examples/cifar-resnet20.resnet.json');
@@ -110,11 +110,16 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
       const s = await p.stats();
       const e = expected(a.graph!);
       assert.equal(s.layers, e.layers);
-      assert.equal(s.identitySkips, 9);
+      assert.equal(s.identitySkips, 7);
       assert.equal(s.projectionSkips, 0);
+      assert.equal(s.padSkips, 2);
       assert.equal(s.identityEdges, e.identityEdges);
-      assert.ok(s.identityEdges > s.identitySkips, 'the two option-A shortcuts pass through slice and pad');
-      assert.equal((await p.classesOf('node.via-identity')).length, 4);
+      assert.equal(s.identityEdges, s.identitySkips, 'plain identities: one edge each');
+      assert.equal(s.padEdges, 6, 'the two option-A shortcuts pass through slice and pad');
+      assert.equal((await p.classesOf('node.via-pad')).length, 4);
+      assert.equal((await p.classesOf('node.via-identity')).length, 0);
+      assert.match((await p.page.textContent('#status')) ?? '', /7 identity \+ 0 projection \+ 2 pad shortcuts/);
+      assert.equal(await p.page.isVisible('#pad-key'), true, 'the legend names the pad kind when the model has one');
       await p.page.screenshot({ path: join(ARTIFACTS, 'cifar-resnet20-light.png') });
 
       // VS Code switches theme by rewriting the root's variables and the body class; the canvas follows.

@@ -16,6 +16,7 @@ import {
   type ImageFormat,
   type SetDiffMessage,
   type SetGraphMessage,
+  type SkipKind,
   type ToGraphWebview,
   fmtCompact,
   isGraphWebviewState,
@@ -25,6 +26,7 @@ import { MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
 import { diffMarks, signedCompact } from './diff';
 import { DiffPanel } from './diffPanel';
+import { EditController } from './editController';
 import { GraphModel } from './model';
 import { toSvg } from './svgExport';
 import { TelemetryOverlay } from './telemetryOverlay';
@@ -72,6 +74,8 @@ if (saved?.heat) view.heat = saved.heat;
 const telemetry = new TelemetryOverlay(view, $('toolbar'));
 (window as unknown as { resnetStudioTelemetry: TelemetryOverlay }).resnetStudioTelemetry = telemetry;
 const diffPanel = new DiffPanel($('diff-panel'), { onPick: (ids) => void view.highlight(ids).catch(report) });
+// Design editing (context menu, properties side bar), live while a `setGraph` carries a design.
+const editing = new EditController(view, { container, panelParent: $('main'), statusLine: status, post });
 // The side panel (and the view's own size) can change the canvas's size without a window resize.
 new ResizeObserver(() => view.cy.resize()).observe(container);
 
@@ -100,14 +104,16 @@ function updateStatus(msg: SetGraphMessage): void {
     return;
   }
   empty.hidden = true;
-  const proj = g.skips.filter((s) => s.kind === 'projection').length;
+  const count = (k: SkipKind) => g.skips.filter((s) => s.kind === k).length;
+  const pad = count('pad');
+  $('pad-key').hidden = pad === 0;
   const parts = [
     g.name,
     inputPart(g),
     `${fmtCompact(g.params)} params`,
     `${fmtCompact(g.macs)} MACs`,
     `${view.model?.layerCount ?? 0} layers`,
-    `${g.skips.length - proj} identity + ${proj} projection shortcuts`,
+    `${count('identity')} identity + ${count('projection')} projection${pad ? ` + ${pad} pad` : ''} shortcuts`,
   ];
   if (errors) parts.push(`${errors} error${errors > 1 ? 's' : ''}`);
   status.textContent = parts.join(' · ');
@@ -137,6 +143,7 @@ async function onSetGraph(msg: SetGraphMessage): Promise<void> {
   };
   if (collapsed) opts.collapsed = collapsed;
   const render = view.setGraph(msg.graph, opts);
+  editing.update(msg);
   updateStatus(msg);
   persist();
   await render;
@@ -170,6 +177,7 @@ async function onSetDiff(msg: SetDiffMessage): Promise<void> {
     }
   }
   const render = view.setGraph(msg.graph, { direction: msg.settings.layoutDirection, threshold: msg.settings.autoCollapseThreshold, fit: !same, collapsed, diff: marks });
+  editing.update(null);
   empty.hidden = true;
   const c = msg.diff.counts;
   const errors = msg.diagnostics.filter((d) => d.severity === 'error').length;
@@ -217,13 +225,14 @@ const channel = new MessageHandler<FromGraphWebview, ToGraphWebview>({
   handlers: {
     setGraph: (m) => void onSetGraph(m).catch(report),
     setDiff: (m) => void onSetDiff(m).catch(report),
-    highlight: (m) => void view.highlight(m.nodeIds).catch(report),
+    highlight: (m) => void view.highlightCursor(m.nodeIds).catch(report),
     setHeat: (m) => {
       view.setHeat(m.mode);
       syncHeatControl();
     },
     requestExport: (m) => answerExport(m.format, m.requestId),
     setTelemetry: (m) => telemetry.update(m),
+    editResult: (m) => editing.showResult(m),
   },
   onProblem: (text) => report(new Error(text)),
 });
@@ -279,6 +288,6 @@ window.addEventListener('error', (e) => report(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => report(e.reason));
 
 /** Read-only handle for the webview tests and the benchmark (counts, positions, timings). */
-(globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view };
+(globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view, editing };
 
 post({ type: 'ready' });

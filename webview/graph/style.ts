@@ -76,6 +76,7 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
     },
     { selector: 'node.via-identity', style: { 'border-color': theme.identity, 'border-width': 2, 'border-style': 'dashed' } },
     { selector: 'node.via-projection', style: { 'border-color': theme.projection, 'border-width': 2 } },
+    { selector: 'node.via-pad', style: { 'border-color': theme.pad, 'border-width': 2, 'border-style': 'dotted' } },
     ...diff.nodes,
     {
       selector: 'node.error',
@@ -126,6 +127,10 @@ export function buildStylesheet(theme: Theme): cytoscape.StylesheetJson {
       style: { 'line-color': theme.identity, 'target-arrow-color': theme.identity, 'line-style': 'dashed', 'line-dash-pattern': [7, 4], color: theme.identity },
     },
     { selector: 'edge.skip-projection', style: { 'line-color': theme.projection, 'target-arrow-color': theme.projection, color: theme.projection } },
+    {
+      selector: 'edge.skip-pad',
+      style: { 'line-color': theme.pad, 'target-arrow-color': theme.pad, 'line-style': 'dashed', 'line-dash-pattern': [2, 4], color: theme.pad },
+    },
     ...diff.edges,
     { selector: 'edge.highlight', style: { 'line-color': theme.focus, 'target-arrow-color': theme.focus, width: 3 } },
   ] as cytoscape.StylesheetJson;

@@ -22,6 +22,8 @@ export interface Theme {
   edge: string;
   identity: string;
   projection: string;
+  /** Option-A shortcuts: parameter-free, but subsampled and zero-padded (neither identity nor projection). */
+  pad: string;
   error: string;
   errorFill: string;
   focus: string;
@@ -116,6 +118,7 @@ export function readTheme(root: HTMLElement = document.documentElement, body: HT
     edge: contrast ?? v('--vscode-editorLineNumber-foreground', light ? '#6e7681' : '#858585'),
     identity: v('--vscode-charts-blue', light ? '#1a85ff' : '#3794ff'),
     projection: v('--vscode-charts-orange', light ? '#d18616' : '#d18616'),
+    pad: v('--vscode-charts-green', light ? '#388a34' : '#89d185'),
     error: v('--vscode-editorError-foreground', v('--vscode-errorForeground', light ? '#e51400' : '#f14c4c')),
     errorFill: v('--vscode-inputValidation-errorBackground', light ? '#f2dede' : '#5a1d1d'),
     focus: v('--vscode-focusBorder', light ? '#0090f1' : '#007fd4'),

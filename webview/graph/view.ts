@@ -5,7 +5,7 @@
  */
 import cytoscape from 'cytoscape';
 import elk from 'cytoscape-elk';
-import type { HeatMode, IrGraph, LayoutDirection, SourceRange } from '../../src/protocol/graphProtocol';
+import type { HeatMode, IrGraph, LayoutDirection, SkipKind, SourceRange } from '../../src/protocol/graphProtocol';
 import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { nestedLayout } from './nestedLayout';
@@ -63,6 +63,8 @@ export class GraphView {
   private queue: Promise<void> = Promise.resolve();
   private matches: string[] = [];
   private matchIndex = -1;
+  /** The IR id of the node last clicked: the instance the editor's cursor sync should prefer. */
+  private lastClicked: string | null = null;
 
   constructor(
     container: HTMLElement,
@@ -84,7 +86,8 @@ export class GraphView {
     this.cy.on('tap', 'node', (e) => {
       const n = e.target as cytoscape.NodeSingular;
       const src = n.data('src') as SourceRange | undefined;
-      if (src) this.host.onReveal(n.data('irId') as string, src);
+      this.lastClicked = n.data('irId') as string;
+      if (src) this.host.onReveal(this.lastClicked, src);
     });
     this.cy.on('dbltap', 'node.group', (e) => {
       void this.toggle((e.target as cytoscape.NodeSingular).data('irId') as string);
@@ -110,6 +113,7 @@ export class GraphView {
     this.collapsed = this.model ? (opts.collapsed ?? this.model.defaultCollapsed(opts.threshold)) : new Set();
     this.matches = [];
     this.matchIndex = -1;
+    if (opts.fit) this.lastClicked = null;
     if (!this.model || opts.fit) this.cy.elements().remove();
     return this.render({ fit: opts.fit });
   }
@@ -151,6 +155,16 @@ export class GraphView {
     this.collapsed = new Set();
     this.host.onStateChange();
     return this.render({ fit: true });
+  }
+
+  /**
+   * The editor cursor moved: selects one instance of what it points at (see `GraphModel.oneInstance`),
+   * expanding only the groups that hide that one.
+   */
+  highlightCursor(irIds: readonly string[]): Promise<void> {
+    const model = this.model;
+    if (!model) return Promise.resolve();
+    return this.highlight(model.oneInstance(irIds, this.lastClicked, this.collapsed));
   }
 
   /** Selects and centres the given IR nodes, expanding whatever hides them. */
@@ -252,14 +266,12 @@ export class GraphView {
   }
 
   /** Counts the test suite and the status line report. */
-  stats(): { layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; identitySkips: number; projectionSkips: number } {
-    const skipIds = { identity: new Set<string>(), projection: new Set<string>() };
-    let identityEdges = 0;
-    let projectionEdges = 0;
+  stats(): { layers: number; groups: number; collapsed: number; identityEdges: number; projectionEdges: number; padEdges: number; identitySkips: number; projectionSkips: number; padSkips: number } {
+    const skipIds: Record<SkipKind, Set<string>> = { identity: new Set(), projection: new Set(), pad: new Set() };
+    const edges: Record<SkipKind, number> = { identity: 0, projection: 0, pad: 0 };
     this.cy.edges('.skip').forEach((e) => {
-      const kind = e.data('skip') as 'identity' | 'projection';
-      if (kind === 'projection') projectionEdges++;
-      else identityEdges++;
+      const kind = (e.data('skip') as SkipKind | undefined) ?? 'identity';
+      edges[kind]++;
       const sid = e.data('skipId') as string | undefined;
       if (sid) skipIds[kind].add(sid);
     });
@@ -267,10 +279,12 @@ export class GraphView {
       layers: this.cy.nodes('.layer').filter((n) => n.data('op') !== 'input').length,
       groups: this.cy.nodes('.group').length,
       collapsed: this.cy.nodes('.collapsed').length,
-      identityEdges,
-      projectionEdges,
+      identityEdges: edges.identity,
+      projectionEdges: edges.projection,
+      padEdges: edges.pad,
       identitySkips: skipIds.identity.size,
       projectionSkips: skipIds.projection.size,
+      padSkips: skipIds.pad.size,
     };
   }
 
