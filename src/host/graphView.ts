@@ -30,12 +30,14 @@ import type { AnalysisService, AnalyzedDocument } from './analysisService';
 import { commandDocument, revealSource } from './documents';
 import { type Comparison, registerCompareCommands } from './compare';
 import type { StudioContext } from './context';
-import { nodesAt, sameFile } from './ranges';
+import { highlightAt, sameFile } from './ranges';
 import type { GraphHtmlOptions } from './graphHtml';
 import { escapeAttr, newNonce } from './webviewCsp';
 import { graphTitle, modelPickRows } from './modelPick';
 import { imageBytes } from './webviewMessages';
 import type { TelemetryAppend, TelemetryFeed } from './training/graphTelemetryFeed';
+import { DesignEditing } from './designerEdits';
+import type { DesignContext } from '../protocol/designEditProtocol';
 
 /** How long the model quick pick may spend analysing a file's models before it lists the rest unanalysed. */
 const PICK_TIME_LIMIT_MS = 5_000;
@@ -79,6 +81,8 @@ export class GraphSession implements vscode.Disposable {
   /** Set when the page shows a comparison instead of one model; `shown` is then its current side. */
   private comparison: Omit<SetDiffMessage, 'type' | 'version' | 'file' | 'diagnostics' | 'settings'> | undefined;
   private lastHighlight = '';
+  /** Counts `sendGraph` calls: a graph waiting for its design context is not sent once a newer one was asked for. */
+  private sends = 0;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly channel: MessageHandler<ToGraphWebview, FromGraphWebview, typeof GRAPH_REPLIES>;
 
@@ -88,6 +92,8 @@ export class GraphSession implements vscode.Disposable {
     private readonly html: GraphHtml,
     /** Layer telemetry of the model's runs, for the heat overlay; none for comparisons. */
     private readonly telemetry?: TelemetryFeed,
+    /** Applies the page's design edits; without it (comparisons) the page is never offered editing. */
+    private readonly editing?: DesignEditing,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: [ctx.asAbsolutePath(WEBVIEW_DIR)] };
     this.channel = new MessageHandler({
@@ -111,6 +117,18 @@ export class GraphSession implements vscode.Disposable {
           saveImage(this.shown?.file, m.format, m.data).catch((err: unknown) => this.ctx.reportError('could not save the image', err));
         },
         error: (m) => this.ctx.logger.error(`graph webview: ${m.message}`),
+        editDesign: (m) => {
+          const answer = this.editing && !this.comparison
+            ? this.editing.apply(this.shown, m)
+            : Promise.resolve({ type: 'editResult' as const, ok: false, message: 'this graph is read-only' });
+          answer.then(
+            (result) => this.post(result),
+            (err: unknown) => {
+              this.ctx.logger.error(`applying a design edit failed: ${err instanceof Error ? err.stack : String(err)}`);
+              this.post({ type: 'editResult', ok: false, message: `the edit failed: ${err instanceof Error ? err.message : String(err)}` });
+            },
+          );
+        },
       },
       onProblem: (text) => this.ctx.logger.warn(`graph webview: ${text}`),
     });
@@ -182,6 +200,7 @@ export class GraphSession implements vscode.Disposable {
   }
 
   private sendGraph(): void {
+    const seq = ++this.sends;
     const r = this.shown;
     const settings = this.ctx.settings().graph;
     if (this.comparison && r) {
@@ -195,6 +214,25 @@ export class GraphSession implements vscode.Disposable {
       });
       return;
     }
+    // A design's graph goes with what the page needs to edit it, which the worker reads from the same text.
+    const design = this.comparison ? undefined : this.editing?.contextFor(r);
+    if (!design) {
+      this.postGraph(r, null);
+      return;
+    }
+    design.then(
+      (context) => {
+        if (seq === this.sends && this.ready) this.postGraph(r, context);
+      },
+      (err: unknown) => {
+        this.ctx.logger.warn(`the design context of ${r?.file ?? 'the graph'} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+        if (seq === this.sends && this.ready) this.postGraph(r, null);
+      },
+    );
+  }
+
+  private postGraph(r: AnalyzedDocument | undefined, design: DesignContext | null): void {
+    const settings = this.ctx.settings().graph;
     this.post({
       type: 'setGraph',
       version: r?.version ?? 0,
@@ -202,6 +240,7 @@ export class GraphSession implements vscode.Disposable {
       graph: r?.analysis.graph ?? null,
       diagnostics: r?.analysis.diagnostics ?? [],
       settings: { layoutDirection: settings.layoutDirection, autoCollapseThreshold: settings.autoCollapseThreshold },
+      design,
     });
     const name = r?.analysis.graph?.name;
     const latest = r && name && this.telemetry ? this.telemetry.latest(r.file, name) : undefined;
@@ -248,6 +287,7 @@ export class GraphViews implements vscode.Disposable {
   private readonly diffs = new Map<string, { panel: vscode.WebviewPanel; session: GraphSession; comparison: Comparison }>();
   private lastActive: GraphSession | undefined;
   private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly editing: DesignEditing;
 
   constructor(
     private readonly ctx: StudioContext,
@@ -256,6 +296,7 @@ export class GraphViews implements vscode.Disposable {
     private readonly html: GraphHtml,
     private readonly telemetry?: TelemetryFeed,
   ) {
+    this.editing = new DesignEditing(service);
     if (telemetry) ctx.subscriptions.push(telemetry.onDidAppend((e) => this.sessions().forEach((s) => s.onTelemetry(e))));
     ctx.subscriptions.push(
       this,
@@ -295,7 +336,7 @@ export class GraphViews implements vscode.Disposable {
   }
 
   private resolveView(view: vscode.WebviewView): void {
-    const session = new GraphSession(this.ctx, view.webview, this.html, this.telemetry);
+    const session = new GraphSession(this.ctx, view.webview, this.html, this.telemetry, this.editing);
     this.view = session;
     this.viewRef = view;
     this.lastActive ??= session;
@@ -313,7 +354,7 @@ export class GraphViews implements vscode.Disposable {
   }
 
   private adoptPanel(panel: vscode.WebviewPanel, key: string): GraphSession {
-    const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry);
+    const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry, this.editing);
     this.panels.set(key, { panel, session });
     this.lastActive = session;
     panel.iconPath = this.ctx.asAbsolutePath('media/icons/resnet.svg');
@@ -431,8 +472,7 @@ export class GraphViews implements vscode.Disposable {
       for (const s of this.sessions()) {
         const r = s.document;
         if (!r?.analysis.graph || r.uri.toString() !== doc.uri.toString() || r.version !== doc.version) continue;
-        const at = nodesAt(r.analysis.graph, { line: pos.line, character: pos.character }, r.file);
-        s.highlight([...at.executed, ...at.defined].map((n) => n.id));
+        s.highlight(highlightAt(r.analysis.graph, { line: pos.line, character: pos.character }, r.file));
       }
     }, 60);
   }

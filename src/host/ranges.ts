@@ -2,7 +2,7 @@
  * IR source ranges (1-based lines and columns, as compilers print them) against editor positions
  * (0-based, as VS Code counts), and which IR nodes sit at a cursor. Pure: no `vscode` import.
  */
-import type { IrGraph, IrNode, SourceRange } from '../core/ir';
+import type { IrGraph, IrGroup, IrNode, SourceRange } from '../core/ir';
 
 export interface Pos {
   line: number;
@@ -74,4 +74,34 @@ export function lineResults(nodes: readonly IrNode[]): IrNode[] {
   const consumed = new Set<string>();
   for (const n of nodes) for (const i of n.inputs) consumed.add(i);
   return nodes.filter((n) => !consumed.has(n.id));
+}
+
+/** How many characters a range spans, lines weighing more than any column count, to find the tightest. */
+function extent(r: SourceRange): number {
+  return (r.endLine - r.line) * 1e6 + (r.endColumn - r.column);
+}
+
+/**
+ * Of `items` whose range covers the cursor, those whose range holds it most tightly: on
+ * `x = self.relu(self.bn1(self.conv1(x)))` a cursor on `self.conv1` means the conv, on `self.relu` the ReLU,
+ * and one before the expression (or in the blank after it) the whole line. Every instance of the winning
+ * site is kept: the call runs once per block, and the graph page picks the instance (see its `highlight`).
+ */
+function tightest<T>(items: readonly T[], range: (t: T) => SourceRange, p: Pos): T[] {
+  const holding = items.filter((t) => containsPos(toZeroBased(range(t)), p));
+  if (!holding.length) return [...items];
+  const best = Math.min(...holding.map((t) => extent(range(t))));
+  return holding.filter((t) => extent(range(t)) === best);
+}
+
+/**
+ * What the graph highlights for an editor cursor: the IR nodes executed at it, else those constructed at it,
+ * else the groups (blocks, stages) built at it, narrowed to the innermost source range that holds the cursor.
+ */
+export function highlightAt(graph: IrGraph, p: Pos, file?: string): string[] {
+  const at = nodesAt(graph, p, file);
+  if (at.executed.length) return tightest(at.executed, (n) => n.source!, p).map((n) => n.id);
+  if (at.defined.length) return tightest(at.defined, (n) => n.definedAt!, p).map((n) => n.id);
+  const groups = graph.groups.filter((g): g is IrGroup & { source: SourceRange } => covers(g.source, p, file));
+  return tightest(groups, (g) => g.source, p).map((g) => g.id);
 }

@@ -227,6 +227,34 @@ export class GraphModel {
     return next;
   }
 
+  /**
+   * One instance of what the editor cursor points at. A line of a block's `forward` runs once per block (16
+   * times in a ResNet-50), so the host sends every instance; the graph shows the one the user clicked when it
+   * is among them, else one already drawn (nothing to expand), else the first, together with the other ids in
+   * the same group that come from other sites (the rest of its line), and leaves the other blocks as they are.
+   */
+  oneInstance(irIds: readonly string[], preferred: string | null, collapsed: ReadonlySet<string>): string[] {
+    const known = irIds.filter((id) => this.nodes.has(id) || this.groups.has(id));
+    if (known.length <= 1) return known;
+    const container = (id: string): string => this.nodes.get(id)?.group ?? this.groups.get(id)?.group.parent ?? '';
+    const drawnAsItself = (id: string): boolean => this.viewIdOf(id, collapsed) === (this.nodes.has(id) ? layerViewId(id) : groupViewId(id));
+    const anchor = (preferred !== null && known.includes(preferred) ? preferred : undefined) ?? known.find(drawnAsItself) ?? known[0]!;
+    const home = container(anchor);
+    // One id per source site: blocks built by one line of a loop are siblings, and only the anchor is meant.
+    const site = (id: string): string => {
+      const n = this.nodes.get(id);
+      return JSON.stringify(n ? (n.source ?? n.definedAt ?? id) : (this.groups.get(id)?.group.source ?? id));
+    };
+    const sites = new Set([site(anchor)]);
+    const out = [anchor];
+    for (const id of known) {
+      if (id === anchor || container(id) !== home || sites.has(site(id))) continue;
+      sites.add(site(id));
+      out.push(id);
+    }
+    return out;
+  }
+
   /** The view id an IR node or group id is currently drawn as (undefined for unknown ids). */
   viewIdOf(irId: string, collapsed: ReadonlySet<string>): string | undefined {
     if (this.nodes.has(irId)) return this.repOf(irId, collapsed);
