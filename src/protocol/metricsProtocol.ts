@@ -9,7 +9,7 @@
  * both sides, and the panel's only way to the training rows' types; never imports `vscode` at runtime.
  */
 import type { TrainingRow } from './trainingProtocol';
-import { arrayOf, isIndex, isString, messageChecker, nullable, objectOf, recordOf } from './guards';
+import { arrayOf, isBoolean, isIndex, isString, messageChecker, nullable, objectOf, optional, recordOf } from './guards';
 
 /** The rows of `metrics.jsonl`, as `init` and `rows` carry them. */
 export type { MetricRow, StatusRow, TrainingRow } from './trainingProtocol';
@@ -21,6 +21,8 @@ export interface RunInfo {
   id: string;
   /** The model's name. */
   model: string;
+  /** The model's source file: runs of the same model share it and the name, and only they are overlaid. */
+  modelFile: string;
   backend: 'tfjs' | 'pytorch';
   status: RunStatusName;
   /** ISO 8601. */
@@ -32,6 +34,14 @@ export interface RunInfo {
   /** `synthetic` or the data directory. */
   data: string;
   inputShape: number[];
+  /** Where the input shape came from, in words (the data set, the resize chosen, the analysis's guess). */
+  inputFrom?: string;
+  /** The program that trains: the Python interpreter, or the Node that runs the TF.js worker, with its versions. */
+  interpreter?: string;
+  /** Why that interpreter: the setting, RESNET_STUDIO_PYTHON, the Python extension, PATH, or VS Code's own Node. */
+  interpreterReason?: string;
+  /** Why the device the runner reports (PyTorch; a TF.js run says it in its status rows). */
+  deviceReason?: string;
   /** The reason of the last failure, when the run failed. */
   error?: string | null;
   /** A checkpoint exists, so the run can be resumed. */
@@ -58,6 +68,8 @@ export interface InitMessage {
   /** Rows of every shown run, from index 0. */
   rows: Record<string, TrainingRow[]>;
   backend: BackendInfo;
+  /** Earlier runs of the focused run's model are drawn with it (the user's choice; off at first). */
+  overlay: boolean;
 }
 
 /** Host -> panel: rows `from`, `from + 1`, ... of a run's `metrics.jsonl`. */
@@ -100,6 +112,8 @@ export interface SelectMessage {
   focus: string | null;
   /** How many rows the panel already holds per shown run; the host sends the rest as `rows`. */
   have: Record<string, number>;
+  /** Whether the user chose to overlay runs of the same model; a run started later then joins them. */
+  overlay: boolean;
 }
 
 /** Panel -> host: rows from `from` on are missing (a batch arrived past the panel's count). */
@@ -141,6 +155,8 @@ export type FromMetricsWebview = ReadyMessage | SelectMessage | RequestRowsMessa
 export interface MetricsWebviewState {
   shown: string[];
   focus: string | null;
+  /** Absent in the state of older panels: no overlay. */
+  overlay?: boolean;
 }
 
 export const METRICS_VIEW_TYPE = 'resnetStudio.metrics';
@@ -150,7 +166,7 @@ export { type MessageHandlers, dispatch } from './messages';
 /** Checks a message from the panel field by field before the host acts on it. */
 export const checkFromMetricsWebview = messageChecker<FromMetricsWebview>({
   ready: {},
-  select: { shown: arrayOf(isString), focus: nullable(isString), have: recordOf(isIndex) },
+  select: { shown: arrayOf(isString), focus: nullable(isString), have: recordOf(isIndex), overlay: isBoolean },
   requestRows: { runId: isString, from: isIndex },
   stop: { runId: isString },
   resume: { runId: isString },
@@ -160,7 +176,31 @@ export const checkFromMetricsWebview = messageChecker<FromMetricsWebview>({
 });
 
 /** Checks a persisted state handed back by VS Code, which may come from an older version of the panel. */
-export const isMetricsWebviewState = objectOf<MetricsWebviewState>({ shown: arrayOf(isString), focus: nullable(isString) });
+export const isMetricsWebviewState = objectOf<MetricsWebviewState>({ shown: arrayOf(isString), focus: nullable(isString), overlay: optional(isBoolean) });
+
+/** Runs of one model: the same class or factory in the same file. Only these are ever drawn together. */
+export function isSameModel(a: Pick<RunInfo, 'model' | 'modelFile'>, b: Pick<RunInfo, 'model' | 'modelFile'>): boolean {
+  return a.model === b.model && a.modelFile === b.modelFile;
+}
+
+/** The other runs of the focused run's model, newest first as `runs` lists them: what the overlay offers. */
+export function overlayCandidates(runs: readonly RunInfo[], focus: string | null): RunInfo[] {
+  const f = runs.find((r) => r.id === focus);
+  return f ? runs.filter((r) => r.id !== f.id && isSameModel(r, f)) : [];
+}
+
+/**
+ * The runs to draw once `focus` is focused. Without the overlay, the focused run alone: a panel opens on the
+ * current run only. With it, the focused run and those of `previous` (what was drawn before) that are of the
+ * same model, or every run of that model when none of `previous` is; never a run of another model.
+ */
+export function shownForFocus(runs: readonly RunInfo[], focus: string | null, overlay: boolean, previous: readonly string[]): string[] {
+  if (!focus || !runs.some((r) => r.id === focus)) return [];
+  if (!overlay) return [focus];
+  const same = new Set(overlayCandidates(runs, focus).map((r) => r.id));
+  const kept = previous.filter((id) => same.has(id));
+  return [focus, ...(kept.length ? kept : [...same])];
+}
 
 /**
  * Merges a batch into rows already held: returns the rows to append (none of which the holder has), or

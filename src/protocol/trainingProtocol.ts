@@ -36,6 +36,12 @@ export const RUN_CONFIG_FIELDS = {
     default: [1, 3, 32, 32],
     description: '[N, C, H, W]; N is not used for training, the batch size is.',
   },
+  inputFrom: {
+    kind: 'string',
+    minLength: 1,
+    optional: true,
+    description: "Where inputShape came from, in words: the data set (CIFAR-10 binaries are 32x32), the size an image folder is resized to, the file's comment, or the analysis's guess.",
+  },
   data: { kind: 'string', minLength: 1, default: 'synthetic', description: "'synthetic', or a directory: an ImageFolder layout or CIFAR-10 binary batches." },
   device: { kind: 'string', enum: ['auto', 'cuda', 'mps', 'cpu'], default: 'auto', description: 'auto: CUDA, then MPS, then the CPU (PyTorch).' },
   epochs: { kind: 'integer', min: 1, default: 10, description: 'Passes over the training set.' },
@@ -208,6 +214,7 @@ export const ROW_FIELDS = {
   status: {
     backend: { kind: 'string', optional: true, description: 'The runner: pytorch, or the TF.js flavour in use.' },
     device: { kind: 'string', optional: true, description: 'The device trained on, in words.' },
+    deviceReason: { kind: 'string', optional: true, description: 'Why this backend and device were chosen, in words (a setting, what is installed, what failed to load).' },
     runtime: { kind: 'string', optional: true, description: 'The library that trains: torch, @tensorflow/tfjs-node, ...' },
     runtimeVersion: { kind: 'string', optional: true, description: "That library's version." },
     skippedBackends: { kind: 'array', items: { kind: 'string' }, optional: true, description: 'Faster backends that could not be used, each with the reason.' },

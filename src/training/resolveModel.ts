@@ -56,7 +56,13 @@ export function resolveFromAnalysis(analysis: Analysis | null, file: string, tex
   } else if (graphInput && graphInput.every((d) => typeof d === 'number') && !errors.some((e) => e.code === 'format/unknown')) {
     input = graphInput as number[];
     // A Python file states its input only in its comment; otherwise the front end used the default.
-    inputFrom = directive?.input ? 'the file\'s "# resnet-studio:" comment' : file.endsWith('.py') ? 'the default' : 'the model file';
+    inputFrom = directive?.input
+      ? 'the file\'s "# resnet-studio:" comment'
+      : analysis?.graph?.inputGuess
+        ? `the analysis's guess (${analysis.graph.inputGuess})`
+        : file.endsWith('.py')
+          ? 'the default'
+          : 'the model file';
   } else if (directive?.input) {
     input = directive.input;
     inputFrom = 'the file\'s "# resnet-studio:" comment';

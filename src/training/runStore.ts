@@ -77,6 +77,18 @@ export interface RunState {
   /** The `attempt` number the latest start writes on its rows (see `trainingAttempts.ts`). */
   attempt?: number;
   error?: string | null;
+  /** What trains the latest attempt and why, as the launcher chose it (see `runnerReason.ts`). */
+  runtime?: RuntimeRecord;
+}
+
+/** The program that trains a run and why it was chosen, for the metrics panel and the output channel. */
+export interface RuntimeRecord {
+  /** The interpreter with its versions: `/usr/bin/python3 (Python 3.11.2, torch 1.13.1)`, or the Node of the TF.js worker. */
+  interpreter: string;
+  /** Why that one: `from RESNET_STUDIO_PYTHON`, `found on PATH`, ... */
+  interpreterReason: string;
+  /** Why the device, when the launcher can tell (PyTorch: what the interpreter's torch offers). */
+  deviceReason?: string;
 }
 
 export interface RunPaths {

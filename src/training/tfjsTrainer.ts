@@ -20,6 +20,7 @@ import type { LoadedBackend } from './tfjsBackend';
 import { type TrainerState, listCheckpoints, restoreCheckpoint, saveCheckpoint } from './tfjsCheckpoint';
 import { TfjsModelError, buildTfjsModel } from './tfjsModel';
 import { TfjsTelemetry } from './tfjsTelemetry';
+import { estimateFromStep, firstBatchMessage } from './runnerReason';
 
 /** A failure the user can act on: its message is the whole story. */
 export class RunError extends Error {
@@ -113,8 +114,11 @@ function setLearningRate(opt: tfTypes.Optimizer, lr: number): void {
   else o.learningRate = lr;
 }
 
-/** Runs training to the end; returns how it ended. Failures the user can fix throw {@link RunError}. */
-export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: LoadedBackend, io: TrainerIo): Promise<EndStatus> {
+/**
+ * Runs training to the end; returns how it ended. Failures the user can fix throw {@link RunError}.
+ * `backend.reason`, when given, says why that backend (the status rows carry it as `deviceReason`).
+ */
+export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: LoadedBackend & { reason?: string }, io: TrainerIo): Promise<EndStatus> {
   const tf = backend.tf;
   const t0 = performance.now();
   checkDataPath(cfg.data);
@@ -232,6 +236,7 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
     params: built.trainableParams,
     runtime: backend.package,
     runtimeVersion: backend.version,
+    ...(backend.reason ? { deviceReason: backend.reason } : {}),
     ...(backend.skipped.length ? { skippedBackends: backend.skipped.map((b) => `${b.package}: ${b.reason}`) } : {}),
   });
   io.log(
@@ -254,6 +259,11 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
   };
   /** Lets the event loop run, so a SIGTERM is seen between steps. */
   const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+  // A pure-JavaScript step can take seconds: the run says what it is doing until its first batch is timed,
+  // and that batch's time gives the step count and an ETA at once, long before the first logged window.
+  let firstStepStart: number | null = null;
+  const valBatches = val && val.n > 0 ? Math.ceil(val.n / bs) : 0;
+  if (step < totalSteps) status({ epoch: startEpoch + 1, message: 'measuring first batch…' });
 
   for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
     if (step >= totalSteps) break;
@@ -281,6 +291,8 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
       }
       lr = cfg.lr * lrFactor(cfg, step, totalSteps, spe);
       setLearningRate(optimizer, lr);
+      const timeFirst = firstStepStart === null;
+      if (timeFirst) firstStepStart = performance.now();
       const idx = order.subarray(b * bs, (b + 1) * bs);
       const batch = makeBatch(train, idx, norm, cfg.augment ? new Rng(cfg.seed * 7 + step * 131 + 1) : null);
       let correctT: tfTypes.Tensor | undefined;
@@ -319,6 +331,11 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
       tf.dispose([lossT, correctT, ceT].filter((t): t is tfTypes.Tensor => t !== undefined));
       step += 1;
       for (const row of layerRowsOfStep) io.emit(row);
+      if (timeFirst && firstStepStart !== null) {
+        const stepSeconds = (performance.now() - firstStepStart) / 1000;
+        const estimate = estimateFromStep({ stepSeconds, step, totalSteps, stepsPerEpoch: spe, valBatches });
+        status({ epoch: epoch + 1, eta: estimate, message: firstBatchMessage(stepSeconds, totalSteps, estimate) });
+      }
       batchesDone = b + 1;
       winSteps += 1;
       if (!Number.isFinite(total)) throw new RunError(nonFiniteMessage(total, epoch, step, lr));

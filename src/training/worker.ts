@@ -16,6 +16,7 @@ import { type EndStatus, type RowDraft, type RunConfig, type TrainingRow, stampR
 import { readLastRow } from './runStore';
 import { RunError, readConfig, trainTfjs } from './tfjsTrainer';
 import { TFJS_BACKEND_ENV, parsePreference } from './tfjsNative';
+import { tfjsBackendReason } from './runnerReason';
 
 /** JSON has no NaN or Infinity: such numbers become null so every row stays parseable. */
 function serialize(row: TrainingRow): string {
@@ -150,9 +151,12 @@ export async function main(argv: string[]): Promise<number> {
     // checked before the model is built), so a bad path fails before seconds of native-library loading.
     checkDataPath(cfg.data);
     const { loadTfjsBackend } = await import('./tfjsBackend');
-    const preference = parsePreference(process.env[TFJS_BACKEND_ENV] ?? cfg.tfjsBackend);
+    const fromEnv = process.env[TFJS_BACKEND_ENV];
+    const preference = parsePreference(fromEnv ?? cfg.tfjsBackend);
     const backend = await loadTfjsBackend({ preference });
-    status = await trainTfjs(cfg, resumeRun, backend, { emit: (r) => writer.emit(r), log, stop });
+    const reason = tfjsBackendReason(preference, fromEnv ? 'env' : cfg.tfjsBackend ? 'config' : 'default', backend);
+    log(`TF.js backend ${backend.label}, device ${backend.device}: ${reason}`);
+    status = await trainTfjs(cfg, resumeRun, { ...backend, reason }, { emit: (r) => writer.emit(r), log, stop });
   } catch (e) {
     if (e instanceof RunError || (e as Error).name === 'DataError') {
       error = (e as Error).message;

@@ -61,8 +61,8 @@ test('graph page: malformed messages are refused, naming what is wrong', () => {
 test('metrics page: well-formed messages are accepted, malformed ones refused', () => {
   for (const m of [
     { type: 'ready' },
-    { type: 'select', shown: ['a', 'b'], focus: 'a', have: { a: 3, b: 0 } },
-    { type: 'select', shown: [], focus: null, have: {} },
+    { type: 'select', shown: ['a', 'b'], focus: 'a', have: { a: 3, b: 0 }, overlay: true },
+    { type: 'select', shown: [], focus: null, have: {}, overlay: false },
     { type: 'requestRows', runId: 'a', from: 12 },
     { type: 'stop', runId: 'a' },
     { type: 'resume', runId: 'a' },

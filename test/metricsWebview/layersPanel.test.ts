@@ -14,7 +14,7 @@ import { ARTIFACTS, MetricsPage, type PageServer, launch, skipReason, startMetri
 
 const skip = skipReason();
 const RUN = '20261206-150000-ResNet-8-dddddd';
-const info: RunInfo = { id: RUN, model: 'resnet8', backend: 'pytorch', status: 'running', createdAt: '2026-12-06T15:00:00.000Z', epochs: 2, batchSize: 64, lr: 0.1, optimizer: 'sgd', data: 'synthetic', inputShape: [1, 3, 16, 16], resumable: false, stoppable: true };
+const info: RunInfo = { id: RUN, model: 'resnet8', modelFile: '/w/resnet8.py', backend: 'pytorch', status: 'running', createdAt: '2026-12-06T15:00:00.000Z', epochs: 2, batchSize: 64, lr: 0.1, optimizer: 'sgd', data: 'synthetic', inputShape: [1, 3, 16, 16], resumable: false, stoppable: true };
 
 function rowsWithTelemetry(): TrainingRow[] {
   const out: TrainingRow[] = [{ type: 'start', step: 0, attempt: 1, time: 1 }];
@@ -44,7 +44,7 @@ describe('metrics panel: layers', { skip }, () => {
   test('a row per layer with sparklines, sortable columns, and the alerts', async () => {
     const p = await MetricsPage.open(browser, server);
     const rows = rowsWithTelemetry();
-    await p.send({ type: 'init', runs: [info], shown: [RUN], focus: RUN, rows: { [RUN]: rows.slice(0, 2) }, backend: { nativePackages: [], installing: false } });
+    await p.send({ type: 'init', runs: [info], shown: [RUN], focus: RUN, rows: { [RUN]: rows.slice(0, 2) }, backend: { nativePackages: [], installing: false }, overlay: false });
     assert.equal(await p.page.locator('#layers').isVisible(), false, 'no telemetry, no Layers section');
     await p.send({ type: 'rows', runId: RUN, from: 2, rows: rows.slice(2) });
     assert.equal(await p.page.locator('#layers').isVisible(), true);

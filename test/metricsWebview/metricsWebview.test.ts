@@ -44,7 +44,7 @@ function rowsOf(epochs: number, spe: number, every: number, until = epochs * spe
 }
 
 function info(id: string, status: RunInfo['status'], extra: Partial<RunInfo> = {}): RunInfo {
-  return { id, model: 'Tiny ResNet', backend: 'tfjs', status, createdAt: '2026-11-26T20:00:00.000Z', epochs: 4, batchSize: 32, lr: 0.05, optimizer: 'sgd', data: 'synthetic', inputShape: [1, 3, 16, 16], resumable: true, stoppable: status === 'running', ...extra };
+  return { id, model: 'Tiny ResNet', modelFile: '/w/tiny.resnet.json', backend: 'tfjs', status, createdAt: '2026-11-26T20:00:00.000Z', epochs: 4, batchSize: 32, lr: 0.05, optimizer: 'sgd', data: 'synthetic', inputShape: [1, 3, 16, 16], resumable: true, stoppable: status === 'running', ...extra };
 }
 
 describe('metrics panel in Chromium', { skip }, () => {
@@ -63,17 +63,24 @@ describe('metrics panel in Chromium', { skip }, () => {
   const LIVE = '20261126-200000-Tiny-ResNet-aaaaaa';
   const DONE = '20261126-190000-Tiny-ResNet-bbbbbb';
   const FAILED = '20261126-180000-Tiny-ResNet-cccccc';
+  const OTHER = '20261126-170000-Wide-ResNet-eeeeee';
   const all = rowsOf(4, 15, 1, 60, { end: 'completed' });
   const partial = all.slice(0, 20);
 
   function init(shown: string[], focus: string, rows: Record<string, TrainingRow[]>): InitMessage {
     return {
       type: 'init',
-      runs: [info(LIVE, 'running'), info(DONE, 'completed', { lr: 0.1 }), info(FAILED, 'failed', { data: '/no/such/images', error: 'data path does not exist: /no/such/images', resumable: false })],
+      runs: [
+        info(LIVE, 'running'),
+        info(DONE, 'completed', { lr: 0.1 }),
+        info(FAILED, 'failed', { data: '/no/such/images', error: 'data path does not exist: /no/such/images', resumable: false }),
+        info(OTHER, 'completed', { model: 'Wide ResNet', modelFile: '/w/wide.py' }),
+      ],
       shown,
       focus,
       rows,
       backend: { nativePackages: [], installing: false },
+      overlay: false,
     };
   }
 
@@ -114,13 +121,31 @@ describe('metrics panel in Chromium', { skip }, () => {
     await p.page.close();
   });
 
+  test('overlays runs of the same model only, and only when asked', async () => {
+    const p = await MetricsPage.open(browser, server);
+    await p.send(init([LIVE], LIVE, { [LIVE]: partial }));
+    assert.equal(await p.page.locator('#overlay').isChecked(), false, 'the panel opens on the current run only');
+    assert.match(await p.text('#overlay-label'), /Overlay earlier runs of Tiny ResNet \(2\)/);
+    assert.equal(await p.page.locator(`tr[data-run-id="${OTHER}"] input[type=checkbox]`).count(), 0, 'another model cannot be ticked');
+    await p.page.locator('#overlay').check();
+    const select = (await p.posted()).filter((m) => m.type === 'select').at(-1);
+    assert.deepEqual(select, { type: 'select', shown: [LIVE, DONE, FAILED], focus: LIVE, have: { [LIVE]: 20, [DONE]: 0, [FAILED]: 0 }, overlay: true });
+    await p.page.locator('#overlay').uncheck();
+    assert.deepEqual((await p.posted()).filter((m) => m.type === 'select').at(-1), { type: 'select', shown: [LIVE], focus: LIVE, have: { [LIVE]: 20 }, overlay: false });
+    // Focusing the other model's run draws it alone, and its model has no earlier runs to offer.
+    await p.page.locator(`tr[data-run-id="${OTHER}"] button.link`).click();
+    assert.deepEqual((await p.posted()).filter((m) => m.type === 'select').at(-1), { type: 'select', shown: [OTHER], focus: OTHER, have: { [OTHER]: 0 }, overlay: false });
+    assert.equal(await p.page.locator('#overlay-control').isVisible(), false);
+    await p.page.close();
+  });
+
   test('overlays runs, exports CSV, stops, and shows why a run failed', async () => {
     const p = await MetricsPage.open(browser, server);
     await p.send(init([LIVE], LIVE, { [LIVE]: partial }));
     // Tick the finished run: the page asks for its rows, the host sends them, both are drawn.
     await p.page.locator(`tr[data-run-id="${DONE}"] input[type=checkbox]`).check();
     const select = (await p.posted()).filter((m) => m.type === 'select').at(-1);
-    assert.deepEqual(select, { type: 'select', shown: [LIVE, DONE], focus: LIVE, have: { [LIVE]: 20, [DONE]: 0 } });
+    assert.deepEqual(select, { type: 'select', shown: [LIVE, DONE], focus: LIVE, have: { [LIVE]: 20, [DONE]: 0 }, overlay: true });
     const done = rowsOf(4, 15, 5, 60, { seed: 2, end: 'completed' });
     await p.send({ type: 'rows', runId: DONE, from: 0, rows: done });
     assert.deepEqual(await p.counts(), { [LIVE]: 20, [DONE]: done.length });
@@ -152,7 +177,7 @@ describe('metrics panel in Chromium', { skip }, () => {
     assert.match(await p.text('#error'), /Failed: data path does not exist: \/no\/such\/images/);
     assert.equal(await p.page.locator('#stop').isDisabled(), true);
     assert.equal(await p.page.locator('#resume').isVisible(), false);
-    assert.deepEqual(await p.state(), { shown: [LIVE, DONE, FAILED], focus: FAILED });
+    assert.deepEqual(await p.state(), { shown: [FAILED, LIVE, DONE], focus: FAILED, overlay: true });
     await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-failed.png'), fullPage: true });
     assert.deepEqual(await p.cspViolations(), []);
     assert.deepEqual(p.consoleErrors, []);
@@ -198,7 +223,7 @@ describe('metrics panel in Chromium', { skip }, () => {
     });
     const feed = new RunFeed(store);
     const snapshot = feed.snapshot(id);
-    await p.send({ type: 'init', runs: store.listRuns().map((r) => toRunInfo(store, r, true)), shown: [id], focus: id, rows: { [id]: snapshot }, backend: { nativePackages: [], installing: false } });
+    await p.send({ type: 'init', runs: store.listRuns().map((r) => toRunInfo(store, r, true)), shown: [id], focus: id, rows: { [id]: snapshot }, backend: { nativePackages: [], installing: false }, overlay: false });
     let done = false;
     void job.done.then(() => (done = true));
     let batches = 0;

@@ -13,11 +13,14 @@ import {
   type TrainingRow,
   type BackendInfo,
   isMetricsWebviewState,
+  isSameModel,
   mergeBatch,
+  overlayCandidates,
+  shownForFocus,
 } from '../../src/protocol/metricsProtocol';
 import { type MessageHandlers, MessageHandler, trustedMessage } from '../../src/protocol/messages';
 import { getVsCodeApi } from '../shared/vscodeApi';
-import { type Point, align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from './model';
+import { type Point, activityOf, align, bestValAccuracy, formatDuration, headerOf, seriesOf, toCsv } from './model';
 import { LAYER_STATS, type LayerStat, STAT_LABELS, type SortKey, formatStat, layerView, sortLines, sparklinePath } from './layers';
 
 const vscode = getVsCodeApi<MetricsWebviewState, FromMetricsWebview>();
@@ -35,6 +38,8 @@ let runs: RunInfo[] = [];
 const rows = new Map<string, TrainingRow[]>();
 let shown: string[] = saved?.shown ?? [];
 let focus: string | null = saved?.focus ?? null;
+/** The user chose to draw earlier runs of the focused run's model with it; off at first. */
+let overlay = saved?.overlay ?? false;
 let backend: BackendInfo = { nativePackages: [], installing: false };
 /** Rows asked for after a gap, per run, so one gap makes one request. */
 const pending = new Map<string, number>();
@@ -44,7 +49,7 @@ const probe = { renderCount: 0, busy: false, layers: 0, alerts: [] as string[], 
 (window as unknown as { resnetStudioMetrics: typeof probe }).resnetStudioMetrics = probe;
 
 function persist(): void {
-  vscode.setState({ shown, focus });
+  vscode.setState({ shown, focus, overlay });
 }
 
 function runInfo(id: string): RunInfo | undefined {
@@ -76,6 +81,7 @@ const handlers: MessageHandlers<ToMetricsWebview> = {
     shown = m.shown.filter((id) => runInfo(id));
     focus = m.focus && runInfo(m.focus) ? m.focus : (shown[0] ?? null);
     backend = m.backend;
+    overlay = m.overlay;
     persist();
     schedule(true);
   },
@@ -244,7 +250,14 @@ function drawHeader(): void {
   badge.className = `badge ${status ?? ''}`;
   $('backend').textContent = h.backend ? `backend: ${h.backend}` : info ? `backend: ${info.backend}` : '';
   $('device').textContent = h.device ? `device: ${h.device}` : '';
-  $('data').textContent = info ? `data: ${info.data}` : '';
+  const input = info?.inputShape.length === 4 ? `${info.inputShape[1]}×${info.inputShape[2]}×${info.inputShape[3]}` : '';
+  $('data').textContent = info ? `data: ${info.data}${input ? ` · input ${input}` : ''}` : '';
+  $('data').title = info?.inputFrom ? `Input shape from ${info.inputFrom}` : 'Data';
+  const interp = $('interpreter');
+  interp.textContent = info?.interpreter ? `interpreter: ${info.interpreter}${h.runtime && info.backend === 'tfjs' ? ` · ${h.runtime}` : ''} — ${info.interpreterReason ?? ''}` : '';
+  const deviceWhy = h.deviceReason || info?.deviceReason || '';
+  $('device-reason').textContent = deviceWhy ? `device: ${deviceWhy}` : '';
+  $('activity').textContent = activityOf(h, status === 'running') ?? '';
   const pct = h.progress === null ? 0 : Math.round(h.progress * 1000) / 10;
   const bar = $('progress-bar');
   bar.style.width = `${pct}%`;
@@ -268,8 +281,20 @@ function drawHeader(): void {
   install.textContent = backend.installing ? 'Installing the native TF.js backend…' : 'Install native TF.js backend';
 }
 
+/** The overlay control: offered only when the focused run's model has other runs. */
+function drawOverlayControl(): void {
+  const others = overlayCandidates(runs, focus);
+  const control = $('overlay-control');
+  control.hidden = others.length === 0;
+  const box = $<HTMLInputElement>('overlay');
+  box.checked = overlay && shown.length > 1;
+  const model = focus ? runInfo(focus)?.model : undefined;
+  $('overlay-label').textContent = `Overlay earlier runs of ${model ?? 'this model'} (${others.length})`;
+}
+
 function drawRunList(): void {
   const body = $('runs');
+  const focused = focus ? runInfo(focus) : undefined;
   $('no-runs').hidden = runs.length > 0;
   const trs = runs.map((r) => {
     const tr = document.createElement('tr');
@@ -282,12 +307,18 @@ function drawRunList(): void {
       return td;
     };
     const tick = document.createElement('td');
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.checked = shown.includes(r.id);
-    box.setAttribute('aria-label', `Overlay ${r.model} ${r.id}`);
-    box.addEventListener('change', () => setShown(r.id, box.checked));
-    tick.append(box);
+    // Only runs of the focused run's model can be drawn with it: curves of different models mislead.
+    if (focused && isSameModel(r, focused)) {
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = shown.includes(r.id);
+      box.disabled = r.id === focused.id;
+      box.setAttribute('aria-label', `Overlay ${r.model} ${r.id}`);
+      box.addEventListener('change', () => setShown(r.id, box.checked));
+      tick.append(box);
+    } else {
+      tick.title = 'Another model: focus it to see its runs';
+    }
     const name = document.createElement('td');
     const link = document.createElement('button');
     link.type = 'button';
@@ -403,6 +434,7 @@ function drawLayers(): void {
 
 function render(rebuild: boolean): void {
   drawHeader();
+  drawOverlayControl();
   drawRunList();
   drawCharts(rebuild);
   drawLayers();
@@ -412,7 +444,7 @@ function select(): void {
   persist();
   const have: Record<string, number> = {};
   for (const id of shown) have[id] = rows.get(id)?.length ?? 0;
-  post({ type: 'select', shown, focus, have });
+  post({ type: 'select', shown, focus, have, overlay });
   schedule(true);
 }
 
@@ -421,14 +453,27 @@ function setShown(id: string, on: boolean): void {
   if (!on) rows.delete(id);
   if (on && !focus) focus = id;
   if (!on && focus === id) focus = shown[0] ?? null;
+  // Ticking a run is choosing the overlay; unticking the last one leaves it.
+  overlay = shown.length > 1;
   select();
 }
 
 function setFocus(id: string): void {
+  const next = shownForFocus(runs, id, overlay, shown);
+  for (const old of shown) if (!next.includes(old)) rows.delete(old);
   focus = id;
-  if (!shown.includes(id)) shown = [...shown, id];
+  shown = next.length ? next : [id];
   select();
 }
+
+$<HTMLInputElement>('overlay').addEventListener('change', (e) => {
+  overlay = (e.target as HTMLInputElement).checked;
+  if (!focus) return;
+  const next = shownForFocus(runs, focus, overlay, []);
+  for (const old of shown) if (!next.includes(old)) rows.delete(old);
+  shown = next;
+  select();
+});
 
 $('stop').addEventListener('click', () => {
   if (focus) post({ type: 'stop', runId: focus });

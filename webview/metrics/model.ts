@@ -51,6 +51,12 @@ export function seriesOf(rows: readonly TrainingRow[]): RunSeries {
 export interface HeaderInfo {
   backend: string;
   device: string;
+  /** Why that backend and device, as the runner says (TF.js). */
+  deviceReason: string;
+  /** The library that trains, with its version: `@tensorflow/tfjs 4.22.0`, `torch 1.13.1`. */
+  runtime: string;
+  /** A metric row has come: until then the run has no step to show, and `activity` says what it does. */
+  measured: boolean;
   epoch: number | null;
   epochs: number | null;
   step: number;
@@ -70,6 +76,9 @@ export interface HeaderInfo {
 export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo {
   let backend = '';
   let device = '';
+  let deviceReason = '';
+  let runtime = '';
+  let measured = false;
   let epochs: number | null = null;
   let spe: number | null = null;
   let total: number | null = null;
@@ -91,6 +100,8 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
     if (r.type === 'status') {
       if (r.backend) backend = r.backend;
       if (r.device) device = r.device;
+      if (r.deviceReason) deviceReason = r.deviceReason;
+      if (r.runtime) runtime = r.runtimeVersion ? `${r.runtime} ${r.runtimeVersion}` : r.runtime;
       if (finite(r.epochs)) epochs = r.epochs;
       if (finite(r.stepsPerEpoch)) spe = r.stepsPerEpoch;
       if (finite(r.totalSteps)) total = r.totalSteps;
@@ -102,6 +113,7 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
         etaAt = finite(r.time) ? r.time : null;
       }
     } else if (r.type === 'metric') {
+      measured = true;
       step = Math.max(step, r.step);
       epoch = r.epoch;
       if (r.split === 'train' && finite(r.loss)) lastLoss = r.loss;
@@ -115,7 +127,17 @@ export function headerOf(rows: readonly TrainingRow[], now: number): HeaderInfo 
   const progress = ended === 'completed' ? 1 : total ? Math.min(1, step / total) : null;
   let etaNow: number | null = null;
   if (!ended && eta !== null) etaNow = Math.max(0, eta - (etaAt !== null ? Math.max(0, now - etaAt) : 0));
-  return { backend, device, epoch, epochs, step, totalSteps: total, progress, eta: etaNow, lastLoss, lastValAccuracy: lastVal, ended, error, message };
+  return { backend, device, deviceReason, runtime, measured, epoch, epochs, step, totalSteps: total, progress, eta: etaNow, lastLoss, lastValAccuracy: lastVal, ended, error, message };
+}
+
+/**
+ * What a running run is doing when its step alone says nothing (no metric row yet): the runner's last
+ * message ("measuring first batch…", or the first batch's estimate), or that it is starting. Null once it
+ * has metrics or has ended, so "step 0" never stands alone.
+ */
+export function activityOf(h: Pick<HeaderInfo, 'measured' | 'ended' | 'message'>, running: boolean): string | null {
+  if (!running || h.ended || h.measured) return null;
+  return h.message ?? 'starting: loading the model and the data…';
 }
 
 export function bestValAccuracy(rows: readonly TrainingRow[] | undefined): number | null {

@@ -4,12 +4,16 @@
  * job, the metrics panel, and the commands' implementations. Everything heavy runs in the job's process;
  * this class only reacts to rows.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, MetricsWebviewState, RunInfo } from '../../protocol/metricsProtocol';
+import { type TelemetryProbes, telemetryProbes } from '../../training/health';
 import { JobManager, type TrainingJob } from '../../training/jobs';
-import { PythonEnvError, describePythonSource } from '../../training/pythonEnv';
-import { DEFAULT_RUNS_DIR, RunStore } from '../../training/runStore';
+import { analysisOptions } from '../../training/resolveModel';
+import { PythonEnvError, type TorchPython } from '../../training/pythonEnv';
+import { DEFAULT_RUNS_DIR, RunStore, type RuntimeRecord } from '../../training/runStore';
+import { NODE_REASON, nodeText, pythonReason, pythonText, slowRunWarning, torchDeviceReason } from '../../training/runnerReason';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
 import type { AnalysisService } from '../analysisService';
@@ -27,6 +31,11 @@ interface Live {
   job: TrainingJob;
   progress: JobProgress;
 }
+
+/** What the slow-run warning offers; the host decides what each answer does. */
+export const USE_PYTORCH = 'Use PyTorch runner';
+export const CONTINUE_TFJS = 'Continue with TF.js';
+export const INSTALL_NATIVE = 'Install native TF.js backend';
 
 export class TrainingController implements vscode.Disposable, PanelHost {
   readonly manager = new JobManager();
@@ -123,10 +132,23 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       this.health.follow(job, config);
       this.graphFeed.follow(job, config);
     }
+    let backendLogged = false;
+    let warned = !notify;
     const sub = job.onDidEmitRow((row) => {
       progress.update(row);
       this.updateStatus();
-      if (row.type === 'status' && row.message) this.runsEmitter.fire();
+      if (row.type !== 'status') return;
+      if (row.message) this.runsEmitter.fire();
+      if (!backendLogged && row.backend) {
+        backendLogged = true;
+        this.log(`training: run ${job.runId} trains with ${row.backend} on ${row.device ?? 'an unreported device'}${row.deviceReason ? ` (${row.deviceReason})` : ''}`);
+      }
+      const warning = warned ? null : slowRunWarning({ runtime: progress.runtime, eta: progress.etaNow(), model });
+      if (warning) {
+        warned = true;
+        this.log(`training: run ${job.runId}: ${warning}`);
+        void this.offerFasterRunner(job, warning);
+      }
     });
     void job.done.then((result) => {
       sub.dispose();
@@ -144,6 +166,58 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     this.updateStatus();
     this.runsEmitter.fire();
     if (notify) this.notify(job, progress);
+  }
+
+  /**
+   * A pure-JavaScript run that would take long: says so, and offers the PyTorch runner (for a PyTorch file)
+   * or the native TF.js backend. The run goes on while the question is open; "Use PyTorch runner" stops it
+   * and starts the same run (model, input, data, hyperparameters) on PyTorch.
+   */
+  private async offerFasterRunner(job: TrainingJob, warning: string): Promise<void> {
+    const config = this.store().readConfig(job.runId);
+    const python = config?.modelFile.endsWith('.py') === true;
+    const act = await vscode.window.showWarningMessage(warning, ...(python ? [USE_PYTORCH] : [INSTALL_NATIVE]), CONTINUE_TFJS);
+    if (act === INSTALL_NATIVE) {
+      await this.installNativeBackend();
+      return;
+    }
+    if (act !== USE_PYTORCH || !config) return;
+    if (job.running) await job.stop();
+    // Where the PyTorch runner measures residual adds and functional ReLUs comes from the IR, as the train command does.
+    let probes: TelemetryProbes | undefined;
+    try {
+      const text = fs.readFileSync(config.modelFile, 'utf8');
+      const options = analysisOptions({ input: [...config.inputShape], model: config.modelName, ...(config.modelArgs ? { args: config.modelArgs } : {}) });
+      const graph = (await this.analysis.analyzeText(config.modelFile, text, options))?.graph;
+      if (graph) probes = telemetryProbes(graph);
+    } catch (err) {
+      this.log(`training: no layer telemetry probes for the PyTorch run: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const store = this.store();
+    const run = store.createRun({
+      backend: 'pytorch',
+      modelFile: config.modelFile,
+      modelName: config.modelName,
+      modelArgs: config.modelArgs,
+      inputShape: [...config.inputShape],
+      ...(config.inputFrom ? { inputFrom: config.inputFrom } : {}),
+      data: config.data,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      lr: config.lr,
+      optimizer: config.optimizer,
+      momentum: config.momentum,
+      weightDecay: config.weightDecay,
+      schedule: config.schedule,
+      seed: config.seed,
+      valSplit: config.valSplit,
+      augment: config.augment,
+      syntheticSize: config.syntheticSize,
+      ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
+      ...(probes ?? {}),
+    });
+    this.log(`training: run ${job.runId} stopped; its PyTorch twin is run ${run.id}`);
+    await this.startRun(run.id);
   }
 
   private notify(job: TrainingJob, progress: JobProgress): void {
@@ -214,14 +288,19 @@ export class TrainingController implements vscode.Disposable, PanelHost {
     const config = store.readConfig(runId);
     if (!config) throw new Error(`run ${runId} has no readable config.json`);
     let python: string | undefined;
+    let runtime: RuntimeRecord;
     if (config.backend === 'pytorch') {
       if (!vscode.workspace.isTrusted) {
         const act = await vscode.window.showErrorMessage(TRUST_MESSAGE, 'Manage Workspace Trust');
         if (act) void vscode.commands.executeCommand('workbench.trust.manage');
         return undefined;
       }
-      python = await this.torchPython(vscode.Uri.file(config.modelFile));
-      if (!python) return undefined;
+      const found = await this.torchPython(vscode.Uri.file(config.modelFile));
+      if (!found) return undefined;
+      python = found.python;
+      runtime = { interpreter: pythonText(found), interpreterReason: pythonReason(found.source, found.skipped), deviceReason: torchDeviceReason(config.device, found) };
+    } else {
+      runtime = { interpreter: nodeText(process.execPath, process.versions.node), interpreterReason: NODE_REASON };
     }
     const job = await this.manager.start({
       store,
@@ -234,6 +313,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       workerPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'trainingWorker.js').fsPath,
       tfjsStorageDir: this.nativeStorageDir(),
     });
+    store.writeState(runId, { runtime });
+    this.log(`training: run ${runId} runs ${runtime.interpreter}, ${runtime.interpreterReason}${runtime.deviceReason ? `; device ${runtime.deviceReason}` : ''}`);
     this.track(job, config.modelName);
     try {
       this.showPanel(runId);
@@ -248,12 +329,11 @@ export class TrainingController implements vscode.Disposable, PanelHost {
    * The interpreter: the setting, then RESNET_STUDIO_PYTHON, then the Python extension's active one, then
    * python3/python on PATH; the first that imports torch (see `pythonInterpreter.ts`).
    */
-  private async torchPython(resource: vscode.Uri): Promise<string | undefined> {
+  private async torchPython(resource: vscode.Uri): Promise<TorchPython | undefined> {
     try {
       const found = await resolveTrainingPython(this.ctx.settings().training.pythonPath, resource);
       if (found.skipped.length) this.log(`training: skipped interpreters: ${found.skipped.map((s) => `${s.python} (${s.reason})`).join('; ')}`);
-      this.log(`training: Python ${found.python} (${describePythonSource(found.source)}), torch ${found.torchVersion}`);
-      return found.python;
+      return found;
     } catch (err) {
       const msg = err instanceof PythonEnvError ? err.message : String(err);
       const act = await vscode.window.showErrorMessage(`ResNet Studio: ${msg}`, 'Open Settings');

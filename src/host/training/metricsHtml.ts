@@ -32,10 +32,18 @@ export function metricsHtml(o: PageParts): string {
     <span id="data" title="Data"></span>
     <button id="install-native" type="button" class="link" hidden title="Install @tensorflow/tfjs-node into the extension's storage for much faster TF.js training">Install native TF.js backend</button>
   </div>
+  <div class="why-row" aria-label="What trains and why">
+    <span id="interpreter"></span>
+    <span id="device-reason"></span>
+  </div>
   <div class="progress-row">
     <div id="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div id="progress-bar"></div></div>
     <span id="progress-text"></span>
     <span id="eta"></span>
+    <span id="activity" role="status"></span>
+  </div>
+  <div class="overlay-row">
+    <label id="overlay-control" hidden title="Draw earlier runs of the same model with this one; runs of other models are never overlaid"><input type="checkbox" id="overlay"> <span id="overlay-label">Overlay earlier runs of this model</span></label>
   </div>
   <div id="error" role="alert" hidden></div>
 </header>
@@ -58,7 +66,7 @@ export function metricsHtml(o: PageParts): string {
 <section id="run-list" aria-label="Runs">
   <div class="list-header">
     <h2>Runs</h2>
-    <span class="hint">tick runs to overlay them; click a name to focus it</span>
+    <span class="hint">click a name to focus it; runs of the same model can be ticked to overlay them</span>
     <span class="spacer"></span>
     <button id="export-csv" type="button" title="Save the rows of the ticked runs as CSV">Export CSV</button>
   </div>

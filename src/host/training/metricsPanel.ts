@@ -16,6 +16,7 @@ import {
   type TrainingRow,
   checkFromMetricsWebview,
   isMetricsWebviewState,
+  shownForFocus,
 } from '../../protocol/metricsProtocol';
 import type { RunStore } from '../../training/runStore';
 import { newNonce } from '../webviewCsp';
@@ -42,6 +43,8 @@ export class MetricsPanel implements vscode.Disposable {
   private feed: RunFeed;
   private shown: string[];
   private focus: string | null;
+  /** The user's choice to overlay runs of the focused model; a panel opens without it. */
+  private overlay: boolean;
   private ready = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -71,9 +74,13 @@ export class MetricsPanel implements vscode.Disposable {
     state: MetricsWebviewState,
   ) {
     this.feed = new RunFeed(host.store());
-    const known = new Set(host.runInfos().map((r) => r.id));
-    this.shown = state.shown.filter((id) => known.has(id));
-    this.focus = state.focus && known.has(state.focus) ? state.focus : (this.shown[0] ?? null);
+    const runs = host.runInfos();
+    const known = new Set(runs.map((r) => r.id));
+    this.overlay = state.overlay === true;
+    const kept = state.shown.filter((id) => known.has(id));
+    this.focus = state.focus && known.has(state.focus) ? state.focus : (kept[0] ?? null);
+    // A state from an older panel may overlay runs of several models: only the focused model's stay.
+    this.shown = this.focus ? this.allowed(runs, this.focus, kept) : [];
     this.channel = new MessageHandler<ToMetricsWebview, FromMetricsWebview>({
       post: (m) => void panel.webview.postMessage(m),
       check: checkFromMetricsWebview,
@@ -81,10 +88,11 @@ export class MetricsPanel implements vscode.Disposable {
       handlers: {
         ready: () => this.sendInit(),
         select: (s) => {
-          this.shown = s.shown;
+          this.overlay = s.overlay;
           this.focus = s.focus;
-          this.feed.keepOnly(s.shown);
-          for (const id of s.shown) this.post(this.feed.from(id, s.have[id] ?? 0));
+          this.shown = s.focus ? this.allowed(this.host.runInfos(), s.focus, s.shown) : [];
+          this.feed.keepOnly(this.shown);
+          for (const id of this.shown) this.post(this.feed.from(id, s.have[id] ?? 0));
         },
         requestRows: (r) => this.post(this.feed.from(r.runId, r.from)),
         stop: (s) => void this.host.stop(s.runId),
@@ -120,15 +128,31 @@ export class MetricsPanel implements vscode.Disposable {
     });
   }
 
-  /** Brings the panel forward with `runId` in focus (and drawn). */
+  /**
+   * `shown` less what may not be drawn with `focus`: runs of other models always, and the others of its model
+   * unless the user chose the overlay. The focused run comes first.
+   */
+  private allowed(runs: readonly RunInfo[], focus: string, shown: readonly string[]): string[] {
+    const may = new Set(shownForFocus(runs, focus, true, []));
+    if (!may.size) return [];
+    return [focus, ...(this.overlay ? shown.filter((id) => id !== focus && may.has(id)) : [])];
+  }
+
+  /**
+   * Brings the panel forward with `runId` in focus: that run alone, or with the runs of its model already
+   * drawn when the user chose the overlay.
+   */
   show(runId?: string): void {
     this.panel.reveal(undefined, true);
     if (!runId) return;
     this.focus = runId;
-    if (!this.shown.includes(runId)) this.shown = [...this.shown, runId];
+    this.shown = this.allowed(this.host.runInfos(), runId, this.shown);
+    if (!this.shown.length) this.shown = [runId];
     if (!this.ready) return;
     this.postRuns();
-    const rows: Record<string, TrainingRow[]> = { [runId]: this.feed.snapshot(runId) };
+    this.feed.keepOnly(this.shown);
+    const rows: Record<string, TrainingRow[]> = {};
+    for (const id of this.shown) rows[id] = this.feed.snapshot(id);
     this.post({ type: 'show', focus: runId, shown: this.shown, rows });
   }
 
@@ -149,7 +173,7 @@ export class MetricsPanel implements vscode.Disposable {
     const rows: Record<string, TrainingRow[]> = {};
     for (const id of this.shown) rows[id] = this.feed.snapshot(id);
     this.ready = true;
-    this.post({ type: 'init', runs, shown: this.shown, focus: this.focus, rows, backend: this.host.backendInfo() });
+    this.post({ type: 'init', runs, shown: this.shown, focus: this.focus, rows, backend: this.host.backendInfo(), overlay: this.overlay });
   }
 
   private postRuns(): void {

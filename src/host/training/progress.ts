@@ -16,7 +16,11 @@ export class JobProgress {
   etaAt = 0;
   backend: string | null = null;
   device: string | null = null;
+  /** The library that trains (`@tensorflow/tfjs` is pure JavaScript). */
+  runtime: string | null = null;
   message: string | null = null;
+  /** Steps reported by metric rows; until one comes, the status message says what the run is doing. */
+  private metricSeen = false;
   ended: { status: string; error: string | null } | null = null;
 
   constructor(readonly model: string) {}
@@ -25,6 +29,7 @@ export class JobProgress {
     if (row.type === 'status') {
       if (row.backend) this.backend = row.backend;
       if (row.device) this.device = row.device;
+      if (row.runtime) this.runtime = row.runtime;
       if (typeof row.epochs === 'number') this.epochs = row.epochs;
       if (typeof row.totalSteps === 'number') this.totalSteps = row.totalSteps;
       else if (typeof row.epochs === 'number' && typeof row.stepsPerEpoch === 'number') this.totalSteps ??= row.epochs * row.stepsPerEpoch;
@@ -36,6 +41,7 @@ export class JobProgress {
       }
       if (row.message) this.message = row.message;
     } else if (row.type === 'metric') {
+      this.metricSeen = true;
       this.epoch = row.epoch;
       this.step = Math.max(this.step, row.step);
       if (row.split === 'train' && Number.isFinite(row.loss)) this.loss = row.loss;
@@ -64,6 +70,8 @@ export class JobProgress {
     if (this.loss !== null) parts.push(`loss ${this.loss.toFixed(4)}`);
     const eta = this.etaNow(now);
     if (eta !== null) parts.push(`ETA ${formatSeconds(eta)}`);
+    // Before the first logged window, "step 0" alone would look stuck: say what the run is doing.
+    if (!this.metricSeen && !this.ended) parts.push(this.message ?? 'starting…');
     return parts.join(' · ');
   }
 }

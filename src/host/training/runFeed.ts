@@ -22,9 +22,11 @@ export function hasCheckpoint(store: RunStore, id: string): boolean {
 export function toRunInfo(store: RunStore, run: RunSummary, stoppable: boolean): RunInfo {
   const c = run.config;
   const end = run.lastRow?.type === 'end' ? run.lastRow : undefined;
+  const rt = run.state.runtime;
   return {
     id: run.id,
     model: c?.modelName ?? run.id,
+    modelFile: c?.modelFile ?? '',
     backend: c?.backend ?? 'pytorch',
     status: run.status as RunStatusName,
     createdAt: run.state.createdAt ?? c?.createdAt ?? '',
@@ -34,6 +36,8 @@ export function toRunInfo(store: RunStore, run: RunSummary, stoppable: boolean):
     optimizer: c?.optimizer ?? '',
     data: c?.data ?? '',
     inputShape: c?.inputShape ? [...c.inputShape] : [],
+    ...(c?.inputFrom ? { inputFrom: c.inputFrom } : {}),
+    ...(rt ? { interpreter: rt.interpreter, interpreterReason: rt.interpreterReason, ...(rt.deviceReason ? { deviceReason: rt.deviceReason } : {}) } : {}),
     error: end?.error ?? run.state.error ?? null,
     resumable: hasCheckpoint(store, run.id),
     stoppable,

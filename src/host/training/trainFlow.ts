@@ -8,12 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_CONFIG_DEFAULTS } from '../../protocol/trainingProtocol';
+import { type DataKind, checkDataPath } from '../../training/data';
+import { isDir } from '../../training/dataCore';
+import { listImageFolder } from '../../training/dataImageFolder';
+import { decodeImage } from '../../training/dataPng';
 import { type TelemetryProbes, telemetryProbes } from '../../training/health';
 import { analysisOptions, resolveFromAnalysis } from '../../training/resolveModel';
 import { listPartitions } from '../../training/slurm';
 import { type LaunchConfig, MULTINODE_PROMPT_KEYS, SLURM_PROMPT_KEYS, joinCommand, parseLaunchLine, splitSbatchArgs } from './launchOptions';
 import { TRUST_MESSAGE, type TrainingController } from './controller';
 import { hyperparametersFrom } from './hyperparameters';
+import { type InputDecision, type Shape4, inputForData, parseResize, resizeItems, shapeText } from './inputStep';
 
 async function pickFile(): Promise<vscode.Uri | undefined> {
   const editor = vscode.window.activeTextEditor?.document.uri;
@@ -98,6 +103,41 @@ async function pickLauncher(modelName: string): Promise<LaunchConfig | undefined
   return { launcher: 'slurm', partition: partition.partition.name, ...job, ...(sbatchArgs.length ? { sbatchArgs } : {}) };
 }
 
+/** The size of an image folder's first image, for the resize pick; undefined when it cannot be read (JPEG, say). */
+function firstImageSize(dir: string): [number, number] | undefined {
+  try {
+    const root = ['train', 'val'].every((s) => isDir(path.join(dir, s))) ? path.join(dir, 'train') : dir;
+    const first = listImageFolder(root).files[0];
+    if (!first) return undefined;
+    const img = decodeImage(first);
+    return [img.height, img.width];
+  } catch {
+    return undefined;
+  }
+}
+
+/** An image folder's resize: a quick pick of sizes, or a custom one. Undefined when cancelled. */
+async function pickResize(modelName: string, analysed: Shape4, dir: string): Promise<[number, number] | undefined> {
+  const own = firstImageSize(dir);
+  const picked = await vscode.window.showQuickPick(resizeItems(analysed, own), {
+    title: `Train ${modelName}: resize the images to`,
+    placeHolder: `Every image is resized to this size${own ? ` (the first is ${own[0]}×${own[1]})` : ''}; the run trains at ${analysed[1]}×H×W`,
+  });
+  if (!picked) return undefined;
+  if (picked.size) return picked.size;
+  const text = await vscode.window.showInputBox({
+    title: `Train ${modelName}: resize the images to`,
+    prompt: 'Pixels: one number for a square, or HxW',
+    value: own ? `${own[0]}x${own[1]}` : '96',
+    validateInput: (v) => {
+      const r = parseResize(v);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  const r = text === undefined ? undefined : parseResize(text);
+  return r === undefined || typeof r === 'string' ? undefined : r;
+}
+
 export async function trainCommand(controller: TrainingController, uriArg?: unknown, modelArg?: unknown): Promise<void> {
   const uri = uriArg instanceof vscode.Uri ? uriArg : await pickFile();
   if (!uri) return;
@@ -153,27 +193,65 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     return;
   }
 
+  const guessed = /guess/.test(resolved.inputFrom);
   const dataPick = await vscode.window.showQuickPick(
     [
-      { label: 'Synthetic', description: `built in, ${resolved.input[1]}×${resolved.input[2]}×${resolved.input[3]}`, detail: 'Deterministic learnable data matched to the input shape and class count.', source: 'synthetic' as const },
-      { label: 'Image folder…', description: 'class subfolders of PNG files (JPEG with PyTorch)', source: 'folder' as const },
-      { label: 'CIFAR-10 binary batches…', description: 'a folder with data_batch_*.bin', source: 'folder' as const },
+      {
+        label: 'Synthetic',
+        description: `built in, ${shapeText(resolved.input)}${guessed ? ' (a guess)' : ''}`,
+        detail: `Deterministic learnable data at the shape the model is analysed with (from ${resolved.inputFrom}).`,
+        source: 'synthetic' as const,
+      },
+      { label: 'Image folder…', description: 'class subfolders of PNG files (JPEG with PyTorch); resized to a size you pick', source: 'folder' as const },
+      { label: 'CIFAR-10 binary batches…', description: 'a folder with data_batch_*.bin; trains at 3×32×32', source: 'folder' as const },
     ],
     { title: `Train ${resolved.modelName}: data` },
   );
   if (!dataPick) return;
   let data = 'synthetic';
+  let kind: DataKind = 'synthetic';
   if (dataPick.source === 'folder') {
-    const dir = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Data folder' });
+    const dir = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Data folder', openLabel: 'Train on this folder' });
     if (!dir?.[0]) return;
     data = dir[0].fsPath;
+    try {
+      kind = checkDataPath(data);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`ResNet Studio: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+  }
+
+  // The input follows from the data: CIFAR binaries are 32×32, an image folder is resized as the user picks.
+  let decision: InputDecision;
+  if (kind === 'folder') {
+    const size = await pickResize(resolved.modelName, resolved.input, data);
+    if (!size) return;
+    decision = inputForData(kind, resolved.input, resolved.inputFrom, size);
+  } else {
+    decision = inputForData(kind, resolved.input, resolved.inputFrom);
+  }
+  const input = decision.input;
+  if (input.join() !== resolved.input.join()) {
+    // The model is analysed again at the shape it will train at: a model that cannot take it fails here, not in the run.
+    try {
+      const flags = { input, inputLabel: decision.from, model: resolved.modelName, ...(choice?.args ? { args: choice.args } : {}) };
+      const analysis = await controller.analyzeText(file, text, analysisOptions(flags));
+      const error = analysis?.diagnostics.find((x) => x.severity === 'error');
+      if (error) throw new Error(`${path.basename(file)}:${error.line}: ${error.message}`);
+      resolveFromAnalysis(analysis, file, text, flags, backend);
+      if (backend === 'pytorch' && analysis?.graph) probes = telemetryProbes(analysis.graph);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`ResNet Studio: ${resolved.modelName} cannot train at ${shapeText(input)} (${decision.from}): ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
   }
 
   const d = RUN_CONFIG_DEFAULTS;
-  const small = resolved.input[2] * resolved.input[3] <= 32 * 32;
+  const small = input[2] * input[3] <= 32 * 32;
   const defaults = `epochs=${d.epochs} batch=${backend === 'tfjs' && small ? 64 : d.batchSize} lr=${d.lr} optimizer=${d.optimizer} schedule=${d.schedule} wd=${d.weightDecay} val=${d.valSplit} detach=false`;
   const line = await vscode.window.showInputBox({
-    title: `Train ${resolved.modelName}: hyperparameters`,
+    title: `Train ${resolved.modelName} at input ${shapeText(input)} (${decision.from}): hyperparameters`,
     value: defaults,
     prompt: `key=value pairs: epochs, batch, lr, optimizer (sgd|adam), momentum, wd, schedule (none|step|cosine), val, seed, augment, size (synthetic images)${backend === 'pytorch' ? ', nproc' : ''}, detach (keep training after VS Code closes)`,
     validateInput: (v) => {
@@ -191,13 +269,14 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     modelFile: file,
     modelName: resolved.modelName,
     modelArgs: choice?.args ?? '',
-    inputShape: resolved.input,
+    inputShape: input,
+    inputFrom: decision.from,
     data,
     ...hp.config,
     ...launch,
     ...(probes ?? {}),
   });
-  controller.log(`training: created run ${run.id} in ${store.root} (${backend}, ${launch.launcher === 'slurm' ? `SLURM partition ${launch.partition}` : (launch.nnodes ?? 1) > 1 ? `node 0 of ${launch.nnodes}` : 'this machine'}, input [${resolved.input.join(', ')}] from ${resolved.inputFrom})`);
+  controller.log(`training: created run ${run.id} in ${store.root} (${backend}, ${launch.launcher === 'slurm' ? `SLURM partition ${launch.partition}` : (launch.nnodes ?? 1) > 1 ? `node 0 of ${launch.nnodes}` : 'this machine'}, input [${input.join(', ')}] from ${decision.from})`);
   const job = await controller.startRun(run.id, { detached: hp.detach, ...(hp.nproc > 1 ? { nproc: hp.nproc } : {}), ...((launch.nnodes ?? 1) > 1 ? { nodeRank: 0 } : {}) });
   if (job && launch.nnodes && launch.nnodes > 1 && launch.rdzvEndpoint) {
     const command = joinCommand({ runId: run.id, runsRoot: store.root, nnodes: launch.nnodes, rdzvEndpoint: launch.rdzvEndpoint }).join('\n');
