@@ -4,7 +4,7 @@
  */
 import { formatShape } from '../core/dims';
 import { groupPath } from '../core/groups';
-import type { IrGraph, SourceRange } from '../core/ir';
+import type { Diagnostic, IrGraph, SourceRange } from '../core/ir';
 import { fmtCompact, groupTotals } from '../core/report';
 import { macsText } from './hoverText';
 
@@ -85,4 +85,36 @@ function markErrors(items: OutlineItem[]): string | undefined {
     first ??= it.error;
   }
   return first;
+}
+
+/** What the outline shows for an analysis: a tree, or a message instead of one (never both). */
+export interface OutlineState {
+  roots: OutlineItem[];
+  /** The view's message; set only when `roots` is empty. */
+  message: string | undefined;
+  description: string;
+}
+
+/**
+ * The outline for the followed file. A file that does not parse (a syntax error while typing, or after a
+ * reload) keeps the last tree built from it, labelled as such, rather than a tree of what still parses
+ * beside an error; with no earlier tree it shows the error alone.
+ */
+export function outlineState(r: { uri: string; analysis: { graph: IrGraph | null; diagnostics: readonly Diagnostic[] } } | undefined, lastGood: { uri: string; graph: IrGraph } | undefined): OutlineState {
+  if (!r) return { roots: [], message: 'Open a PyTorch file, a *.resnet.json design or a Keras model.json to see its modules.', description: '' };
+  const syntax = r.analysis.diagnostics.find((d) => d.code === 'syntax/error');
+  if (syntax) {
+    const where = `syntax error on line ${syntax.line}`;
+    if (lastGood && lastGood.uri === r.uri) return { roots: buildOutline(lastGood.graph), message: undefined, description: `${lastGood.graph.name} · last good version (${where})` };
+    return { roots: [], message: `No outline: ${where}: ${syntax.message}`, description: '' };
+  }
+  const g = r.analysis.graph;
+  if (!g) return { roots: [], message: 'No model could be built from this file: see the Problems panel.', description: '' };
+  return { roots: buildOutline(g), message: undefined, description: g.name };
+}
+
+/** A fingerprint of a tree's ids and texts: an unchanged outline is not sent to the workbench again. */
+export function fingerprint(s: OutlineState, key: string): string {
+  const walk = (items: readonly OutlineItem[]): string => items.map((i) => `${i.id}|${i.label}|${i.description}|${i.error ?? ''}(${walk(i.children)})`).join(',');
+  return `${key}\n${s.message ?? ''}\n${s.description}\n${walk(s.roots)}`;
 }

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import type { ActiveModel } from './activeModel';
 import type { StudioContext } from './context';
-import { type OutlineItem, buildOutline } from './outline';
+import type { IrGraph } from '../core/ir';
+import { type OutlineItem, fingerprint, outlineState } from './outline';
 
 export const OUTLINE_VIEW_ID = 'resnetStudio.outline';
 
@@ -47,12 +48,22 @@ class OutlineProvider implements vscode.TreeDataProvider<OutlineItem> {
 export function registerOutlineView(ctx: StudioContext, active: ActiveModel): void {
   const provider = new OutlineProvider();
   const view = vscode.window.createTreeView(OUTLINE_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
+  let lastGood: { uri: string; graph: IrGraph } | undefined;
+  let shown = '';
   const refresh = (): void => {
     const r = active.current;
-    const g = r?.analysis.graph;
-    view.description = g?.name ?? '';
-    view.message = g ? undefined : r ? 'No model could be built from this file: see the Problems panel.' : 'Open a PyTorch file, a *.resnet.json design or a Keras model.json to see its modules.';
-    provider.update(g ? buildOutline(g) : [], r?.uri.toString() ?? '');
+    const uri = r?.uri.toString() ?? '';
+    const state = outlineState(r ? { uri, analysis: r.analysis } : undefined, lastGood);
+    if (r?.analysis.graph && state.roots.length && !r.analysis.diagnostics.some((d) => d.code === 'syntax/error')) lastGood = { uri, graph: r.analysis.graph };
+    // Every refresh makes the workbench ask for the tree again; one that changes nothing only races the
+    // requests still in flight for the tree it replaces (the source of "No tree item with id ...").
+    const print = fingerprint(state, uri);
+    if (print === shown) return;
+    shown = print;
+    view.description = state.description;
+    // The tree goes first and the message after it, so the two are never on screen together.
+    provider.update(state.roots, uri);
+    view.message = state.message;
   };
   ctx.subscriptions.push(
     view,
