@@ -154,9 +154,10 @@ test('every declared command: --help prints its usage, every flag in it is decla
     const out: string[] = [];
     assert.equal(await cmd.run(['--help'], { out: (s) => out.push(s) }), 0);
     assert.deepEqual(out, [cmd.usage]);
-    for (const name of cmd.flagNames) assert.match(cmd.usage, new RegExp(`\\n  --${name}\\b`), `${cmd.name} --${name}`);
+    for (const name of cmd.flagNames) assert.match(cmd.usage, new RegExp(`\\n  (-[A-Za-z], )?--${name}\\b`), `${cmd.name} --${name}`);
     for (const line of cmd.synopsis) {
       for (const m of line.matchAll(/--([a-z-]+)/g)) assert.ok(cmd.flagNames.includes(m[1]!), `${cmd.name}: --${m[1]} in its usage line is not a flag`);
+      for (const m of line.matchAll(/\[-([A-Za-z]) /g)) assert.match(cmd.usage, new RegExp(`\\n  -${m[1]}, --`), `${cmd.name}: -${m[1]} in its usage line is not a flag`);
     }
     assert.match(USAGE, new RegExp(`\\n  ${cmd.name} +${cmd.summary.slice(0, 20)}`));
   }
@@ -181,4 +182,19 @@ test('a command runs with typed values; a usage problem reaches the caller as a 
   assert.equal(await cmd.run(['f', '--epochs', '4'], { out: () => {} }), 0);
   assert.deepEqual(seen, { file: 'f', epochs: 5 });
   await assert.rejects(cmd.run(['f', '--epoch', '4'], { out: () => {} }), /did you mean --epochs\?/);
+});
+
+test('a one-letter spelling: -o OUT and -o=OUT are --out OUT, on export and new, and the usage shows both spellings', () => {
+  const decl = { args: [] as ArgSpec[], flags: { out: flag.string({ metavar: 'OUT', short: 'o', help: 'Where' }), json: flag.boolean({ help: 'JSON' }) } };
+  assert.equal(parseCommandLine(decl, ['-o', 'a.py']).flags.out, 'a.py');
+  assert.equal(parseCommandLine(decl, ['-o=b.py']).flags.out, 'b.py');
+  assert.deepEqual([...parseCommandLine(decl, ['-o', 'a.py']).given], ['out']);
+  usageError(() => parseCommandLine(decl, ['-o']), /--out needs a value \(OUT\)/);
+  usageError(() => parseCommandLine(decl, ['-j']), /unknown flag -j \(flags are spelled --name\)/);
+  assert.match(formatUsage({ name: 'x', summary: 'X', ...decl }), /\n  -o, --out OUT +Where\n/);
+  for (const name of ['export', 'new']) {
+    const cmd = COMMANDS.find((c) => c.name === name)!;
+    assert.match(cmd.usage, /\n  -o, --out OUT /, name);
+    assert.match(cmd.synopsis.join(' '), /\[-o OUT\]/, name);
+  }
 });

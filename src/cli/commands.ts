@@ -44,7 +44,7 @@ const EXPORT_FLAGS = {
     help: 'PyTorch source, a Keras or TF.js model.json topology (no weights), a *.resnet.json design, or the summary table',
   }),
   ...MODEL_FLAGS,
-  out: flag.string({ metavar: 'OUT', help: 'The file to write', defaultText: 'standard output' }),
+  out: flag.string({ metavar: 'OUT', short: 'o', help: 'The file to write', defaultText: 'standard output' }),
 };
 
 export type ExportInput = CommandInput<typeof EXPORT_FLAGS>;
@@ -54,7 +54,7 @@ const NEW_FLAGS = {
   numClasses: flag.int({ help: 'Outputs of the classifier', defaultText: "the template's" }),
   inputSize: flag.int({ help: 'Height and width of the input image', defaultText: "the template's" }),
   name: flag.string({ metavar: 'TEXT', help: 'The design\'s name', defaultText: "the template's" }),
-  out: flag.string({ metavar: 'OUT', help: 'The *.resnet.json file to write', defaultText: 'standard output' }),
+  out: flag.string({ metavar: 'OUT', short: 'o', help: 'The *.resnet.json file to write', defaultText: 'standard output' }),
   force: flag.boolean({ help: 'Replace OUT if it exists' }),
 };
 
@@ -120,7 +120,7 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'export',
     summary: 'Write a model as PyTorch code, a Keras/TF.js model.json, a *.resnet.json design, or its summary as Markdown or CSV',
     args: [{ name: 'FILE', help: 'The model file, as for analyze' }],
-    synopsis: ['FILE --to pytorch|keras|tfjs|design|markdown|csv [--model NAME] [--args ARGS] [--input N,C,H,W] [--out OUT]'],
+    synopsis: ['FILE --to pytorch|keras|tfjs|design|markdown|csv [--model NAME] [--args ARGS] [--input N,C,H,W] [-o OUT]'],
     flags: EXPORT_FLAGS,
     details: 'Exit codes: 0 written, 1 the model has errors or holds an op the format cannot express (named, with its line), 2 usage or I/O error.',
     // Loaded on use: the writers are not needed by the other commands.
@@ -133,7 +133,7 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'new',
     summary: 'Start a new design from a template (the *.resnet.json text the wizard writes)',
     args: [],
-    synopsis: [`--template ${TEMPLATES.map((t) => t.id).join('|')} [--num-classes N] [--input-size N] [--name TEXT] [--out OUT] [--force]`],
+    synopsis: [`--template ${TEMPLATES.map((t) => t.id).join('|')} [--num-classes N] [--input-size N] [--name TEXT] [-o OUT] [--force]`],
     flags: NEW_FLAGS,
     details: 'Exit codes: 0 written, 2 usage or I/O error.',
     run: async (input, io) => (await import('./new')).newModel(input, io),

@@ -16,6 +16,8 @@ export interface Flag<T, D extends T | undefined = T | undefined> {
   readonly repeatable?: boolean;
   /** What the value looks like in the usage text: `N`, `X`, `DIR`, `sgd|adam`. */
   readonly metavar: string;
+  /** A one-letter spelling as well (`-o` for `--out`), for the flags people type most. */
+  readonly short?: string;
   readonly help: string;
   /** The value when the flag is not given. */
   readonly default: D;
@@ -101,12 +103,13 @@ export function flagName(key: string): string {
 interface Common<D> {
   help: string;
   metavar?: string;
+  short?: string;
   default?: D;
   defaultText?: string;
 }
 
 function valued<T, D extends T | undefined>(o: Common<D>, metavar: string, parse: (text: string, flag: string) => T): Flag<T, D> {
-  return { isSwitch: false, metavar: o.metavar ?? metavar, help: o.help, default: o.default as D, defaultText: o.defaultText, parse };
+  return { isSwitch: false, metavar: o.metavar ?? metavar, help: o.help, default: o.default as D, defaultText: o.defaultText, parse, ...(o.short ? { short: o.short } : {}) };
 }
 
 function wrong(flag: string, what: string, text: string): UsageError {
@@ -261,7 +264,11 @@ export interface ParsedCommandLine<F extends FlagSet> extends CommandInput<F> {
  */
 export function parseCommandLine<F extends FlagSet>(decl: Pick<CommandDeclaration<F>, 'args' | 'flags'>, argv: readonly string[]): ParsedCommandLine<F> {
   const byName = new Map<string, keyof F & string>();
-  for (const key of Object.keys(decl.flags)) byName.set(flagName(key), key);
+  const byShort = new Map<string, keyof F & string>();
+  for (const [key, f] of Object.entries(decl.flags)) {
+    byName.set(flagName(key), key);
+    if (f.short) byShort.set(f.short, key);
+  }
   const known = [...byName.keys(), 'help'];
   const values: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(decl.flags)) values[key] = f.default;
@@ -287,15 +294,17 @@ export function parseCommandLine<F extends FlagSet>(decl: Pick<CommandDeclaratio
       help = true;
       continue;
     }
-    if (!a.startsWith('--')) {
+    const short = /^-([A-Za-z])(?:=(.*))?$/.exec(a);
+    const shortKey = short ? byShort.get(short[1]!) : undefined;
+    if (!a.startsWith('--') && shortKey === undefined) {
       const guess = nearest(a.replace(/^-+/, ''), known);
       fail(`unknown flag ${a}${guess ? `; did you mean --${guess}?` : ''} (flags are spelled --name)`);
       continue;
     }
     const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const key = byName.get(name);
+    const name = shortKey !== undefined ? flagName(shortKey) : eq > 0 ? a.slice(2, eq) : a.slice(2);
+    const inline = shortKey !== undefined ? short![2] : eq > 0 ? a.slice(eq + 1) : undefined;
+    const key = shortKey ?? byName.get(name);
     if (key === undefined) {
       const guess = nearest(name, known);
       // With no likely meaning, a short list is the most helpful answer; a long one is what --help is for.
@@ -378,7 +387,7 @@ export function formatUsage(decl: Pick<CommandDeclaration<FlagSet>, 'name' | 'su
   if (decl.args.length) lines.push('', 'arguments:', ...columns(decl.args.map((a) => [a.name, a.help])));
   const flagRows: [string, string][] = Object.entries(decl.flags).map(([key, f]) => {
     const d = defaultText(f);
-    return [`--${flagName(key)}${f.isSwitch ? '' : ` ${f.metavar}`}`, `${f.help}${d !== undefined ? ` (default: ${d})` : ''}`];
+    return [`${f.short ? `-${f.short}, ` : ''}--${flagName(key)}${f.isSwitch ? '' : ` ${f.metavar}`}`, `${f.help}${d !== undefined ? ` (default: ${d})` : ''}`];
   });
   flagRows.push(['-h, --help', 'Show this help']);
   lines.push('', 'options:', ...columns(flagRows));
