@@ -434,6 +434,11 @@ function setStage(doc: Doc, e: Extract<DesignEdit, { kind: 'setStage' }>): strin
     if (!blockDef(doc, e.value)) refuse(`${e.stage}: unknown block '${e.value}' (known: ${[...new Set([...Object.keys(BUILTIN_BLOCKS), ...Object.keys(doc.design.blocks ?? {})])].join(', ')})`);
   } else {
     // Every other stage field is a number: count, planes, stride, or a block parameter such as groups.
+    const block = blockDef(doc, s.def.block);
+    const params = Object.keys(block?.params ?? {});
+    if (!['count', 'planes', 'stride'].includes(e.key) && block && !params.includes(e.key) && !(e.key in (doc.design.vars ?? {}))) {
+      refuse(`${e.stage}: block '${s.def.block}' has no parameter '${e.key}' (${params.length ? `its parameters: ${params.join(', ')}` : 'it takes none'}; a stage sets count, planes and stride)`);
+    }
     checkStageValue(doc, e.stage, e.key, e.value);
   }
   const before = s.def[e.key];
@@ -488,7 +493,10 @@ function addStage(doc: Doc, e: Extract<DesignEdit, { kind: 'addStage' }>): strin
 
 function removeStage(doc: Doc, e: Extract<DesignEdit, { kind: 'removeStage' }>): string {
   const s = needStage(doc, e.stage);
+  // What took the stage's output by reference now takes what the stage took.
+  const feed = Array.isArray(s.def.inputs) && s.def.inputs.length === 1 ? String(s.def.inputs[0]) : s.index === 0 ? 'input' : refOf(doc.item(s.index - 1));
   doc.set(['layers', s.index], undefined);
+  if (feed !== undefined) renameRefs(doc, null, 'layers', e.stage, feed);
   return `removed stage ${e.stage}`;
 }
 

@@ -411,6 +411,24 @@ test('rename inside a block renames every use and the references that used the o
   assert.deepEqual((JSON.parse(rm.text) as DesignFile).blocks!['b']!.main, [{ type: 'ReLU', name: 'r', inputs: ['input'] }]);
 });
 
+test('setStage on a block parameter: ResNeXt-style groups and width on a bottleneck stage', () => {
+  const before = example('resnet50');
+  const r = applied(before, { kind: 'setStage', stage: 'layer3', key: 'groups', value: 32 });
+  assert.equal((JSON.parse(r.text) as DesignFile).layers.find((l) => (l as { stage?: string }).stage === 'layer3')!['groups'], 32);
+  const w = applied(r.text, { kind: 'setStage', stage: 'layer3', key: 'base_width', value: 4 });
+  const a = analysis(w.text);
+  assert.deepEqual(a.errors, []);
+  // layer3 of ResNeXt-50 32×4d: width = floor(256 · 4 / 64) · 32 = 512 in each of its six blocks, against 256 in ResNet-50.
+  const layer3 = (wid: number, groups: number): number => 6 * (wid * 9 * (wid / groups) + 2 * wid) + 5 * (1024 * wid + wid * 1024 + 2 * wid) + (512 * wid + wid * 1024 + 2 * wid);
+  assert.equal(a.params! - analysis(before).params!, layer3(512, 32) - layer3(256, 1));
+});
+
+test('removing a stage that a later layer names in its inputs: the reference moves to what fed the stage', () => {
+  const text = JSON.stringify({ layers: [{ type: 'Conv2d', name: 'stem', out_channels: 8, kernel_size: 1 }, { stage: 's', block: 'basic', count: 1, planes: 8 }, { type: 'Flatten', name: 'f', inputs: ['s'] }] }, null, 2);
+  const r = applied(text, { kind: 'removeStage', stage: 's' });
+  assert.deepEqual((JSON.parse(r.text) as DesignFile).layers.map((l) => l.inputs), [undefined, ['stem']]);
+});
+
 test('tabs and CRLF line endings are kept in new text', () => {
   const text = JSON.stringify(JSON.parse(TINY.replace(/\n\s*/g, ' ')), null, '\t').replace(/\n/g, '\r\n');
   assert.deepEqual(detectFormatting(text), { insertSpaces: false, tabSize: 4, eol: '\r\n' });
@@ -448,6 +466,7 @@ const REFUSALS: Refusal[] = [
   { name: 'an attribute the op does not have', edit: { kind: 'setLayer', layer: 'bn1', key: 'kernel_size', value: 3 }, error: /bn1: BatchNorm2d has no attribute 'kernel_size'/ },
   { name: 'a layer type that is not in the catalogue', edit: { kind: 'setLayer', layer: 'relu', key: 'type', value: 'Swish' }, error: /'Swish' is not a layer type/ },
   { name: 'an unknown block for a stage', edit: { kind: 'setStage', stage: 'layer1', key: 'block', value: 'fancy' }, error: /unknown block 'fancy'/ },
+  { name: 'a parameter the stage block does not take', edit: { kind: 'setStage', stage: 'layer1', key: 'groups', value: 32 }, error: /layer1: block 'basic' has no parameter 'groups' \(it takes none/ },
   { name: 'a stage where a layer is meant', edit: { kind: 'duplicateLayer', layer: 'layer1' }, error: /'layer1' is a stage/ },
   { name: 'a whole block', edit: { kind: 'removeLayer', layer: 'layer1.0' }, error: /'layer1\.0' is a whole block/ },
   { name: 'inserting after a module used twice', edit: { kind: 'insert', after: 'layer1.0.relu', item: 'dropout' }, error: /names 2 layers .* insert after a neighbouring layer/ },
