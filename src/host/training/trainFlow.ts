@@ -181,7 +181,10 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
     // The analysis runs in the analysis worker: the extension bundle carries no front end.
     const flags = { ...(choice?.input ? { input: choice.input } : {}), ...(model ? { model } : {}), ...(choice?.args ? { args: choice.args } : {}) };
     const analysis = await controller.analyzeText(file, text, analysisOptions(flags));
-    resolved = resolveFromAnalysis(analysis, file, text, flags, backend);
+    // With no choice, the model trained is the one the analysis shows for the file (the CodeLens and status
+    // bar's), not merely the file's first class: a helper block with constructor arguments cannot train.
+    const shownModel = !model && analysis?.graph?.name ? { model: analysis.graph.name } : {};
+    resolved = resolveFromAnalysis(analysis, file, text, { ...flags, ...shownModel }, backend);
     // Where the PyTorch runner measures each residual add and functional ReLU (layer telemetry), from the IR.
     if (backend === 'pytorch') {
       const graph = analysis?.graph?.name === resolved.modelName ? analysis.graph : (await controller.analyzeText(file, text, analysisOptions({ ...flags, model: resolved.modelName })))?.graph;
