@@ -11,6 +11,8 @@ import type { Analysis, IrGraph, SourceRange } from '../core/ir';
 import type { FrontEndOptions } from '../frontends/options';
 import type { FileIndex } from '../frontends/workspaceIndex';
 import type { DiscoverResult, WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
+import type { DesignContext, DesignEdit, DesignEditResult } from '../protocol/designEditProtocol';
+import type { DesignerAnswer, DesignerRequest } from './designerRequests';
 import type { WriterAnswer, WriterRequest } from './writerRequests';
 
 /** An export's outcome: the text, or the writer's refusal (an op the format cannot hold, and where it is). */
@@ -29,7 +31,21 @@ export interface AnalysisRunner {
   templates(): Promise<{ id: string; label: string }[]>;
   /** A new design's text from a template (`codegen/newDesign.ts`). */
   newDesignText(template: string): Promise<string>;
+  /** One graph edit applied to a design's text (`frontends/designEdits.ts`): the text edits, or why not. */
+  designEdit(text: string, edit: DesignEdit): Promise<DesignEditResult>;
+  /** What the graph page needs to offer edits of a design's text; null when it is not a design that parses. */
+  designContext(text: string): Promise<DesignContext | null>;
   dispose(): void;
+}
+
+function editedDesign(a: DesignerAnswer): DesignEditResult {
+  if (!('edited' in a)) throw new Error('the analysis worker answered a design edit with something else');
+  return a.edited;
+}
+
+function designContextAnswer(a: DesignerAnswer): DesignContext | null {
+  if (!('context' in a)) throw new Error('the analysis worker answered a design context request with something else');
+  return a.context;
 }
 
 function exportOutcome(a: WriterAnswer): ExportOutcome {
@@ -86,6 +102,18 @@ export class InProcessRunner implements AnalysisRunner {
     return writtenText(await this.write({ kind: 'newDesign', requestId: 0, template }));
   }
 
+  private async design(req: DesignerRequest): Promise<DesignerAnswer> {
+    return (await import('./designerRequests')).answerDesigner(req);
+  }
+
+  async designEdit(text: string, edit: DesignEdit): Promise<DesignEditResult> {
+    return editedDesign(await this.design({ kind: 'designEdit', requestId: 0, text, edit }));
+  }
+
+  async designContext(text: string): Promise<DesignContext | null> {
+    return designContextAnswer(await this.design({ kind: 'designContext', requestId: 0, text }));
+  }
+
   dispose(): void {}
 }
 
@@ -134,6 +162,14 @@ export class WorkerRunner implements AnalysisRunner {
 
   async newDesignText(template: string): Promise<string> {
     return writtenText((await this.request({ kind: 'newDesign', template })) as WriterAnswer);
+  }
+
+  async designEdit(text: string, edit: DesignEdit): Promise<DesignEditResult> {
+    return editedDesign((await this.request({ kind: 'designEdit', text, edit })) as DesignerAnswer);
+  }
+
+  async designContext(text: string): Promise<DesignContext | null> {
+    return designContextAnswer((await this.request({ kind: 'designContext', text })) as DesignerAnswer);
   }
 
   private request(body: DistributiveOmit<WorkerRequest, 'requestId'>): Promise<Success> {
@@ -223,6 +259,10 @@ function describe(req: WorkerRequest): string {
       return 'listing the design templates';
     case 'newDesign':
       return `writing a design from the template ${req.template}`;
+    case 'designEdit':
+      return `applying the design edit ${req.edit.kind}`;
+    case 'designContext':
+      return 'reading a design for the graph\'s editing';
     default:
       return `analysing ${req.file}`;
   }

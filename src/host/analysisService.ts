@@ -143,6 +143,11 @@ export class AnalysisService implements vscode.Disposable {
     return this.getRunner();
   }
 
+  /** The design edits made in the graph, which run in the worker beside the design front end they read. */
+  designer(): Pick<AnalysisRunner, 'designEdit' | 'designContext'> {
+    return this.getRunner();
+  }
+
   /** Front-end options for a document: the user's choice, the file, then settings; `model` overrides the choice's model. */
   optionsFor(doc: vscode.TextDocument, model?: string): FrontEndOptions {
     let choice: ModelChoice | undefined = this.ctx.choiceFor(doc.uri);

@@ -1,8 +1,8 @@
 /**
  * Entry of `dist/analysisWorker.js`: runs the front ends in a worker thread for the extension host
  * (`WorkerRunner` in `analysisRunner.ts`), so analysis never blocks the host's own thread; the Models view's
- * workspace index and the code writers (exports, new designs from templates) run here too, so none of them
- * weighs on the extension's own bundle. It speaks `src/protocol/analysisWorkerProtocol.ts`.
+ * workspace index, the code writers (exports, new designs from templates) and the design edits made in the
+ * graph run here too, so none of them weighs on the extension's own bundle. It speaks `src/protocol/analysisWorkerProtocol.ts`.
  */
 import { parentPort } from 'node:worker_threads';
 import { discoverModelFiles } from '../core/workspaceFiles';
@@ -10,12 +10,14 @@ import { analyzeText, diskReader, formatFor } from '../frontends/index';
 import { indexFile, readModelText } from '../frontends/workspaceIndex';
 import type { WorkerReply, WorkerRequest } from '../protocol/analysisWorkerProtocol';
 import { answerWriter, isWriterRequest } from './writerRequests';
+import { answerDesigner, isDesignerRequest } from './designerRequests';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker must run in a worker thread');
 
 async function answer(req: WorkerRequest, t0: number): Promise<WorkerReply> {
   if (isWriterRequest(req)) return { inReplyTo: req.requestId, ...(await answerWriter(req)) };
+  if (isDesignerRequest(req)) return { inReplyTo: req.requestId, ...(await answerDesigner(req)) };
   if (req.kind === 'discover') return { inReplyTo: req.requestId, ...discoverModelFiles(req.roots, { exclude: req.exclude }) };
   if (req.kind === 'index') {
     const text = req.text ?? readModelText(req.file);

@@ -1,13 +1,14 @@
 /**
  * Messages between the extension host's `WorkerRunner` and the analysis worker thread
- * (`dist/analysisWorker.js`): analyses, the workspace index, and the code writers (exports and new designs),
- * which live only in the worker so that the extension's own bundle stays small. Every request expects one answer, paired with it by id: the worker answers
+ * (`dist/analysisWorker.js`): analyses, the workspace index, the code writers (exports and new designs) and
+ * the design edits made in the graph, which live only in the worker so that the extension's own bundle stays small. Every request expects one answer, paired with it by id: the worker answers
  * requests in order, but the host also drops and resends requests when it replaces a runaway worker, so
  * only the id says which request an answer belongs to. Both ends are our own code in one process, so the
  * messages are not checked field by field. Never imports `vscode`.
  */
 import type { ExportFormat } from '../codegen/exportText';
 import type { Analysis, IrGraph, SourceRange } from '../core/ir';
+import type { DesignContext, DesignEdit, DesignEditResult } from './designEditProtocol';
 import type { FrontEndOptions } from '../frontends/options';
 import type { FileIndex } from '../frontends/workspaceIndex';
 import type { ReplyFields, RequestFields } from './messages';
@@ -106,5 +107,37 @@ export interface NewDesignRequest extends RequestFields {
   template: string;
 }
 
-export type WorkerRequest = AnalysisRequest | DiscoverRequest | IndexRequest | ExportRequest | TemplatesRequest | NewDesignRequest;
-export type WorkerReply = AnalysisResult | DiscoverResult | IndexResult | TextResult | ExportRefusal | TemplatesResult | AnalysisFailure;
+/** Host -> worker: one edit made in the graph, applied to a design's text (`frontends/designEdits.ts`). */
+export interface DesignEditRequest extends RequestFields {
+  kind: 'designEdit';
+  text: string;
+  edit: DesignEdit;
+}
+
+/** Worker -> host: the text edits for the editor (or why the edit was refused). */
+export interface DesignEditReply extends ReplyFields {
+  edited: DesignEditResult;
+}
+
+/** Host -> worker: what the graph page needs to offer edits of this design's text. */
+export interface DesignContextRequest extends RequestFields {
+  kind: 'designContext';
+  text: string;
+}
+
+/** Worker -> host: the context, null when the text is not a design that parses. */
+export interface DesignContextReply extends ReplyFields {
+  context: DesignContext | null;
+}
+
+export type WorkerRequest = AnalysisRequest | DiscoverRequest | IndexRequest | ExportRequest | TemplatesRequest | NewDesignRequest | DesignEditRequest | DesignContextRequest;
+export type WorkerReply =
+  | AnalysisResult
+  | DiscoverResult
+  | IndexResult
+  | TextResult
+  | ExportRefusal
+  | TemplatesResult
+  | DesignEditReply
+  | DesignContextReply
+  | AnalysisFailure;
