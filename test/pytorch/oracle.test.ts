@@ -53,9 +53,10 @@ const skip = py === undefined && process.env['CI'] !== 'true' ? 'no Python with 
 
 /**
  * Small models only: the 224x224 ImageNet ones cost seconds each in PyTorch and add nothing per layer. Rows
- * whose model reaches code only PyTorch may read (torchPath) have unknown layers here: nothing to compare.
+ * whose model reaches code only PyTorch may read (torchPath), or whose row expects unknowns, have unknown layers
+ * here: nothing to compare.
  */
-const layerRows: OracleRow[] = oracleRows.filter((r) => (r.input[2]! <= 64 || r.model === 'Bottleneck') && r.torchPath === undefined);
+const layerRows: OracleRow[] = oracleRows.filter((r) => (r.input[2]! <= 64 || r.model === 'Bottleneck') && r.torchPath === undefined && !r.expect.unknown?.length);
 
 /** The op a torch.nn class builds, for every class the catalogue has; containers and other modules are not nodes. */
 const opOfModule = (type: string): string | null => TORCH_MODULES.get(type)?.op ?? null;

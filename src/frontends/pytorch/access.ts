@@ -117,7 +117,9 @@ export class ValueAccess {
       return new Opaque(`${obj.what}.${name}`);
     }
     if (obj instanceof PyFunction) {
-      if (name === '__name__') return obj.name;
+      const own = obj.attrs.get(name);
+      if (own !== undefined) return own;
+      if (name === '__name__' || name === '__qualname__') return obj.name;
       return new Opaque(`${obj.name}.${name}`);
     }
     return this.lib.python.valueMethod(obj, name, at);
@@ -140,11 +142,19 @@ export class ValueAccess {
       obj.members.set(name, v);
       return;
     }
+    if (obj instanceof PyFunction) {
+      obj.attrs.set(name, v);
+      return;
+    }
     if (obj instanceof Opaque) return;
     this.rt.raise('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
   }
 
   getItem(obj: Value, idx: Value, at: Span): Value {
+    // A slice with a bound the analysis does not know is not the whole sequence (`args[:start]`).
+    if (idx instanceof PySlice && [idx.lo, idx.hi, idx.step].some((b) => b instanceof Opaque || b instanceof Sym || b instanceof CondVal) && (obj instanceof PyList || obj instanceof PyTuple || typeof obj === 'string')) {
+      return new Opaque('slice');
+    }
     if (obj instanceof PyList || obj instanceof PyTuple) {
       if (idx instanceof PySlice) {
         const items = sliceList(obj.items, idx, this.rt, at);
@@ -226,6 +236,8 @@ export class ValueAccess {
     }
     if (v instanceof TensorVal) {
       this.rt.info(at, 'iterating over a tensor is not modelled; the loop was skipped');
+      if (this.lib.graph.phase === 'build') this.skippedBuildLoop ??= at;
+      else this.skippedForwardLoop ??= at;
       return [];
     }
     return this.rt.raise('TypeError', `'${typeName(v)}' object is not iterable`, at);

@@ -191,7 +191,9 @@ function parseAndConvert(text: string, deadline: number, convertDeadline: number
     } while (cur.next());
   }
   c.errors.sort((a, b) => a.from - b.from);
-  return { body, errors: c.errors, text, truncatedAt };
+  // Past the point where reading stopped, the text was not parsed: what looks broken there is not.
+  const errors = truncatedAt === null ? c.errors : c.errors.filter((e) => e.from < truncatedAt!);
+  return { body, errors, text, truncatedAt };
 }
 
 /** Whether any node is an error node: a scan of the raw node buffers, much cheaper than walking the tree. */
@@ -891,6 +893,18 @@ class Converter {
     const out: Arg[] = [];
     const inner = kids(argList).filter((c, i, all) => !((i === 0 && c.name === '(') || (i === all.length - 1 && c.name === ')')));
     for (const c of kids(argList)) if (c.type.isError) this.error(c);
+    // A bare generator is the call's only argument; its target may hold commas (`for i, p in ...`), which
+    // splitting at commas first cut into pieces.
+    if (inner.length && inner[0]!.name !== '*' && inner[0]!.name !== '**' && inner.some((c) => c.name === 'for')) {
+      const parts = splitCommas(inner);
+      if (parts.length > 1 && !parts[0]!.some((c) => c.name === 'for')) {
+        // `f(a, x for x in y)` is a syntax error in Python; read the pieces as before.
+      } else {
+        const sp = { from: inner[0]!.from, to: inner[inner.length - 1]!.to };
+        const comp = inner[inner.length - 1]!.name === ',' ? inner.slice(0, -1) : inner;
+        return [{ name: null, star: 0, e: this.compFrom(comp, 'gen', sp), ...sp }];
+      }
+    }
     for (const part of splitCommas(inner)) {
       if (part.length === 0) continue;
       const first = part[0]!;

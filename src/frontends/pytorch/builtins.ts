@@ -156,7 +156,8 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   });
   def('hasattr', (a) => {
     const [obj, name] = a.pos;
-    if (typeof name !== 'string') return false;
+    // A name the analysis does not know may be any attribute: the answer is unknown, not False.
+    if (typeof name !== 'string') return name instanceof Opaque || name instanceof Sym || name instanceof CondVal ? new Opaque('hasattr(...)') : I.raise('TypeError', 'attribute name must be string');
     if (obj instanceof Opaque) return new CondVal(false, [], `hasattr(..., '${name}')`);
     try {
       I.getAttr(obj ?? null, name, I.site!);
@@ -236,9 +237,10 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
   def('iter', (a) => unknownFrom('iter', a.pos[0]) ?? new PyList(I.iterate(a.pos[0] ?? null, I.site!)));
   def('next', (a) => {
     const it = a.pos[0];
-    if (it instanceof PyList && it.items.length) return it.items.shift()!;
+    // A generator expression is read as the tuple of what it yields: `next` takes them in turn.
+    if ((it instanceof PyList || it instanceof PyTuple) && it.items.length) return (it.items as Value[]).shift()!;
     if (a.pos[1] !== undefined) return a.pos[1];
-    return it instanceof PyList ? I.raise('StopIteration', '') : new Opaque('next');
+    return it instanceof PyList || it instanceof PyTuple ? I.raise('StopIteration', '') : new Opaque('next');
   });
   def('super', (a) => {
     if (a.pos.length >= 2) {

@@ -183,6 +183,11 @@ export class GraphContext {
       const name = p.replace(/^\*/, '');
       const attr = spec.rename?.[name] ?? name;
       const v = bound.get(name);
+      // An argument the analysis does not know is not None (`size=d` with d unknown): the result is unknown.
+      if (v !== undefined && attr in defaults && unknownAttr(v)) {
+        this.rt.info(this.rt.site, `${fname}() is given '${name}' the analysis does not know; its output shape is unknown`);
+        return new Opaque(`${fname}(...)`);
+      }
       if (v !== undefined && attr in defaults) attrs[attr] = this.toAttr(v);
     }
     Object.assign(attrs, spec.attrs);
@@ -214,4 +219,11 @@ export class GraphContext {
     if (typeof d === 'string') return this.rt.syms.fromDim(d);
     return new Opaque('size');
   }
+}
+
+/** A value that `toAttr` would turn into None: unknown, or a sequence holding an unknown. */
+function unknownAttr(v: Value): boolean {
+  if (v instanceof Opaque) return true;
+  if (v instanceof PyTuple || v instanceof PyList) return v.items.some(unknownAttr);
+  return false;
 }

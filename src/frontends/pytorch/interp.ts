@@ -625,7 +625,18 @@ export class Interp implements Runtime {
         continue;
       }
       if (dec instanceof Builtin) {
-        if (fn instanceof PyFunction && (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property')) fn = fn.withKind(dec.name);
+        if (fn instanceof PyFunction && (dec.name === 'classmethod' || dec.name === 'staticmethod' || dec.name === 'property')) {
+          fn = fn.withKind(dec.name);
+          continue;
+        }
+        // A modelled decorator (`functools.wraps(builder)`, `lru_cache`) does what it does; one whose result is
+        // not a function leaves the function as written.
+        try {
+          const r = dec.fn({ pos: [fn], kw: [] });
+          if (r instanceof PyFunction || r instanceof BoundMethod || r instanceof PyPartial || r instanceof Builtin || r instanceof PyClass) fn = r;
+        } catch (err) {
+          if (!(err instanceof PyError)) throw err;
+        }
         continue;
       }
       if (dec instanceof PyFunction || dec instanceof BoundMethod || dec instanceof PyPartial || (dec instanceof PyInstance && dec.cls instanceof PyClass && dec.cls.lookup('__call__'))) {
@@ -1146,6 +1157,12 @@ export class Interp implements Runtime {
       for (const [a, b] of v.eqs) this.assume(a, b);
       const eqs = v.eqs.map(([a, b]) => `${a} == ${b}`).join(' and ');
       this.diag('information', 'pytorch/assumption', `'${this.snippet(at)}' depends on unknown values; assuming it is ${v.assumed ? 'true' : 'false'}${eqs ? ` (${eqs})` : ''}`, at);
+      // With no equality to state as a condition of the result (`width > 32`, `isinstance(x, Unread)`), the
+      // branch is a guess: what was built or run after it may not be the model's.
+      if (!v.eqs.length) {
+        if (this.lib.graph.phase === 'build') this.guessedBuild ??= at;
+        else this.guessedForward ??= at;
+      }
       return v.assumed;
     }
     const tensor = v instanceof TensorVal ? v : paramTensor(v);

@@ -119,9 +119,11 @@ export class PythonTypes {
     exc('ModuleNotFoundError', this.exceptionClasses.get('ImportError')!);
   }
 
-  makeDict(a: CallArgs): PyDict {
+  /** `dict(...)` / `OrderedDict(...)`; from pairs the analysis cannot list, unknown rather than a known empty dict. */
+  makeDict(a: CallArgs): PyDict | Opaque {
     const d = new PyDict();
     const src = a.pos[0];
+    if (src !== undefined && !(src instanceof PyDict) && itemsUnknown(src)) return new Opaque('dict(...)');
     if (src instanceof PyDict) for (const [k, v] of src.entries()) d.set(k, v);
     else if (src !== undefined && src !== null) {
       for (const pair of this.rt.iterate(src, this.rt.site!)) {

@@ -54,7 +54,23 @@ export class Stdlib {
     const I = this.rt;
     this.modules.ns('functools', {
       partial: fn('partial', (a) => (a.pos.length ? new Partial(a.pos[0]!, { pos: a.pos.slice(1), kw: a.kw }) : I.raise('TypeError', 'partial expected at least 1 argument'))),
-      wraps: fn('wraps', () => fn('wrapper', (b) => b.pos[0] ?? null)),
+      // As update_wrapper does: the wrapper takes the wrapped function's name and keeps it as `__wrapped__`
+      // (registries key models by `fn.__name__`; `inspect.signature` follows `__wrapped__`).
+      wraps: fn('wraps', (a) =>
+        fn('wrapper', (b) => {
+          const wrapper = b.pos[0] ?? null;
+          const wrapped = a.pos[0] ?? null;
+          if (wrapper instanceof PyFunction && wrapped !== null) {
+            const name = wrapped instanceof PyFunction ? wrapped.attrs.get('__name__') ?? wrapped.name : wrapped instanceof Builtin || wrapped instanceof PyClass ? wrapped.name : null;
+            if (name !== null) {
+              wrapper.attrs.set('__name__', name);
+              wrapper.attrs.set('__qualname__', name);
+            }
+            wrapper.attrs.set('__wrapped__', wrapped);
+          }
+          return wrapper;
+        }),
+      ),
       lru_cache: passThrough('lru_cache'),
       cache: passThrough('cache'),
       reduce: fn('reduce', (a) => {
@@ -208,7 +224,52 @@ export class Stdlib {
     });
     this.modules.ns('warnings', { warn: fn('warn', () => null) });
     // Helpers that take a layer factory or a module (`isfunction(norm)`): an unknown answer sent them down the wrong branch.
+    // inspect.signature of a function the analysis read: its parameters with their kinds, as decorators that
+    // remap arguments read them (torchvision's kwonly_to_pos_or_kw).
+    const KINDS = { POSITIONAL_ONLY: 0, POSITIONAL_OR_KEYWORD: 1, VAR_POSITIONAL: 2, KEYWORD_ONLY: 3, VAR_KEYWORD: 4 };
+    const emptyMark = new PyInstance(this.py.objectClass);
+    const parameterClass = new BuiltinClass('Parameter', 'inspect.Parameter', 'object', this.py.objectClass, { attrs: { ...KINDS, empty: emptyMark } });
+    const signatureClass = new BuiltinClass('Signature', 'inspect.Signature', 'object', this.py.objectClass);
+    const signature = (f0: Value): Value => {
+      let f = f0;
+      let bound = false;
+      for (let guard = 0; guard < 20; guard++) {
+        if (f instanceof BoundMethod) {
+          bound = true;
+          f = f.fn;
+          continue;
+        }
+        const inner = f instanceof PyFunction ? f.attrs.get('__wrapped__') : undefined;
+        if (inner === undefined) break;
+        f = inner;
+      }
+      if (!(f instanceof PyFunction) || f.def.k !== 'def') return new Opaque('signature(...)');
+      const params = new PyDict();
+      let kwOnly = false;
+      f.def.params.forEach((p, i) => {
+        if (bound && i === 0) return;
+        if (p.star === 1 && p.name === '') {
+          kwOnly = true;
+          return;
+        }
+        const kind = p.star === 1 ? KINDS.VAR_POSITIONAL : p.star === 2 ? KINDS.VAR_KEYWORD : kwOnly ? KINDS.KEYWORD_ONLY : KINDS.POSITIONAL_OR_KEYWORD;
+        if (p.star === 1) kwOnly = true;
+        const par = new PyInstance(parameterClass);
+        par.attrs.set('name', p.name);
+        par.attrs.set('kind', kind);
+        par.attrs.set('default', (f as PyFunction).defaults[i] ?? emptyMark);
+        for (const [k, v] of Object.entries(KINDS)) par.attrs.set(k, v);
+        par.attrs.set('empty', emptyMark);
+        params.set(p.name, par);
+      });
+      const sig = new PyInstance(signatureClass);
+      sig.attrs.set('parameters', params);
+      return sig;
+    };
     this.modules.ns('inspect', {
+      signature: fn('signature', (a) => signature(a.pos[0] ?? null)),
+      Parameter: parameterClass,
+      Signature: signatureClass,
       isfunction: fn('isfunction', (a) => a.pos[0] instanceof PyFunction || (a.pos[0] instanceof Opaque ? new Opaque('isfunction(...)') : false)),
       isclass: fn('isclass', (a) => a.pos[0] instanceof PyClass || a.pos[0] instanceof BuiltinClass || (a.pos[0] instanceof Opaque ? new Opaque('isclass(...)') : false)),
       ismethod: fn('ismethod', (a) => a.pos[0] instanceof BoundMethod || (a.pos[0] instanceof Opaque ? new Opaque('ismethod(...)') : false)),

@@ -12,6 +12,7 @@ import { fn, passThrough, type ModuleRegistry } from './imports';
 import type { NnModules } from './nnModule';
 import type { PythonTypes } from './pythonTypes';
 import type { Runtime } from './runtime';
+import { itemsUnknown } from './skippedLoops';
 import type { TensorOperators } from './tensorOperators';
 import { Builtin, BuiltinClass, type CallArgs, Namespace, Opaque, PyList, PyTuple, Sym, TensorVal, type Value, isInt, numOf } from './values';
 
@@ -163,6 +164,11 @@ export class TorchFunctions {
 
   private catFn(a: CallArgs): Value {
     const [ts, dim] = this.g.bind(a, ['tensors', 'dim', 'out'], 'cat');
+    // A list the analysis cannot list (filled by a skipped loop) is not an empty one: the result is unknown.
+    if (itemsUnknown(ts ?? null)) {
+      this.rt.info(this.rt.site, 'torch.cat of tensors the analysis cannot list; its output shape is unknown');
+      return new Opaque('torch.cat(...)');
+    }
     const items = this.rt.iterate(ts ?? null, this.rt.site!);
     if (items.length === 0) this.rt.raise('RuntimeError', 'torch.cat(): expected a non-empty list of Tensors');
     return this.g.fop('concat', { dim: this.g.toAttr(dim ?? 0) }, items.map((t) => this.g.asTensor(t, 'cat')), 'cat');

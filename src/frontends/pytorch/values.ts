@@ -156,6 +156,8 @@ export type FunctionKind = 'function' | 'classmethod' | 'staticmethod' | 'proper
 
 export class PyFunction extends PyObj {
   ownerClass: PyClass | null = null;
+  /** Attributes set on the function (`__wrapped__` and `__name__` by `functools.wraps`, registries' tags). */
+  readonly attrs = new Map<string, Value>();
   constructor(
     readonly name: string,
     readonly def: FunctionDef | LambdaExpr,
@@ -172,6 +174,7 @@ export class PyFunction extends PyObj {
   withKind(kind: FunctionKind): PyFunction {
     const f = new PyFunction(this.name, this.def, this.closure, this.defaults, kind);
     f.ownerClass = this.ownerClass;
+    for (const [k, v] of this.attrs) f.attrs.set(k, v);
     return f;
   }
 }
