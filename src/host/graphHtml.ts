@@ -63,6 +63,7 @@ ${icons ? `<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${escapeA
 </div>
 <div id="empty" hidden></div>
 <div id="legend" aria-label="Legend">
+  <button id="legend-toggle" type="button" aria-expanded="false" title="Show or hide the legend" aria-label="Legend">${icons ? '<span class="codicon codicon-symbol-color"></span>' : 'Legend'}</button>
   <span class="key"><span class="swatch main"></span>main path</span>
   <span class="key"><span class="swatch identity"></span>identity shortcut</span>
   <span class="key"><span class="swatch projection"></span>projection shortcut</span>

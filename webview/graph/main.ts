@@ -271,6 +271,10 @@ heatSelect.addEventListener('change', () => {
   syncHeatControl();
 });
 const click = (id: string, fn: () => unknown): void => $(id).addEventListener('click', () => void Promise.resolve(fn()).catch(report));
+click('legend-toggle', () => {
+  const open = $('legend').classList.toggle('open');
+  $('legend-toggle').setAttribute('aria-expanded', String(open));
+});
 click('fit', () => view.fit());
 click('zoom-in', () => view.zoomBy(1.25));
 click('zoom-out', () => view.zoomBy(0.8));

@@ -4,16 +4,14 @@
  * stage's elements and the rest keep their identity (selection, classes).
  */
 import cytoscape from 'cytoscape';
-import elk from 'cytoscape-elk';
 import type { HeatMode, IrGraph, LayoutDirection, SkipKind, SourceRange } from '../../src/protocol/graphProtocol';
 import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
+import { loadElk } from './elkLoader';
 import { nestedLayout } from './nestedLayout';
 import { type Box, boxExit, routeBow } from './skipRouting';
 import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
 import { type Theme, luminance, mix, readTheme } from './theme';
-
-cytoscape.use(elk);
 
 export interface GraphViewHost {
   /** The user clicked a node that has a source location. */
@@ -227,7 +225,8 @@ export class GraphView {
 
   /**
    * The first view of a new model: the whole graph when that is legible, otherwise the top of it at a
-   * readable zoom (a deep ResNet fitted whole is a hairline), to be scrolled like a document.
+   * readable zoom (a deep ResNet fitted whole is a hairline), to be scrolled like a document. Across the flow
+   * it always fits, however narrow the view (the side bar): no label is cut by the view's sides or its top.
    */
   fitReadable(bounds?: Box): void {
     const cy = this.cy;
@@ -236,12 +235,12 @@ export class GraphView {
     const b = bounds ?? cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false });
     const bb = { x1: b.x1, y1: b.y1, w: b.x2 - b.x1, h: b.y2 - b.y1 };
     const pad = 24;
+    const acrossFit = this.direction === 'RIGHT' ? (cy.height() - 2 * pad) / bb.h : (cy.width() - 2 * pad) / bb.w;
     const fitZoom = Math.min((cy.width() - 2 * pad) / bb.w, (cy.height() - 2 * pad) / bb.h, 1.5);
     const legible = 0.6;
-    let z = fitZoom;
-    if (fitZoom < legible) z = this.direction === 'RIGHT' ? Math.max(legible, Math.min(1, (cy.height() - 2 * pad) / bb.h)) : Math.max(legible, Math.min(1, (cy.width() - 2 * pad) / bb.w));
+    const z = fitZoom >= legible ? fitZoom : Math.min(1, acrossFit);
     cy.zoom(z);
-    if (fitZoom >= legible) cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
+    if (z === fitZoom) cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
     else if (this.direction === 'RIGHT') cy.pan({ x: pad - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
     else cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: pad - bb.y1 * z });
   }
@@ -320,7 +319,7 @@ export class GraphView {
     const titles = this.placeTitles(view, positions, boxes);
     this.routeSkips(titles, view, boxes);
     this.styleAll();
-    if (opts.fit) this.fitReadable(bounds);
+    if (opts.fit) this.fitReadable(drawingBounds(bounds, boxes.values(), titles));
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
       if (after.nonempty()) {
@@ -675,6 +674,18 @@ export class GraphView {
   }
 }
 
+/** The layout's extent widened to every drawn box and group title (a title may stand out of its box's sides). */
+function drawingBounds(layout: Box, boxes: Iterable<Box>, titles: readonly Box[]): Box {
+  const b = { ...layout };
+  for (const x of [...boxes, ...titles]) {
+    b.x1 = Math.min(b.x1, x.x1);
+    b.y1 = Math.min(b.y1, x.y1);
+    b.x2 = Math.max(b.x2, x.x2);
+    b.y2 = Math.max(b.y2, x.y2);
+  }
+  return b;
+}
+
 /** Space between consecutive layers along the flow: room for an edge's shape label. */
 function layerGap(direction: LayoutDirection): number {
   return direction === 'RIGHT' ? 64 : 26;
@@ -819,6 +830,7 @@ async function layoutChains(
 
 /** Centres of the folded boxes as ELK lays them out. */
 async function layoutWithElk(elements: cytoscape.ElementDefinition[], direction: LayoutDirection, fontSize: number): Promise<Map<string, { x: number; y: number }>> {
+  await loadElk();
   const folded = cytoscape({ headless: true, styleEnabled: true, style: [{ selector: 'node[w]', style: { width: 'data(w)', height: 'data(h)' } }] });
   try {
     folded.add(elements);

@@ -1,0 +1,148 @@
+/**
+ * How the graph page starts, in Chromium: a ResNet's first paint never loads ELK (a separate bundle, for the
+ * graphs the nested-chain layout cannot place), a graph that needs it loads it under the page's CSP, and the
+ * page opens ready to read: fitted, no label clipped at the edge, the legend never over a node (an icon in a
+ * narrow view).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { analyzeText } from '../../src/frontends';
+import type { IrGraph } from '../../src/core/ir';
+import type { SetGraphMessage } from '../../src/protocol/graphProtocol';
+import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, launch, startGraphServer, webviewSkipReason } from './graphPage';
+
+const skip = webviewSkipReason();
+
+const msg = (file: string, graph: IrGraph, threshold = 300): SetGraphMessage => ({
+  type: 'setGraph',
+  version: 1,
+  file,
+  graph,
+  diagnostics: [],
+  settings: { layoutDirection: 'DOWN', autoCollapseThreshold: threshold },
+});
+
+/** Three parallel branches concatenated: wider than the nested-chain layout places, so ELK lays it out. */
+const THREE_BRANCHES = `import torch
+import torch.nn as nn
+
+class Inception(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(8, 4, 1)
+        self.b = nn.Conv2d(8, 4, 3, padding=1)
+        self.c = nn.Conv2d(8, 4, 5, padding=2)
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x), self.c(x)], 1)
+# resnet-studio: input=1,8,16,16
+`;
+
+/** Boxes of the drawn nodes' labels in page pixels, from cytoscape's own label bounds. */
+async function labelBoxes(p: GraphPage): Promise<{ id: string; x1: number; y1: number; x2: number; y2: number }[]> {
+  return p.page.evaluate(() => {
+    const v = (window as unknown as { resnetStudioGraph: { view: { cy: { container(): HTMLElement; nodes(): { map<T>(f: (n: { id(): string; isParent(): boolean; renderedBoundingBox(o: object): { x1: number; y1: number; x2: number; y2: number } }) => T): T[] } } } } }).resnetStudioGraph.view;
+    const r = v.cy.container().getBoundingClientRect();
+    return v.cy.nodes().map((n) => {
+      const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeNodes: !n.isParent() });
+      return { id: n.id(), x1: r.left + b.x1, y1: r.top + b.y1, x2: r.left + b.x2, y2: r.top + b.y2 };
+    });
+  });
+}
+
+describe('graph page start-up and first view', { skip, timeout: 180_000 }, () => {
+  let browser: Browser;
+  let server: PageServer;
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startGraphServer();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('a ResNet never loads ELK; a graph that needs it loads it under the CSP', async () => {
+    const requested: string[] = [];
+    const p = await GraphPage.open(browser, server);
+    try {
+      p.page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      const r50 = analyzeText('resnet50.resnet.json', readFileSync(join(REPO_ROOT, 'examples/resnet50.resnet.json'), 'utf8')).graph!;
+      await p.send(msg('resnet50.resnet.json', r50, 100_000));
+      assert.ok(!requested.includes('/graph-elk.js'), JSON.stringify(requested));
+      const g = analyzeText('/w/inception.py', THREE_BRANCHES).graph!;
+      assert.ok(g, 'the three-branch model analyses');
+      await p.send(msg('/w/inception.py', g));
+      assert.ok(requested.includes('/graph-elk.js'), `ELK was loaded for the three branches: ${JSON.stringify(requested)}`);
+      assert.equal((await p.stats()).layers, g.nodes.length - 1);
+      assert.deepEqual(await p.cspViolations(), []);
+      assert.deepEqual(p.consoleErrors, []);
+    } finally {
+      await p.close();
+    }
+  });
+
+  const sizes = [
+    { width: 1200, height: 800, name: 'panel' },
+    { width: 360, height: 700, name: 'side-bar' },
+  ];
+  const models = [
+    // Stages collapsed by the default policy: small enough to be fitted whole.
+    { file: 'examples/resnet152.resnet.json', fits: true },
+    // Expanded and taller than the view: the top of it at a readable zoom, to be scrolled like a document.
+    { file: 'examples/tiny-resnet.resnet.json', fits: false },
+  ];
+  for (const size of sizes) {
+    for (const model of models) {
+      const name = model.file.replace(/^.*\/|\.resnet\.json$/g, '');
+      test(`opens ready to read: ${name} in a ${size.name} (${size.width}x${size.height}), no label clipped, the legend over no node`, async () => {
+        const p = await GraphPage.open(browser, server, { width: size.width, height: size.height });
+        try {
+          const g = analyzeText(model.file, readFileSync(join(REPO_ROOT, model.file), 'utf8')).graph!;
+          await p.send(msg(model.file, g));
+          await p.page.screenshot({ path: join(ARTIFACTS, `first-view-${name}-${size.name}.png`) });
+          const view = (await p.page.locator('#graph').boundingBox())!;
+          const boxes = await labelBoxes(p);
+          assert.ok(boxes.length > 5);
+          const bottom = view.y + view.height + 0.5;
+          for (const b of boxes) {
+            const where = `${b.id} ${JSON.stringify(b)} in the view ${JSON.stringify(view)}`;
+            // Never cut by the sides or the top; by the bottom only where the graph goes on below (scrolled).
+            assert.ok(b.x1 >= view.x - 0.5 && b.x2 <= view.x + view.width + 0.5, `clipped at a side: ${where}`);
+            assert.ok(b.y1 >= view.y - 0.5, `clipped at the top: ${where}`);
+            if (model.fits) assert.ok(b.y2 <= bottom, `a fitted graph is whole: ${where}`);
+          }
+          if (!model.fits) assert.ok(boxes.some((b) => b.y2 > bottom), 'taller than the view, as this case means');
+          const legend = (await p.page.locator('#legend').boundingBox())!;
+          // What of a node the canvas shows (it clips at its own edges), overlapping the legend by a pixel or more.
+          const over = (l: { x: number; y: number; width: number; height: number }, v: typeof view, drawn: typeof boxes) =>
+            drawn.filter((b) => Math.min(b.x2, l.x + l.width) - Math.max(b.x1, l.x) >= 1 && Math.min(b.y2, l.y + l.height, v.y + v.height) - Math.max(b.y1, l.y, v.y) >= 1);
+          assert.deepEqual(over(legend, view, boxes), [], `the legend ${JSON.stringify(legend)} lies over nodes`);
+          if (size.width < 480) {
+            // Narrow: the legend is one icon until asked; opened, it still covers no node.
+            assert.ok(legend.height <= 30, `a narrow view's legend is an icon row, not ${legend.height}px`);
+            assert.equal(await p.page.locator('#legend .key').first().isVisible(), false);
+            await p.page.click('#legend-toggle');
+            assert.equal(await p.page.locator('#legend .key').first().isVisible(), true);
+            const open = (await p.page.locator('#legend').boundingBox())!;
+            // The canvas gives the legend its room (it is never drawn over).
+            await p.page.waitForTimeout(100);
+            const shrunk = (await p.page.locator('#graph').boundingBox())!;
+            assert.ok(shrunk.y + shrunk.height <= open.y + 0.5, `the canvas ${JSON.stringify(shrunk)} ends above the legend ${JSON.stringify(open)}`);
+            assert.deepEqual(over(open, shrunk, await labelBoxes(p)), [], 'the open legend lies over no node');
+            await p.page.screenshot({ path: join(ARTIFACTS, `first-view-${name}-${size.name}-legend.png`) });
+          } else {
+            assert.equal(await p.page.isVisible('#legend-toggle'), false, 'a wide view shows the legend itself');
+          }
+          assert.deepEqual(await p.cspViolations(), []);
+        } finally {
+          await p.close();
+        }
+      });
+    }
+  }
+});
