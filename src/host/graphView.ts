@@ -81,6 +81,8 @@ export class GraphSession implements vscode.Disposable {
   /** Set when the page shows a comparison instead of one model; `shown` is then its current side. */
   private comparison: Omit<SetDiffMessage, 'type' | 'version' | 'file' | 'diagnostics' | 'settings'> | undefined;
   private lastHighlight = '';
+  /** Set while the model is still being analysed for a page that boots meanwhile: `ready` then waits for `show`. */
+  private awaiting = false;
   /** Counts `sendGraph` calls: a graph waiting for its design context is not sent once a newer one was asked for. */
   private sends = 0;
   private readonly disposables: vscode.Disposable[] = [];
@@ -106,7 +108,7 @@ export class GraphSession implements vscode.Disposable {
           // A page that says `ready` is a fresh one: requests sent to the one it replaced will never be answered.
           this.channel.cancelPending('the graph page was reloaded before it answered');
           this.ready = true;
-          this.sendGraph();
+          if (!this.awaiting) this.sendGraph();
         },
         reveal: (m) => {
           const files = graphFiles(this.shown?.analysis.graph ?? null, this.shown?.file ?? '');
@@ -158,7 +160,16 @@ export class GraphSession implements vscode.Disposable {
     }
   }
 
+  /**
+   * The page is created before its model is analysed, so that the two start together: until `show`, a page
+   * that says `ready` is answered with nothing (rather than with an empty graph that the model then replaces).
+   */
+  awaitAnalysis(): void {
+    this.awaiting = true;
+  }
+
   show(r: AnalyzedDocument | undefined): void {
+    this.awaiting = false;
     this.shown = r;
     this.comparison = undefined;
     this.lastHighlight = '';
@@ -383,24 +394,42 @@ export class GraphViews implements vscode.Disposable {
       // "Show graph" on another model's CodeLens makes it the file's model everywhere (graph, problems, hints).
       await this.ctx.setChoice(doc.uri, { model: chosen });
     }
+    const key = doc.uri.toString();
+    const existing = this.panels.get(key);
+    const cached = this.service.peek(doc);
+    if (existing || cached) {
+      const r = cached ?? (await this.service.analyze(doc));
+      if (!r) {
+        void vscode.window.showWarningMessage(`ResNet Studio cannot read ${path.basename(doc.fileName)} as a model.`);
+        return;
+      }
+      if (existing) {
+        existing.panel.reveal(undefined, true);
+        existing.panel.title = titleOf(r);
+        existing.session.show(r);
+      } else this.openPanel(key, r);
+      return;
+    }
+    // Not analysed yet: the page boots (a few hundred milliseconds) while the model is analysed, not after.
+    const panel = this.createPanel(graphTitle(path.basename(doc.fileName), this.ctx.choiceFor(doc.uri)?.model, false));
+    const session = this.adoptPanel(panel, key);
+    session.awaitAnalysis();
     const r = await this.service.analyze(doc);
     if (!r) {
+      panel.dispose();
       void vscode.window.showWarningMessage(`ResNet Studio cannot read ${path.basename(doc.fileName)} as a model.`);
       return;
     }
-    const key = doc.uri.toString();
-    const existing = this.panels.get(key);
-    if (existing) {
-      existing.panel.reveal(undefined, true);
-      existing.panel.title = titleOf(r);
-      existing.session.show(r);
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(GRAPH_PANEL_TYPE, titleOf(r), {
-      viewColumn: vscode.ViewColumn.Beside,
-      preserveFocus: true,
-    });
-    this.adoptPanel(panel, key).show(r);
+    panel.title = titleOf(r);
+    session.show(r);
+  }
+
+  private createPanel(title: string): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(GRAPH_PANEL_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  }
+
+  private openPanel(key: string, r: AnalyzedDocument): void {
+    this.adoptPanel(this.createPanel(titleOf(r)), key).show(r);
   }
 
   /**
@@ -455,11 +484,13 @@ export class GraphViews implements vscode.Disposable {
     const uri = file && path.isAbsolute(file) ? vscode.Uri.file(file) : undefined;
     const session = this.adoptPanel(panel, uri?.toString() ?? `restored:${Date.now()}`);
     if (!uri) return;
+    session.awaitAnalysis();
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
       session.show(await this.service.analyze(doc));
     } catch (err) {
       this.ctx.logger.warn(`could not restore the graph of ${file}: ${String(err)}`);
+      session.show(undefined);
     }
   }
 
