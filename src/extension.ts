@@ -10,6 +10,7 @@ import { registerInputShape } from './host/inputShape';
 import { StudioContext } from './host/context';
 import { graphHtml } from './host/graphHtml';
 import { GraphViews } from './host/graphView';
+import { registerDesignerEditor } from './host/designerEditor';
 import { registerDiagnostics, registerLanguageFeatures } from './host/languageFeatures';
 import { registerModelsView } from './host/modelsView';
 import { registerOutlineView } from './host/outlineView';
@@ -31,6 +32,7 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerCommands(ctx, service);
     const training = registerTraining(ctx, service);
     new GraphViews(ctx, service, active, graphHtml, training.graphFeed);
+    registerDesignerEditor(ctx, service, graphHtml, training.graphFeed);
     registerOutlineView(ctx, active);
     registerModelsView(ctx, service);
   } catch (err) {

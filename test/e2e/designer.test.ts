@@ -1,0 +1,232 @@
+// Editing a design in the graph, in a real workbench (code-server + Chromium, see workbench.ts): an edit made in
+// the graph page changes the design's text as one undoable step (Ctrl+Z in the text editor restores it), the
+// "ResNet Studio Designer" custom editor (Open With…) edits the same TextDocument a text editor beside it shows,
+// and Export to PyTorch writes a file whose analysis has the design's params. Each step leaves a screenshot
+// under test-artifacts/e2e/. `npm run package` builds dist/resnet-studio.vsix first.
+// E2E_STEPS=1,2 runs only the steps whose names start with those numbers.
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { fmtCompact } from '../../src/core/report';
+import { analyzeText } from '../../src/frontends';
+import type { DesignEdit } from '../../src/protocol/designEditProtocol';
+import { REPO_ROOT, Workbench, copyWorkspace, e2eSkip } from './workbench';
+
+const VSIX = join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
+const FIXTURE = 'designs/small-cifar.resnet.json';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ONLY = process.env.E2E_STEPS?.split(',').map((s) => s.trim());
+
+/** The tails of the extension host's log and of our own output channel, for a failure's report. */
+function extensionLogs(dir: string): string {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/exthost\.log$|ResNet Studio\.log$/.test(n)) found.push(`--- ${n} ---\n${readFileSync(p, 'utf8').slice(-3000)}`);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return found.join('\n');
+}
+
+/** The graph page's status line once it matches `text`. */
+async function graphStatus(wb: Workbench, text: RegExp, timeoutMs = 45_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
+  while (Date.now() < deadline) {
+    const status = await wb.findInWebviews('#status', Math.max(1, deadline - Date.now()));
+    seen = (await status.textContent().catch(() => '')) ?? '';
+    if (text.test(seen)) return seen;
+    await sleep(200);
+  }
+  throw new Error(`the graph status never showed ${String(text)}; it was "${seen}"`);
+}
+
+/** The text of the (only) text editor on screen, line by line in line order (Monaco reuses its line elements). */
+async function editorText(wb: Workbench): Promise<string> {
+  const lines = await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().evaluate((el) =>
+    [...el.querySelectorAll<HTMLElement>('.view-line')]
+      .map((l) => ({ top: parseFloat(l.style.top || '0'), text: (l.textContent ?? '').replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text),
+  );
+  // The file's final newline shows as an empty last line.
+  return lines.join('\n').trimEnd();
+}
+
+/** Polls the text editor until `ok` holds for its text; fails with what it showed. */
+async function waitForText(wb: Workbench, what: string, ok: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = await editorText(wb).catch(() => '');
+    if (ok(text)) return text;
+    await sleep(150);
+  }
+  throw new Error(`the text editor never showed ${what}; it showed:\n${text}`);
+}
+
+const stageLine = (text: string, stage: string): string => text.split('\n').find((l) => l.includes(`"stage": "${stage}"`)) ?? '';
+/** Everything but `stage`'s line, to check that an edit touched nothing else. */
+const otherLines = (text: string, stage: string): string[] => text.split('\n').filter((l) => !l.includes(`"stage": "${stage}"`));
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The status line's params, as the page prints them for `params`. */
+const paramsPart = (params: number | null): RegExp => new RegExp(` · ${escapeRegExp(fmtCompact(params))} params · `);
+
+/** The frame of the (only) graph page on screen. */
+async function graphFrame(wb: Workbench, timeoutMs = 30_000): Promise<Frame> {
+  await wb.findInWebviews('#graph', timeoutMs);
+  for (const f of wb.page.frames()) {
+    if (!f.isDetached() && f !== wb.page.mainFrame() && (await f.$('#graph').catch(() => null))) return f;
+  }
+  throw new Error('the graph page went away');
+}
+
+/**
+ * Makes `edit` as the page's own editing UI posts it (one `editDesign` message against the version it drew)
+ * and returns the host's `editResult`. VS Code hands a page one `acquireVsCodeApi()`, which the page holds,
+ * and removes `window.parent` from it, so the message goes in through the webview's host frame, the same
+ * channel the page's own `postMessage` uses; the answer is read where the page receives it.
+ */
+async function editFromPage(wb: Workbench, version: number, edit: DesignEdit): Promise<{ ok: boolean; message: string }> {
+  const page = await graphFrame(wb);
+  const host = page.parentFrame();
+  assert.ok(host, 'the graph page sits in a webview host frame');
+  await page.evaluate(() => {
+    const w = window as unknown as { e2eEditResults?: unknown[] };
+    if (w.e2eEditResults) return;
+    const seen: unknown[] = [];
+    w.e2eEditResults = seen;
+    window.addEventListener('message', (e: MessageEvent<{ type?: string }>) => {
+      if (e.data?.type === 'editResult') seen.push(e.data);
+    });
+  });
+  await host.evaluate((message) => {
+    (window as unknown as Record<string, (channel: string, data: unknown) => void>)['__vscode_post_message__']!('onmessage', { message, transfer: [] });
+  }, { type: 'editDesign', version, edit });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const r = await page.evaluate(() => (window as unknown as { e2eEditResults: { ok: boolean; message: string }[] }).e2eEditResults.shift());
+    if (r) return r;
+    await sleep(100);
+  }
+  throw new Error(`no editResult for ${JSON.stringify(edit)} within 15 s`);
+}
+
+test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 600_000 }, async (t) => {
+  assert.ok(existsSync(VSIX), `${VSIX} is missing: run \`npm run package\``);
+  const folder = copyWorkspace();
+  // One copy per step, so that each starts from an unedited document (version 1) whatever the others did.
+  copyFileSync(join(folder, FIXTURE), join(folder, 'designs/in-graph.resnet.json'));
+  copyFileSync(join(folder, FIXTURE), join(folder, 'designs/in-designer.resnet.json'));
+  const original = readFileSync(join(folder, FIXTURE), 'utf8').trimEnd();
+  // Inlay hints (each layer's output shape) would be read as part of the text.
+  const wb = await Workbench.start({ folder, vsix: [VSIX], settings: { 'editor.inlayHints.enabled': 'off' } });
+  let failed = false;
+  const step = async (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> => {
+    if (ONLY && !ONLY.some((n) => name.startsWith(`${n}:`))) return;
+    await t.test(name, async (st) => {
+      try {
+        await fn(st);
+      } catch (err) {
+        failed = true;
+        await wb.screenshot(`failure-designer-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+  try {
+    await step('1: an edit made in the graph changes the text, the graph follows, and Ctrl+Z in the editor restores it', async (st) => {
+      await wb.openFile('designs/in-graph.resnet.json');
+      assert.equal(await waitForText(wb, 'the design', (x) => x === original), original);
+      await wb.runCommand('ResNet Studio: Show Graph');
+      // layer1 and layer2 have two blocks each: 3 identity shortcuts and layer2's first block's projection.
+      await graphStatus(wb, /^small_cifar · .* · 3 identity \+ 1 projection shortcuts$/);
+      await graphStatus(wb, paramsPart(analyzeText(join(wb.folder, FIXTURE), original).graph!.params));
+      await wb.screenshot('designer-1-before');
+      const started = Date.now();
+      const result = await editFromPage(wb, 1, { kind: 'addBlock', stage: 'layer1' });
+      assert.ok(result.ok, result.message);
+      assert.match(result.message, /layer1/);
+      const edited = await waitForText(wb, 'layer1 with three blocks', (x) => /"count": 3/.test(stageLine(x, 'layer1')));
+      assert.deepEqual(otherLines(edited, 'layer1'), otherLines(original, 'layer1'), 'nothing else in the text changed');
+      await graphStatus(wb, / · 4 identity \+ 1 projection shortcuts$/, 10_000);
+      st.diagnostic(`edit to repainted status: ${Date.now() - started} ms (${result.message})`);
+      await wb.screenshot('designer-1-edited');
+      // The editor's own undo takes the whole edit back in one step.
+      await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await wb.page.keyboard.press('Control+Z');
+      await waitForText(wb, 'the original design', (x) => x === original);
+      await graphStatus(wb, / · 3 identity \+ 1 projection shortcuts$/, 10_000);
+      await wb.screenshot('designer-1-undone');
+    });
+
+    await step('2: the Designer custom editor edits the document a text editor beside it shows, and Ctrl+Z restores it', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('designs/in-designer.resnet.json');
+      // The text in two groups, then "Open With…" on the right one, as a user reaches the custom editor.
+      await wb.runCommand('View: Split Editor Right');
+      await wb.runCommand('View: Reopen Editor With...');
+      const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'ResNet Studio Designer' }).first();
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await row.click();
+      await graphStatus(wb, /^small_cifar · .* · 3 identity \+ 1 projection shortcuts$/);
+      await waitForText(wb, 'the design beside the designer', (x) => x === original);
+      assert.equal(await wb.page.locator('.editor-group-container').count(), 2, 'the designer and the text editor in two groups');
+      await wb.screenshot('designer-2-beside');
+
+      const result = await editFromPage(wb, 1, { kind: 'setStage', stage: 'layer2', key: 'planes', value: 48 });
+      assert.ok(result.ok, result.message);
+      const edited = await waitForText(wb, 'layer2 48 wide', (x) => /"planes": 48/.test(stageLine(x, 'layer2')));
+      assert.deepEqual(otherLines(edited, 'layer2'), otherLines(original, 'layer2'));
+      // The page repaints with the params of the new text, as the front end counts them.
+      const file = join(wb.folder, 'designs/in-designer.resnet.json');
+      const wider = analyzeText(file, edited).graph!.params;
+      assert.notEqual(fmtCompact(wider), fmtCompact(analyzeText(file, original).graph!.params));
+      await graphStatus(wb, paramsPart(wider), 10_000);
+      await wb.screenshot('designer-2-edited');
+      // Ctrl+Z in the designer itself acts on the text document.
+      await (await wb.findInWebviews('#graph')).click({ position: { x: 5, y: 5 } });
+      await wb.page.keyboard.press('Control+Z');
+      await waitForText(wb, 'the original design after undo in the designer', (x) => x === original);
+      await wb.screenshot('designer-2-undone');
+    });
+
+    await step('3: Export to PyTorch writes a file whose analysis has the design\'s params', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile(FIXTURE);
+      await wb.runCommand('ResNet Studio: Export to PyTorch');
+      // The save dialog offers small_cifar.py next to the design; accept it.
+      const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      const offered = Date.now() + 10_000;
+      while (!(await input.inputValue()).endsWith('small_cifar.py') && Date.now() < offered) await sleep(100);
+      assert.match(await input.inputValue(), /\/designs\/small_cifar\.py$/);
+      await wb.page.keyboard.press('Enter');
+      const py = join(wb.folder, 'designs/small_cifar.py');
+      const written = Date.now() + 20_000;
+      while (!existsSync(py) && Date.now() < written) await sleep(200);
+      assert.ok(existsSync(py), `${py} was written`);
+      await wb.page.locator('.tabs-container .tab.active', { hasText: 'small_cifar.py' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      const design = analyzeText(join(wb.folder, FIXTURE), original).graph!;
+      const code = analyzeText(py, readFileSync(py, 'utf8')).graph!;
+      assert.equal(code.params, design.params);
+      assert.equal(code.macs, design.macs);
+      assert.deepEqual(code.output, design.output);
+      // And the workbench's own analysis of the new file says the same: its graph, for the model the file names.
+      await wb.runCommand('ResNet Studio: Show Graph');
+      const pick = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^\s*small_cifar\s*$/ }) }).first();
+      if (await pick.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false)) await pick.click();
+      await graphStatus(wb, new RegExp(`^small_cifar · .*${paramsPart(design.params).source}`));
+      await wb.screenshot('designer-3-exported');
+    });
+  } finally {
+    if (failed) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}\n${extensionLogs(join(wb.tempDir, 'user-data', 'logs'))}`);
+    await wb.stop();
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
+});
