@@ -92,11 +92,18 @@ export function firstBatchMessage(stepSeconds: number, totalSteps: number, eta: 
   return `first batch took ${stepSeconds < 10 ? stepSeconds.toFixed(2) : stepSeconds.toFixed(0)} s: ${totalSteps} steps, about ${roughDuration(eta)} in all`;
 }
 
+/** The status message after the second batch, whose time is the pace (the first one also paid the start-up). */
+export function paceMessage(stepSeconds: number, totalSteps: number, eta: number): string {
+  return `${stepSeconds < 10 ? stepSeconds.toFixed(2) : stepSeconds.toFixed(0)} s a batch: ${totalSteps} steps, about ${roughDuration(eta)} in all`;
+}
+
 /**
  * The word for a run that would take long in pure JavaScript, or null when it need not be said: only runs on
- * the pure-JavaScript TF.js, and only past {@link SLOW_RUN_SECONDS}.
+ * the pure-JavaScript TF.js, only past {@link SLOW_RUN_SECONDS}, and only once the pace is known (from step 2
+ * on: the first batch's time includes the start-up and overstates it).
  */
-export function slowRunWarning(o: { runtime: string | null; eta: number | null; model: string }): string | null {
+export function slowRunWarning(o: { runtime: string | null; eta: number | null; step: number; model: string }): string | null {
   if (o.runtime !== '@tensorflow/tfjs' || o.eta === null || !(o.eta > SLOW_RUN_SECONDS)) return null;
-  return `Training ${o.model} with pure-JavaScript TF.js will take about ${roughDuration(o.eta)} (measured on its first batch). The PyTorch runner, or the native TF.js backend, is much faster.`;
+  if (o.step < 2) return null;
+  return `Training ${o.model} with pure-JavaScript TF.js will take about ${roughDuration(o.eta)} (measured on its first batches). The PyTorch runner, or the native TF.js backend, is much faster.`;
 }

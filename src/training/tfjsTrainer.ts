@@ -20,7 +20,7 @@ import type { LoadedBackend } from './tfjsBackend';
 import { type TrainerState, listCheckpoints, restoreCheckpoint, saveCheckpoint } from './tfjsCheckpoint';
 import { TfjsModelError, buildTfjsModel } from './tfjsModel';
 import { TfjsTelemetry } from './tfjsTelemetry';
-import { estimateFromStep, firstBatchMessage } from './runnerReason';
+import { estimateFromStep, firstBatchMessage, paceMessage } from './runnerReason';
 
 /** A failure the user can act on: its message is the whole story. */
 export class RunError extends Error {
@@ -260,8 +260,10 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
   /** Lets the event loop run, so a SIGTERM is seen between steps. */
   const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
   // A pure-JavaScript step can take seconds: the run says what it is doing until its first batch is timed,
-  // and that batch's time gives the step count and an ETA at once, long before the first logged window.
-  let firstStepStart: number | null = null;
+  // and that batch's time gives the step count and an ETA at once, long before the first logged window. The
+  // first batch also pays the start-up (kernels, the optimiser's slots), so the second one's time, the pace,
+  // corrects the estimate a moment later.
+  let timedSteps = 0;
   const valBatches = val && val.n > 0 ? Math.ceil(val.n / bs) : 0;
   if (step < totalSteps) status({ epoch: startEpoch + 1, message: 'measuring first batch…' });
 
@@ -291,8 +293,8 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
       }
       lr = cfg.lr * lrFactor(cfg, step, totalSteps, spe);
       setLearningRate(optimizer, lr);
-      const timeFirst = firstStepStart === null;
-      if (timeFirst) firstStepStart = performance.now();
+      const timeThis = timedSteps < 2;
+      const stepStart = performance.now();
       const idx = order.subarray(b * bs, (b + 1) * bs);
       const batch = makeBatch(train, idx, norm, cfg.augment ? new Rng(cfg.seed * 7 + step * 131 + 1) : null);
       let correctT: tfTypes.Tensor | undefined;
@@ -331,10 +333,11 @@ export async function trainTfjs(cfg: RunConfig, resume: boolean, backend: Loaded
       tf.dispose([lossT, correctT, ceT].filter((t): t is tfTypes.Tensor => t !== undefined));
       step += 1;
       for (const row of layerRowsOfStep) io.emit(row);
-      if (timeFirst && firstStepStart !== null) {
-        const stepSeconds = (performance.now() - firstStepStart) / 1000;
+      if (timeThis) {
+        timedSteps += 1;
+        const stepSeconds = (performance.now() - stepStart) / 1000;
         const estimate = estimateFromStep({ stepSeconds, step, totalSteps, stepsPerEpoch: spe, valBatches });
-        status({ epoch: epoch + 1, eta: estimate, message: firstBatchMessage(stepSeconds, totalSteps, estimate) });
+        status({ epoch: epoch + 1, eta: estimate, message: timedSteps === 1 ? firstBatchMessage(stepSeconds, totalSteps, estimate) : paceMessage(stepSeconds, totalSteps, estimate) });
       }
       batchesDone = b + 1;
       winSteps += 1;

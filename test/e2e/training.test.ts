@@ -367,7 +367,7 @@ test('training feedback in a real workbench', { skip: e2eSkip(), timeout: 900_00
       assert.ok(firstMetric === -1 || estimate < firstMetric, 'the estimate comes before the first metric row');
       assert.match(await waitWebviewText(wb, '#eta', /^ETA \d/), /ETA/);
       assert.match(await webviewText(wb, '#progress-text'), /step \d+\/\d{5,}/);
-      assert.match(await webviewText(wb, '#interpreter'), /interpreter: .*\(Node [\d.]+\) — the TF\.js runner trains in a child process of VS Code's own Node/);
+      assert.match(await webviewText(wb, '#interpreter'), /interpreter: .*\(Node [\d.]+\) · @tensorflow\/tfjs [\d.]+ — the TF\.js runner trains in a child process of VS Code's own Node/);
       assert.match(await webviewText(wb, '#device-reason'), /device: pure JavaScript: no native TF\.js package/);
       await wb.screenshot('training-7b-slow-run-offer');
       assert.ok(hadPython, `the PyTorch half needs ${PYTHON} with torch (set RESNET_STUDIO_PYTHON)`);

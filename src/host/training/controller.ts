@@ -143,7 +143,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
         backendLogged = true;
         this.log(`training: run ${job.runId} trains with ${row.backend} on ${row.device ?? 'an unreported device'}${row.deviceReason ? ` (${row.deviceReason})` : ''}`);
       }
-      const warning = warned ? null : slowRunWarning({ runtime: progress.runtime, eta: progress.etaNow(), model });
+      const warning = warned ? null : slowRunWarning({ runtime: progress.runtime, eta: progress.etaNow(), step: progress.step, model });
       if (warning) {
         warned = true;
         this.log(`training: run ${job.runId}: ${warning}`);
