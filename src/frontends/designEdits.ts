@@ -62,7 +62,14 @@ export function designContextOf(text: string): DesignContext | null {
   if (!root || errors.length) return null;
   const design = getNodeValue(root) as unknown;
   if (!isDesignShaped(design)) return null;
-  return { design, builtinBlocks: Object.keys(BUILTIN_BLOCKS), ops: layerTypes() };
+  const ops = layerTypes();
+  return {
+    design,
+    builtinBlocks: Object.keys(BUILTIN_BLOCKS),
+    ops,
+    builtinBlockDefs: structuredClone(BUILTIN_BLOCKS),
+    opDefaults: Object.fromEntries(ops.map((op) => [op, { ...OP_SPECS[op].defaults }])),
+  };
 }
 
 function isDesignShaped(v: unknown): v is DesignFile {
@@ -361,11 +368,26 @@ function blockNote(doc: Doc, block: string | null): string {
 }
 
 /** The layer again, after its block was copied into the file (its entries now live under `blocks`). */
-function ownedLayer(doc: Doc, target: string): LayerRef {
-  const ref = needLayer(doc, target);
+function ownedLayer(doc: Doc, target: string, use?: number): LayerRef {
+  const ref = pickUse(needLayer(doc, target), target, use);
   if (!ref.block) return ref;
   ownBlock(doc, ref.block);
-  return needLayer(doc, target);
+  return pickUse(needLayer(doc, target), target, use);
+}
+
+/** One use of a module path that names several layers (`use` counts them in the order they run). */
+function pickUse(ref: LayerRef, target: string, use: number | undefined): LayerRef {
+  if (use === undefined) return ref;
+  const hit = ref.hits[use];
+  if (!hit) refuse(`${target} has ${ref.hits.length} use(s); there is no use ${use}`);
+  return { ...ref, hits: [hit] };
+}
+
+/** Refuses an edit that acts at one place when the module path names several layers and no use was picked. */
+function oneUse(ref: LayerRef, target: string, doing: string): void {
+  if (ref.hits.length > 1) {
+    refuse(`${target} names ${ref.hits.length} layers (one module used ${ref.hits.length} times${ref.block ? ` in block '${ref.block}'` : ''}); say which use to ${doing}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -538,7 +560,7 @@ interface Slot {
   at: InsertPoint;
 }
 
-function insertSlot(doc: Doc, after: string | null): Slot {
+function insertSlot(doc: Doc, after: string | null, use: number | undefined): Slot {
   if (after === null) {
     const shape = inputShape(doc);
     return { block: null, list: 'layers', index: 0, inputRef: 'input', at: { channels: shape[1] ?? null, features: shape.at(-1) ?? null, rank: shape.length, inBlock: false } };
@@ -553,8 +575,8 @@ function insertSlot(doc: Doc, after: string | null): Slot {
     if (!def) refuse(`${after}: unknown block '${addStage.def.block}'`);
     return { block: addStage.def.block, list: 'post', index: 0, inputRef: 'input', at: blockPoint(def, 'post', 0) };
   }
-  const ref = needLayer(doc, after);
-  if (ref.hits.length > 1) refuse(`${after} names ${ref.hits.length} layers (one module used ${ref.hits.length} times in block '${ref.block ?? ''}'); insert after a neighbouring layer instead`);
+  const ref = pickUse(needLayer(doc, after), after, use);
+  oneUse(ref, after, 'insert after');
   const hit = ref.hits[0]!;
   const def = hitDef(doc, ref, hit);
   if (ref.block === null) return topSlot(doc, hit.index, ref.name, nodeShape(doc, (n) => n === after));
@@ -596,7 +618,7 @@ function nodeShape(doc: Doc, match: (name: string) => boolean): (number | null)[
 }
 
 function insert(doc: Doc, e: Extract<DesignEdit, { kind: 'insert' }>): string {
-  const slot = insertSlot(doc, e.after);
+  const slot = insertSlot(doc, e.after, e.use);
   const what = typeof e.item === 'string' ? e.item : e.item.op;
   const piece = paletteLayers(e.item, slot.at);
   if (typeof piece === 'string') refuse(`cannot insert ${what} after ${e.after ?? 'the start'}: ${piece}`);
@@ -626,7 +648,7 @@ function insert(doc: Doc, e: Extract<DesignEdit, { kind: 'insert' }>): string {
 
 function removeLayer(doc: Doc, e: Extract<DesignEdit, { kind: 'removeLayer' }>): string {
   if (stageRef(doc, e.layer)) refuse(`'${e.layer}' is a stage: remove it as a stage`);
-  const ref = ownedLayer(doc, e.layer);
+  const ref = ownedLayer(doc, e.layer, e.use);
   // Later entries first, so that the earlier indices stay valid.
   const hits = [...ref.hits].sort((a, b) => b.index - a.index);
   for (const hit of hits) {
@@ -644,9 +666,8 @@ function removeLayer(doc: Doc, e: Extract<DesignEdit, { kind: 'removeLayer' }>):
 
 function duplicateLayer(doc: Doc, e: Extract<DesignEdit, { kind: 'duplicateLayer' }>): string {
   if (stageRef(doc, e.layer)) refuse(`'${e.layer}' is a stage: add a block to it, or add a stage after it`);
-  const found = needLayer(doc, e.layer);
-  if (found.hits.length > 1) refuse(`${e.layer} names ${found.hits.length} layers (one module used ${found.hits.length} times in block '${found.block ?? ''}'); duplicate it in the text, where each use is visible`);
-  const ref = ownedLayer(doc, e.layer);
+  oneUse(pickUse(needLayer(doc, e.layer), e.layer, e.use), e.layer, 'duplicate');
+  const ref = ownedLayer(doc, e.layer, e.use);
   const hit = ref.hits[0]!;
   const def = hitDef(doc, ref, hit);
   const name = ref.name + freeSuffix(takenNames(doc, ref.block), [ref.name]);

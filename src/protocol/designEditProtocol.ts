@@ -13,7 +13,7 @@
  */
 import type { AttrValue } from '../core/ir';
 import type { BlockDef, DesignFile } from '../frontends/designTypes';
-import { type FieldGuards, type Guard, arrayOf, isIndex, isNumber, isString, nullable, objectOf, oneOf } from './guards';
+import { type FieldGuards, type Guard, arrayOf, isIndex, isNumber, isString, nullable, objectOf, oneOf, optional } from './guards';
 
 export type { DesignFile, LayerDef, StageDef, BlockDef } from '../frontends/designTypes';
 
@@ -44,16 +44,28 @@ export type DesignEdit =
   | { kind: 'removeBlock'; stage: string }
   /** Set (or, with `value: null`, remove) one attribute of a layer, named by its module path. */
   | { kind: 'setLayer'; layer: string; key: string; value: EditValue | null }
-  /** Insert a palette item (or one catalogue op by `op`) after a layer or stage (`after` names either); `null` inserts first. */
-  | { kind: 'insert'; after: string | null; item: PaletteItem | { op: string } }
-  | { kind: 'removeLayer'; layer: string }
-  | { kind: 'duplicateLayer'; layer: string }
+  /**
+   * Insert a palette item (or one catalogue op by `op`) after a layer or stage (`after` names either); `null`
+   * inserts first. `use` picks one use of a module the block calls several times (see {@link ModuleUse}).
+   */
+  | { kind: 'insert'; after: string | null; item: PaletteItem | { op: string }; use?: ModuleUse }
+  /** Remove a layer; without `use`, every use of a module called several times (the module goes away). */
+  | { kind: 'removeLayer'; layer: string; use?: ModuleUse }
+  | { kind: 'duplicateLayer'; layer: string; use?: ModuleUse }
   /** Rename a layer or a stage (its `name` / `stage` field), or the model itself when `target` is null. */
   | { kind: 'rename'; target: string | null; name: string }
   /** The design's `input` (C×H×W or N×C×H×W). */
   | { kind: 'setInput'; shape: number[] }
   /** The number of classes: `vars.num_classes` when the design has it, else the last Linear's `out_features`. */
   | { kind: 'setNumClasses'; value: number };
+
+/**
+ * Which use of a module path that names several layers: torchvision's blocks call one `relu` module two or
+ * three times, so `layer1.0.relu` is several nodes in the graph. 0-based, in the order the graph runs them
+ * (the index among the graph's nodes of that name, in node order; the first is the one not marked `shared`).
+ * Edits that act at one place (insert after, duplicate) are refused for such a path without it.
+ */
+export type ModuleUse = number;
 
 export type DesignEditKind = DesignEdit['kind'];
 
@@ -76,9 +88,9 @@ const EDIT_SHAPES: { [K in DesignEditKind]: FieldGuards<Omit<Extract<DesignEdit,
   addBlock: { stage: isString },
   removeBlock: { stage: isString },
   setLayer: { layer: isString, key: isString, value: nullable(isEditValue) },
-  insert: { after: nullable(isString), item: isInsertItem },
-  removeLayer: { layer: isString },
-  duplicateLayer: { layer: isString },
+  insert: { after: nullable(isString), item: isInsertItem, use: optional(isIndex) },
+  removeLayer: { layer: isString, use: optional(isIndex) },
+  duplicateLayer: { layer: isString, use: optional(isIndex) },
   rename: { target: nullable(isString), name: isString },
   setInput: { shape: arrayOf(isIndex) },
   setNumClasses: { value: isIndex },

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { applyDesignEdit, designContextOf, detectFormatting } from '../../src/frontends/designEdits';
 import { analyzeDesign } from '../../src/frontends/resnetJson';
 import { BUILTIN_BLOCKS } from '../../src/frontends/builtinBlocks';
-import type { DesignEdit, DesignEditKind } from '../../src/protocol/designEditProtocol';
+import { type DesignEdit, type DesignEditKind, isDesignEdit } from '../../src/protocol/designEditProtocol';
 import type { DesignFile, LayerDef } from '../../src/frontends/designTypes';
 
 /** A small design written by hand: four-space indent, one-line layers, a multi-line stage, `comment` fields. */
@@ -383,6 +383,26 @@ test('insert squeeze-and-excitation inside a block: channels as expressions over
   assert.equal(a.params, 28_088_024);
 });
 
+test('`use` picks one use of a module a block calls several times: insert after, duplicate or remove just that one', () => {
+  const before = example('resnet50');
+  const main = (text: string): string[] => (JSON.parse(text) as DesignFile).blocks!['bottleneck']!.main.map((l) => String(l.name));
+  const builtin = BUILTIN_BLOCKS['bottleneck']!.main.map((l) => String(l.name));
+  assert.deepEqual(builtin, ['conv1', 'bn1', 'relu', 'conv2', 'bn2', 'relu', 'conv3', 'bn3']);
+  // The second relu (after bn2) is use 1; use 2 is the one after the add, in `post`.
+  const ins = applied(before, { kind: 'insert', after: 'layer2.1.relu', use: 1, item: 'dropout' });
+  assert.deepEqual(main(ins.text), ['conv1', 'bn1', 'relu', 'conv2', 'bn2', 'relu', 'dropout', 'conv3', 'bn3']);
+  const dup = applied(before, { kind: 'duplicateLayer', layer: 'layer2.1.relu', use: 0 });
+  assert.deepEqual(main(dup.text), ['conv1', 'bn1', 'relu', 'relu_1', 'conv2', 'bn2', 'relu', 'conv3', 'bn3']);
+  const rm = applied(before, { kind: 'removeLayer', layer: 'layer2.1.relu', use: 2 });
+  assert.deepEqual(main(rm.text), builtin);
+  assert.deepEqual((JSON.parse(rm.text) as DesignFile).blocks!['bottleneck']!.post, []);
+  // Without `use`, removing the module removes every use of it.
+  const all = applied(before, { kind: 'removeLayer', layer: 'layer2.1.relu' });
+  assert.deepEqual(main(all.text), ['conv1', 'bn1', 'conv2', 'bn2', 'conv3', 'bn3']);
+  assert.match(all.summary, /all 3 uses of the module 'relu'/);
+  assert.equal(analysis(all.text).params, analysis(before).params, 'ReLU has no parameters');
+});
+
 test('insert after a block residual add goes to the start of its post layers', () => {
   const r = applied(example('resnet18'), { kind: 'insert', after: 'layer1.0.add', item: 'dropout' });
   assert.deepEqual((JSON.parse(r.text) as DesignFile).blocks!['basic']!.post, [
@@ -469,7 +489,8 @@ const REFUSALS: Refusal[] = [
   { name: 'a parameter the stage block does not take', edit: { kind: 'setStage', stage: 'layer1', key: 'groups', value: 32 }, error: /layer1: block 'basic' has no parameter 'groups' \(it takes none/ },
   { name: 'a stage where a layer is meant', edit: { kind: 'duplicateLayer', layer: 'layer1' }, error: /'layer1' is a stage/ },
   { name: 'a whole block', edit: { kind: 'removeLayer', layer: 'layer1.0' }, error: /'layer1\.0' is a whole block/ },
-  { name: 'inserting after a module used twice', edit: { kind: 'insert', after: 'layer1.0.relu', item: 'dropout' }, error: /names 2 layers .* insert after a neighbouring layer/ },
+  { name: 'inserting after a module used twice', edit: { kind: 'insert', after: 'layer1.0.relu', item: 'dropout' }, error: /layer1\.0\.relu names 2 layers \(one module used 2 times in block 'basic'\); say which use to insert after/ },
+  { name: 'a use a module does not have', edit: { kind: 'removeLayer', layer: 'layer1.0.relu', use: 2 }, error: /layer1\.0\.relu has 2 use\(s\); there is no use 2/ },
   { name: 'inserting a two-input op', edit: { kind: 'insert', after: 'relu', item: { op: 'add' } }, error: /add takes several inputs/ },
   { name: 'a bad name', edit: { kind: 'rename', target: 'fc', name: 'my head' }, error: /not a usable name/ },
   { name: 'a text that does not parse', edit: { kind: 'addBlock', stage: 'layer1' }, error: /does not parse .* fix the JSON first/, text: '{ "layers": [ }' },
@@ -496,7 +517,18 @@ test('designContextOf: the parsed design with the built-in blocks and catalogue 
   assert.equal(c.design.name, 'tiny');
   assert.deepEqual(c.builtinBlocks, ['basic', 'bottleneck', 'cifar']);
   assert.ok(c.ops.includes('Conv2d') && c.ops.includes('mul') && !c.ops.includes('opaque'));
+  assert.deepEqual(c.builtinBlockDefs, BUILTIN_BLOCKS);
+  assert.equal(c.opDefaults!['Conv2d']!['stride'], 1);
+  assert.equal(c.opDefaults!['Conv2d']!['out_channels'], null, 'null: required or inferred');
+  assert.deepEqual(Object.keys(c.opDefaults!), c.ops);
   assert.equal(designContextOf('{ "layers": [ '), null);
   assert.equal(designContextOf('{ "name": "no layers" }'), null);
   assert.equal(designContextOf('[1, 2]'), null);
+});
+
+test('the edit guard takes `use` as an optional index on insert, removeLayer and duplicateLayer', () => {
+  assert.ok(isDesignEdit({ kind: 'insert', after: 'layer1.0.relu', item: 'dropout', use: 1 }));
+  assert.ok(isDesignEdit({ kind: 'removeLayer', layer: 'layer1.0.relu' }));
+  assert.ok(!isDesignEdit({ kind: 'removeLayer', layer: 'layer1.0.relu', use: -1 }));
+  assert.ok(!isDesignEdit({ kind: 'duplicateLayer', layer: 'layer1.0.relu', use: '1' }));
 });
