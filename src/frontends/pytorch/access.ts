@@ -92,7 +92,7 @@ export class ValueAccess {
       return this.rt.raise('AttributeError', `type object '${obj.name}' has no attribute '${name}'`, at);
     }
     if (obj instanceof Namespace) {
-      const v = obj.members.get(name) ?? obj.fallback?.(name);
+      const v = obj.members.has(name) ? obj.members.get(name) : obj.fallback?.(name);
       if (v instanceof LazyImport) {
         const x = v.force();
         if (obj.members.get(name) === v) obj.members.set(name, x);

@@ -48,6 +48,8 @@ export interface Param extends Span {
   /** 1 for `*args`, 2 for `**kwargs`; a bare `*` has an empty name. */
   star: 0 | 1 | 2;
   default: Expr | null;
+  /** The annotation as written (`ImageList`), when there is one. */
+  annotation?: string;
 }
 
 export interface Decorator extends Span { e: Expr }
@@ -609,10 +611,12 @@ class Converter {
       let star: 0 | 1 | 2 = 0;
       let name = '';
       let def: Expr | null = null;
+      let annotation: string | undefined;
       let from = part[0]?.from ?? n.from;
       for (let i = 0; i < part.length; i++) {
         const c = part[i]!;
-        if (c.name === '*') star = 1;
+        if (c.name === 'TypeDef') annotation = this.src(c).replace(/^:\s*/, '');
+        else if (c.name === '*') star = 1;
         else if (c.name === '**') star = 2;
         else if (c.name === 'VariableName' && !name) {
           name = this.src(c);
@@ -622,7 +626,7 @@ class Converter {
           i++;
         } else if (c.type.isError) this.error(c);
       }
-      if (name || star) out.push({ name, star, default: def, from, to: part[part.length - 1]?.to ?? from });
+      if (name || star) out.push({ name, star, default: def, from, to: part[part.length - 1]?.to ?? from, ...(annotation ? { annotation } : {}) });
     }
     return out;
   }

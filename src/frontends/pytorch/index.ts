@@ -230,6 +230,12 @@ class ModelRun {
         // Calling the model is the analysis's choice: a helper module its owner never calls needs no forward.
         I.diag('information', 'pytorch/no-forward', `${root.cls.name} defines no forward, so it was built but not called: its output and MACs are unknown`, this.cands.find((c) => c.name === name)?.def.head ?? null);
         assumedFailure = true;
+      } else if (e instanceof PyError && notTensorInput(forward) !== null && !e.assumedAt) {
+        // forward takes something else (`image_list: ImageList`); the tensor it was given is the analysis's
+        // choice, so what it raised on it says nothing about the model.
+        const p = (forward as PyFunction).def.params[1]!;
+        I.diag('information', 'pytorch/input-type', `${e.pyType}: ${e.pyMessage} (forward's '${p.name}' is annotated ${p.annotation}, not a tensor, and was given one; its output and MACs are unknown)`, e.at ?? I.site);
+        assumedFailure = true;
       } else if (e instanceof PyError) {
         I.reportPyError(e);
         assumedFailure = e.assumedAt !== null || I.symbolicArgs.length > 0;
@@ -366,7 +372,10 @@ class ModelRun {
     }
     for (const [, m] of I.lib.nn.walkModules(root)) {
       const l = m.layer;
-      if (!l || !l.op) continue;
+      // A layer the catalogue lacks (`nn.Conv3d`) may be the first: a later layer's width is then no guide to
+      // the input (MViT's first known layer is a Linear(96), and [1, 96] was not its input).
+      if (l && !l.op) break;
+      if (!l) continue;
       if (l.attrs['in_features'] !== undefined) return [n, dimAttr(l.attrs['in_features'])];
       const c = l.attrs['in_channels'] ?? l.attrs['num_features'];
       if (c !== undefined) return [n, dimAttr(c), ...hw];
@@ -462,4 +471,16 @@ export function cifarGuess(layers: readonly ({ type: string; attrs: Record<strin
   const one = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
   if (one(first.attrs['kernel_size']) === 3 && (one(first.attrs['stride']) ?? 1) === 1) return 'a 3×3 stride-1 stem with no max-pool, as CIFAR ResNets have';
   return null;
+}
+
+/**
+ * The annotation of forward's input when it names something other than a tensor (`ImageList`, `Dict[str, Tensor]`
+ * is a tensor container and counts as other): the analysis calls forward with one tensor all the same.
+ */
+function notTensorInput(forward: unknown): string | null {
+  if (!(forward instanceof PyFunction)) return null;
+  const ann = forward.def.params[1]?.annotation?.trim();
+  if (!ann) return null;
+  const plain = ann.replace(/^["']|["']$/g, '').replace(/^(typing\.)?Optional\[(.*)\]$/, '$2');
+  return /^((torch\.)?Tensor|Any|(typing\.)?Any|object)$/.test(plain) ? null : ann;
 }

@@ -115,7 +115,7 @@ export class ModuleLoader {
         ? all.items.filter((x): x is string => typeof x === 'string')
         : [...ns.members.keys()].filter((k) => !k.startsWith('_'));
     for (const k of names) {
-      const v = ns.members.get(k) ?? (m ? this.submodule(m, k, s) : undefined);
+      const v = ns.members.has(k) ? ns.members.get(k) : m ? this.submodule(m, k, s) : undefined;
       if (v !== undefined) I.setVar(scope, k, v);
     }
   }
@@ -134,7 +134,7 @@ export class ModuleLoader {
     const ns = this.importModule(name, at);
     const m = this.modules.get(name);
     if (!m) {
-      const v = ns.members.get(member) ?? ns.fallback?.(member);
+      const v = ns.members.has(member) ? ns.members.get(member) : ns.fallback?.(member);
       if (v !== undefined) return v;
       return this.findModule(`${name}.${member}`, at) ?? I.getAttr(ns, member, at);
     }

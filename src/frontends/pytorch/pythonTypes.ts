@@ -236,7 +236,11 @@ export class PythonTypes {
         case 'items':
           return f(() => new PyList(obj.entries().map(([k, v]) => new PyTuple([k, v]))));
         case 'get':
-          return f((a) => obj.get(a.pos[0] ?? null) ?? a.pos[1] ?? null);
+          return f((a) => {
+            // A key whose value is None is present: `??` would give the default.
+            const v = obj.get(a.pos[0] ?? null);
+            return v !== undefined ? v : a.pos[1] ?? null;
+          });
         case 'pop':
           return f((a) => {
             const v = obj.get(a.pos[0] ?? null);

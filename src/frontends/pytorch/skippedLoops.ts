@@ -132,7 +132,12 @@ export function forgetLoopEffects(I: LoopHost, loop: Extract<Stmt, { k: 'for' }>
       const owner = readPlain(I, e.obj, scope);
       if (owner instanceof ModuleObj) {
         if (owner.modules.has(e.name)) {
-          if (building) I.lib.nn.markUnknownMembers(owner, `a loop over an unknown value changes '${e.name}'`);
+          if (building) {
+            I.lib.nn.markUnknownMembers(owner, `a loop over an unknown value changes '${e.name}'`);
+            // `self.layers += [...]` fills the container itself: a known empty ModuleList would run as no layers.
+            const child = owner.modules.get(e.name);
+            if (child && child.container !== 'none') I.lib.nn.markUnknownMembers(child, `a loop over an unknown value changes '${e.name}'`);
+          }
           return;
         }
         owner.attrs.set(e.name, unknown(e.name));
