@@ -5,12 +5,20 @@
 import * as vscode from 'vscode';
 import type { SourceRange } from '../core/ir';
 import type { AnalysisService } from './analysisService';
+import { isDesignFileName } from './designerEditPlan';
 import { toRange } from './languageFeatures';
 import { toZeroBased } from './ranges';
 
-/** The document a command acts on: the one it was given, else the active editor's model file. */
+/**
+ * The document a command acts on: the one it was given, else the active editor's model file (a text editor, or
+ * the Designer's design), else a visible text editor's.
+ */
 export async function commandDocument(service: AnalysisService, uri: unknown): Promise<vscode.TextDocument | undefined> {
   if (uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(uri);
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (!vscode.window.activeTextEditor && tab instanceof vscode.TabInputCustom && isDesignFileName(tab.uri.path)) {
+    return vscode.workspace.openTextDocument(tab.uri);
+  }
   const editors = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors].filter((e): e is vscode.TextEditor => !!e);
   const doc = editors.map((e) => e.document).find((d) => service.isCandidate(d));
   if (!doc) {

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { diffGraphs } from '../core/diff';
 import { unionGraph } from '../core/diffGraph';
-import type { IrGraph } from '../core/ir';
+import type { IrGraph, SourceRange } from '../core/ir';
 import {
   type FromGraphWebview,
   GRAPH_REPLIES,
@@ -96,6 +96,8 @@ export class GraphSession implements vscode.Disposable {
     private readonly telemetry?: TelemetryFeed,
     /** Applies the page's design edits; without it (comparisons) the page is never offered editing. */
     private readonly editing?: DesignEditing,
+    /** Opens a node's source; the designer custom editor opens it beside itself instead of over it. */
+    private readonly reveal: (range: SourceRange) => Promise<void> = revealSource,
   ) {
     webview.options = { enableScripts: true, localResourceRoots: [ctx.asAbsolutePath(WEBVIEW_DIR)] };
     this.channel = new MessageHandler({
@@ -113,7 +115,7 @@ export class GraphSession implements vscode.Disposable {
         reveal: (m) => {
           const files = graphFiles(this.shown?.analysis.graph ?? null, this.shown?.file ?? '');
           if (!files.some((f) => sameFile(f, m.source.file))) return;
-          revealSource(m.source).catch((err: unknown) => this.ctx.reportError('could not reveal the source', err));
+          this.reveal(m.source).catch((err: unknown) => this.ctx.reportError('could not reveal the source', err));
         },
         saveImage: (m) => {
           saveImage(this.shown?.file, m.format, m.data).catch((err: unknown) => this.ctx.reportError('could not save the image', err));

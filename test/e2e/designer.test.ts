@@ -77,6 +77,13 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 /** The status line's params, as the page prints them for `params`. */
 const paramsPart = (params: number | null): RegExp => new RegExp(` · ${escapeRegExp(fmtCompact(params))} params · `);
 
+/** Milliseconds from `since` to the first change of the page's status line that matches `text`. */
+async function statusChangedAfter(wb: Workbench, since: number, text: RegExp): Promise<number | undefined> {
+  const log = await (await graphFrame(wb)).evaluate(() => (window as unknown as { e2eStatusLog?: { t: number; text: string }[] }).e2eStatusLog ?? []);
+  const hit = log.find((e) => e.t >= since && text.test(e.text));
+  return hit && hit.t - since;
+}
+
 /** The frame of the (only) graph page on screen. */
 async function graphFrame(wb: Workbench, timeoutMs = 30_000): Promise<Frame> {
   await wb.findInWebviews('#graph', timeoutMs);
@@ -92,26 +99,33 @@ async function graphFrame(wb: Workbench, timeoutMs = 30_000): Promise<Frame> {
  * and removes `window.parent` from it, so the message goes in through the webview's host frame, the same
  * channel the page's own `postMessage` uses; the answer is read where the page receives it.
  */
-async function editFromPage(wb: Workbench, version: number, edit: DesignEdit): Promise<{ ok: boolean; message: string }> {
+async function editFromPage(wb: Workbench, version: number, edit: DesignEdit): Promise<{ ok: boolean; message: string; postedAt: number }> {
   const page = await graphFrame(wb);
   const host = page.parentFrame();
   assert.ok(host, 'the graph page sits in a webview host frame');
   await page.evaluate(() => {
-    const w = window as unknown as { e2eEditResults?: unknown[] };
+    const w = window as unknown as { e2eEditResults?: unknown[]; e2eStatusLog?: { t: number; text: string }[] };
     if (w.e2eEditResults) return;
     const seen: unknown[] = [];
     w.e2eEditResults = seen;
     window.addEventListener('message', (e: MessageEvent<{ type?: string }>) => {
       if (e.data?.type === 'editResult') seen.push(e.data);
     });
+    // When the status line (the model's totals) changes: the page has drawn the new graph by then.
+    const log: { t: number; text: string }[] = [];
+    w.e2eStatusLog = log;
+    const status = document.getElementById('status')!;
+    new MutationObserver(() => log.push({ t: Date.now(), text: status.textContent ?? '' })).observe(status, { childList: true, characterData: true, subtree: true });
   });
-  await host.evaluate((message) => {
+  const postedAt = await host.evaluate((message) => {
+    const t = Date.now();
     (window as unknown as Record<string, (channel: string, data: unknown) => void>)['__vscode_post_message__']!('onmessage', { message, transfer: [] });
+    return t;
   }, { type: 'editDesign', version, edit });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const r = await page.evaluate(() => (window as unknown as { e2eEditResults: { ok: boolean; message: string }[] }).e2eEditResults.shift());
-    if (r) return r;
+    if (r) return { ...r, postedAt };
     await sleep(100);
   }
   throw new Error(`no editResult for ${JSON.stringify(edit)} within 15 s`);
@@ -148,14 +162,13 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await graphStatus(wb, /^small_cifar · .* · 3 identity \+ 1 projection shortcuts$/);
       await graphStatus(wb, paramsPart(analyzeText(join(wb.folder, FIXTURE), original).graph!.params));
       await wb.screenshot('designer-1-before');
-      const started = Date.now();
       const result = await editFromPage(wb, 1, { kind: 'addBlock', stage: 'layer1' });
       assert.ok(result.ok, result.message);
       assert.match(result.message, /layer1/);
       const edited = await waitForText(wb, 'layer1 with three blocks', (x) => /"count": 3/.test(stageLine(x, 'layer1')));
       assert.deepEqual(otherLines(edited, 'layer1'), otherLines(original, 'layer1'), 'nothing else in the text changed');
       await graphStatus(wb, / · 4 identity \+ 1 projection shortcuts$/, 10_000);
-      st.diagnostic(`edit to repainted status: ${Date.now() - started} ms (${result.message})`);
+      st.diagnostic(`${result.message}: from the edit message to the repainted status line ${await statusChangedAfter(wb, result.postedAt, / · 4 identity \+ 1 projection/)} ms`);
       await wb.screenshot('designer-1-edited');
       // The editor's own undo takes the whole edit back in one step.
       await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
@@ -165,7 +178,7 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await wb.screenshot('designer-1-undone');
     });
 
-    await step('2: the Designer custom editor edits the document a text editor beside it shows, and Ctrl+Z restores it', async () => {
+    await step('2: the Designer custom editor edits the document a text editor beside it shows, and Ctrl+Z restores it', async (st) => {
       await wb.runCommand('View: Close All Editors');
       await wb.openFile('designs/in-designer.resnet.json');
       // The text in two groups, then "Open With…" on the right one, as a user reaches the custom editor.
@@ -181,6 +194,7 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
 
       const result = await editFromPage(wb, 1, { kind: 'setStage', stage: 'layer2', key: 'planes', value: 48 });
       assert.ok(result.ok, result.message);
+      st.diagnostic(`${result.message}: from the edit message to the repainted status line ${await statusChangedAfter(wb, result.postedAt, / 80\.7 k params /)} ms`);
       const edited = await waitForText(wb, 'layer2 48 wide', (x) => /"planes": 48/.test(stageLine(x, 'layer2')));
       assert.deepEqual(otherLines(edited, 'layer2'), otherLines(original, 'layer2'));
       // The page repaints with the params of the new text, as the front end counts them.
@@ -193,6 +207,7 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await (await wb.findInWebviews('#graph')).click({ position: { x: 5, y: 5 } });
       await wb.page.keyboard.press('Control+Z');
       await waitForText(wb, 'the original design after undo in the designer', (x) => x === original);
+      await graphStatus(wb, paramsPart(analyzeText(file, original).graph!.params), 10_000);
       await wb.screenshot('designer-2-undone');
     });
 
@@ -224,6 +239,29 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await graphStatus(wb, new RegExp(`^small_cifar · .*${paramsPart(design.params).source}`));
       await wb.screenshot('designer-3-exported');
     });
+    await step('4: Open in Designer from the editor title; a tap on a layer shows its line beside the designer, not over it', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile(FIXTURE);
+      const button = wb.page.locator('.editor-actions .action-label[aria-label^="Open in Designer"]').first();
+      await button.waitFor({ state: 'visible', timeout: 15_000 });
+      await button.click();
+      await graphStatus(wb, /^small_cifar · /);
+      await wb.page.locator('.tabs-container .tab.active', { hasText: 'small-cifar.resnet.json' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(await wb.page.locator('.editor-group-container').count(), 1);
+      await (await graphFrame(wb)).evaluate(() => {
+        const cy = (globalThis as unknown as { resnetStudioGraph: { view: { cy: { nodes(): { filter(f: (n: { data(k: string): unknown }) => boolean): { emit(e: string): void } } } } } }).resnetStudioGraph.view.cy;
+        cy.nodes().filter((n) => n.data('name') === 'fc').emit('tap');
+      });
+      // The text opens in a second group, on the tapped layer's line, and the designer stays on screen.
+      await wb.page.locator('.editor-group-container').nth(1).waitFor({ state: 'visible', timeout: 15_000 });
+      const fcLine = original.split('\n').findIndex((l) => l.includes('"name": "fc"')) + 1;
+      const cursorLine = wb.page.locator('.editor-group-container').nth(1).locator('.line-numbers.active-line-number');
+      await cursorLine.first().waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal((await cursorLine.first().textContent())?.trim(), String(fcLine));
+      assert.ok(await (await wb.findInWebviews('#graph')).isVisible(), 'the designer is still shown');
+      await wb.screenshot('designer-4-reveal-beside');
+    });
+
   } finally {
     if (failed) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}\n${extensionLogs(join(wb.tempDir, 'user-data', 'logs'))}`);
     await wb.stop();
