@@ -12,7 +12,9 @@ const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node18' },
   { entryPoints: ['src/training/worker.ts'], outfile: 'dist/trainingWorker.js', platform: 'node', format: 'cjs', target: 'node18',
     external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] },
-  { entryPoints: ['webview/graph/main.ts'], outfile: 'dist/webview/graph.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // Minified in every build: the page parses and compiles its script before it can say `ready`, and a user
+  // opening the graph waits for that (issue 12, 5b); the source map keeps stack traces readable.
+  { entryPoints: ['webview/graph/main.ts'], outfile: 'dist/webview/graph.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
   // ELK on its own: the graph page loads it only for a graph its nested-chain layout cannot place.
   { entryPoints: ['webview/graph/elkChunk.ts'], outfile: 'dist/webview/graph-elk.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { entryPoints: ['webview/metrics/main.ts'], outfile: 'dist/webview/metrics.js', platform: 'browser', format: 'iife', target: 'es2022' },
