@@ -15,7 +15,8 @@ import type { RunConfig, TrainingRow } from '../../src/protocol/trainingProtocol
 import { RunStore } from '../../src/training/runStore';
 import { REPO_ROOT, Workbench, copyWorkspace, e2eSkip } from './workbench';
 
-const VSIX = join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
+// E2E_VSIX installs another build (an older one, to see the test fail where the feature is missing).
+const VSIX = process.env['E2E_VSIX'] ?? join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
 const PYTHON = process.env['RESNET_STUDIO_PYTHON'] ?? '/usr/bin/python3.11';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ONLY = process.env['E2E_STEPS']?.split(',').map((s) => s.trim());
