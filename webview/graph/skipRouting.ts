@@ -32,7 +32,11 @@ export const WEIGHTS: [number, number] = [0.04, 0.96];
  * the control points, then another to the target.
  */
 export function bowPoint(s: Point, t: Point, bow: Bow, u: number): Point {
-  const c = controlPoints(s, t, bow);
+  return pointOn(s, t, controlPoints(s, t, bow), u);
+}
+
+/** `bowPoint` with the control points already worked out (a curve is sampled many times per bow tried). */
+function pointOn(s: Point, t: Point, c: [Point, Point], u: number): Point {
   const m = { x: (c[0].x + c[1].x) / 2, y: (c[0].y + c[1].y) / 2 };
   const quad = (p0: Point, p1: Point, p2: Point, k: number): Point => ({
     x: (1 - k) * (1 - k) * p0.x + 2 * k * (1 - k) * p1.x + k * k * p2.x,
@@ -45,8 +49,10 @@ const inside = (p: Point, b: Box, pad: number): boolean => p.x > b.x1 - pad && p
 
 /** Whether the curve passes through any box (ends excluded: they are the edge's own nodes). */
 export function bowHits(s: Point, t: Point, bow: Bow, boxes: readonly Box[], pad: number, samples = 24): boolean {
+  if (!boxes.length) return false;
+  const c = controlPoints(s, t, bow);
   for (let i = 1; i < samples; i++) {
-    const p = bowPoint(s, t, bow, i / samples);
+    const p = pointOn(s, t, c, i / samples);
     for (const b of boxes) if (inside(p, b, pad)) return true;
   }
   return false;
