@@ -121,6 +121,26 @@ describe('metrics panel in Chromium', { skip }, () => {
     await p.page.close();
   });
 
+  test('says what trains and why, and what a run does before its first step', async () => {
+    const p = await MetricsPage.open(browser, server);
+    const m = init([LIVE], LIVE, { [LIVE]: [] });
+    m.runs[0] = info(LIVE, 'running', { interpreter: '/usr/bin/python3 (Python 3.11.2, torch 1.13.1)', interpreterReason: 'from the environment variable RESNET_STUDIO_PYTHON', deviceReason: 'cpu: this torch sees no CUDA or MPS device' });
+    await p.send(m);
+    assert.equal(await p.text('#interpreter'), 'interpreter: /usr/bin/python3 (Python 3.11.2, torch 1.13.1) — from the environment variable RESNET_STUDIO_PYTHON');
+    assert.equal(await p.text('#device-reason'), 'device: cpu: this torch sees no CUDA or MPS device');
+    assert.equal(await p.text('#activity'), 'starting: loading the model and the data…', 'no rows yet: never a bare step 0');
+    await p.send({ type: 'rows', runId: LIVE, from: 0, rows: [{ type: 'status', step: 0, epochs: 4, stepsPerEpoch: 15, message: 'measuring first batch…', time: T0 }] });
+    assert.equal(await p.text('#activity'), 'measuring first batch…');
+    await p.send({ type: 'rows', runId: LIVE, from: 1, rows: [{ type: 'status', step: 1, eta: 90, message: 'first batch took 1.50 s: 60 steps, about 90 s in all', time: T0 + 2 }] });
+    assert.match(await p.text('#eta'), /^ETA \d/);
+    assert.match(await p.text('#activity'), /^first batch took 1\.50 s/);
+    await p.page.screenshot({ path: join(ARTIFACTS, 'metrics-first-batch.png'), fullPage: true });
+    await p.send({ type: 'rows', runId: LIVE, from: 2, rows: all.filter((r) => r.type === 'metric').slice(0, 1) });
+    assert.equal(await p.text('#activity'), '', 'metrics tell the rest');
+    assert.deepEqual(p.consoleErrors, []);
+    await p.page.close();
+  });
+
   test('overlays runs of the same model only, and only when asked', async () => {
     const p = await MetricsPage.open(browser, server);
     await p.send(init([LIVE], LIVE, { [LIVE]: partial }));

@@ -182,6 +182,12 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       return;
     }
     if (act !== USE_PYTORCH || !config) return;
+    // The TF.js run goes on unless PyTorch can take over: an interpreter with torch must be there (the probe is
+    // cached, so the start below does not pay for it twice).
+    if (!vscode.workspace.isTrusted || !(await this.torchPython(vscode.Uri.file(config.modelFile)))) {
+      if (!vscode.workspace.isTrusted) void vscode.window.showErrorMessage(TRUST_MESSAGE);
+      return;
+    }
     if (job.running) await job.stop();
     // Where the PyTorch runner measures residual adds and functional ReLUs comes from the IR, as the train command does.
     let probes: TelemetryProbes | undefined;
