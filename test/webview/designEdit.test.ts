@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { analyzeText } from '../../src/frontends';
 import { BUILTIN_BLOCKS } from '../../src/frontends/builtinBlocks';
-import { layerTypes } from '../../src/frontends/designSchema';
-import { OP_SPECS, type OpName } from '../../src/core/ops';
-import type { DesignContext, DesignFile } from '../../src/protocol/designEditProtocol';
+import { designContextOf } from '../../src/frontends/designEdits';
+import type { DesignFile } from '../../src/protocol/designEditProtocol';
 import type { EditDesignMessage, SetGraphMessage } from '../../src/protocol/graphProtocol';
 import { findLayer, numClasses, shortcutType, stageOfPath, stageParams } from '../../webview/graph/editTargets';
 import { attrKind, formatValue, parseCount, parseName, parseShape, parseValue } from '../../webview/graph/editValues';
@@ -25,17 +24,6 @@ if (skip) console.log(`# skipping the design editing webview tests: ${skip}`);
 
 const RESNET50 = 'examples/resnet50.resnet.json';
 
-/** What the host sends with a design's graph (as `designContextOf` builds it, with the optional facts). */
-function contextOf(design: DesignFile): DesignContext {
-  return {
-    design,
-    builtinBlocks: Object.keys(BUILTIN_BLOCKS),
-    ops: layerTypes(),
-    builtinBlockDefs: BUILTIN_BLOCKS,
-    opDefaults: Object.fromEntries(layerTypes().map((op) => [op, OP_SPECS[op as OpName].defaults])),
-  };
-}
-
 function designMessage(file: string, text: string, version: number, threshold = 300): SetGraphMessage {
   const a = analyzeText(file, text);
   return {
@@ -45,7 +33,7 @@ function designMessage(file: string, text: string, version: number, threshold = 
     graph: a.graph,
     diagnostics: a.diagnostics,
     settings: { layoutDirection: 'DOWN', autoCollapseThreshold: threshold },
-    design: contextOf(JSON.parse(text) as DesignFile),
+    design: designContextOf(text),
   };
 }
 
@@ -90,7 +78,7 @@ describe('reading what the side bar is given', () => {
   });
 
   test('targets: stages, block layers (built-in or the file\u2019s own), unnamed layers, classes', () => {
-    const ctx = contextOf(JSON.parse(resnet50Text()) as DesignFile);
+    const ctx = designContextOf(resnet50Text())!;
     assert.deepEqual(stageOfPath(ctx.design, 'layer2.1.conv2')?.block, 1);
     assert.equal(stageOfPath(ctx.design, 'layer2.1.conv2')?.rest, 'conv2');
     assert.equal(stageOfPath(ctx.design, 'fc'), undefined);
@@ -111,7 +99,7 @@ describe('reading what the side bar is given', () => {
       blocks: { se: { main: [{ type: 'Conv2d', out_channels: 'planes', kernel_size: 3 }, { type: 'Conv2d', out_channels: 'planes', kernel_size: 1 }], shortcut: { layers: [{ type: 'Conv2d', name: 'proj', out_channels: 'planes', kernel_size: 1 }] } } },
       layers: [{ type: 'Flatten' }, { type: 'Linear', out_features: 10 }, { stage: 's1', block: 'se', count: 2, planes: 8 }],
     };
-    const c2 = contextOf(own);
+    const c2 = designContextOf(JSON.stringify(own))!;
     assert.equal(findLayer(c2, 's1.0.conv2d_1')?.def.kernel_size, 1, 'the second unnamed Conv2d of the block');
     assert.equal(findLayer(c2, 's1.1.proj')?.builtin, false);
     assert.equal(findLayer(c2, 'flatten')?.def.type, 'Flatten');
@@ -397,6 +385,17 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
       assert.deepEqual(await menuLabels(p, 1), ['Conv–BN–ReLU', 'Squeeze-and-excitation', 'Dropout', 'Max pool', 'Average pool']);
       await p.page.getByRole('menuitem', { name: 'Dropout' }).click();
       assert.deepEqual((await edits(p)).at(-1), { type: 'editDesign', version: 5, edit: { kind: 'insert', after: 'fc', item: 'dropout' } });
+
+      // torchvision's blocks call one relu module at three places: the gesture says which.
+      await expandAll(p);
+      const relus = msg.graph!.nodes.filter((n) => n.name === 'layer1.0.relu');
+      assert.equal(relus.length, 3);
+      await rightClick(p, `n/${relus[1]!.id}`);
+      await p.page.getByRole('menuitem', { name: 'Duplicate' }).click();
+      assert.deepEqual((await edits(p)).at(-1)?.edit, { kind: 'duplicateLayer', layer: 'layer1.0.relu', use: 1 });
+      await rightClick(p, nodeId(msg, 'layer1.0.conv1'));
+      await p.page.getByRole('menuitem', { name: 'Remove' }).click();
+      assert.deepEqual((await edits(p)).at(-1)?.edit, { kind: 'removeLayer', layer: 'layer1.0.conv1' }, 'a module used once needs no use');
       await assertClean(p);
     } finally {
       await p.close();

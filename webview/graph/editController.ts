@@ -156,7 +156,9 @@ export class EditController {
     const irId = node.data('irId') as string;
     if (node.data('kind') === 'layer') {
       const n = model.nodes.get(irId);
-      return !n || n.op === 'input' ? { kind: 'model' } : { kind: 'layer', layer: n.name, op: n.op };
+      if (!n || n.op === 'input') return { kind: 'model' };
+      const same = [...model.nodes.values()].filter((m) => m.name === n.name);
+      return same.length > 1 ? { kind: 'layer', layer: n.name, op: n.op, use: same.indexOf(n) } : { kind: 'layer', layer: n.name, op: n.op };
     }
     const g = model.groups.get(irId)?.group;
     if (!g) return { kind: 'model' };
@@ -227,15 +229,17 @@ export class EditController {
     if (t.kind === 'layer') {
       const found = findLayer(ctx, t.layer);
       const off = found ? {} : { disabled: true, detail: 'the file does not spell this layer out: edit its stage' };
+      // A module called at several places: the gesture was on one of those places.
+      const use = t.use === undefined ? {} : { use: t.use };
       const items: MenuItem[] = [
         { label: 'Properties', run: props('name') },
         SEPARATOR,
-        { label: 'Insert after', ...off, submenu: this.insertItems(t.layer) },
+        { label: 'Insert after', ...off, submenu: this.insertItems(t.layer, t.use) },
       ];
-      if (ctx.ops.length) items.push({ label: 'Insert layer after', ...off, submenu: this.opItems(t.layer) });
+      if (ctx.ops.length) items.push({ label: 'Insert layer after', ...off, submenu: this.opItems(t.layer, t.use) });
       items.push(
-        { label: 'Duplicate', ...off, run: run({ kind: 'duplicateLayer', layer: t.layer }) },
-        { label: 'Remove', ...off, run: run({ kind: 'removeLayer', layer: t.layer }) },
+        { label: 'Duplicate', ...off, run: run({ kind: 'duplicateLayer', layer: t.layer, ...use }) },
+        { label: 'Remove', ...off, run: run({ kind: 'removeLayer', layer: t.layer, ...use }) },
         { label: 'Rename…', ...off, run: props('name') },
       );
       return { label: `Layer ${t.layer}`, items };
@@ -246,11 +250,11 @@ export class EditController {
     return { label: ctx.design.name ?? 'Model', items };
   }
 
-  private insertItems(after: string | null): MenuItem[] {
-    return paletteEntries(after).map((p) => ({ label: p.label, ...(p.detail ? { detail: p.detail } : {}), run: () => this.edit(p.edit) }));
+  private insertItems(after: string | null, use?: number): MenuItem[] {
+    return paletteEntries(after, use).map((p) => ({ label: p.label, ...(p.detail ? { detail: p.detail } : {}), run: () => this.edit(p.edit) }));
   }
 
-  private opItems(after: string | null): MenuItem[] {
-    return opEntries(after, this.ctx?.ops ?? []).map((p) => ({ label: p.label, run: () => this.edit(p.edit) }));
+  private opItems(after: string | null, use?: number): MenuItem[] {
+    return opEntries(after, this.ctx?.ops ?? [], use).map((p) => ({ label: p.label, run: () => this.edit(p.edit) }));
   }
 }

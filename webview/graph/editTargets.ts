@@ -10,8 +10,12 @@ import type { BlockDef, DesignContext, DesignFile, LayerDef, ShortcutType, Stage
 export type EditTarget =
   /** A stage; `block` is set when the gesture was on one of its blocks (`layer2.1` → 1). */
   | { kind: 'stage'; stage: string; block?: number }
-  /** A layer by its IR module path; `op` is the IR's op (for the generated layers the file does not spell out). */
-  | { kind: 'layer'; layer: string; op: string }
+  /**
+   * A layer by its IR module path; `op` is the IR's op (for the generated layers the file does not spell out).
+   * `use` is set when the path names several nodes (one module a block calls twice, as torchvision's `relu`):
+   * which of them, in graph order, for the edits that act at one place.
+   */
+  | { kind: 'layer'; layer: string; op: string; use?: number }
   /** The model itself (the background): its name, input shape and classes. */
   | { kind: 'model' };
 

@@ -19,12 +19,19 @@ export interface PaletteEntry {
   edit: DesignEdit;
 }
 
-/** The standard pieces, inserted after `after` (a layer or stage name; null inserts first). */
-export function paletteEntries(after: string | null): PaletteEntry[] {
-  return PALETTE_ITEMS.map((item) => ({ ...LABELS[item], edit: { kind: 'insert', after, item } }));
+/**
+ * The standard pieces, inserted after `after` (a layer or stage name; null inserts first); `use` picks one
+ * use of a module called at several places (see `ModuleUse`).
+ */
+export function paletteEntries(after: string | null, use?: number): PaletteEntry[] {
+  return PALETTE_ITEMS.map((item) => ({ ...LABELS[item], edit: insert(after, item, use) }));
 }
 
 /** One catalogue op with its defaults, for each op the host offers (input and opaque are never offered). */
-export function opEntries(after: string | null, ops: readonly string[]): PaletteEntry[] {
-  return ops.filter((op) => op !== 'input' && op !== 'opaque').map((op) => ({ label: op, edit: { kind: 'insert', after, item: { op } } }));
+export function opEntries(after: string | null, ops: readonly string[], use?: number): PaletteEntry[] {
+  return ops.filter((op) => op !== 'input' && op !== 'opaque').map((op) => ({ label: op, edit: insert(after, { op }, use) }));
+}
+
+function insert(after: string | null, item: PaletteItem | { op: string }, use: number | undefined): DesignEdit {
+  return use === undefined ? { kind: 'insert', after, item } : { kind: 'insert', after, item, use };
 }
