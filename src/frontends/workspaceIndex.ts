@@ -241,10 +241,13 @@ export function indexWorkspace(
   const t0 = performance.now();
   const found = discoverModelFiles(roots, opts);
   const files: FileIndex[] = [];
+  // One parse of each module for the whole index: the files of a model zoo import the same helpers
+  // (`_utils.py`, `ops/misc.py`, `resnet.py`), which each file's own cache parsed again.
+  const shared = { ...opts, parseCache: memoryCache(opts.parseCache) };
   found.files.forEach((f, i) => {
     opts.onFile?.(i, found.files.length, f);
     const text = readModelText(f);
-    const idx = text === null ? null : indexFile(f, text, opts);
+    const idx = text === null ? null : indexFile(f, text, shared);
     if (idx) files.push(idx);
   });
   return { files, scanned: found.files.length, truncated: found.truncated, ms: performance.now() - t0 };

@@ -2,14 +2,34 @@
 import type { SourceRange } from '../../core/ir';
 import type { Span } from './ast';
 
+/**
+ * Line starts by text, shared by the analyses of one process: every analysis of a workspace index made them
+ * anew for each file it read (the model's and every imported module's).
+ */
+const startsByText = new Map<string, number[]>();
+
+function lineStarts(text: string): number[] {
+  let starts = startsByText.get(text);
+  if (!starts) {
+    starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    if (startsByText.size >= 256) startsByText.delete(startsByText.keys().next().value!);
+    startsByText.set(text, starts);
+  }
+  return starts;
+}
+
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  private lazyStarts: number[] | null = null;
 
   constructor(
     readonly file: string,
     readonly text: string,
-  ) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  ) {}
+
+  /** Made on first use: many files an analysis reads never need a position. */
+  private get starts(): number[] {
+    return (this.lazyStarts ??= lineStarts(this.text));
   }
 
   get lineCount(): number {

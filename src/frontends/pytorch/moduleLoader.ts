@@ -246,7 +246,7 @@ export class ModuleLoader {
       }
       const ok = I.runModuleBody(src.parsed.body, scope, m.located.installed);
       // Names made at run time (`globals()[...]`, a module `__getattr__`) are not listed: such a module is open.
-      m.closed = ok && complete && !I.hasStarImport(scope) && !/\bglobals\(\)|\b__getattr__\b|\bsys\.modules\b|\bsetattr\(/.test(src.text);
+      m.closed = ok && complete && !I.hasStarImport(scope) && !makesNamesAtRunTime(src.text);
     } finally {
       this.depth--;
       m.state = 'done';
@@ -274,4 +274,16 @@ export class ModuleLoader {
     const main = this.byScope.get(this.I.globals);
     if (main) main.state = 'done';
   }
+}
+
+/** Whether a module's text makes names at run time; the same texts come back in every analysis of an index. */
+const runTimeNames = new Map<string, boolean>();
+function makesNamesAtRunTime(text: string): boolean {
+  let v = runTimeNames.get(text);
+  if (v === undefined) {
+    v = /\bglobals\(\)|\b__getattr__\b|\bsys\.modules\b|\bsetattr\(/.test(text);
+    if (runTimeNames.size >= 256) runTimeNames.delete(runTimeNames.keys().next().value!);
+    runTimeNames.set(text, v);
+  }
+  return v;
 }

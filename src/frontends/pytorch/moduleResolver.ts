@@ -270,12 +270,15 @@ interface InterpreterPaths {
 
 const probes = new Map<string, InterpreterPaths | null>();
 
+// Kept to modules Python has loaded at startup anyway (os, sys) and json: importing sysconfig and importlib.util
+// doubled the time a first analysis waits for the answer. The standard library is the folder of `os`.
 const SYS_PATH_SCRIPT = [
-  'import importlib.util, json, sys, sysconfig',
-  'p = sysconfig.get_paths()',
-  "std = {p.get('stdlib'), p.get('platstdlib')}",
-  "paths = [x for x in sys.path if x and x not in std and not x.endswith(('.zip', 'lib-dynload'))]",
-  "print(json.dumps({'paths': paths, 'torch': importlib.util.find_spec('torch') is not None}))",
+  'import json, os, sys',
+  'std = os.path.dirname(os.__file__)',
+  "paths = [x for x in sys.path if x and x != std and not x.endswith(('.zip', 'lib-dynload'))]",
+  "torch = any(os.path.isfile(os.path.join(x, 'torch', '__init__.py')) for x in paths)",
+  "torch = torch or __import__('importlib.util').util.find_spec('torch') is not None",
+  "print(json.dumps({'paths': paths, 'torch': torch}))",
 ].join('\n');
 
 function probe(python: string): InterpreterPaths | null {
