@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inputForData, parseResize, resizeItems, shapeText } from '../../src/host/training/inputStep';
 import { JobProgress } from '../../src/host/training/progress';
+import { pytorchTwinConfig } from '../../src/host/training/runnerSwitch';
 import { type RunInfo, overlayCandidates, shownForFocus } from '../../src/protocol/metricsProtocol';
-import type { TrainingRow } from '../../src/protocol/trainingProtocol';
+import { type TrainingRow, validateRunConfig } from '../../src/protocol/trainingProtocol';
 import {
   SLOW_RUN_SECONDS,
   estimateFromStep,
@@ -125,4 +126,35 @@ test('the input a run trains at follows its data', () => {
   assert.equal(items[3]!.description, "the images' own size");
   assert.equal(items[4]!.description, 'the size the model is analysed at');
   assert.equal(shapeText([1, 3, 32, 32]), '3×32×32');
+});
+
+test("a TF.js run's PyTorch twin trains the same model, input, data and hyperparameters", () => {
+  const tfjs = validateRunConfig(
+    {
+      backend: 'tfjs',
+      modelFile: '/w/net.py',
+      modelName: 'Net',
+      inputShape: [1, 3, 64, 64],
+      inputFrom: 'the image folder, resized to 64×64',
+      data: '/w/images',
+      epochs: 7,
+      batchSize: 16,
+      lr: 0.05,
+      optimizer: 'adam',
+      logEvery: 5,
+      tfjsBackend: 'cpu',
+      resume: true,
+      modelSnapshot: 'model.py',
+      createdAt: '2026-01-01T00:00:00Z',
+    },
+    '/w/runs/a',
+  );
+  const twin = pytorchTwinConfig(tfjs, { telemetryBlocks: ['add|b|<s'], telemetryRelus: ['relu|x'] });
+  assert.equal(twin.backend, 'pytorch');
+  for (const key of ['modelFile', 'modelName', 'inputShape', 'inputFrom', 'data', 'epochs', 'batchSize', 'lr', 'optimizer', 'logEvery', 'seed', 'schedule'] as const) {
+    assert.deepEqual(twin[key], tfjs[key], key);
+  }
+  for (const key of ['runDir', 'tfjsBackend', 'resume', 'modelSnapshot', 'createdAt']) assert.equal(key in twin, false, `${key} belongs to the TF.js run`);
+  assert.deepEqual(twin.telemetryBlocks, ['add|b|<s']);
+  assert.doesNotThrow(() => validateRunConfig(twin, '/w/runs/b'), 'a valid run config');
 });

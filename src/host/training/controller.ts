@@ -23,6 +23,7 @@ import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
 import { resolveTrainingPython } from './pythonInterpreter';
 import { toRunInfo } from './runFeed';
+import { pytorchTwinConfig } from './runnerSwitch';
 
 export const TRUST_MESSAGE =
   'PyTorch training runs code from this workspace (your model file), so it is disabled in Restricted Mode. Trust the workspace to train with PyTorch, or use the TF.js runner.';
@@ -200,28 +201,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
       this.log(`training: no layer telemetry probes for the PyTorch run: ${err instanceof Error ? err.message : String(err)}`);
     }
     const store = this.store();
-    const run = store.createRun({
-      backend: 'pytorch',
-      modelFile: config.modelFile,
-      modelName: config.modelName,
-      modelArgs: config.modelArgs,
-      inputShape: [...config.inputShape],
-      ...(config.inputFrom ? { inputFrom: config.inputFrom } : {}),
-      data: config.data,
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      lr: config.lr,
-      optimizer: config.optimizer,
-      momentum: config.momentum,
-      weightDecay: config.weightDecay,
-      schedule: config.schedule,
-      seed: config.seed,
-      valSplit: config.valSplit,
-      augment: config.augment,
-      syntheticSize: config.syntheticSize,
-      ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
-      ...(probes ?? {}),
-    });
+    const run = store.createRun(pytorchTwinConfig(config, probes));
     this.log(`training: run ${job.runId} stopped; its PyTorch twin is run ${run.id}`);
     await this.startRun(run.id);
   }
