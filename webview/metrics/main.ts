@@ -2,7 +2,8 @@
  * Entry of the metrics panel (`dist/webview/metrics.js`). Says `ready` first, takes the host's `init` as the
  * whole truth, then appends streamed `rows` by their index in `metrics.jsonl` (never twice, never with a hole:
  * a batch past its count makes it ask for what is missing). Draws loss, accuracy, learning rate and images
- * per second with uPlot, overlaying the ticked runs; persists only which runs are shown and focused.
+ * per second with uPlot: the focused run, and earlier runs of the same model when the user chose the overlay
+ * (never runs of another model); persists only which runs are shown and focused, and the overlay choice.
  */
 import uPlot from 'uplot';
 import {

@@ -2,7 +2,8 @@
  * The metrics webview panel. It is fed from the runs' `metrics.jsonl` files (see {@link RunFeed}), so it shows
  * the same thing whether the run belongs to this window, another one, a detached job or the CLI; closing it
  * stops nothing. A serializer brings it back after a reload with the runs it showed; the page then rebuilds
- * from the files and the stream continues.
+ * from the files and the stream continues. It opens on the current run only; runs of the same model join it
+ * when the user chooses the overlay, runs of other models never.
  */
 import * as vscode from 'vscode';
 import { MessageHandler } from '../../protocol/messages';

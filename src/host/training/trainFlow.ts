@@ -1,8 +1,9 @@
 /**
  * "Train Model…": which file and model, which runner, where it runs (this machine, one node of several, or a
  * SLURM cluster with its partitions from `sinfo`), which data, which hyperparameters; then a run directory
- * and a job. The input shape and model name are resolved as the CLI resolves them (the user's
- * per-model choice first, then the file's own comment or design input, then the default).
+ * and a job. The model and the analysed input are resolved as the CLI resolves them (the user's per-model
+ * choice first, then the file's own comment or design input, then the analysis's guess or the default); then
+ * the data decides the input the run trains at (`inputStep.ts`), shown in the last step's title before it starts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
