@@ -11,7 +11,6 @@ import { type TestContext, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { fmtCompact } from '../../src/core/report';
 import { analyzeText } from '../../src/frontends';
-import type { DesignEdit } from '../../src/protocol/designEditProtocol';
 import { REPO_ROOT, Workbench, copyWorkspace, e2eSkip } from './workbench';
 
 const VSIX = join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
@@ -93,42 +92,52 @@ async function graphFrame(wb: Workbench, timeoutMs = 30_000): Promise<Frame> {
   throw new Error('the graph page went away');
 }
 
-/**
- * Makes `edit` as the page's own editing UI posts it (one `editDesign` message against the version it drew)
- * and returns the host's `editResult`. VS Code hands a page one `acquireVsCodeApi()`, which the page holds,
- * and removes `window.parent` from it, so the message goes in through the webview's host frame, the same
- * channel the page's own `postMessage` uses; the answer is read where the page receives it.
- */
-async function editFromPage(wb: Workbench, version: number, edit: DesignEdit): Promise<{ ok: boolean; message: string; postedAt: number }> {
-  const page = await graphFrame(wb);
-  const host = page.parentFrame();
-  assert.ok(host, 'the graph page sits in a webview host frame');
-  await page.evaluate(() => {
-    const w = window as unknown as { e2eEditResults?: unknown[]; e2eStatusLog?: { t: number; text: string }[] };
-    if (w.e2eEditResults) return;
-    const seen: unknown[] = [];
-    w.e2eEditResults = seen;
-    window.addEventListener('message', (e: MessageEvent<{ type?: string }>) => {
-      if (e.data?.type === 'editResult') seen.push(e.data);
-    });
-    // When the status line (the model's totals) changes: the page has drawn the new graph by then.
+/** Starts logging, in the graph page, each change of its status line (the model's totals) with its time. */
+async function watchStatus(frame: Frame): Promise<void> {
+  await frame.evaluate(() => {
+    const w = window as unknown as { e2eStatusLog?: { t: number; text: string }[] };
+    if (w.e2eStatusLog) return;
     const log: { t: number; text: string }[] = [];
     w.e2eStatusLog = log;
     const status = document.getElementById('status')!;
     new MutationObserver(() => log.push({ t: Date.now(), text: status.textContent ?? '' })).observe(status, { childList: true, characterData: true, subtree: true });
   });
-  const postedAt = await host.evaluate((message) => {
-    const t = Date.now();
-    (window as unknown as Record<string, (channel: string, data: unknown) => void>)['__vscode_post_message__']!('onmessage', { message, transfer: [] });
-    return t;
-  }, { type: 'editDesign', version, edit });
-  const deadline = Date.now() + 15_000;
+}
+
+/**
+ * Collapses the stages with the page's own toolbar button, centres the stage or layer named `name` at zoom 1
+ * and returns where it is drawn, relative to the graph's container (a collapsed stage is one node, so a click
+ * at its centre is on the stage, not on one of its layers).
+ */
+async function stagePoint(frame: Frame, name: string): Promise<{ x: number; y: number }> {
+  await frame.locator('#collapse-all').click();
+  await sleep(300);
+  const p = await frame.evaluate((n) => {
+    const cy = (globalThis as unknown as {
+      resnetStudioGraph: { view: { cy: { zoom(z: number): void; center(e: unknown): void; nodes(): { filter(f: (x: { data(k: string): unknown }) => boolean): { empty(): boolean; first(): { renderedPosition(): { x: number; y: number } } } } } } };
+    }).resnetStudioGraph.view.cy;
+    const found = cy.nodes().filter((x) => x.data('name') === n);
+    if (found.empty()) return null;
+    cy.zoom(1);
+    cy.center(found.first());
+    return found.first().renderedPosition();
+  }, name);
+  assert.ok(p, `${name} is drawn`);
+  await frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return p;
+}
+
+/** The page's own line for the host's answer to its last edit, once it matches `text`. */
+async function editStatus(frame: Frame, text: RegExp, timeoutMs = 15_000): Promise<string> {
+  const el = frame.locator('#edit-status');
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
   while (Date.now() < deadline) {
-    const r = await page.evaluate(() => (window as unknown as { e2eEditResults: { ok: boolean; message: string }[] }).e2eEditResults.shift());
-    if (r) return { ...r, postedAt };
+    seen = (await el.textContent().catch(() => '')) ?? '';
+    if (text.test(seen)) return seen;
     await sleep(100);
   }
-  throw new Error(`no editResult for ${JSON.stringify(edit)} within 15 s`);
+  throw new Error(`the page's edit status never showed ${String(text)}; it was "${seen}"`);
 }
 
 test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 600_000 }, async (t) => {
@@ -162,17 +171,25 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await graphStatus(wb, /^small_cifar · .* · 3 identity \+ 1 projection shortcuts$/);
       await graphStatus(wb, paramsPart(analyzeText(join(wb.folder, FIXTURE), original).graph!.params));
       await wb.screenshot('designer-1-before');
-      const result = await editFromPage(wb, 1, { kind: 'addBlock', stage: 'layer1' });
-      assert.ok(result.ok, result.message);
-      assert.match(result.message, /layer1/);
+      // The page's context menu on the stage: Add block.
+      const frame = await graphFrame(wb);
+      await watchStatus(frame);
+      const at = await stagePoint(frame, 'layer1');
+      await frame.locator('#graph').click({ button: 'right', position: at });
+      const clickedAt = Date.now();
+      await frame.getByRole('menuitem', { name: 'Add block' }).click();
+      const answer = await editStatus(frame, /layer1/);
+      assert.match(answer, /layer1: count 2 → 3/);
       const edited = await waitForText(wb, 'layer1 with three blocks', (x) => /"count": 3/.test(stageLine(x, 'layer1')));
       assert.deepEqual(otherLines(edited, 'layer1'), otherLines(original, 'layer1'), 'nothing else in the text changed');
       await graphStatus(wb, / · 4 identity \+ 1 projection shortcuts$/, 10_000);
-      st.diagnostic(`${result.message}: from the edit message to the repainted status line ${await statusChangedAfter(wb, result.postedAt, / · 4 identity \+ 1 projection/)} ms`);
+      st.diagnostic(`${answer}: from the click on Add block to the repainted status line ${await statusChangedAfter(wb, clickedAt, / · 4 identity \+ 1 projection/)} ms`);
       await wb.screenshot('designer-1-edited');
       // The editor's own undo takes the whole edit back in one step.
       await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
       await wb.page.keyboard.press('Control+Z');
+      // Only the lines in view are in the page: back to the top, where the whole design fits.
+      await wb.page.keyboard.press('Control+Home');
       await waitForText(wb, 'the original design', (x) => x === original);
       await graphStatus(wb, / · 3 identity \+ 1 projection shortcuts$/, 10_000);
       await wb.screenshot('designer-1-undone');
@@ -192,9 +209,18 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       assert.equal(await wb.page.locator('.editor-group-container').count(), 2, 'the designer and the text editor in two groups');
       await wb.screenshot('designer-2-beside');
 
-      const result = await editFromPage(wb, 1, { kind: 'setStage', stage: 'layer2', key: 'planes', value: 48 });
-      assert.ok(result.ok, result.message);
-      st.diagnostic(`${result.message}: from the edit message to the repainted status line ${await statusChangedAfter(wb, result.postedAt, / 80\.7 k params /)} ms`);
+      // The properties side bar: select the stage, type its new width, Enter.
+      const frame = await graphFrame(wb);
+      await watchStatus(frame);
+      await frame.locator('#graph').click({ position: await stagePoint(frame, 'layer2') });
+      const width = frame.locator('#prop-planes input');
+      await width.waitFor({ state: 'visible', timeout: 10_000 });
+      await width.fill('48');
+      const committedAt = Date.now();
+      await width.press('Enter');
+      const answer = await editStatus(frame, /layer2/);
+      assert.match(answer, /layer2: planes 32 → 48/);
+      st.diagnostic(`${answer}: from Enter in the side bar to the repainted status line ${await statusChangedAfter(wb, committedAt, / 80\.7 k params /)} ms`);
       const edited = await waitForText(wb, 'layer2 48 wide', (x) => /"planes": 48/.test(stageLine(x, 'layer2')));
       assert.deepEqual(otherLines(edited, 'layer2'), otherLines(original, 'layer2'));
       // The page repaints with the params of the new text, as the front end counts them.
