@@ -210,6 +210,15 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
       assert.equal(await p.page.$('.edit-menu'), null);
       assert.equal((await edits(p)).length, 2);
 
+      // From the keyboard alone: the selected node's menu opens with Shift+F10 (or the context-menu key).
+      await clickNode(p, groupId(msg, 'layer1'));
+      await p.page.keyboard.press('Shift+F10');
+      await p.page.waitForSelector('.edit-menu');
+      assert.equal(await p.page.getAttribute('.edit-menu', 'aria-label'), 'Stage layer1');
+      await p.page.keyboard.press('Escape');
+      assert.equal(await p.page.$('.edit-menu'), null);
+      assert.equal(await p.page.evaluate(() => document.activeElement?.id), 'graph', 'Escape gives the focus back to the graph');
+
       // A block of a stage: duplicate is one more block in its stage.
       await p.send(designMessage(RESNET50, resnet50Text(), 4, 1000));
       await expandAll(p);

@@ -67,6 +67,8 @@ export class EditController {
     });
     cy.on('tap', (e) => {
       if (!this.ctx) return;
+      // cytoscape keeps the focus from its canvas; the graph takes it, so the context-menu key works next.
+      o.container.focus({ preventScroll: true });
       if (e.target === cy) this.select({ kind: 'model' });
       else if ((e.target as cytoscape.SingularElementArgument).isNode()) this.select(this.targetOf(e.target as cytoscape.NodeSingular));
     });
