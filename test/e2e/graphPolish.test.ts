@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import type { Locator } from 'playwright-core';
+import type { Frame, Locator } from 'playwright-core';
 import { REPO_ROOT, Workbench, copyWorkspace, e2eSkip } from './workbench';
 
 const VSIX = join(REPO_ROOT, 'dist', 'resnet-studio.vsix');
@@ -264,10 +264,35 @@ test('graph polish in a real workbench', { skip: e2eSkip(), timeout: 900_000 }, 
         const overlap = Math.min(b.x2, legend.x + legend.width) - Math.max(b.x1, legend.x) >= 1 && Math.min(b.y2, legend.y + legend.height) - Math.max(b.y1, legend.y) >= 1;
         assert.ok(!overlap, `the legend ${JSON.stringify(legend)} lies over ${n.id} ${JSON.stringify(b)}`);
       }
-      // The side bar's graph view, at the side bar's default width: the legend is an icon there.
+      // The side bar's graph view, at the side bar's default width: nothing cut at its sides or top, the
+      // legend an icon, the toolbar in two rows.
       await wb.runCommand('ResNet Studio: Focus on Graph View');
-      await sleep(2_000);
+      let sideFrame: Frame | undefined;
+      const deadline = Date.now() + 30_000;
+      while (!sideFrame && Date.now() < deadline) {
+        for (const frame of wb.page.frames()) {
+          if (frame === wb.page.mainFrame() || frame.isDetached()) continue;
+          const w = await frame.locator('#graph').evaluate((el) => el.clientWidth, undefined, { timeout: 500 }).catch(() => 0);
+          const status = await frame.locator('#status').textContent({ timeout: 500 }).catch(() => '');
+          if (w > 0 && w < 480 && status?.includes('ResNetBlock')) sideFrame = frame;
+        }
+        if (!sideFrame) await sleep(250);
+      }
+      assert.ok(sideFrame, 'the side bar shows the graph');
+      const side = sideFrame.locator('#graph');
+      await settled(side);
+      await sleep(500);
       await wb.screenshot('graph-2-side-bar');
+      const width = await side.evaluate((el) => el.clientWidth);
+      for (const n of await drawn(side)) {
+        assert.ok(n.box.x1 >= -0.5 && n.box.x2 <= width + 0.5 && n.box.y1 >= -0.5, `${n.id} (${n.label}) ${JSON.stringify(n.box)} is cut at a side of the side bar (${width}px)`);
+      }
+      const toggle = sideFrame.locator('#legend-toggle');
+      assert.equal(await toggle.isVisible(), true, 'a narrow legend is an icon');
+      const legendBox = (await sideFrame.locator('#legend').boundingBox())!;
+      assert.ok(legendBox.height <= 30, `the side bar's legend takes ${legendBox.height}px`);
+      const toolbar = (await sideFrame.locator('#toolbar').boundingBox())!;
+      assert.ok(toolbar.height <= 80, `the side bar's toolbar takes ${toolbar.height}px (two rows at most)`);
     });
 
     await step('3: CIFAR option-A shortcuts are pad shortcuts, in the status line and the legend', async () => {
@@ -313,7 +338,14 @@ test('graph polish in a real workbench', { skip: e2eSkip(), timeout: 900_000 }, 
         assert.ok(!(msg && n > 0), `the outline shows a tree beside a message: ${seen.join('; ')}`);
         await sleep(250);
       }
-      assert.ok(seen.some((s) => /syntax error on line/.test(s) || !s.startsWith('0 rows')), seen.join('; '));
+      // It says that the file does not parse: as its message, or (with a tree) as the tree's description.
+      const description = ((await outline.locator('.pane-header .description').innerText().catch(() => '')) ?? '').trim();
+      const last = seen[seen.length - 1]!;
+      const line = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.includes('def forward(self, x)')) + 1;
+      assert.ok(
+        new RegExp(`syntax error on line ${line}`).test(last) || (!last.startsWith('0 rows') && new RegExp(`last good version \\(syntax error on line ${line}\\)`).test(description)),
+        `the outline does not say that the file does not parse: ${last}; description "${description}"`,
+      );
       const toasts = await wb.page.locator('.notifications-toasts').allInnerTexts();
       assert.ok(!toasts.some((x) => /No tree item with id/.test(x)), JSON.stringify(toasts));
       await wb.screenshot('graph-4-outline-after-reload');

@@ -9,7 +9,7 @@ import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { loadElk } from './elkLoader';
 import { nestedLayout } from './nestedLayout';
-import { type Box, boxExit, routeBow } from './skipRouting';
+import { type Box, WEIGHTS, boxExit, controlPoints, routeBow } from './skipRouting';
 import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
 import { type Theme, luminance, mix, readTheme } from './theme';
 
@@ -317,9 +317,9 @@ export class GraphView {
     this.cy.batch(() => this.sync(view, prepared, positions));
     const boxes = groupBoxes(view, positions, prepared, nodeFontSize(this.theme));
     const titles = this.placeTitles(view, positions, boxes);
-    this.routeSkips(titles, view, boxes);
+    const bowBoxes = this.routeSkips(titles, view, boxes);
     this.styleAll();
-    if (opts.fit) this.fitReadable(drawingBounds(bounds, boxes.values(), titles));
+    if (opts.fit) this.fitReadable(drawingBounds(bounds, boxes.values(), [...titles, ...bowBoxes]));
     else if (anchorBefore && opts.anchor) {
       const after = this.cy.getElementById(opts.anchor);
       if (after.nonempty()) {
@@ -576,7 +576,7 @@ export class GraphView {
   }
 
   /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
-  private routeSkips(titles: readonly (Box & { group: string })[], view: ViewGraph, drawn: ReadonlyMap<string, Box>): void {
+  private routeSkips(titles: readonly (Box & { group: string })[], view: ViewGraph, drawn: ReadonlyMap<string, Box>): Box[] {
     const parent = new Map(view.nodes.map((n) => [n.id, n.parent]));
     const ownTitles = (id: string): string[] => {
       const out: string[] = [];
@@ -591,6 +591,7 @@ export class GraphView {
     const byId = new Map(boxes.map((b) => [b.id, b]));
     const skips = this.cy.edges('.skip');
     const bows = new Map<string, number>();
+    const extents: Box[] = [];
     this.cy.batch(() => {
       skips.forEach((e) => {
         const s = e.source();
@@ -615,6 +616,9 @@ export class GraphView {
         }
         bows.set(e.id(), d);
         e.data('bow', [d, d]);
+        // The curve lies within its ends and control points: what the first view must keep in sight.
+        const [c0, c1] = controlPoints(from, to, { distance: d, weights: WEIGHTS });
+        extents.push({ x1: Math.min(c0.x, c1.x), y1: Math.min(c0.y, c1.y), x2: Math.max(c0.x, c1.x), y2: Math.max(c0.y, c1.y) });
       });
     });
     // cytoscape measures the bend from whichever end of the pair it added first, which may be the target;
@@ -637,6 +641,7 @@ export class GraphView {
       if (side !== 0 && Math.sign(side) !== Math.sign(d)) flips.push(e);
     });
     this.cy.batch(() => flips.forEach((e) => e.data('bow', [-bows.get(e.id())!, -bows.get(e.id())!])));
+    return extents;
   }
 
   private tooltipText(n: cytoscape.NodeSingular): string {
@@ -674,7 +679,7 @@ export class GraphView {
   }
 }
 
-/** The layout's extent widened to every drawn box and group title (a title may stand out of its box's sides). */
+/** The layout's extent widened to every drawn box, group title and shortcut curve (either may stand out of the boxes). */
 function drawingBounds(layout: Box, boxes: Iterable<Box>, titles: readonly Box[]): Box {
   const b = { ...layout };
   for (const x of [...boxes, ...titles]) {
