@@ -1,8 +1,9 @@
 /**
  * Applies one design edit from the graph (src/protocol/designEditProtocol.ts) to the text of a
- * `*.resnet.json` file. The text is the single source of truth: every change is made with jsonc-parser's
- * `modify` in the file's own indentation and line endings, so comments, key order and formatting outside
- * the edited node are kept, and the host applies the result as one `WorkspaceEdit` (one undo step).
+ * `*.resnet.json` file. The text is the single source of truth: every change is placed with jsonc-parser
+ * (`modify` and its syntax tree) in the file's own indentation, line endings and layout (one layer to a line,
+ * or JSON spread over lines), so comments, key order and formatting outside the edited node are kept, and
+ * the host applies the result as one `WorkspaceEdit` (one undo step).
  *
  * An edit that breaks the network (a shape error) is still made, since the graph then shows what it caused;
  * an edit is refused only when it cannot be made honestly: an unknown target, a layer the design derives
@@ -117,6 +118,22 @@ function oneLine(v: unknown): string {
   return JSON.stringify(v);
 }
 
+const isLayerList = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x));
+
+/** Whether a value holds a list of layers (a block, a shortcut's layers), laid out one layer to a line. */
+function holdsLayerList(v: unknown): boolean {
+  if (isLayerList(v)) return true;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some(holdsLayerList);
+}
+
+/** JSON whose layer lists have one layer to a line, and whose other values are on one line (`formatDesign`'s layout). */
+function layered(v: unknown, indent: string, unit: string, eol: string): string {
+  if (isLayerList(v)) return `[${eol}${(v as unknown[]).map((x) => indent + unit + oneLine(x)).join(`,${eol}`)}${eol}${indent}]`;
+  if (!holdsLayerList(v)) return oneLine(v);
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+  return `{${eol}${entries.map(([k, x]) => `${indent}${unit}${JSON.stringify(k)}: ${layered(x, indent + unit, unit, eol)}`).join(`,${eol}`)}${eol}${indent}}`;
+}
+
 /** An unformatted jsonc-parser edit's content with the value on one line and a space after separating commas. */
 function inlineContent(content: string, value: unknown): string {
   let out = content.replace(JSON.stringify(value), oneLine(value));
@@ -152,38 +169,114 @@ class Doc {
     this.design = value;
   }
 
+  has(path: JSONPath): boolean {
+    return findNodeAtLocation(this.root, path) !== undefined;
+  }
+
   /** Sets (or, with `undefined`, removes) the value at `path`; new object keys go at `insertAt` of the parent's keys. */
   set(path: JSONPath, value: unknown, opts: { insert?: boolean; insertAt?: (keys: string[]) => number } = {}): void {
+    // A value under parents that do not exist yet (`blocks.basic` in a file with no `blocks`) is the parents
+    // with the value inside, set where the first missing parent goes.
+    while (value !== undefined && path.length > 1 && !findNodeAtLocation(this.root, path.slice(0, -1))) {
+      const last = path.at(-1)!;
+      value = typeof last === 'number' ? [value] : { [last]: value };
+      path = path.slice(0, -1);
+    }
     const options: ModificationOptions = {};
     if (opts.insert) options.isArrayInsertion = true;
     if (opts.insertAt) options.getInsertionIndex = opts.insertAt;
     const style = this.styleAt(path, !!opts.insert, value);
     if (value === undefined) {
-      // A removal deletes the node and its separating comma; formatting would only re-lay its neighbours.
-      this.text = applyEdits(this.text, modify(this.text, path, undefined, options));
+      this.text = applyEdits(this.text, this.removal(path));
     } else if (style === 'inline') {
       // jsonc-parser's formatter would spread a one-line object over several lines; written unformatted,
       // the new text is made to look like its one-line neighbours instead.
       const edits = modify(this.text, path, value, options).map((e) => ({ ...e, content: inlineContent(e.content, value) }));
       this.text = applyEdits(this.text, edits);
     } else if (style === 'line') {
-      // One element per line (a layer list written one layer to a line): the new element gets a line of its
-      // own, in the neighbours' indentation, placed before the next element so that a comment ending the
-      // previous line stays with it.
-      const kids = findNodeAtLocation(this.root, path.slice(0, -1))!.children!;
-      const i = Number(path.at(-1));
-      const ref = kids[Math.min(i, kids.length - 1)]!;
-      const indent = /[ \t]*$/.exec(this.text.slice(0, ref.offset))![0];
-      const eol = this.formatting.eol ?? '\n';
-      const edit =
-        i < kids.length
-          ? { offset: ref.offset, length: 0, content: `${oneLine(value)},${eol}${indent}` }
-          : { offset: ref.offset + ref.length, length: 0, content: `,${eol}${indent}${oneLine(value)}` };
-      this.text = applyEdits(this.text, [edit]);
+      this.text = applyEdits(this.text, this.lineInsertion(path, value));
+    } else if (!opts.insert && !this.has(path) && (findNodeAtLocation(this.root, path.slice(0, -1))?.children?.length ?? 0) > 0 && typeof path.at(-1) === 'string') {
+      this.text = applyEdits(this.text, this.propertyInsertion(path, value, opts.insertAt));
+    } else if (!opts.insert && this.has(path)) {
+      // A value replaced in place, laid out from its line's indentation; the rest of the line is kept as written.
+      const node = findNodeAtLocation(this.root, path)!;
+      const indent = /^[ \t]*/.exec(this.text.slice(this.text.lastIndexOf('\n', node.offset - 1) + 1))![0];
+      this.text = applyEdits(this.text, [{ offset: node.offset, length: node.length, content: this.valueText(value, indent) }]);
     } else {
       this.text = applyEdits(this.text, modify(this.text, path, value, { ...options, formattingOptions: this.formatting }));
     }
     this.parse();
+  }
+
+  /**
+   * Deletes the node at `path` with its separating comma and nothing else: jsonc-parser's own removal leaves
+   * the surrounding whitespace for its formatter to tidy, which would re-lay the neighbours as well.
+   */
+  private removal(path: JSONPath): { offset: number; length: number; content: string }[] {
+    const node = findNodeAtLocation(this.root, path);
+    if (!node) return [];
+    const item = node.parent?.type === 'property' ? node.parent : node;
+    const container = item.parent!;
+    const kids = container.children!;
+    const i = kids.indexOf(item);
+    if (kids.length === 1) return [{ offset: container.offset + 1, length: container.length - 2, content: '' }];
+    if (i < kids.length - 1) return [{ offset: item.offset, length: kids[i + 1]!.offset - item.offset, content: '' }];
+    const prev = kids[i - 1]!;
+    return [{ offset: prev.offset + prev.length, length: item.offset + item.length - (prev.offset + prev.length), content: '' }];
+  }
+
+  /** How a new value is written at `indent`: layer lists one layer to a line in such files, else as JSON.stringify indents. */
+  private valueText(value: unknown, indent: string): string {
+    const unit = this.formatting.insertSpaces === false ? '\t' : ' '.repeat(this.formatting.tabSize ?? 2);
+    const eol = this.formatting.eol ?? '\n';
+    if (this.layerPerLine() && holdsLayerList(value)) return layered(value, indent, unit, eol);
+    return JSON.stringify(value, null, unit).replace(/\n/g, eol + indent);
+  }
+
+  /**
+   * A new key of an object written over several lines, on a line of its own in its neighbours' indentation.
+   * jsonc-parser would re-lay the neighbouring line too (spreading a one-line `"vars": { ... }` over lines).
+   */
+  private propertyInsertion(path: JSONPath, value: unknown, insertAt?: (keys: string[]) => number): { offset: number; length: number; content: string }[] {
+    const props = findNodeAtLocation(this.root, path.slice(0, -1))!.children!;
+    const keys = props.map((p) => String(p.children?.[0]?.value));
+    const i = Math.max(0, Math.min(props.length, insertAt ? insertAt(keys) : props.length));
+    const eol = this.formatting.eol ?? '\n';
+    const indentOf = (n: Node): string => /[ \t]*$/.exec(this.text.slice(0, n.offset))![0];
+    const key = JSON.stringify(path.at(-1));
+    if (i < props.length) {
+      const next = props[i]!;
+      return [{ offset: next.offset, length: 0, content: `${key}: ${this.valueText(value, indentOf(next))},${eol}${indentOf(next)}` }];
+    }
+    const prev = props[props.length - 1]!;
+    const end = prev.offset + prev.length;
+    const nl = this.text.slice(end).search(/\r?\n/);
+    const lineEnd = nl < 0 ? this.text.length : end + nl;
+    const line = `${eol}${indentOf(prev)}${key}: ${this.valueText(value, indentOf(prev))}`;
+    return end === lineEnd ? [{ offset: end, length: 0, content: `,${line}` }] : [{ offset: end, length: 0, content: ',' }, { offset: lineEnd, length: 0, content: line }];
+  }
+
+  /**
+   * A new element of a list written one element to a line: a line of its own in the neighbours' indentation,
+   * after the previous element's line (so that a comment ending that line stays with it, and a comment line
+   * before the next element stays with that one).
+   */
+  private lineInsertion(path: JSONPath, value: unknown): { offset: number; length: number; content: string }[] {
+    const kids = findNodeAtLocation(this.root, path.slice(0, -1))!.children!;
+    const i = Number(path.at(-1));
+    const eol = this.formatting.eol ?? '\n';
+    const json = oneLine(value);
+    const indentOf = (n: Node): string => /[ \t]*$/.exec(this.text.slice(0, n.offset))![0];
+    const next = kids[i];
+    if (i === 0) return [{ offset: next!.offset, length: 0, content: `${json},${eol}${indentOf(next!)}` }];
+    const prev = kids[i - 1]!;
+    const nl = this.text.slice(prev.offset + prev.length).search(/\r?\n/);
+    const lineEnd = nl < 0 ? this.text.length : prev.offset + prev.length + nl;
+    if (next && next.offset < lineEnd) return [{ offset: next.offset, length: 0, content: `${json}, ` }];
+    if (next) return [{ offset: lineEnd, length: 0, content: `${eol}${indentOf(prev)}${json},` }];
+    const after = { offset: lineEnd, length: 0, content: `${eol}${indentOf(prev)}${json}` };
+    const end = prev.offset + prev.length;
+    return end === lineEnd ? [{ ...after, content: `,${after.content}` }] : [{ offset: end, length: 0, content: ',' }, after];
   }
 
   /**
@@ -207,6 +300,14 @@ class Doc {
       if (compound.length && compound.filter(oneLineNode).length * 2 > compound.length) return 'line';
     }
     return 'formatted';
+  }
+
+  /** Whether the file writes its top-level layers one to a line (as `Convert to Design` does). */
+  private layerPerLine(): boolean {
+    const layers = findNodeAtLocation(this.root, ['layers']);
+    const objects = (layers?.children ?? []).filter((n) => n.type === 'object');
+    const oneLineCount = objects.filter((n) => !/[\r\n]/.test(this.text.slice(n.offset, n.offset + n.length))).length;
+    return objects.length > 0 && oneLineCount * 2 > objects.length;
   }
 
   item(i: number): LayerDef | StageDef {

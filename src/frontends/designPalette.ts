@@ -35,8 +35,11 @@ const INTERNAL = new Set(['input', 'opaque']);
 /** The layers of a palette item (or one op), or a message saying why it cannot be inserted here. */
 export function paletteLayers(item: PaletteItem | { op: string }, at: InsertPoint): Piece | string {
   if (typeof item === 'object') return oneOp(item.op, at);
+  // Convolutions and channel gates take images; after Flatten or a Linear the tensor has no channels.
+  const notImage = at.rank !== null && at.rank !== 4 ? `${item} takes an image (N×C×H×W), and the tensor here has ${at.rank} dimensions` : null;
   switch (item) {
     case 'conv-bn-relu': {
+      if (notImage) return notImage;
       if (at.channels === null) return 'the channels at the insertion point are unknown (fix the errors before it first)';
       return {
         layers: [
@@ -48,6 +51,7 @@ export function paletteLayers(item: PaletteItem | { op: string }, at: InsertPoin
     }
     case 'squeeze-excitation': {
       const c = at.channels;
+      if (notImage) return notImage;
       if (c === null) return 'the channels at the insertion point are unknown (fix the errors before it first)';
       // Hu et al. reduce by 16; the floor of 8 keeps narrow stages (16 or 32 channels) from a 1- or 2-channel bottleneck.
       const reduced = typeof c === 'number' ? Math.max(Math.floor(c / 16), 8) : `max(floor((${c}) / 16), 8)`;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { applyDesignEdit, designContextOf, detectFormatting } from '../../src/frontends/designEdits';
 import { analyzeDesign } from '../../src/frontends/resnetJson';
 import { BUILTIN_BLOCKS } from '../../src/frontends/builtinBlocks';
+import { formatDesign } from '../../src/codegen/toDesign';
 import { type DesignEdit, type DesignEditKind, isDesignEdit } from '../../src/protocol/designEditProtocol';
 import type { DesignFile, LayerDef } from '../../src/frontends/designTypes';
 
@@ -449,6 +450,50 @@ test('removing a stage that a later layer names in its inputs: the reference mov
   assert.deepEqual((JSON.parse(r.text) as DesignFile).layers.map((l) => l.inputs), [undefined, ['stem']]);
 });
 
+test('JSON comments (which jsonc-parser reads) are kept around the edited node', () => {
+  const text = `{
+  // The stem is CIFAR-sized.
+  "name": "c",
+  "layers": [
+    { "type": "Conv2d", "name": "conv1", "out_channels": 16, "kernel_size": 3 }, // no padding yet
+    /* stages */
+    { "stage": "layer1", "block": "basic", "count": 2, "planes": 16 }
+  ]
+}`;
+  const r = applied(text, { kind: 'setLayer', layer: 'conv1', key: 'padding', value: 1 });
+  assert.equal(r.text, text.replace('"kernel_size": 3 }', '"kernel_size": 3, "padding": 1 }'));
+  const s = applied(text, { kind: 'addStage', after: 'layer1' });
+  assert.equal(s.text, text.replace('"planes": 16 }\n', '"planes": 16 },\n    { "stage": "layer2", "block": "basic", "count": 2, "planes": 32, "stride": 2 }\n'));
+  const d = applied(text, { kind: 'duplicateLayer', layer: 'conv1' });
+  assert.ok(d.text.includes('// no padding yet\n    { "type": "Conv2d", "name": "conv1_1", "out_channels": 16, "kernel_size": 3 },\n    /* stages */'), d.text);
+  const last = text.replace('"planes": 16 }\n', '"planes": 16 } // the only stage\n');
+  const e = applied(last, { kind: 'insert', after: 'layer1', item: 'maxpool' });
+  assert.equal(e.text, last.replace('"planes": 16 } // the only stage\n', '"planes": 16 }, // the only stage\n    { "type": "MaxPool2d", "name": "maxpool", "kernel_size": 2, "stride": 2 }\n'));
+});
+
+test('a design written one layer to a line (as Convert to Design writes it) keeps that layout through every kind of edit', () => {
+  let text = formatDesign(JSON.parse(example('resnet50')) as DesignFile);
+  const edits: DesignEdit[] = [
+    { kind: 'setShortcut', stage: 'layer1', shortcut: 'C' },
+    { kind: 'insert', after: 'layer1.0.bn3', item: 'squeeze-excitation' },
+    { kind: 'setLayer', layer: 'layer1.0.conv2', key: 'kernel_size', value: [3, 3] },
+    { kind: 'duplicateLayer', layer: 'layer2.0.downsample.1' },
+    { kind: 'removeLayer', layer: 'layer2.0.downsample.1_1' },
+    { kind: 'insert', after: 'maxpool', item: 'conv-bn-relu' },
+    { kind: 'addStage', after: 'layer4' },
+    { kind: 'setStage', stage: 'layer5', key: 'groups', value: 2 },
+    { kind: 'rename', target: 'layer5', name: 'extra' },
+    { kind: 'removeLayer', layer: 'relu_1' },
+    { kind: 'setInput', shape: [1, 3, 160, 160] },
+    { kind: 'setNumClasses', value: 10 },
+  ];
+  for (const e of edits) {
+    text = applied(text, e).text;
+    assert.equal(text, formatDesign(JSON.parse(text) as DesignFile), JSON.stringify(e));
+  }
+  assert.deepEqual(analysis(text).errors, []);
+});
+
 test('tabs and CRLF line endings are kept in new text', () => {
   const text = JSON.stringify(JSON.parse(TINY.replace(/\n\s*/g, ' ')), null, '\t').replace(/\n/g, '\r\n');
   assert.deepEqual(detectFormatting(text), { insertSpaces: false, tabSize: 4, eol: '\r\n' });
@@ -491,6 +536,8 @@ const REFUSALS: Refusal[] = [
   { name: 'a whole block', edit: { kind: 'removeLayer', layer: 'layer1.0' }, error: /'layer1\.0' is a whole block/ },
   { name: 'inserting after a module used twice', edit: { kind: 'insert', after: 'layer1.0.relu', item: 'dropout' }, error: /layer1\.0\.relu names 2 layers \(one module used 2 times in block 'basic'\); say which use to insert after/ },
   { name: 'a use a module does not have', edit: { kind: 'removeLayer', layer: 'layer1.0.relu', use: 2 }, error: /layer1\.0\.relu has 2 use\(s\); there is no use 2/ },
+  { name: 'a convolution after Flatten', edit: { kind: 'insert', after: 'flatten', item: 'conv-bn-relu' }, error: /cannot insert conv-bn-relu after flatten: conv-bn-relu takes an image \(N×C×H×W\), and the tensor here has 2 dimensions/ },
+  { name: 'a channel gate after the head', edit: { kind: 'insert', after: 'fc', item: 'squeeze-excitation' }, error: /squeeze-excitation takes an image/ },
   { name: 'inserting a two-input op', edit: { kind: 'insert', after: 'relu', item: { op: 'add' } }, error: /add takes several inputs/ },
   { name: 'a bad name', edit: { kind: 'rename', target: 'fc', name: 'my head' }, error: /not a usable name/ },
   { name: 'a text that does not parse', edit: { kind: 'addBlock', stage: 'layer1' }, error: /does not parse .* fix the JSON first/, text: '{ "layers": [ }' },
