@@ -15,6 +15,7 @@ import { readDirective } from './directive';
 import { analyzeText, formatFor } from './index';
 import type { FrontEndOptions } from './options';
 import type { ParseCache } from './pytorch/ast';
+import { type SourceReader, diskReader } from './pytorch/moduleResolver';
 
 /** A block class a model is built from, and how many times it occurs. */
 export interface BlockUse {
@@ -86,7 +87,35 @@ export interface IndexOptions {
    */
   fileTimeLimitMs?: number;
   /** The analysis to run; tests pass a counting wrapper. Default: the front ends' `analyzeText`. */
-  analyze?: (file: string, text: string, opts: FrontEndOptions & { parseCache?: ParseCache }) => Analysis;
+  analyze?: (file: string, text: string, opts: FrontEndOptions & { parseCache?: ParseCache; reader?: SourceReader }) => Analysis;
+  /** How the analyses read imported files; the disk by default. */
+  reader?: SourceReader;
+}
+
+/**
+ * The disk as one index sees it: each file's version, each folder test and each text looked up once. Every
+ * analysis resolves its imports again (the package root above each file, each candidate module path), some
+ * twenty thousand look-ups for torchvision's models folder, nearly all of them repeats.
+ */
+function snapshotReader(under: SourceReader): SourceReader {
+  const versions = new Map<string, string | undefined>();
+  const dirs = new Map<string, boolean>();
+  const texts = new Map<string, string | undefined>();
+  return {
+    version(file) {
+      if (!versions.has(file)) versions.set(file, under.version(file));
+      return versions.get(file);
+    },
+    isDirectory(dir) {
+      let v = dirs.get(dir);
+      if (v === undefined) dirs.set(dir, (v = under.isDirectory(dir)));
+      return v;
+    },
+    read(file) {
+      if (!texts.has(file)) texts.set(file, under.read(file));
+      return texts.get(file);
+    },
+  };
 }
 
 function memoryCache(under: ParseCache | undefined): ParseCache {
@@ -121,7 +150,7 @@ export function indexFile(file: string, text: string, opts: IndexOptions = {}): 
   const parseCache = memoryCache(opts.parseCache);
   const run = (model: string | undefined): [Analysis, number] => {
     const s = performance.now();
-    const a = analyze(file, text, { ...base, ...(model !== undefined ? { model } : {}), parseCache });
+    const a = analyze(file, text, { ...base, ...(model !== undefined ? { model } : {}), parseCache, ...(opts.reader ? { reader: opts.reader } : {}) });
     return [a, performance.now() - s];
   };
 
@@ -243,7 +272,7 @@ export function indexWorkspace(
   const files: FileIndex[] = [];
   // One parse of each module for the whole index: the files of a model zoo import the same helpers
   // (`_utils.py`, `ops/misc.py`, `resnet.py`), which each file's own cache parsed again.
-  const shared = { ...opts, parseCache: memoryCache(opts.parseCache) };
+  const shared = { ...opts, parseCache: memoryCache(opts.parseCache), reader: snapshotReader(opts.reader ?? diskReader()) };
   found.files.forEach((f, i) => {
     opts.onFile?.(i, found.files.length, f);
     const text = readModelText(f);
