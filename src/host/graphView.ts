@@ -33,14 +33,12 @@ import type { StudioContext } from './context';
 import { highlightAt, sameFile } from './ranges';
 import type { GraphHtmlOptions } from './graphHtml';
 import { escapeAttr, newNonce } from './webviewCsp';
-import { graphTitle, modelPickRows } from './modelPick';
+import { graphTitle } from './modelPick';
+import { pickModelOf } from './modelQuickPick';
 import { imageBytes } from './webviewMessages';
 import type { TelemetryAppend, TelemetryFeed } from './training/graphTelemetryFeed';
 import { DesignEditing } from './designerEdits';
 import type { DesignContext } from '../protocol/designEditProtocol';
-
-/** How long the model quick pick may spend analysing a file's models before it lists the rest unanalysed. */
-const PICK_TIME_LIMIT_MS = 5_000;
 
 function severalModels(r: AnalyzedDocument): boolean {
   return (r.analysis.candidates?.length ?? 0) > 1;
@@ -434,24 +432,9 @@ export class GraphViews implements vscode.Disposable {
     this.adoptPanel(this.createPanel(titleOf(r)), key).show(r);
   }
 
-  /**
-   * Asks which model of the file to show, each with its params, MACs and output shape. Undefined when the file
-   * holds at most one model (nothing to ask), null when the user cancelled.
-   */
-  private async pickModel(doc: vscode.TextDocument): Promise<string | undefined | null> {
-    const base = path.basename(doc.fileName);
-    const ix = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Analysing the models of ${base}` }, () =>
-      this.service.indexDocument(doc, PICK_TIME_LIMIT_MS),
-    );
-    const index = ix?.index;
-    if (!index || index.models.length < 2) return undefined;
-    const current = this.service.peek(doc)?.analysis.graph?.name;
-    const picked = await vscode.window.showQuickPick(modelPickRows(index, current), {
-      title: `Show Graph: which model of ${base}?`,
-      placeHolder: 'Remembered for this file; "Reset Model Choice" in the graph’s title bar forgets it',
-      matchOnDescription: true,
-    });
-    return picked ? picked.model : null;
+  /** Asks which model of the file to show (the quick pick Train asks too); null when the user cancelled. */
+  private pickModel(doc: vscode.TextDocument): Promise<string | undefined | null> {
+    return pickModelOf(this.service, doc, 'Show Graph');
   }
 
   /** Opens the comparison's panel, or shows it in the one already open for the same document and kind. */
