@@ -288,7 +288,7 @@ test('editing a built-in block layer copies the block into `blocks` first, and e
   // the edit is still made (the graph shows what it caused).
   const a = analysis(r.text);
   assert.ok(a.errors.some((m) => /add|broadcast|shape/i.test(m)), a.errors.join('\n'));
-  // Setting the padding too makes the network whole again, with 16 more weights per 3×3 kernel position pair.
+  // Padding 2 keeps the spatial size with a 5×5 kernel, so setting it makes the network whole again.
   const r2 = applied(r.text, { kind: 'setLayer', layer: 'layer3.1.conv2', key: 'padding', value: 2 });
   assert.equal(JSON.parse(r2.text).blocks.bottleneck.main[3].padding, 2);
   const whole = analysis(r2.text);
@@ -320,8 +320,8 @@ test('setShortcut C on ResNet-18: a projection on every block, with torchvision 
   onlyInserted(before, r.text);
   const a = analyzeDesign('r.resnet.json', r.text);
   assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error'), []);
-  // PyTorch 1.13: torchvision's BasicBlock ResNet-18 with `downsample = Sequential(Conv2d(1×1, bias=False),
-  // BatchNorm2d)` on all eight blocks has 12,043,816 parameters (and 11,689,512 with torchvision's option B).
+  // Counted in PyTorch 1.13 on torchvision's BasicBlock ResNet-18 layout with `downsample = Sequential(Conv2d(1×1,
+  // bias=False), BatchNorm2d)` on all eight blocks: 12,043,816 parameters (11,689,512 with torchvision's option B).
   assert.equal(a.graph!.params, 12_043_816);
   assert.deepEqual(a.graph!.nodes.at(-1)!.outputShape, [1, 1000]);
   const names = a.graph!.nodes.map((n) => n.name);
