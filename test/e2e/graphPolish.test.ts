@@ -34,14 +34,18 @@ async function graphStatus(wb: Workbench, text: string | RegExp, timeoutMs = 60_
 }
 
 /** The element `selector` in a graph page whose status line matches `status` (where it is visible, if asked). */
-async function inGraphPage(wb: Workbench, status: string | RegExp, selector: string, visible = false): Promise<Locator> {
-  for (const frame of wb.page.frames()) {
-    if (frame === wb.page.mainFrame() || frame.isDetached()) continue;
-    const line = await frame.locator('#status').textContent({ timeout: 500 }).catch(() => null);
-    if (line === null || !(typeof status === 'string' ? line.includes(status) : status.test(line))) continue;
-    const el = frame.locator(selector);
-    if (!visible || (await el.isVisible().catch(() => false))) return el;
-  }
+async function inGraphPage(wb: Workbench, status: string | RegExp, selector: string, visible = false, timeoutMs = 30_000): Promise<Locator> {
+  const deadline = Date.now() + timeoutMs;
+  do {
+    for (const frame of wb.page.frames()) {
+      if (frame === wb.page.mainFrame() || frame.isDetached()) continue;
+      const line = await frame.locator('#status').textContent({ timeout: 500 }).catch(() => null);
+      if (line === null || !(typeof status === 'string' ? line.includes(status) : status.test(line))) continue;
+      const el = frame.locator(selector);
+      if (!visible || (await el.isVisible().catch(() => false))) return el;
+    }
+    await sleep(250);
+  } while (Date.now() < deadline);
   throw new Error(`no graph page that shows ${String(status)} has ${visible ? 'a visible ' : ''}${selector}`);
 }
 

@@ -478,13 +478,26 @@ export class GraphView {
     return c;
   }
 
+  /**
+   * Box sizes by font and label: a deep ResNet repeats a handful of labels hundreds of times, and setting a
+   * canvas font (it is parsed each time) costs more than measuring with it.
+   */
+  private labelSizes = new Map<string, { w: number; h: number }>();
+
   private measureLabel(label: string, bold: boolean): { w: number; h: number } {
-    this.measure.font = labelFont(this.theme, bold);
+    const font = labelFont(this.theme, bold);
+    const key = `${font}\n${label}`;
+    const known = this.labelSizes.get(key);
+    if (known) return { ...known };
+    this.measure.font = font;
     const lines = label.split('\n');
     let w = 0;
     for (const l of lines) w = Math.max(w, this.measure.measureText(l).width);
     const fs = nodeFontSize(this.theme);
-    return { w: Math.ceil(w + 2 * NODE_PAD_X), h: Math.ceil(lines.length * fs * LINE_HEIGHT + 2 * NODE_PAD_Y) };
+    const size = { w: Math.ceil(w + 2 * NODE_PAD_X), h: Math.ceil(lines.length * fs * LINE_HEIGHT + 2 * NODE_PAD_Y) };
+    if (this.labelSizes.size > 20_000) this.labelSizes.clear();
+    this.labelSizes.set(key, size);
+    return { ...size };
   }
 
   /** Node fills: the theme's, or a heat colour on a log scale of params or MACs among what is drawn. */
