@@ -288,6 +288,33 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await wb.screenshot('designer-4-reveal-beside');
     });
 
+
+    await step('5: an edit that breaks the design is still made; the graph and Problems show the error, and Undo clears it', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('designs/in-graph.resnet.json');
+      await waitForText(wb, 'the design', (x) => x === original);
+      await wb.runCommand('ResNet Studio: Show Graph');
+      await graphStatus(wb, /^small_cifar · .* shortcuts$/);
+      const frame = await graphFrame(wb);
+      await frame.locator('#graph').click({ position: await stagePoint(frame, 'fc') });
+      const inFeatures = frame.locator('#prop-attr-in_features input');
+      await inFeatures.waitFor({ state: 'visible', timeout: 10_000 });
+      await inFeatures.fill('99');
+      await inFeatures.press('Enter');
+      assert.match(await editStatus(frame, /fc/), /in_features/);
+      const fcLine = original.split('\n').findIndex((l) => l.includes('"name": "fc"')) + 1;
+      await wb.page.keyboard.press('Control+Home');
+      await waitForText(wb, 'fc with in_features 99', (x) => /"in_features": 99/.test(x.split('\n')[fcLine - 1] ?? ''));
+      await graphStatus(wb, / · 1 error$/, 10_000);
+      const problem = await wb.waitForProblem((p) => p.severity === 'Error' && p.file === 'in-graph.resnet.json' && p.line === fcLine);
+      assert.match(problem.message, /in_features|99|32/);
+      await wb.screenshot('designer-5-invalid-edit');
+      await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await wb.page.keyboard.press('Control+Z');
+      await wb.page.keyboard.press('Control+Home');
+      await waitForText(wb, 'the original design', (x) => x === original);
+      await graphStatus(wb, /shortcuts$/, 10_000);
+    });
   } finally {
     if (failed) t.diagnostic(`--- code-server log (tail) ---\n${wb.serverLog()}\n${extensionLogs(join(wb.tempDir, 'user-data', 'logs'))}`);
     await wb.stop();
