@@ -52,7 +52,8 @@ export class PythonTypes {
         const v = a.pos[0] ?? 0;
         if (isNumeric(v)) return Math.trunc(numOf(v));
         if (v instanceof Sym) return I.syms.toInt(v);
-        if (v instanceof CondVal) return v.assumed ? 1 : 0;
+        // A condition on unknowns is neither 0 nor 1 to the analysis: an unknown int, not its guess.
+        if (v instanceof CondVal) return new Opaque('int');
         if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return parseInt(v, 10);
         if (v instanceof Opaque) return new Opaque('int');
         return I.raise('ValueError', `invalid literal for int(): ${I.repr(v)}`);
@@ -72,7 +73,8 @@ export class PythonTypes {
       (v) => v instanceof PyFloat || (v instanceof Sym && v.float),
     );
     type('str', (a) => (a.pos.length ? I.str(a.pos[0]!) : ''), (v) => typeof v === 'string');
-    type('bool', (a) => (a.pos.length ? I.truthyQuiet(a.pos[0]!) : false), (v) => typeof v === 'boolean');
+    // bool() of an undecided condition is that condition, still undecided.
+    type('bool', (a) => (a.pos.length ? (a.pos[0] instanceof CondVal ? a.pos[0] : a.pos[0] instanceof Opaque ? new CondVal(false, [], 'bool(...)') : I.truthyQuiet(a.pos[0]!)) : false), (v) => typeof v === 'boolean');
     // Made from items the analysis cannot list, a sequence is unknown rather than empty.
     const unknownItems = (a: CallArgs): boolean => a.pos.length > 0 && itemsUnknown(a.pos[0]!);
     type('list', (a) => (unknownItems(a) ? new Opaque('list(...)') : new PyList(a.pos.length ? I.iterate(a.pos[0]!, I.site!) : [])), (v) => v instanceof PyList);
