@@ -6,8 +6,21 @@ import { existsSync, mkdirSync, cpSync, readFileSync, readdirSync, writeFileSync
 const production = process.argv.includes('--production');
 const common = { bundle: true, mainFields: ['module', 'main'], sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
+/**
+ * The training feature's code is a bundle of its own, which the extension requires at first use
+ * (src/host/training/index.ts): activation does not parse it. Its `require('./trainingFeature')` stays a
+ * require, of the bundle beside dist/extension.js.
+ */
+const trainingFeatureLater = {
+  name: 'training-feature-later',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/trainingFeature$/ }, () => ({ path: './trainingFeature.js', external: true }));
+  },
+};
+
 const entries = [
-  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'], target: 'node18' },
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'], target: 'node18', plugins: [trainingFeatureLater] },
+  { entryPoints: ['src/host/training/trainingFeature.ts'], outfile: 'dist/trainingFeature.js', platform: 'node', format: 'cjs', external: ['vscode'], target: 'node18' },
   { entryPoints: ['src/host/analysisWorker.ts'], outfile: 'dist/analysisWorker.js', platform: 'node', format: 'cjs', target: 'node18' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node18' },
   { entryPoints: ['src/training/worker.ts'], outfile: 'dist/trainingWorker.js', platform: 'node', format: 'cjs', target: 'node18',

@@ -25,9 +25,9 @@ import {
   parseTrainingRow,
   validateRunConfig,
 } from '../protocol/trainingProtocol';
+import { DEFAULT_RUNS_DIR } from './runsDir';
 
-/** Where runs live, relative to the workspace folder, unless the caller chooses another root. */
-export const DEFAULT_RUNS_DIR = path.join('.resnet-studio', 'runs');
+export { DEFAULT_RUNS_DIR };
 
 export function defaultRunsRoot(workspaceFolder: string): string {
   return path.join(workspaceFolder, DEFAULT_RUNS_DIR);

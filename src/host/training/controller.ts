@@ -12,7 +12,7 @@ import { type TelemetryProbes, telemetryProbes } from '../../training/health';
 import { JobManager, type TrainingJob } from '../../training/jobs';
 import { analysisOptions } from '../../training/resolveModel';
 import { PythonEnvError, type TorchPython } from '../../training/pythonEnv';
-import { DEFAULT_RUNS_DIR, RunStore, type RuntimeRecord } from '../../training/runStore';
+import { RunStore, type RuntimeRecord } from '../../training/runStore';
 import { NODE_REASON, nodeText, pythonReason, pythonText, slowRunWarning, torchDeviceReason } from '../../training/runnerReason';
 import { findNativePackages, installNativeBackend as npmInstallNative } from '../../training/tfjsNative';
 import type { StudioContext } from '../context';
@@ -23,6 +23,7 @@ import { MetricsPanel, type PanelHost } from './metricsPanel';
 import { JobProgress, statusBarText } from './progress';
 import { resolveTrainingPython } from './pythonInterpreter';
 import { toRunInfo } from './runFeed';
+import { runsRootOf } from './runsRoot';
 import { pytorchTwinConfig } from './runnerSwitch';
 
 export const TRUST_MESSAGE =
@@ -63,7 +64,8 @@ export class TrainingController implements vscode.Disposable, PanelHost {
 
   constructor(
     readonly ctx: StudioContext,
-    private readonly analysis: Pick<AnalysisService, 'analyzeText'>,
+    /** The shared analysis service: the train command also asks it for a file's models (the model pick). */
+    readonly analysis: Pick<AnalysisService, 'analyzeText' | 'indexDocument' | 'peek'>,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('resnetStudio.training', vscode.StatusBarAlignment.Left, 50);
     this.statusItem.name = 'ResNet Studio Training';
@@ -85,10 +87,7 @@ export class TrainingController implements vscode.Disposable, PanelHost {
 
   /** The runs directory: the setting, relative to the first workspace folder; the extension's storage without one. */
   runsRoot(): string {
-    const setting = this.ctx.settings().training.runsDirectory || DEFAULT_RUNS_DIR;
-    if (path.isAbsolute(setting)) return setting;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    return folder ? path.join(folder, setting) : path.join(this.ctx.extension.globalStorageUri.fsPath, 'runs');
+    return runsRootOf(this.ctx);
   }
 
   store(): RunStore {

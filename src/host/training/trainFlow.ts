@@ -19,6 +19,7 @@ import { listPartitions } from '../../training/slurm';
 import { type LaunchConfig, MULTINODE_PROMPT_KEYS, SLURM_PROMPT_KEYS, joinCommand, parseLaunchLine, splitSbatchArgs } from './launchOptions';
 import { TRUST_MESSAGE, type TrainingController } from './controller';
 import { hyperparametersFrom } from './hyperparameters';
+import { pickModelOf } from '../modelQuickPick';
 import { type InputDecision, type Shape4, inputForData, parseResize, resizeItems, shapeText } from './inputStep';
 
 async function pickFile(): Promise<vscode.Uri | undefined> {
@@ -147,15 +148,28 @@ export async function trainCommand(controller: TrainingController, uriArg?: unkn
   const file = uri.fsPath;
   const text = open?.getText() ?? fs.readFileSync(file, 'utf8');
   const settings = controller.ctx.settings();
-  const choice = controller.ctx.choiceFor(uri);
-  const model = typeof modelArg === 'string' && modelArg ? modelArg : choice?.model;
+  let choice = controller.ctx.choiceFor(uri);
+  let model = typeof modelArg === 'string' && modelArg ? modelArg : choice?.model;
+  // The model is the file's, picked once for every feature: a remembered pick is trained (and the title says
+  // so); a file of several models with none picked asks with Show Graph's quick pick, and remembers the answer.
+  let which = model ? ` · ${model}${model === choice?.model ? ' (the model picked for this file)' : ''}` : '';
+  if (!model && file.endsWith('.py')) {
+    const picked = await pickModelOf(controller.analysis, open ?? (await vscode.workspace.openTextDocument(uri)), 'Train');
+    if (picked === null) return;
+    if (picked) {
+      await controller.ctx.setChoice(uri, { model: picked });
+      choice = controller.ctx.choiceFor(uri);
+      model = picked;
+      which = ` · ${picked}`;
+    }
+  }
 
   const backendPick = await vscode.window.showQuickPick(
     [
       { label: 'TF.js', description: 'in a child process of VS Code', detail: 'Trains the analysed model; native TensorFlow when installed, pure JavaScript otherwise.', backend: 'tfjs' as const },
       { label: 'PyTorch', description: 'your Python environment', detail: 'Trains the actual nn.Module from the file; CUDA, MPS or CPU; several GPUs through torchrun.', backend: 'pytorch' as const },
     ].sort((a, b) => (a.backend === settings.training.backend ? -1 : b.backend === settings.training.backend ? 1 : 0)),
-    { title: `Train ${path.basename(file)}: runner`, placeHolder: 'Which runner trains the model?' },
+    { title: `Train ${path.basename(file)}${which}: runner`, placeHolder: 'Which runner trains the model?' },
   );
   if (!backendPick) return;
   const backend = backendPick.backend;
