@@ -56,6 +56,24 @@ class TinyCifarNet(nn.Module):
         return self.fc(self.pool(x).flatten(1))
 `;
 
+/** Two trainable networks (and the block they share): the analysis shows the last, WiderCifarNet, unless one is picked. */
+const TWO_NETS = `${TINY_CIFAR}
+
+class WiderCifarNet(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.block = Block(8)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.block(x)
+        return self.fc(self.pool(x).flatten(1))
+`;
+
 /** Deterministic bytes, so the data sets are the same on every run. */
 function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
@@ -183,9 +201,16 @@ async function startWith(wb: Workbench, hyper: string): Promise<void> {
   await wb.page.keyboard.press('Enter');
 }
 
-/** Runs "Train Model…" on the open file up to the data step, with the runner named. */
-async function trainUpToData(wb: Workbench, runner: 'TF.js' | 'PyTorch'): Promise<void> {
+/**
+ * Runs "Train Model…" on the open file up to the data step, with the runner named. A file of several models
+ * asks which one first (once: the answer is remembered), and `model` is picked.
+ */
+async function trainUpToData(wb: Workbench, runner: 'TF.js' | 'PyTorch', model = 'TinyCifarNet'): Promise<void> {
   await wb.runCommand('ResNet Studio: Train Model…');
+  if (/which model of/.test(await quickTitle(wb, /which model of|: runner/))) {
+    await pick(wb, new RegExp(`^${model}`));
+    await quickTitle(wb, ': runner');
+  }
   await pick(wb, new RegExp(`^${runner.replace('.', '\\.')}`));
   if (runner === 'PyTorch') await pick(wb, 'This machine');
   await quickTitle(wb, ': data');
@@ -229,6 +254,7 @@ test('training feedback in a real workbench', { skip: e2eSkip(), timeout: 900_00
   const folder = copyWorkspace();
   mkdirSync(join(folder, 'training'), { recursive: true });
   writeFileSync(join(folder, 'training', 'tiny_cifar.py'), TINY_CIFAR);
+  writeFileSync(join(folder, 'training', 'two_nets.py'), TWO_NETS);
   // The bundled tiny design (16×16 input), with CIFAR-10's ten classes.
   const design = JSON.parse(readFileSync(join(REPO_ROOT, 'examples/tiny-resnet.resnet.json'), 'utf8')) as { vars: Record<string, number> };
   design.vars['num_classes'] = 10;
@@ -392,6 +418,38 @@ test('training feedback in a real workbench', { skip: e2eSkip(), timeout: 900_00
       assert.match(logs, new RegExp(`training: run ${id} trains with tfjs \\(pure JavaScript CPU\\) on .*\\(pure JavaScript: `));
       await (await wb.findInWebviews('#stop')).click();
       await waitWebviewText(wb, '#run-status', /stopped|completed|failed/, 90_000);
+    });
+
+    await step('8: a file of several models asks which one to train (the quick pick Show Graph asks); the pick is trained, remembered and named', async () => {
+      await wb.runCommand('View: Close All Editors');
+      await wb.openFile('training/two_nets.py');
+      await wb.runCommand('ResNet Studio: Train Model…');
+      await quickTitle(wb, 'Train: which model of two_nets.py?');
+      // Each model with its facts, as Show Graph lists them: params · MACs · input → output.
+      const row = (await quickRow(wb, /^TinyCifarNet/).innerText()).replace(/\s+/g, ' ');
+      assert.match(row, /^TinyCifarNet\s*470 params · 406 kMACs · 3×32² → 1×10/, row);
+      const wider = (await quickRow(wb, /^WiderCifarNet/).innerText()).replace(/\s+/g, ' ');
+      assert.match(wider, /^WiderCifarNet\s*(\(shown\) )?1\.51 k params · 1\.40 MMACs · 3×32² → 1×10/, wider);
+      await wb.screenshot('training-8-model-pick');
+      // Not the model the file is analysed as by default (the last, WiderCifarNet).
+      await pick(wb, /^TinyCifarNet/);
+      assert.match(await quickTitle(wb, ': runner'), /Train two_nets\.py · TinyCifarNet: runner/);
+      await pick(wb, /^TF\.js/);
+      assert.match(await quickTitle(wb, ': data'), /Train TinyCifarNet: data/);
+      await pick(wb, 'Synthetic');
+      const before = runIds(folder);
+      await startWith(wb, 'epochs=1 batch=16 size=32 val=0.25');
+      const id = await newRun(folder, before);
+      assert.equal(config(folder, id).modelName, 'TinyCifarNet');
+      assert.equal(config(folder, id).modelFile, join(folder, 'training', 'two_nets.py'));
+      await waitWebviewText(wb, '#run-status', /completed|failed/, 120_000);
+      // Train again: the remembered pick is trained without asking, and the first step's title says so.
+      await wb.openFile('training/two_nets.py');
+      await wb.runCommand('ResNet Studio: Train Model…');
+      const title = await quickTitle(wb, /: runner|which model of/);
+      assert.match(title, /Train two_nets\.py · TinyCifarNet \(the model picked for this file\): runner/, title);
+      await wb.screenshot('training-8-remembered-pick');
+      await wb.page.keyboard.press('Escape');
     });
   } finally {
     await wb.stop();
