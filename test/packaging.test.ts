@@ -43,3 +43,15 @@ test('the .vsix holds every file of the training runner: its entry script, its w
   for (const file of runner) assert.ok(shipped.has(file), `${file} is not packaged`);
   assert.ok(![...shipped].some((f) => f.includes('__pycache__')), 'no bytecode caches are packaged');
 });
+
+test('the extension bundle leaves the training code to its own bundle, which ships beside it', () => {
+  const extension = readFileSync('dist/extension.js', 'utf8');
+  // What the extension requires at first use instead of at activation: bundles beside it, so each must ship.
+  const later = [...extension.matchAll(/require\("\.\/([\w.-]+\.js)"\)/g)].map((m) => `dist/${m[1]}`);
+  assert.ok(later.includes('dist/trainingFeature.js'), `the training code is required at first use: ${JSON.stringify(later)}`);
+  assert.ok(!extension.includes('sinfo'), 'SLURM partitions are asked by the training bundle, not parsed at activation');
+  const listed = spawnSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'ls'], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  const shipped = new Set(listed.stdout.split('\n').map((l) => l.trim()));
+  for (const file of later) assert.ok(shipped.has(file), `${file} is not packaged`);
+});
