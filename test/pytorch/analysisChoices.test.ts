@@ -97,3 +97,19 @@ test('a file read only in part reports no syntax error past the point where read
   assert.notEqual(p.truncatedAt, null);
   for (const e of p.errors) assert.ok(e.from < p.truncatedAt!, `an error at ${e.from}, past ${p.truncatedAt}`);
 });
+
+test('range() without arguments raises the TypeError Python raises, not an internal error', () => {
+  const src = `import torch.nn as nn
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        for i in range():
+            pass
+    def forward(self, x):
+        return self.fc(x)
+`;
+  const a = analyse(src, 'M', [1, 4]);
+  assert.ok(a.diagnostics.some((d) => d.code === 'pytorch/raise' && d.message.startsWith('TypeError: range expected at least 1 argument')), describe(a.diagnostics));
+  assert.ok(!a.diagnostics.some((d) => d.code === 'pytorch/internal'), describe(a.diagnostics));
+});

@@ -187,6 +187,8 @@ export class ValueAccess {
       if (typeof idx === 'string') return this.rt.raise('KeyError', this.rt.repr(idx), at);
       return new Opaque(`${obj.name}[...]`);
     }
+    // `tuple[int, int]` is a generic alias: calling it calls `tuple` (pytorchcv passes widths through one).
+    if (obj instanceof BuiltinClass && obj.kind === 'type' && this.lib.python.pythonTypes.get(obj.name) === obj) return obj;
     if (obj instanceof PyClass || obj instanceof BuiltinClass || obj instanceof Namespace) return new Opaque(`${typeName(obj)}[...]`);
     return this.rt.raise('TypeError', `'${typeName(obj)}' object is not subscriptable`, at);
   }

@@ -76,6 +76,7 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     const nums = a.pos.map((x) => (x instanceof CondVal ? x.assumed : x));
     // An unknown bound gives unknown items: a loop over them is skipped (and says so), never run zero times.
     if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) return new Opaque('range(...)');
+    if (nums.length === 0 || nums.length > 3) return I.raise('TypeError', `range expected ${nums.length ? 'at most 3 arguments' : 'at least 1 argument'}, got ${nums.length}`);
     if (!nums.every(isInt)) return I.raise('TypeError', `'${typeName(nums.find((x) => !isInt(x)) ?? null)}' object cannot be interpreted as an integer`);
     const [start, stop, step] = nums.length === 1 ? [0, numOf(nums[0] as number), 1] : [numOf(nums[0] as number), numOf(nums[1] as number), nums[2] === undefined ? 1 : numOf(nums[2] as number)];
     if (step === 0) return I.raise('ValueError', 'range() arg 3 must not be zero');
