@@ -139,11 +139,26 @@ export function channels(n: IrNode | undefined): number | null {
   return typeof c === 'number' ? c : null;
 }
 
-/** How much a scope shrinks the image: input height over output height, when whole. */
+/**
+ * How much a scope shrinks the image (a block's `stride`). An odd input does not divide: a stride-2 block
+ * takes 25 rows to 13 and 1 row to 1. So the largest stride its own layers take, where that stride gives the
+ * output height from the input height (rounded either way, as padded and unpadded layers round), is the
+ * answer; failing that, the input height over the output height when whole; failing that, 1.
+ */
 export function strideOf(scope: Scope, byId: Map<string, IrNode>): number {
   const i = byId.get(scope.inputs[0] ?? '')?.outputShape;
   const o = byId.get(scope.output)?.outputShape;
   const hi = i && i.length === 4 ? i[2] : null;
   const ho = o && o.length === 4 ? o[2] : null;
-  return typeof hi === 'number' && typeof ho === 'number' && ho > 0 && hi % ho === 0 ? hi / ho : 1;
+  if (typeof hi !== 'number' || typeof ho !== 'number' || ho <= 0) return 1;
+  const fits = (s: number) => Math.ceil(hi / s) === ho || Math.floor(hi / s) === ho;
+  const layerStride = Math.max(1, ...scope.nodes.map((n) => heightStride(n.attrs['stride'])));
+  if (layerStride > 1 && fits(layerStride)) return layerStride;
+  return hi % ho === 0 ? hi / ho : 1;
+}
+
+/** A layer's stride along the height (`2`, `[2, 1]`), 1 when unknown. */
+function heightStride(v: unknown): number {
+  const h = Array.isArray(v) ? v[0] : v;
+  return typeof h === 'number' && Number.isInteger(h) && h > 0 ? h : 1;
 }

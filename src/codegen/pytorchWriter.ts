@@ -310,9 +310,15 @@ class Writer {
     // The optional shortcut's rule reads all three; otherwise an argument nothing reads is left out.
     if (c.ds && c.instances.some((s) => !this.shortcut(s))) BLOCK_VARS.forEach((v) => used.add(v));
     if (c.block) for (const v of BLOCK_VARS) if (used.has(v)) c.params.push({ name: v, hint: 'int', ...(v === 'stride' ? { default: '1' } : {}) });
+    // A value that differs between instances (a dilation) defaults to its most common one, as torchvision's
+    // `dilation: int = 1`, so the usual instance is built without it and the argument may follow `stride = 1`.
     for (const [name, key] of fallbacks) {
-      const v = values.find((x) => x.has(key))!.get(key);
-      c.params.push({ name, hint: hintOf(v) });
+      const vs = values.filter((x) => x.has(key)).map((x) => x.get(key)!);
+      const usual = mostCommon(vs);
+      const hint = hintOf(vs.find((v) => v !== null));
+      const optional = usual === null && hint !== '';
+      if (optional) this.typing.add('Optional');
+      c.params.push({ name, hint: optional ? `Optional[${hint}]` : hint, ...(isImmutable(usual) ? { default: pyValue(usual) } : {}) });
     }
     this.fallbackKeys.set(c, fallbacks);
     if (c.ds) {
@@ -383,7 +389,11 @@ class Writer {
     const rep = c.instances.find((s) => this.shortcut(s)) ?? c.instances[0]!;
     const lines = [`class ${c.name}(nn.Module):`];
     if (c.block) lines.push(`    expansion = ${c.expansion}`, '');
-    const sig = call('def __init__', ['self', ...c.params.map((p) => `${p.name}${p.hint ? `: ${p.hint}` : ''}${p.default !== undefined ? `${p.hint ? ' = ' : '='}${p.default}` : ''}`)], ' -> None:');
+    const written = c.params.map((p) => `${p.name}${p.hint ? `: ${p.hint}` : ''}${p.default !== undefined ? `${p.hint ? ' = ' : '='}${p.default}` : ''}`);
+    // An argument without a default after one with a default is keyword-only; every call names it anyway.
+    const bare = c.params.findIndex((p, i) => p.default === undefined && c.params.slice(0, i).some((q) => q.default !== undefined));
+    if (bare >= 0) written.splice(bare, 0, '*');
+    const sig = call('def __init__', ['self', ...written], ' -> None:');
     lines.push(...layout(sig, 4), '        super().__init__()');
     const resolve = (key: string, v: AttrValue): PyExpr => {
       const r = c.resolved.get(key);
@@ -496,8 +506,9 @@ class Writer {
       const c = this.classOf.get(m.scope)!;
       const vals = this.ctorValues(m.scope);
       const args = c.params.map((p) => {
-        const v = resolve(`${key}.${p.name}`, vals.get(p.name) ?? null);
-        return (BLOCK_VARS as readonly string[]).includes(p.name) ? (p.name === 'stride' && flat(v) === '1' ? null : flat(v)) : `${p.name}=${flat(v)}`;
+        const v = flat(resolve(`${key}.${p.name}`, vals.get(p.name) ?? null));
+        if (v === p.default) return null;
+        return (BLOCK_VARS as readonly string[]).includes(p.name) ? v : `${p.name}=${v}`;
       });
       return call(c.name, args.filter((a): a is string => a !== null));
     }
@@ -735,6 +746,20 @@ function matchExpr(attr: string, present: [AttrValue, { inplanes: number; planes
     if (present.every(([, v]) => v.planes % k === 0) && holds((v) => v.planes / k)) return { code: `planes // ${k}`, uses: ['planes'] };
   }
   return null;
+}
+
+/** The value most instances take (the first instance's among equals). */
+function mostCommon(vs: AttrValue[]): AttrValue {
+  const counts = new Map<string, number>();
+  for (const v of vs) counts.set(JSON.stringify(v), (counts.get(JSON.stringify(v)) ?? 0) + 1);
+  let best = vs[0] ?? null;
+  for (const v of vs) if (counts.get(JSON.stringify(v))! > counts.get(JSON.stringify(best))!) best = v;
+  return best;
+}
+
+/** Whether a value may be a Python default argument: written as an immutable literal (a list as a tuple), not a dict. */
+function isImmutable(v: AttrValue): boolean {
+  return v === null || typeof v !== 'object' || (Array.isArray(v) && v.every(isImmutable));
 }
 
 function hintOf(v: AttrValue | undefined): string {
