@@ -5,7 +5,7 @@
 // host's CSP page) from posting that message to the second animation frame after the redraw. The page keeps
 // the user's collapsed groups and viewport (no fit), as after a real edit. Runs alternate adding and removing a
 // block of layer3 (6 <-> 7 bottlenecks), so every run changes the graph by ten layers.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { applyDesignEdit, designContextOf } from '../src/frontends/designEdits';
@@ -18,6 +18,8 @@ import { report } from './util';
 const FILE = 'examples/resnet50.resnet.json';
 const RUNS = Number(process.env['DESIGN_EDIT_BENCH_RUNS'] ?? 15);
 const WARMUP = 3;
+/** When set, a Chromium CPU profile of the measured runs is written there (open it in DevTools, or sum it by function). */
+const PROFILE = process.env['DESIGN_EDIT_BENCH_PROFILE'];
 
 interface Run {
   apply: number;
@@ -80,6 +82,10 @@ async function main(): Promise<void> {
     await cdp.send('Performance.enable');
     const threadTime = async (): Promise<number> => (await cdp.send('Performance.getMetrics')).metrics.find((x) => x.name === 'ThreadTime')?.value ?? NaN;
     const runs: Run[] = [];
+    if (PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    }
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const edit: DesignEdit = i % 2 === 0 ? { kind: 'addBlock', stage: 'layer3' } : { kind: 'removeBlock', stage: 'layer3' };
       const host = hostSide(text, edit, i + 2);
@@ -98,8 +104,10 @@ async function main(): Promise<void> {
       );
       const pageMs = t.painted - t0;
       const hostMs = host.t.apply + host.t.analyze + host.t.message;
+      if (PROFILE && i === WARMUP - 1) await cdp.send('Profiler.start');
       if (i >= WARMUP) runs.push({ ...host.t, page: pageMs, total: hostMs + pageMs, cpu, queued: t.start - t0, build: t.synced - t.start, layout: t.layoutDone - t.synced, draw: t.painted - t.layoutDone });
     }
+    if (PROFILE) writeFileSync(PROFILE, JSON.stringify((await cdp.send('Profiler.stop')).profile));
     const stats = await page.stats();
     await page.close();
     const m = (k: keyof Run) => median(runs.map((r) => r[k]));
