@@ -4,7 +4,8 @@
  * written after `stride: int = 1` without a default, which Python refuses to compile; a block whose dilation
  * differs between stages did the same. Every example and template is written at 224, 200, 65 and 32 pixels
  * (where the design takes that size), and a dilated network from PyTorch source, and judged as the main
- * writer test judges: our analysis of the file, real PyTorch (scripts/torchOracle.py) and `black`. PyTorch
+ * writer test judges: our analysis of the file, real PyTorch (scripts/torchOracle.py) and `black`; the
+ * designs also go through Convert to Design, which reads a block's stride the same way. PyTorch
  * runs a representative few of the sizes (RESNET_STUDIO_TORCH_SWEEP=all runs every one; minutes on a laptop).
  */
 import { before, describe, it } from 'node:test';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { analyzeText } from '../../src/frontends';
 import { writePyTorch } from '../../src/codegen/pytorchWriter';
+import { toDesign } from '../../src/codegen/toDesign';
 import type { IrGraph } from '../../src/core/ir';
 import { SLOW_MACHINE, exampleModels, templateModels } from './models';
 
@@ -156,6 +158,19 @@ describe('PyTorch written where block instances differ', () => {
     assert.match(code, /nn\.Sequential\(Block\(16, 32, 2\), Block\(32, 32\)\)/);
     assert.match(code, /Block\(32, 32, conv1_padding=4, conv1_dilation=4\)/);
   });
+});
+
+// Convert to Design reads a block's stride the same way: a stage fed an odd size folds back with stride 2.
+describe('designs converted back at other input sizes', () => {
+  for (const c of cases.filter((x) => x.design)) {
+    it(c.label, () => {
+      const d = toDesign(c.graph);
+      assert.deepEqual(d.flattened, [], 'every stage folds back into a built-in block');
+      const a = analyzeText('converted.resnet.json', d.text);
+      assert.deepEqual(a.diagnostics.filter((x) => x.severity === 'error'), []);
+      assert.deepEqual([a.graph?.params, a.graph?.macs, a.graph?.output], [c.graph.params, c.graph.macs, c.graph.output]);
+    });
+  }
 });
 
 describe('PyTorch written where block instances differ runs in PyTorch', { skip: noTorch }, () => {
