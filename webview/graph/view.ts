@@ -8,6 +8,7 @@ import type { HeatMode, IrGraph, LayoutDirection, SkipKind, SourceRange } from '
 import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { loadElk } from './elkLoader';
+import { shareLabelMetrics } from './labelMetrics';
 import { nestedLayout } from './nestedLayout';
 import { type Box, WEIGHTS, boxExit, controlPoints, routeBow } from './skipRouting';
 import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
@@ -178,6 +179,7 @@ export class GraphView {
       pixelRatio: 'auto',
     });
     sortDrawOrderByKeys(this.cy);
+    shareLabelMetrics(this.cy);
     this.cy.on('tap', 'node', (e) => {
       const n = e.target as cytoscape.NodeSingular;
       const src = n.data('src') as SourceRange | undefined;
