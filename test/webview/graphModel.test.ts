@@ -10,7 +10,7 @@ import type { IrGraph } from '../../src/core/ir';
 import { graphHtml } from '../../src/host/graphHtml';
 import { strictCsp } from '../../src/host/webviewCsp';
 import { GraphModel, groupViewId, layerViewId } from '../../webview/graph/model';
-import { type Box, boxExit, bowHits, controlPoints, routeBow, WEIGHTS } from '../../webview/graph/skipRouting';
+import { type Box, boxExit, bowHits, controlPoints, nearSegment, routeBow, WEIGHTS } from '../../webview/graph/skipRouting';
 import { shortShape } from '../../webview/graph/format';
 
 const ROOT = join(__dirname, '..', '..');
@@ -153,6 +153,17 @@ describe('skip routing', () => {
     const bow = routeBow({ x: 0, y: 0 }, { x: 0, y: 300 }, wall, { minimum: 26, pad: 5 });
     assert.ok(bow.distance < 0);
     assert.ok(!bowHits({ x: 0, y: 0 }, { x: 0, y: 300 }, bow, wall, 5));
+  });
+
+  test('narrowing the obstacles to those near the shortcut first routes it the same', () => {
+    const s = { x: 0, y: 20 };
+    const t = { x: 0, y: 640 };
+    // The column in the way, plus boxes far below and far to the side that no bow reaches.
+    const far: Box[] = [{ x1: -30, x2: 30, y1: 2000, y2: 2040 }, { x1: 5000, x2: 5100, y1: 300, y2: 340 }];
+    const all = [...column, ...far];
+    const near = nearSegment(s, t, all);
+    assert.deepEqual(near, column);
+    assert.deepEqual(routeBow(s, t, near, { pad: 10, minimum: 26, ends: [src, dst] }), routeBow(s, t, all, { pad: 10, minimum: 26, ends: [src, dst] }));
   });
 });
 

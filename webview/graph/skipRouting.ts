@@ -69,6 +69,18 @@ export function boxExit(c: Point, box: Box, to: Point): Point {
 }
 
 /**
+ * The boxes that a bow between `s` and `t` can reach: those within the segment's length of it (a bow that
+ * needs to go further gives up anyway). `routeBow` looks only at these; a caller routing many shortcuts
+ * through a large drawing narrows its obstacles with this first rather than copy the whole list per edge.
+ */
+export function nearSegment<B extends Box>(s: Point, t: Point, boxes: readonly B[]): B[] {
+  const len = Math.hypot(t.x - s.x, t.y - s.y);
+  const lo = { x: Math.min(s.x, t.x) - len, y: Math.min(s.y, t.y) - len };
+  const hi = { x: Math.max(s.x, t.x) + len, y: Math.max(s.y, t.y) + len };
+  return boxes.filter((b) => b.x2 > lo.x && b.x1 < hi.x && b.y2 > lo.y && b.y1 < hi.y);
+}
+
+/**
  * The smallest bow (at least `minimum`, so every shortcut reads as a curve) that clears `obstacles`, trying
  * the preferred side first and taking the other side only when it needs a clearly smaller detour. `ends` are
  * the edge's own boxes: cytoscape cannot draw a curve whose control point lies inside its end node, so
@@ -84,9 +96,7 @@ export function routeBow(
   const weights = opts.weights ?? WEIGHTS;
   const len = Math.hypot(t.x - s.x, t.y - s.y);
   const minimum = Math.min(opts.minimum ?? 24, Math.max(len / 3, 4));
-  const lo = { x: Math.min(s.x, t.x) - len, y: Math.min(s.y, t.y) - len };
-  const hi = { x: Math.max(s.x, t.x) + len, y: Math.max(s.y, t.y) + len };
-  const near = obstacles.filter((b) => b.x2 > lo.x && b.x1 < hi.x && b.y2 > lo.y && b.y1 < hi.y);
+  const near = nearSegment(s, t, obstacles);
   const ends = opts.ends ?? [];
   // A short hop between stacked nodes (a projection's conv to its BN) reads best straight, when nothing is in the way.
   if (len < (opts.straightBelow ?? 0) && !bowHits(s, t, { distance: 0, weights }, near, pad)) return { distance: 0, weights };

@@ -10,7 +10,7 @@ import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model'
 import { loadElk } from './elkLoader';
 import { shareLabelMetrics } from './labelMetrics';
 import { nestedLayout } from './nestedLayout';
-import { type Box, WEIGHTS, boxExit, controlPoints, routeBow } from './skipRouting';
+import { type Box, WEIGHTS, boxExit, controlPoints, nearSegment, routeBow } from './skipRouting';
 import { COMPOUND_PAD, LINE_HEIGHT, NODE_PAD_X, NODE_PAD_Y, buildStylesheet, labelFont, nodeFontSize } from './style';
 import { type Theme, luminance, mix, readTheme } from './theme';
 
@@ -723,7 +723,9 @@ export class GraphView {
         // cytoscape places control points between the points where the centre line leaves the two boxes.
         const from = boxExit(sc, sb, tc);
         const to = boxExit(tc, tb, sc);
-        const obstacles = boxes.filter((b) => b !== sb && b !== tb);
+        // Only the boxes near this shortcut (routeBow looks no further): copying every box of a deep model's
+        // drawing for each of its shortcuts allocated a thousand-entry array per shortcut.
+        const obstacles = nearSegment(from, to, boxes).filter((b) => b !== sb && b !== tb);
         const opts = { pad: 10, minimum: 26, ends: [sb, tb], straightBelow: 3 * layerGap(this.direction) };
         let d = routeBow(from, to, obstacles, opts).distance;
         // An edge into or out of a group must cross that group's border; when dodging the group's own title
