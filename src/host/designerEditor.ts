@@ -8,33 +8,15 @@
  * save, dirty state and hot exit act on that document, and a text editor open on the same file follows.
  */
 import * as vscode from 'vscode';
-import type { SourceRange } from '../core/ir';
 import type { AnalysisService } from './analysisService';
 import type { StudioContext } from './context';
 import { DesignEditing } from './designerEdits';
 import { type GraphHtml, GraphSession } from './graphView';
 import { isDesignFileName } from './designerEditPlan';
-import { toRange } from './languageFeatures';
-import { toZeroBased } from './ranges';
+import { revealSource } from './documents';
 import type { TelemetryFeed } from './training/graphTelemetryFeed';
 
 export const DESIGNER_VIEW_TYPE = 'resnetStudio.designer';
-
-/**
- * A node's source, shown beside the designer rather than over it (a tap in the designer also selects what the
- * properties side bar edits), and without taking the focus, so the designer's keys (undo, redo) stay its own.
- */
-async function revealBeside(range: SourceRange): Promise<void> {
-  const uri = vscode.Uri.file(range.file);
-  const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
-  const sel = toRange(toZeroBased(range));
-  const editor = await vscode.window.showTextDocument(uri, {
-    viewColumn: open?.viewColumn ?? vscode.ViewColumn.Beside,
-    selection: new vscode.Selection(sel.start, sel.start),
-    preserveFocus: true,
-  });
-  editor.revealRange(sel, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-}
 
 class DesignerEditorProvider implements vscode.CustomTextEditorProvider {
   private readonly editing: DesignEditing;
@@ -49,7 +31,8 @@ class DesignerEditorProvider implements vscode.CustomTextEditorProvider {
   }
 
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
-    const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry, this.editing, revealBeside);
+    // A tap shows the source beside the designer without taking the focus, so the designer's undo and redo stay its own.
+    const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry, this.editing, (range) => revealSource(range, 'beside'));
     const key = document.uri.toString();
     const subscriptions: vscode.Disposable[] = [
       // The same stream as the graph panels: every edit, whoever made it (this page, a text editor, undo), re-analyses the document.

@@ -29,15 +29,18 @@ export async function commandDocument(service: AnalysisService, uri: unknown): P
   return doc;
 }
 
-/** Opens a source range in an editor, reusing the column that already shows the file. */
-export async function revealSource(range: SourceRange): Promise<void> {
+/**
+ * Opens a source range in an editor, reusing the column that already shows the file. `beside` keeps the focus
+ * where it is and opens a new column beside it: the designer's taps show the source without covering it.
+ */
+export async function revealSource(range: SourceRange, where: 'first' | 'beside' = 'first'): Promise<void> {
   const uri = vscode.Uri.file(range.file);
   const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
   const sel = toRange(toZeroBased(range));
   const editor = await vscode.window.showTextDocument(uri, {
-    viewColumn: open?.viewColumn ?? vscode.ViewColumn.One,
+    viewColumn: open?.viewColumn ?? (where === 'beside' ? vscode.ViewColumn.Beside : vscode.ViewColumn.One),
     selection: new vscode.Selection(sel.start, sel.start),
-    preserveFocus: false,
+    preserveFocus: where === 'beside',
   });
   editor.revealRange(sel, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
