@@ -297,19 +297,25 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       await wb.runCommand('ResNet Studio: Show Graph');
       await graphStatus(wb, /^small_cifar · .* shortcuts$/);
       const frame = await graphFrame(wb);
+      const fcLine = original.split('\n').findIndex((l) => l.includes('"name": "fc"')) + 1;
       await frame.locator('#graph').click({ position: await stagePoint(frame, 'fc') });
+      // The tap reveals fc's line in the text editor, which takes the focus (click to source); the user then
+      // clicks into the side bar. Typing before the reveal lands would type into the text editor instead.
+      await wb.page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${fcLine}, Col`) }).first().waitFor({ state: 'visible', timeout: 15_000 });
       const inFeatures = frame.locator('#prop-attr-in_features input');
       await inFeatures.waitFor({ state: 'visible', timeout: 10_000 });
+      await inFeatures.click();
       await inFeatures.fill('99');
       await inFeatures.press('Enter');
       assert.match(await editStatus(frame, /fc/), /in_features/);
-      const fcLine = original.split('\n').findIndex((l) => l.includes('"name": "fc"')) + 1;
       await wb.page.keyboard.press('Control+Home');
       await waitForText(wb, 'fc with in_features 99', (x) => /"in_features": 99/.test(x.split('\n')[fcLine - 1] ?? ''));
       await graphStatus(wb, / · 1 error$/, 10_000);
       const problem = await wb.waitForProblem((p) => p.severity === 'Error' && p.file === 'in-graph.resnet.json' && p.line === fcLine);
       assert.match(problem.message, /in_features|99|32/);
       await wb.screenshot('designer-5-invalid-edit');
+      // Problems took the focus and half the editor's height: put both back before the editor's own undo.
+      await wb.runCommand('View: Toggle Panel Visibility');
       await wb.page.locator('.editor-instance .monaco-editor .view-lines').first().click();
       await wb.page.keyboard.press('Control+Z');
       await wb.page.keyboard.press('Control+Home');
