@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { attemptOf, parseTrainingRow, type EndRow, type EndStatus, type TrainingRow } from '../protocol/trainingProtocol';
 import { processStartTime, isProcessAlive, readCompleteLines, type RunStore } from './runStore';
 import { distributedLaunchArgs, freePort, probePython, trainScriptPath } from './pythonEnv';
+import { OWNER_PID_ENV } from './ownerWatch';
 
 export type { Event } from './emitter';
 
@@ -190,7 +191,9 @@ export class PytorchJob {
     try {
       child = spawn(o.python, args, {
         cwd: o.cwd ?? p.dir,
-        env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env },
+        // A run this process owns (not detached) stops when this process is gone, however it went: a killed
+        // extension host runs no exit hook, and an orphaned trainer would keep the machine busy for nobody.
+        env: { ...process.env, PYTHONUNBUFFERED: '1', ...o.env, ...(o.detached ? {} : { [OWNER_PID_ENV]: String(process.pid) }) },
         stdio: ['ignore', outFd, errFd],
         // On POSIX the job always leads its own process group, so a stop reaches every rank and loader process.
         detached: process.platform !== 'win32' || o.detached === true,

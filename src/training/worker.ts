@@ -17,6 +17,7 @@ import { readLastRow } from './runStore';
 import { RunError, readConfig, trainTfjs } from './tfjsTrainer';
 import { TFJS_BACKEND_ENV, parsePreference } from './tfjsNative';
 import { tfjsBackendReason } from './runnerReason';
+import { OWNER_PID_ENV, watchOwner } from './ownerWatch';
 
 /** JSON has no NaN or Infinity: such numbers become null so every row stays parseable. */
 function serialize(row: TrainingRow): string {
@@ -130,6 +131,10 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  watchOwner(process.env[OWNER_PID_ENV], () => {
+    if (!stop.requested) log('the process that started this run has exited: stopping after the current step');
+    stop.requested = true;
+  });
 
   const writer = new RowWriter();
   let status: EndStatus = 'failed';
@@ -186,3 +191,4 @@ if (isMain || process.env['RESNET_STUDIO_WORKER_MAIN'] === '1') {
     },
   );
 }
+
