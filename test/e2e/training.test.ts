@@ -185,8 +185,14 @@ async function chooseFolder(wb: Workbench, dir: string): Promise<void> {
   const input = wb.page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 20_000 });
   await quickTitle(wb, 'Data folder');
-  await input.fill(dir.endsWith('/') ? dir : `${dir}/`);
-  await sleep(500);
+  // The simple file dialog fills in its starting folder a moment after it opens; on a busy machine that can land
+  // after our text and be joined to it, so type until the box holds exactly the folder wanted.
+  const want = dir.endsWith('/') ? dir : `${dir}/`;
+  for (let i = 0; i < 5; i++) {
+    await input.fill(want);
+    await sleep(500);
+    if ((await input.inputValue()) === want) break;
+  }
   const ok = wb.page.locator('.quick-input-widget .quick-input-action a, .quick-input-widget .monaco-button', { hasText: /Train on this folder|OK/ }).first();
   if (await ok.isVisible().catch(() => false)) await ok.click();
   else await wb.page.keyboard.press('Enter');
