@@ -4,14 +4,13 @@
  * the step along, the slider replays an earlier step, skip edges widen as a branch's ratio falls, and
  * "No telemetry" removes it all. Screenshot in test-artifacts/webview/.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { analyzeText } from '../../src/frontends';
 import type { LayerRow } from '../../src/protocol/trainingProtocol';
-import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, launch, startGraphServer, webviewSkipReason } from '../webview/graphPage';
+import { ARTIFACTS, graphPages, REPO_ROOT, webviewSkipReason } from '../webview/graphPage';
 
 const skip = webviewSkipReason();
 const FILE = 'test/fixtures/training/cifar_resnet8.py';
@@ -20,21 +19,11 @@ type Probe = { step: number | null; heat: Record<string, number>; skipWidths: Re
 const layer = (step: number, module: string, stats: Partial<LayerRow>): LayerRow => ({ type: 'layer', attempt: 1, time: step, step, module, ...stats });
 
 describe('graph telemetry overlay in Chromium', { skip, timeout: 120_000 }, () => {
-  let browser: Browser;
-  let server: PageServer;
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startGraphServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const pages = graphPages();
 
   test('heat per layer at a step, live and replayed, and skip widths from the branch ratio', async () => {
     const a = analyzeText(FILE, readFileSync(join(REPO_ROOT, FILE), 'utf8'), { model: 'resnet8', input: [1, 3, 32, 32] });
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     await p.send({ type: 'setGraph', version: 1, file: FILE, graph: a.graph, diagnostics: [], settings: { layoutDirection: 'DOWN', autoCollapseThreshold: 1000 } });
     const probe = () => p.page.evaluate(() => (window as unknown as { resnetStudioTelemetry: { probe(): Probe } }).resnetStudioTelemetry.probe());
     assert.equal(await p.page.locator('#telemetry-bar').isVisible(), false);

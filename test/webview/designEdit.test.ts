@@ -5,11 +5,10 @@
  * updates the side bar and the graph, keeping collapsed stages and the viewport. The pure helpers the page
  * reads values and targets with are tested first, without a browser. Screenshots land in test-artifacts/webview/.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { analyzeText } from '../../src/frontends';
 import { BUILTIN_BLOCKS } from '../../src/frontends/builtinBlocks';
 import { designContextOf } from '../../src/frontends/designEdits';
@@ -17,7 +16,7 @@ import type { DesignFile } from '../../src/protocol/designEditProtocol';
 import type { EditDesignMessage, SetGraphMessage } from '../../src/protocol/graphProtocol';
 import { findLayer, numClasses, shortcutType, stageOfPath, stageParams } from '../../webview/graph/editTargets';
 import { attrKind, formatValue, parseCount, parseName, parseShape, parseValue } from '../../webview/graph/editValues';
-import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, launch, startGraphServer, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, GraphPage, graphPages, REPO_ROOT, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 if (skip) console.log(`# skipping the design editing webview tests: ${skip}`);
@@ -109,17 +108,7 @@ describe('reading what the side bar is given', () => {
 });
 
 describe('design editing in the graph webview', { skip, timeout: 240_000 }, () => {
-  let browser: Browser;
-  let server: PageServer;
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startGraphServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const pages = graphPages();
 
   const groupId = (msg: SetGraphMessage, name: string): string => `g/${msg.graph!.groups.find((g) => g.name === name)!.id}`;
   const nodeId = (msg: SetGraphMessage, name: string): string => `n/${msg.graph!.nodes.find((n) => n.name === name)!.id}`;
@@ -172,7 +161,7 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
   }
 
   test('right-click a stage → "Add block" posts addBlock; the keyboard picks a shortcut type; Escape closes', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const msg = designMessage(RESNET50, resnet50Text(), 3, 50);
       await p.send(msg);
@@ -243,7 +232,7 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
   });
 
   test('the side bar posts setStage and setLayer for committed changes, and nothing for invalid ones', async () => {
-    const p = await GraphPage.open(browser, server, { theme: 'light' });
+    const p = await pages.open({ theme: 'light' });
     try {
       const msg = designMessage(RESNET50, resnet50Text(), 7, 50);
       await p.send(msg);
@@ -310,7 +299,7 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
   });
 
   test('the next setGraph with the changed design updates the side bar and the graph, keeping collapsed stages and the viewport', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const text = resnet50Text();
       const first = designMessage(RESNET50, text, 1, 50);
@@ -327,6 +316,8 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
       await commit(p, 'count', '5');
       assert.deepEqual((await edits(p)).map((m) => m.edit), [{ kind: 'setStage', stage: 'layer2', key: 'count', value: 5 }]);
       await p.send({ type: 'editResult', ok: true, message: 'layer2: count 4 → 5' }, false);
+      // A posted message is handled in a later task of the page: wait for it, then judge what it showed.
+      await p.page.waitForFunction(() => document.querySelector('#edit-status')?.textContent !== '', undefined, { timeout: 5_000 }).catch(() => undefined);
       assert.equal(await p.page.textContent('#edit-status'), 'layer2: count 4 → 5');
       assert.equal(await p.page.locator('#edit-status').evaluate((e) => e.classList.contains('has-error')), false);
 
@@ -356,6 +347,7 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
 
       // A refused edit: an error on the status line.
       await p.send({ type: 'editResult', ok: false, message: 'layer2: a stage has at least one block' }, false);
+      await p.page.waitForFunction(() => document.querySelector('#edit-status')?.textContent?.includes('at least one block'), undefined, { timeout: 5_000 }).catch(() => undefined);
       assert.equal(await p.page.locator('#edit-status').evaluate((e) => e.classList.contains('has-error')), true);
       await screenshot(p, 'design-edit-after.png');
 
@@ -373,7 +365,7 @@ describe('design editing in the graph webview', { skip, timeout: 240_000 }, () =
     }
   });
   test('the background menu reaches the model fields; a layer’s menu inserts from the palette', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const msg = designMessage(RESNET50, resnet50Text(), 5, 50);
       await p.send(msg);

@@ -4,17 +4,16 @@
  * `old → new`, fills the side panel's per-stage table, keeps red for errors, reads in light and dark themes,
  * and `setGraph` leaves it. Screenshots land in test-artifacts/webview/.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { diffGraphs } from '../../src/core/diff';
 import { unionGraph, unionId } from '../../src/core/diffGraph';
 import type { IrGraph } from '../../src/core/ir';
 import { analyzeText } from '../../src/frontends';
 import type { SetDiffMessage, SetGraphMessage } from '../../src/protocol/graphProtocol';
-import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, type ThemeKind, launch, startGraphServer, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, graphPages, REPO_ROOT, type ThemeKind, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 if (skip) console.log(`# skipping the diff webview tests: ${skip}`);
@@ -72,21 +71,11 @@ function contrast(x: string, y: string): number {
 }
 
 describe('graph webview: diff mode', { skip, timeout: 180_000 }, () => {
-  let browser: Browser;
-  let server: PageServer;
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startGraphServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const pages = graphPages();
 
   test('setDiff marks added, removed and changed layers and blocks, and fills the per-stage table', async () => {
     const { a, b, diff, msg } = comparison();
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       await p.send(msg, true);
       const layerIds = async (cls: string) => (await p.page.evaluate((sel) => (window as unknown as CyProbe).resnetStudioGraph.view.cy.$(sel).map((e) => String(e.data('irId'))), `node.layer.${cls}`)).sort();
@@ -172,7 +161,7 @@ describe('graph webview: diff mode', { skip, timeout: 180_000 }, () => {
     test(`${theme} theme: the diff colours differ from each other and from the error red, and text stays readable`, async () => {
       const { msg, diff } = comparison();
       const unchanged = diff.nodes.find((n) => n.key === 'layer1.0.conv1' && n.status === 'same')!;
-      const p = await GraphPage.open(browser, server, { theme });
+      const p = await pages.open({ theme });
       try {
         await p.send(msg, true);
         // One call per selector: a helper function declared inside `evaluate` would not survive the TypeScript transform.
@@ -208,7 +197,7 @@ describe('graph webview: diff mode', { skip, timeout: 180_000 }, () => {
     const b = design('examples/resnet50.resnet.json', (d) => (stage(d, 'layer3')['count'] = 5));
     const diff = diffGraphs(a, b);
     const msg: SetDiffMessage = { type: 'setDiff', version: 1, file: b.file, labels: { before: 'a.resnet.json', after: 'b.resnet.json' }, graph: unionGraph(a, b, diff), diff, diagnostics: [], settings: { layoutDirection: 'DOWN', autoCollapseThreshold: 100 } };
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       await p.send(msg, true);
       const collapsed = (await p.page.evaluate(() => (window as unknown as CyProbe).resnetStudioGraph.view.cy.$('node.collapsed').map((e) => String(e.data('name'))))).sort();

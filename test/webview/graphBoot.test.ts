@@ -4,15 +4,14 @@
  * page opens ready to read: fitted, no label clipped at the edge, the legend never over a node (an icon in a
  * narrow view).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { analyzeText } from '../../src/frontends';
 import type { IrGraph } from '../../src/core/ir';
 import type { SetGraphMessage } from '../../src/protocol/graphProtocol';
-import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, launch, startGraphServer, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, GraphPage, graphPages, REPO_ROOT, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 
@@ -54,21 +53,11 @@ async function labelBoxes(p: GraphPage): Promise<{ id: string; x1: number; y1: n
 }
 
 describe('graph page start-up and first view', { skip, timeout: 180_000 }, () => {
-  let browser: Browser;
-  let server: PageServer;
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startGraphServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const pages = graphPages();
 
   test('a ResNet never loads ELK; a graph that needs it loads it under the CSP', async () => {
     const requested: string[] = [];
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       p.page.on('request', (r) => requested.push(new URL(r.url()).pathname));
       const r50 = analyzeText('resnet50.resnet.json', readFileSync(join(REPO_ROOT, 'examples/resnet50.resnet.json'), 'utf8')).graph!;
@@ -100,7 +89,7 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     for (const model of models) {
       const name = model.file.replace(/^.*\/|\.resnet\.json$/g, '');
       test(`opens ready to read: ${name} in a ${size.name} (${size.width}x${size.height}), no label clipped, the legend over no node`, async () => {
-        const p = await GraphPage.open(browser, server, { width: size.width, height: size.height });
+        const p = await pages.open({ width: size.width, height: size.height });
         try {
           const g = analyzeText(model.file, readFileSync(join(REPO_ROOT, model.file), 'utf8')).graph!;
           await p.send(msg(model.file, g));

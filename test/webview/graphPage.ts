@@ -3,7 +3,9 @@
  * come from the same `graphHtml()` the extension host serves, with a stand-in for `acquireVsCodeApi` that
  * records every posted message and the persisted state. Shared by the webview tests and the benchmark.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { graphHtml } from '../../src/host/graphHtml';
 import type { FromGraphWebview, GraphWebviewState, ToGraphWebview } from '../../src/protocol/graphProtocol';
@@ -17,6 +19,30 @@ const CODICONS = join(REPO_ROOT, 'node_modules', '@vscode', 'codicons', 'dist');
 /** Why the graph webview tests cannot run here (undefined when they can; throws under CI=true). */
 export function webviewSkipReason(): string | undefined {
   return skipReasonFor('webview tests', [BUNDLE]);
+}
+
+/**
+ * For the tests of one `describe`: a page server and a Chromium started before them and closed after them, and
+ * `open` for a fresh page on them (the options of {@link GraphPage.open}).
+ */
+export function graphPages(): { open(opts?: Parameters<typeof GraphPage.open>[2]): Promise<GraphPage> } {
+  let browser: Browser | undefined;
+  let server: PageServer | undefined;
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startGraphServer();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    open: (opts) => {
+      if (!browser || !server) throw new Error('graphPages().open is for tests, after its before() hook has run');
+      return GraphPage.open(browser, server, opts);
+    },
+  };
 }
 
 /** Serves the graph page as the host builds it, with its bundle, stylesheet and codicon font. */

@@ -2,16 +2,15 @@
  * The graph webview in real Chromium: the built bundle, the host's exact HTML and CSP, a recording stand-in
  * for `acquireVsCodeApi`, and graphs from the real front ends. Screenshots land in test-artifacts/webview/.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { analyzeText } from '../../src/frontends';
 import { cifarResNet } from '../../src/frontends/templates';
 import type { Analysis, IrGraph } from '../../src/core/ir';
 import type { GraphViewSettings, SetGraphMessage } from '../../src/protocol/graphProtocol';
-import { ARTIFACTS, GraphPage, type PageServer, REPO_ROOT, THEME_VARS, launch, startGraphServer, webviewSkipReason } from './graphPage';
+import { ARTIFACTS, GraphPage, graphPages, REPO_ROOT, THEME_VARS, webviewSkipReason } from './graphPage';
 
 const skip = webviewSkipReason();
 if (skip) console.log(`# skipping the graph webview tests: ${skip}`);
@@ -62,20 +61,10 @@ async function assertClean(p: GraphPage): Promise<void> {
 }
 
 describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
-  let browser: Browser;
-  let server: PageServer;
-  before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await startGraphServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const pages = graphPages();
 
   test('ResNet-50: says ready first, draws every layer and shortcut, no CSP violations', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       assert.deepEqual(await p.posted(), [{ type: 'ready' }], 'ready is the first and only message before the host answers');
       const a = analyse('examples/resnet50.resnet.json');
@@ -103,7 +92,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('CIFAR ResNet-20: option-A shortcuts are pad shortcuts through their slice and pad nodes', async () => {
-    const p = await GraphPage.open(browser, server, { theme: 'light' });
+    const p = await pages.open({ theme: 'light' });
     try {
       const a = analyse('examples/cifar-resnet20.resnet.json');
       await p.send(setGraph(a));
@@ -138,7 +127,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('stages start collapsed above the threshold; double-click expands, the toolbar collapses again', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const a = analyse('examples/resnet50.resnet.json');
       const g = a.graph!;
@@ -178,7 +167,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('clicking a node posts reveal with its source range', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const a = analyse('examples/resnet50.resnet.json');
       await p.send(setGraph(a, { autoCollapseThreshold: 100 }));
@@ -207,7 +196,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('nodes with errors are red and show the message on hover', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const a = analyse('test/fixtures/json/custom-block-mismatch.resnet.json');
       const bad = a.graph!.nodes.filter((n) => n.error);
@@ -232,7 +221,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('highlight from the host expands the collapsed stage and block, then selects and centres the node', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const a = analyse('examples/resnet50.resnet.json');
       await p.send(setGraph(a, { autoCollapseThreshold: 40 }));
@@ -256,7 +245,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('search, heat and export: SVG and PNG go to the host', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const a = analyse('examples/resnet18.resnet.json');
       await p.send(setGraph(a));
@@ -313,7 +302,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
 
   test('collapsed groups and heat survive a reload (setState)', async () => {
     const a = analyse('examples/resnet50.resnet.json');
-    const p = await GraphPage.open(browser, server, { state: { file: a.file, collapsed: ['layer1', 'layer4'], heat: 'params' } });
+    const p = await pages.open({ state: { file: a.file, collapsed: ['layer1', 'layer4'], heat: 'params' } });
     try {
       await p.send(setGraph(a, { autoCollapseThreshold: 1000 }));
       const s = await p.stats();
@@ -328,7 +317,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('an older version of the same file is ignored; a file without a graph says why', async () => {
-    const p = await GraphPage.open(browser, server);
+    const p = await pages.open();
     try {
       const r18 = analyse('examples/resnet18.resnet.json');
       const r34 = analyse('examples/resnet34.resnet.json');
@@ -348,7 +337,7 @@ describe('graph webview in Chromium', { skip, timeout: 180_000 }, () => {
   });
 
   test('CIFAR ResNet-1202 opens with its stages collapsed; only the visible elements exist', async () => {
-    const p = await GraphPage.open(browser, server, { theme: 'high-contrast' });
+    const p = await pages.open({ theme: 'high-contrast' });
     try {
       const file = 'cifar-resnet1202.resnet.json';
       const a = analyzeText(file, JSON.stringify(cifarResNet(1202)));
