@@ -5,13 +5,14 @@
 import * as vscode from 'vscode';
 import type { Diagnostic, ModelCandidate, Severity } from '../core/ir';
 import { isModelAnalysis } from './analysisOptions';
-import type { IndexedDiagnostic } from '../frontends/workspaceIndex';
-import { type AnalysisService, type AnalyzedDocument } from './analysisService';
+import { AnalysisService, type AnalyzedDocument } from './analysisService';
 import type { StudioContext } from './context';
 import { fileDiagnostics } from './fileDiagnostics';
+import { fixSources } from './fixSources';
 import { hoverMarkdown, inputText, lensTitle } from './hoverText';
 import { CHANGE_INPUT_COMMAND } from './inputShape';
 import { shapeHints } from './inlayHints';
+import { type IndexRun, OtherModels } from './otherModels';
 import { type EditorDiagnostic, quickFixesFor } from './quickFixes';
 import { type ZeroRange, nodesAt, sameFile, toZeroBased } from './ranges';
 
@@ -20,14 +21,12 @@ export const DIAGNOSTIC_SOURCE = 'ResNet Studio';
 const INDEX_TIME_LIMIT_MS = 3_000;
 /** Quiet time after an edit before the file's other models are analysed again. */
 const INDEX_QUIET_MS = 1_000;
-/** A version no document has: the file's index must run again. */
-const STALE = -1;
 
 /**
  * The other models' diagnostics of each open file, from its latest index: listed in Problems by
- * `registerDiagnostics`, and the source of their quick fixes for `QuickFixes`.
+ * `registerDiagnostics` (which creates it), and the source of their quick fixes for `QuickFixes`.
  */
-const OTHER_MODELS = new Map<string, { version: number; diagnostics: IndexedDiagnostic[] }>();
+let otherModels: OtherModels | undefined;
 
 /** Documents the providers are offered for; each provider still checks that a file is a model. */
 export const MODEL_SELECTOR: vscode.DocumentSelector = [
@@ -67,39 +66,26 @@ export function toVsDiagnostic(d: Diagnostic): vscode.Diagnostic {
 export function registerDiagnostics(ctx: StudioContext, service: AnalysisService): void {
   const collection = vscode.languages.createDiagnosticCollection('resnetStudio');
   let lastShape = ctx.settings().analysis.defaultInputShape.join(',');
-  // The other models' diagnostics of each file, from its latest index. They stay listed while a newer index
-  // runs, so an edit never makes another model's error blink out of Problems.
-  const others = OTHER_MODELS;
-  const indexing = new Map<string, number>();
   const latest = new Map<string, AnalyzedDocument>();
+  const run: IndexRun = async (uri, version) => {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!doc || doc.isClosed || doc.version !== version || !AnalysisService.fileOf(doc).endsWith('.py')) return undefined;
+    const ix = await service.indexDocument(doc, INDEX_TIME_LIMIT_MS);
+    if (!ix || doc.isClosed || doc.version !== ix.version) return undefined;
+    return ix.index?.diagnostics ?? [];
+  };
+  // The index shares the worker with the analyses of each edit: it runs once typing pauses, so it never
+  // holds up the next keystroke's diagnostics. Its findings stay listed while a newer index runs, so an edit
+  // never makes another model's error blink out of Problems.
+  const others = new OtherModels(run, (uri, version) => {
+    const now = latest.get(uri);
+    if (now && now.version === version) show(now);
+  }, INDEX_QUIET_MS);
+  otherModels = others;
   const show = (r: AnalyzedDocument): void => {
     const shown = r.options.model ?? r.analysis.graph?.name;
-    const merged = fileDiagnostics(r.analysis.diagnostics, shown, others.get(r.uri.toString())?.diagnostics ?? [], (f) => sameFile(f, r.file));
+    const merged = fileDiagnostics(r.analysis.diagnostics, shown, others.listed(r.uri.toString()), (f) => sameFile(f, r.file));
     collection.set(r.uri, merged.map(toVsDiagnostic));
-  };
-  const timers = new Map<string, ReturnType<typeof setTimeout>>();
-  // The index shares the worker with the analyses of each edit: it runs once typing pauses, so it never
-  // holds up the next keystroke's diagnostics (a file's first index runs at once, so Problems opens complete).
-  const scheduleIndex = (r: AnalyzedDocument): void => {
-    const uri = r.uri.toString();
-    clearTimeout(timers.get(uri));
-    timers.set(uri, setTimeout(() => {
-      timers.delete(uri);
-      reindex(r);
-    }, others.has(uri) ? INDEX_QUIET_MS : 0));
-  };
-  const reindex = (r: AnalyzedDocument): void => {
-    const uri = r.uri.toString();
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
-    if (!doc || !r.file.endsWith('.py') || others.get(uri)?.version === r.version || indexing.get(uri) === r.version) return;
-    indexing.set(uri, r.version);
-    void service.indexDocument(doc, INDEX_TIME_LIMIT_MS).then((ix) => {
-      if (indexing.get(uri) === r.version) indexing.delete(uri);
-      if (!ix || doc.isClosed || doc.version !== ix.version) return;
-      others.set(uri, { version: ix.version, diagnostics: ix.index?.diagnostics ?? [] });
-      const now = latest.get(uri);
-      if (now && now.version === ix.version) show(now);
-    });
   };
   const publish = (r: AnalyzedDocument): void => {
     const uri = r.uri.toString();
@@ -111,18 +97,21 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
     }
     latest.set(uri, r);
     show(r);
-    scheduleIndex(r);
+    if (r.file.endsWith('.py')) others.schedule(uri, r.version);
   };
   const clear = (uri: vscode.Uri): void => {
-    clearTimeout(timers.get(uri.toString()));
-    timers.delete(uri.toString());
     latest.delete(uri.toString());
     others.delete(uri.toString());
     collection.delete(uri);
   };
   ctx.subscriptions.push(
     collection,
-    { dispose: () => timers.forEach((t) => clearTimeout(t)) },
+    {
+      dispose: () => {
+        others.dispose();
+        if (otherModels === others) otherModels = undefined;
+      },
+    },
     service.onDidAnalyze(publish),
     service.onDidClear(clear),
     vscode.workspace.onDidOpenTextDocument((doc) => service.schedule(doc, 0)),
@@ -134,7 +123,7 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
       // Only the default input shape changes what the front ends compute.
       const shape = s.analysis.defaultInputShape.join(',');
       if (shape !== lastShape) {
-        for (const o of others.values()) o.version = STALE;
+        others.markAllStale();
         service.rescheduleAll();
       }
       lastShape = shape;
@@ -142,8 +131,7 @@ export function registerDiagnostics(ctx: StudioContext, service: AnalysisService
     ctx.onDidChangeChoice((uri) => {
       // A chosen input shape changes every model's analysis, not only the shown one's: index again, and
       // list the old findings until then.
-      const o = others.get(uri.toString());
-      if (o) o.version = STALE;
+      others.markStale(uri.toString());
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       if (doc) service.schedule(doc, 0);
     }),
@@ -290,23 +278,32 @@ class QuickFixes implements vscode.CodeActionProvider {
 
   constructor(private readonly service: AnalysisService) {}
 
-  async provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+  async provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext, token: vscode.CancellationToken): Promise<vscode.CodeAction[]> {
     const ours = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
     if (!ours.length) return [];
-    // Fixes come from the analysis of the version now in the editor, so their offsets are never stale.
-    const r = this.service.peek(doc) ?? (await this.service.analyze(doc));
-    if (!r || r.version !== doc.version) return [];
     const wanted: (EditorDiagnostic & { vs: vscode.Diagnostic })[] = ours.map((d) => ({
       code: typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code),
       message: d.message,
       range: fromRange(d.range),
       vs: d,
     }));
-    // Another model's error (listed from the file's index) brings its fix too, when the index is of this version.
-    const indexed = OTHER_MODELS.get(doc.uri.toString());
-    const all = indexed?.version === doc.version ? [...r.analysis.diagnostics, ...indexed.diagnostics] : r.analysis.diagnostics;
+    // Fixes come from the analysis, and for another model's error from the index, of the version now in the
+    // editor (their offsets are never stale); when either is still on its way, the request waits for it.
+    const found = await fixSources(
+      {
+        uri: doc.uri.toString(),
+        version: () => doc.version,
+        analyze: async () => this.service.peek(doc) ?? (await this.service.analyze(doc)),
+        cancelled: () => token.isCancellationRequested || doc.isClosed,
+        invoked: context.triggerKind === vscode.CodeActionTriggerKind.Invoke,
+      },
+      wanted,
+      otherModels,
+    );
+    if (!found) return [];
+    const r = found.analysis;
     const seen = new Set<string>();
-    return quickFixesFor(all, wanted).filter((f) => {
+    return quickFixesFor(found.diagnostics, wanted).filter((f) => {
       const k = `${f.title}\u0000${JSON.stringify(f.edits)}`;
       if (seen.has(k)) return false;
       seen.add(k);
