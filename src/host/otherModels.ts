@@ -94,8 +94,11 @@ export class OtherModels {
         p = this.start(uri, version, 0);
       } else if (now && !p.started) this.begin(uri, p);
       await p.done;
-      // The options changed while it ran: its result is not current, and the current one is asked for anew.
-      if (this.generation(uri) === generation) return this.current(uri, version);
+      // Asked for anew when the options changed while it ran (its result is not current), or when a newer
+      // request for the same version replaced it before it started.
+      const next = this.pending.get(uri);
+      const replaced = !!next && next !== p && next.version === version;
+      if (this.generation(uri) === generation && !replaced) return this.current(uri, version);
     }
   }
 

@@ -227,3 +227,23 @@ test('the store lists the newest index, never replaces it with an older version,
     others.dispose();
   }
 });
+
+test('a lightbulb waiting for a scheduled index still gets it when the same version is scheduled again', async () => {
+  const doc: Doc = { version: 1, text: TEXT, model: undefined };
+  const others = new OtherModels(async () => indexOf(doc.text), () => undefined, 100);
+  try {
+    others.schedule(URI, 1);
+    await others.ofVersion(URI, 1, false);
+    doc.model = 'WideHead';
+    others.markStale(URI);
+    others.schedule(URI, 1);
+    const wanted = tinyError(doc, others);
+    const answer = offered(doc, request(doc, false), wanted, others);
+    await sleep(20);
+    // The analysis of the same text is published again (an imported module changed): the quiet time restarts.
+    others.schedule(URI, 1);
+    assert.deepEqual(await answer, [FIX]);
+  } finally {
+    others.dispose();
+  }
+});
