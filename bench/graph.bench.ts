@@ -3,8 +3,10 @@
 //     host's default threshold of 300 layer nodes, where its stages start collapsed, and for everything expanded);
 //   - a CIFAR ResNet-1202 (about 3,600 layer nodes) is interactive within 1.5 s with its stages collapsed.
 // Each run opens a fresh page (cold JIT, as when a panel opens) and posts `setGraph` once it has said `ready`.
-// Times run from posting (before the JSON is parsed in the page) to the second animation frame after layout,
-// and for "interactive" until the main thread next runs a task after that paint. The renderer's main-thread
+// Times run from posting (before the JSON is parsed in the page) to the first frame painted after layout (a
+// task posted from its animation frame runs once it is painted), and for "interactive" until the main thread
+// next runs a task after the whole drawing is done. A large drawing puts the part in sight on the canvas first
+// (webview/graph/firstPaint.ts); when everything was drawn is printed beside it. The renderer's main-thread
 // CPU time over the same span is printed too: on a shared machine wall time also counts other work.
 // The user's view (issue 12, 5b) is timed as a user sees it: from the page's navigation start, the graph
 // answered the moment the page says `ready` (the host has analysed it meanwhile), to the first painted frame
@@ -25,6 +27,8 @@ import { report } from './util';
 interface Measured {
   /** setGraph posted -> painted. */
   paint: number;
+  /** setGraph posted -> everything drawn. */
+  complete: number;
   /** setGraph posted -> first task after the paint. */
   interactive: number;
   /** Renderer main-thread CPU time spent from posting to the paint. */
@@ -56,12 +60,12 @@ async function measureOnce(browser: Browser, server: PageServer, msg: SetGraphMe
     }, JSON.stringify(msg));
     await page.waitForRender(0, 120_000);
     const m = await page.page.evaluate((start) => {
-      const w = window as unknown as { resnetStudioGraph: { view: { lastTiming: { start: number; synced: number; layoutDone: number; painted: number; elements: number } } } };
+      const w = window as unknown as { resnetStudioGraph: { view: { lastTiming: { start: number; synced: number; layoutDone: number; painted: number; complete: number; elements: number } } } };
       const t = w.resnetStudioGraph.view.lastTiming;
       return new Promise<Omit<Measured, 'cpu'>>((resolve) =>
         setTimeout(() => {
           // This task ran behind the paint; if it waited, the page was not yet free for input.
-          resolve({ paint: t.painted - start, interactive: Math.max(t.painted - start, performance.now() - start), layout: t.layoutDone - t.synced, queued: t.start - start, elements: t.elements });
+          resolve({ paint: t.painted - start, complete: t.complete - start, interactive: Math.max(t.complete - start, performance.now() - start), layout: t.layoutDone - t.synced, queued: t.start - start, elements: t.elements });
         }, 0),
       );
     }, t0);
@@ -94,7 +98,7 @@ async function measureExpand(browser: Browser, server: PageServer, msg: SetGraph
  * boots as VS Code loads it, and `setGraph` is answered as soon as it says `ready`. Then, on the same page,
  * "expand everything" (the toolbar button) until that is painted.
  */
-async function measureUserView(browser: Browser, server: PageServer, msg: SetGraphMessage, expandAll: boolean): Promise<{ firstPaint: number; cpu: number; expandAll?: number; expandAllCpu?: number }> {
+async function measureUserView(browser: Browser, server: PageServer, msg: SetGraphMessage, expandAll: boolean): Promise<UserView> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   try {
     const cdp = await page.context().newCDPSession(page);
@@ -114,26 +118,36 @@ async function measureUserView(browser: Browser, server: PageServer, msg: SetGra
     });
     await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => ((window as unknown as { resnetStudioGraph?: { view: { renderCount: number; busy: boolean } } }).resnetStudioGraph?.view.renderCount ?? 0) > 0, undefined, { timeout: 120_000 });
-    const firstPaint = await page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { lastTiming: { painted: number } } } }).resnetStudioGraph.view.lastTiming.painted);
+    const { painted: firstPaint, complete } = await page.evaluate(() => (window as unknown as { resnetStudioGraph: { view: { lastTiming: { painted: number; complete: number } } } }).resnetStudioGraph.view.lastTiming);
     // The renderer's main-thread CPU time so far (a fresh page's own process): steadier than wall time on a busy machine.
     const threadTime = async (): Promise<number> => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime')?.value ?? NaN) * 1000;
     const cpu = await threadTime();
-    if (!expandAll) return { firstPaint, cpu };
+    if (!expandAll) return { firstPaint, complete, cpu };
     // Let the first view's trailing work finish, so that the expansion's CPU time is its own.
     await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
     const cpu0 = await threadTime();
     const expand = await page.evaluate(async () => {
-      const v = (window as unknown as { resnetStudioGraph: { view: { lastTiming: { painted: number } } } }).resnetStudioGraph.view;
+      const v = (window as unknown as { resnetStudioGraph: { view: { lastTiming: { painted: number; complete: number } } } }).resnetStudioGraph.view;
       const t = performance.now();
       document.getElementById('expand-all')!.click();
       const before = v.lastTiming;
       while (v.lastTiming === before) await new Promise((r) => setTimeout(r, 5));
-      return v.lastTiming.painted - t;
+      return { painted: v.lastTiming.painted - t, complete: v.lastTiming.complete - t };
     });
-    return { firstPaint, cpu, expandAll: expand, expandAllCpu: (await threadTime()) - cpu0 };
+    return { firstPaint, complete, cpu, expandAll: expand.painted, expandAllComplete: expand.complete, expandAllCpu: (await threadTime()) - cpu0 };
   } finally {
     await page.close();
   }
+}
+
+/** Times from navigation start (first paint, and everything drawn: later when what is in sight comes first). */
+interface UserView {
+  firstPaint: number;
+  complete: number;
+  cpu: number;
+  expandAll?: number;
+  expandAllComplete?: number;
+  expandAllCpu?: number;
 }
 
 function median(xs: number[]): number {
@@ -156,14 +170,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) all.push(await measureOnce(browser, server, msg));
     const m = (k: keyof Measured) => median(all.map((x) => x[k]));
     report(`${label} (median of ${RUNS} fresh pages)`, m(key), target);
-    console.log(`  main-thread CPU ${m('cpu').toFixed(0)} ms; ${m('queued').toFixed(0)} ms to parse the message and build the model, layout ${m('layout').toFixed(0)} ms, ${m('elements')} elements; runs: ${all.map((x) => x[key].toFixed(0)).join(', ')} ms (best ${Math.min(...all.map((x) => x[key])).toFixed(0)})`);
+    console.log(`  everything drawn at ${m('complete').toFixed(0)} ms; main-thread CPU ${m('cpu').toFixed(0)} ms; ${m('queued').toFixed(0)} ms to parse the message and build the model, layout ${m('layout').toFixed(0)} ms, ${m('elements')} elements; runs: ${all.map((x) => x[key].toFixed(0)).join(', ')} ms (best ${Math.min(...all.map((x) => x[key])).toFixed(0)})`);
   };
   try {
     // Other work on the machine inflates wall-clock times; say how busy it was.
     console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
     console.log(`${r152.nodes.length - 1} layer nodes in ResNet-152, ${r1202.nodes.length - 1} in CIFAR ResNet-1202`);
-    const collapsed: { firstPaint: number; cpu: number; expandAll?: number; expandAllCpu?: number }[] = [];
-    const expanded: { firstPaint: number; cpu: number }[] = [];
+    const collapsed: UserView[] = [];
+    const expanded: UserView[] = [];
     for (let i = 0; i < RUNS; i++) {
       collapsed.push(await measureUserView(browser, server, message('resnet152.resnet.json', r152, 300), true));
       expanded.push(await measureUserView(browser, server, message('resnet152.resnet.json', r152, 100_000), false));
@@ -173,11 +187,11 @@ async function main(): Promise<void> {
     const firstExpanded = expanded.map((x) => x.firstPaint);
     const expandAll = collapsed.map((x) => x.expandAll!);
     report(`user view: ResNet-152 collapsed, navigation start to first painted frame with nodes (median of ${RUNS} fresh pages)`, median(firstCollapsed), 450);
-    console.log(`  ${runs(firstCollapsed)}; renderer main-thread CPU to then ${median(collapsed.map((x) => x.cpu)).toFixed(0)} ms`);
+    console.log(`  ${runs(firstCollapsed)}; renderer main-thread CPU to everything drawn ${median(collapsed.map((x) => x.cpu)).toFixed(0)} ms`);
     report(`user view: ResNet-152 expanded, navigation start to first painted frame with nodes (median of ${RUNS})`, median(firstExpanded), 700);
-    console.log(`  ${runs(firstExpanded)}; renderer main-thread CPU to then ${median(expanded.map((x) => x.cpu)).toFixed(0)} ms`);
+    console.log(`  ${runs(firstExpanded)}; the part in sight first, everything drawn at ${median(expanded.map((x) => x.complete)).toFixed(0)} ms; renderer main-thread CPU to then ${median(expanded.map((x) => x.cpu)).toFixed(0)} ms`);
     report(`user view: ResNet-152 "expand everything" from the collapsed view, click to paint (median of ${RUNS})`, median(expandAll), 300);
-    console.log(`  ${runs(expandAll)}; renderer main-thread CPU ${median(collapsed.map((x) => x.expandAllCpu!)).toFixed(0)} ms`);
+    console.log(`  ${runs(expandAll)}; everything drawn at ${median(collapsed.map((x) => x.expandAllComplete!)).toFixed(0)} ms; renderer main-thread CPU ${median(collapsed.map((x) => x.expandAllCpu!)).toFixed(0)} ms`);
     // GRAPH_BENCH=user stops here (the user's view only, to iterate on the page's start-up).
     if (process.env['GRAPH_BENCH'] === 'user') return;
     await run('ResNet-152 layout + first paint, default policy (threshold 300: stages collapsed)', message('resnet152.resnet.json', r152, 300), 500, 'paint');

@@ -75,6 +75,66 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     }
   });
 
+  // A large drawing puts what is in sight on the canvas first (firstPaint.ts): that frame must show exactly
+  // what the whole shows there, or the view would jump when the rest arrives.
+  for (const how of ['opened expanded', 'expand everything'] as const) {
+    test(`a large graph drawn in two steps: the first shows what the whole shows in sight (ResNet-152, ${how})`, async () => {
+      const p = await pages.open({ width: 1200, height: 800 });
+      try {
+        const file = 'examples/resnet152.resnet.json';
+        const g = analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8')).graph!;
+        type Seen = { ids: Record<string, [number, number, number, number]>; zoom: number; pan: { x: number; y: number }; width: number; height: number; total: number };
+        // Rendered boxes (nodes' bodies and labels, edges' curves) of every element, with the viewport; as page
+        // source, so that nothing the test runner adds to its own functions reaches the page.
+        const hook = `(() => {
+  const view = window.resnetStudioGraph.view;
+  window.__snap = () => {
+    const cy = view.cy;
+    const ids = {};
+    cy.elements().forEach((e) => {
+      const b = e.renderedBoundingBox({ includeOverlays: false, includeUnderlays: false });
+      ids[e.id()] = [b.x1, b.y1, b.x2, b.y2];
+    });
+    return { ids, zoom: cy.zoom(), pan: { ...cy.pan() }, width: cy.width(), height: cy.height(), total: cy.elements().length };
+  };
+  view.onFirstPartPainted = () => { window.__first = window.__snap(); };
+})()`;
+        if (how === 'opened expanded') {
+          await p.page.evaluate(hook);
+          await p.send(msg(file, g, 100_000));
+        } else {
+          await p.send(msg(file, g));
+          await p.page.evaluate(hook);
+          const before = await p.renderCount();
+          await p.page.click('#expand-all');
+          await p.waitForRender(before);
+        }
+        const first = (await p.page.evaluate('window.__first')) as Seen | undefined;
+        const whole = (await p.page.evaluate('window.__snap()')) as Seen;
+        assert.ok(first, 'the first step was painted on its own');
+        assert.ok(first.total < whole.total / 4, `the first step holds a small part: ${first.total} of ${whole.total} elements`);
+        assert.deepEqual({ zoom: whole.zoom, pan: whole.pan }, { zoom: first.zoom, pan: first.pan }, 'the view did not move');
+        const inSight = (b: [number, number, number, number]) => b[2] >= 0 && b[0] <= whole.width && b[3] >= 0 && b[1] <= whole.height;
+        let checked = 0;
+        for (const [id, b] of Object.entries(whole.ids)) {
+          if (!inSight(b)) continue;
+          const a = first.ids[id];
+          assert.ok(a, `${id}, in sight, was in the first step`);
+          // What of it is in sight (a stage's box goes on below the view, where its first drawing may end sooner).
+          const clip = (x: [number, number, number, number]) => [Math.max(x[0], 0), Math.max(x[1], 0), Math.min(x[2], whole.width), Math.min(x[3], whole.height)];
+          const [ca, cb] = [clip(a), clip(b)];
+          for (let i = 0; i < 4; i++) assert.ok(Math.abs(ca[i]! - cb[i]!) < 0.5, `${id} was drawn at ${JSON.stringify(a)} first and at ${JSON.stringify(b)} after`);
+          checked++;
+        }
+        assert.ok(checked >= 10, `${checked} elements in sight`);
+        await p.page.screenshot({ path: join(ARTIFACTS, `two-step-${how.replace(/ /g, '-')}.png`) });
+        assert.deepEqual(p.consoleErrors, []);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
   const sizes = [
     { width: 1200, height: 800, name: 'panel' },
     { width: 360, height: 700, name: 'side-bar' },

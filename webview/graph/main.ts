@@ -34,6 +34,9 @@ import { GraphView } from './view';
 
 const vscode = getVsCodeApi<GraphWebviewState, FromGraphWebview>();
 const post = (m: FromGraphWebview): void => vscode.postMessage(m);
+// Said before the view is built, so that the host's answer travels while this script still runs: no message is
+// handled before the script has finished (its listener, added below, is in place by then).
+post({ type: 'ready' });
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -293,5 +296,3 @@ window.addEventListener('unhandledrejection', (e) => report(e.reason));
 
 /** Read-only handle for the webview tests and the benchmark (counts, positions, timings). */
 (globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view, editing };
-
-post({ type: 'ready' });

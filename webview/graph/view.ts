@@ -6,6 +6,7 @@
 import cytoscape from 'cytoscape';
 import type { HeatMode, IrGraph, LayoutDirection, SkipKind, SourceRange } from '../../src/protocol/graphProtocol';
 import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
+import { firstPart, visibleRegion } from './firstPaint';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { loadElk } from './elkLoader';
 import { shareLabelMetrics } from './labelMetrics';
@@ -28,9 +29,37 @@ export interface RenderTiming {
   /** Elements added to cytoscape (before the layout). */
   synced: number;
   layoutDone: number;
+  /** When the first frame showing the result had been painted. */
   painted: number;
+  /** When everything was drawn (later than `painted` when the part in sight was drawn first). */
+  complete: number;
   elements: number;
 }
+
+/** A render drawn in two steps: the view ids of its first part (`firstPaint.ts`). */
+interface Parts {
+  nodes: ReadonlySet<string>;
+  edges: ReadonlySet<string>;
+}
+
+/** Fewer new nodes than this are drawn in one step: splitting costs a frame. */
+const FIRST_PART_MIN = 250;
+
+/** Worked out for a whole view: the boxes it adds to the drawing, and `apply` to give it to what is drawn now. */
+interface Placed<T> {
+  boxes: T;
+  apply(): void;
+}
+
+/** Sets a group title's sideways shift; only a change restyles the group (see `sync`). */
+function setTitleDx(g: cytoscape.CollectionReturnValue, dx: number): void {
+  if (g.empty()) return;
+  if (dx) {
+    if (g.data('titleDx') !== dx) g.data('titleDx', dx);
+  } else if (g.data('titleDx') !== undefined) g.removeData('titleDx');
+}
+
+const centre = (b: Box | undefined): { x: number; y: number } | undefined => (b ? { x: (b.x1 + b.x2) / 2, y: (b.y1 + b.y2) / 2 } : undefined);
 
 /** Grows a heat range to include `v` (zero stays outside: it means "no cost"). */
 function widen(range: { min: number; max: number }, v: number): void {
@@ -41,6 +70,21 @@ function widen(range: { min: number; max: number }, v: number): void {
 }
 
 const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
+/**
+ * When the next frame has been painted: a task posted from its animation-frame callback runs once the frame's
+ * style, layout, paint and commit (done in the same task as the callbacks) are over.
+ */
+const nextPaint = (): Promise<number> =>
+  new Promise((r) =>
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        r(performance.now());
+      };
+      ch.port2.postMessage(null);
+    }),
+  );
 
 /**
  * Makes cytoscape's drawing-order sort cost one key per element rather than one ancestor walk per comparison.
@@ -158,6 +202,8 @@ export class GraphView {
   private queue: Promise<void> = Promise.resolve();
   private matches: string[] = [];
   private matchIndex = -1;
+  /** Called when a render drawn in two steps has painted its first (the tests compare it with the whole). */
+  onFirstPartPainted: (() => void) | undefined;
   /** The IR id of the node last clicked: the instance the editor's cursor sync should prefer. */
   private lastClicked: string | null = null;
 
@@ -328,20 +374,29 @@ export class GraphView {
    * it always fits, however narrow the view (the side bar): no label is cut by the view's sides or its top.
    */
   fitReadable(bounds?: Box): void {
-    const cy = this.cy;
     // From the layout's own box sizes when given: asking cytoscape for bounds measures every label first,
     // which costs more than the rest of a first paint on a large graph.
-    const b = bounds ?? cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false });
+    const b = bounds ?? this.cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false });
+    this.setViewport(this.fitTransform(b));
+  }
+
+  private setViewport(v: { zoom: number; pan: { x: number; y: number } }): void {
+    this.cy.zoom(v.zoom);
+    this.cy.pan(v.pan);
+  }
+
+  /** The zoom and pan `fitReadable` gives a drawing of bounds `b`. */
+  private fitTransform(b: Box): { zoom: number; pan: { x: number; y: number } } {
+    const cy = this.cy;
     const bb = { x1: b.x1, y1: b.y1, w: b.x2 - b.x1, h: b.y2 - b.y1 };
     const pad = 24;
     const acrossFit = this.direction === 'RIGHT' ? (cy.height() - 2 * pad) / bb.h : (cy.width() - 2 * pad) / bb.w;
     const fitZoom = Math.min((cy.width() - 2 * pad) / bb.w, (cy.height() - 2 * pad) / bb.h, 1.5);
     const legible = 0.6;
     const z = fitZoom >= legible ? fitZoom : Math.min(1, acrossFit);
-    cy.zoom(z);
-    if (z === fitZoom) cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
-    else if (this.direction === 'RIGHT') cy.pan({ x: pad - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z });
-    else cy.pan({ x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: pad - bb.y1 * z });
+    if (z === fitZoom) return { zoom: z, pan: { x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z } };
+    if (this.direction === 'RIGHT') return { zoom: z, pan: { x: pad - bb.x1 * z, y: (cy.height() - bb.h * z) / 2 - bb.y1 * z } };
+    return { zoom: z, pan: { x: (cy.width() - bb.w * z) / 2 - bb.x1 * z, y: pad - bb.y1 * z } };
   }
 
   /** Pans (at the current zoom) so that an IR node or group is in view, without selecting it. */
@@ -413,22 +468,68 @@ export class GraphView {
     const { positions, bounds } = await layoutChains(view, prepared.sizes, minWidths, this.direction, nodeFontSize(this.theme));
     if (this.model !== model) return;
     const layoutDone = performance.now();
-    this.cy.batch(() => this.sync(view, prepared, positions));
-    const boxes = groupBoxes(view, positions, prepared, nodeFontSize(this.theme));
-    const titles = this.placeTitles(view, positions, boxes);
-    const bowBoxes = this.routeSkips(titles, view, boxes);
-    this.styleAll();
-    if (opts.fit) this.fitReadable(drawingBounds(bounds, boxes.values(), [...titles, ...bowBoxes]));
+    const fs = nodeFontSize(this.theme);
+    const boxes = groupBoxes(view, positions, prepared, fs);
+    // Where the view will look once this render has placed it (the zoom and pan below).
+    let planned: { zoom: number; pan: { x: number; y: number } } | undefined;
+    if (opts.fit) planned = this.fitTransform(drawingBounds(bounds, boxes.values(), []));
     else if (anchorBefore && opts.anchor) {
-      const after = this.cy.getElementById(opts.anchor);
-      if (after.nonempty()) {
-        const p = after.renderedPosition();
-        this.cy.panBy({ x: anchorBefore.x - p.x, y: anchorBefore.y - p.y });
-      }
+      const p = positions.get(opts.anchor) ?? centre(boxes.get(opts.anchor));
+      const z = this.cy.zoom();
+      if (p) planned = { zoom: z, pan: { x: anchorBefore.x - p.x * z, y: anchorBefore.y - p.y * z } };
     }
+    // Titles and shortcut bends are worked out for the whole view, and given to what is drawn.
+    const titles = this.placeTitles(view, positions, boxes);
+    const bows = this.routeSkips(titles.boxes, view, positions, boxes);
+    const part = this.firstPartOf(view, boxes, titles.boxes, planned ?? { zoom: this.cy.zoom(), pan: this.cy.pan() });
+    const place = (): void => {
+      if (opts.fit) this.fitReadable(drawingBounds(bounds, boxes.values(), [...titles.boxes, ...bows.boxes]));
+      else if (anchorBefore && opts.anchor) {
+        const after = this.cy.getElementById(opts.anchor);
+        if (after.nonempty()) {
+          const p = after.renderedPosition();
+          this.cy.panBy({ x: anchorBefore.x - p.x, y: anchorBefore.y - p.y });
+        } else if (planned) this.setViewport(planned);
+      }
+    };
+    let painted: Promise<number> | undefined;
+    if (part) {
+      // What is in sight first, painted, then the rest (see `firstPaint.ts`).
+      this.cy.batch(() => this.sync(view, prepared, positions, part));
+      titles.apply();
+      bows.apply();
+      this.styleAll();
+      place();
+      painted = nextPaint();
+      await painted;
+      this.onFirstPartPainted?.();
+      if (this.model !== model) return;
+    }
+    this.cy.batch(() => this.sync(view, prepared, positions));
+    titles.apply();
+    bows.apply();
+    this.styleAll();
+    if (!part) place();
+    // The drawing is on screen once the next frame is painted; the render counts as done a frame later, when
+    // cytoscape's follow-up redraw (its bounds settle in the first frame) is over too.
+    painted ??= nextPaint();
     await nextFrame();
     await nextFrame();
-    this.lastTiming = { start, synced, layoutDone, painted: performance.now(), elements: this.cy.elements().length };
+    this.lastTiming = { start, synced, layoutDone, painted: await painted, complete: performance.now(), elements: this.cy.elements().length };
+  }
+
+  /**
+   * For a render that adds many elements, the part of it in (or near) sight when the view is at `at`; null
+   * draws everything at once.
+   */
+  private firstPartOf(view: ViewGraph, boxes: ReadonlyMap<string, Box>, titles: readonly (Box & { group: string })[], at: { zoom: number; pan: { x: number; y: number } }): Parts | null {
+    const cy = this.cy;
+    if (!cy.width() || !cy.height()) return null;
+    let adding = 0;
+    for (const n of view.nodes) if (cy.getElementById(n.id).empty()) adding++;
+    if (adding < FIRST_PART_MIN) return null;
+    const part = firstPart(view, boxes, new Map(titles.map((t) => [t.group, t])), visibleRegion(cy.width(), cy.height(), at.zoom, at.pan, 0.5));
+    return part && { nodes: new Set(part.nodes.map((n) => n.id)), edges: new Set(part.edges.map((e) => e.id)) };
   }
 
   /**
@@ -497,7 +598,7 @@ export class GraphView {
    * compound relatives and their edges) and redraw it, so setting equal values on the unchanged majority of a
    * graph after an edit would cost as much as drawing it anew. Returns the elements added or restyled.
    */
-  private sync(view: ViewGraph, prepared: ReturnType<GraphView['prepare']>, positions: ReadonlyMap<string, { x: number; y: number }>): cytoscape.Collection {
+  private sync(view: ViewGraph, prepared: ReturnType<GraphView['prepare']>, positions: ReadonlyMap<string, { x: number; y: number }>, part?: Parts): cytoscape.Collection {
     const cy = this.cy;
     const changed = cy.collection();
     const want = new Map(view.nodes.map((n) => [n.id, n]));
@@ -508,6 +609,7 @@ export class GraphView {
     stale.remove();
     const add: cytoscape.ElementDefinition[] = [];
     for (const n of view.nodes) {
+      if (part && !part.nodes.has(n.id)) continue;
       const { data, classes } = prepared.data.get(n.id)!;
       const pos = positions.get(n.id);
       const ele = cy.getElementById(n.id);
@@ -528,6 +630,7 @@ export class GraphView {
     cy.edges().filter((e) => !wantEdges.has(e.id())).remove();
     const diffByView = this.diff ? new Map(view.nodes.map((n) => [n.id, statusOf(this.diff!, n.kind, n.irId)])) : undefined;
     for (const e of view.edges) {
+      if (part && !part.edges.has(e.id)) continue;
       let classes = e.skip ? `skip skip-${e.skip}${e.direct ? ' direct' : ''}` : 'main';
       if (diffByView) {
         // A connection to a layer only one version has belongs to that version.
@@ -648,11 +751,11 @@ export class GraphView {
    * Moves each expanded group's title to the side of its box that the main path does not enter through, so
    * the incoming edge and its shape label do not run across the title.
    */
-  private placeTitles(view: ViewGraph, positions: ReadonlyMap<string, { x: number; y: number }>, boxes: ReadonlyMap<string, Box>): (Box & { group: string })[] {
+  private placeTitles(view: ViewGraph, positions: ReadonlyMap<string, { x: number; y: number }>, boxes: ReadonlyMap<string, Box>): Placed<(Box & { group: string })[]> {
     this.measure.font = labelFont(this.theme, true);
     const fs = nodeFontSize(this.theme);
     const titles: (Box & { group: string })[] = [];
-    const shifts: [cytoscape.NodeSingular, number][] = [];
+    const shifts: [string, number][] = [];
     // Where the main path first enters each group, from the view graph (collection queries per group are
     // quadratic on deep models).
     const parent = new Map(view.nodes.map((n) => [n.id, n.parent]));
@@ -670,32 +773,26 @@ export class GraphView {
       if (!a || !b) continue;
       for (const g of ancestors(e.target)) if (!from.has(g) && !entry.has(g)) entry.set(g, { x: (a.x + b.x) / 2 });
     }
-    this.cy.nodes('.expanded').forEach((g) => {
-      const b = boxes.get(g.id());
-      if (!b) return;
+    // Every expanded group of the view, drawn yet or not: the first view is fitted to them all.
+    for (const n of view.nodes) {
+      if (n.kind !== 'group' || n.collapsed) continue;
+      const b = boxes.get(n.id);
+      if (!b) continue;
       const bb = { x1: b.x1, y1: b.y1, x2: b.x2, w: b.x2 - b.x1 };
-      const tw = this.measure.measureText(String(g.data('label'))).width;
+      const tw = this.measure.measureText(n.label).width;
       let dx = 0;
       const room = bb.w / 2 - tw / 2 - 8;
-      const crossing = entry.get(g.id());
+      const crossing = entry.get(n.id);
       if (this.direction === 'DOWN' && room > 4 && crossing) dx = crossing.x >= (bb.x1 + bb.x2) / 2 ? -room : room;
-      shifts.push([g, dx]);
+      shifts.push([n.id, dx]);
       const cx = (bb.x1 + bb.x2) / 2 + dx;
-      titles.push({ group: g.id(), x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
-    });
-    this.cy.batch(() => {
-      for (const [g, dx] of shifts) {
-        // Only a change restyles the group (see `sync`).
-        if (dx) {
-          if (g.data('titleDx') !== dx) g.data('titleDx', dx);
-        } else if (g.data('titleDx') !== undefined) g.removeData('titleDx');
-      }
-    });
-    return titles;
+      titles.push({ group: n.id, x1: cx - tw / 2, x2: cx + tw / 2, y1: bb.y1 - fs * LINE_HEIGHT - 2, y2: bb.y1 });
+    }
+    return { boxes: titles, apply: () => this.cy.batch(() => shifts.forEach(([id, dx]) => setTitleDx(this.cy.getElementById(id), dx))) };
   }
 
   /** Bends every shortcut around the node boxes between its ends (see `skipRouting.ts`). */
-  private routeSkips(titles: readonly (Box & { group: string })[], view: ViewGraph, drawn: ReadonlyMap<string, Box>): Box[] {
+  private routeSkips(titles: readonly (Box & { group: string })[], view: ViewGraph, positions: ReadonlyMap<string, { x: number; y: number }>, drawn: ReadonlyMap<string, Box>): Placed<Box[]> {
     const parent = new Map(view.nodes.map((n) => [n.id, n.parent]));
     const ownTitles = (id: string): string[] => {
       const out: string[] = [];
@@ -708,46 +805,55 @@ export class GraphView {
       if (b && (n.kind === 'layer' || n.collapsed)) boxes.push({ ...b, id: n.id });
     }
     const byId = new Map(boxes.map((b) => [b.id, b]));
-    const skips = this.cy.edges('.skip');
     const bows = new Map<string, number>();
     const extents: Box[] = [];
+    // Every shortcut of the view, drawn yet or not: the first view is fitted to all of their curves.
+    for (const e of view.edges) {
+      if (!e.skip) continue;
+      const sb = byId.get(e.source);
+      const tb = byId.get(e.target);
+      const sc = positions.get(e.source);
+      const tc = positions.get(e.target);
+      if (!sb || !tb || !sc || !tc) continue;
+      // cytoscape places control points between the points where the centre line leaves the two boxes.
+      const from = boxExit(sc, sb, tc);
+      const to = boxExit(tc, tb, sc);
+      // Only the boxes near this shortcut (routeBow looks no further): copying every box of a deep model's
+      // drawing for each of its shortcuts allocated a thousand-entry array per shortcut.
+      const obstacles = nearSegment(from, to, boxes).filter((b) => b !== sb && b !== tb);
+      const opts = { pad: 10, minimum: 26, ends: [sb, tb], straightBelow: 3 * layerGap(this.direction) };
+      let d = routeBow(from, to, obstacles, opts).distance;
+      // An edge into or out of a group must cross that group's border; when dodging the group's own title
+      // as well costs a long detour, crossing the title row is the lesser evil.
+      const own = new Set([...ownTitles(e.source), ...ownTitles(e.target)]);
+      if (own.size && Math.abs(d) > 200) {
+        const through = routeBow(from, to, obstacles.filter((b) => !own.has(b.id)), opts).distance;
+        if (Math.abs(through) * 2 < Math.abs(d)) d = through;
+      }
+      bows.set(e.id, d);
+      // The curve lies within its ends and control points: what the first view must keep in sight.
+      const [c0, c1] = controlPoints(from, to, { distance: d, weights: WEIGHTS });
+      extents.push({ x1: Math.min(c0.x, c1.x), y1: Math.min(c0.y, c1.y), x2: Math.max(c0.x, c1.x), y2: Math.max(c0.y, c1.y) });
+    }
+    return { boxes: extents, apply: () => this.applyBows(bows) };
+  }
+
+  /** Gives each drawn shortcut its bend (see `routeSkips`). */
+  private applyBows(bows: ReadonlyMap<string, number>): void {
+    const skips = this.cy.edges('.skip');
     this.cy.batch(() => {
       skips.forEach((e) => {
-        const s = e.source();
-        const t = e.target();
-        const sb = byId.get(s.id());
-        const tb = byId.get(t.id());
-        if (!sb || !tb) return;
-        const sc = s.position();
-        const tc = t.position();
-        // cytoscape places control points between the points where the centre line leaves the two boxes.
-        const from = boxExit(sc, sb, tc);
-        const to = boxExit(tc, tb, sc);
-        // Only the boxes near this shortcut (routeBow looks no further): copying every box of a deep model's
-        // drawing for each of its shortcuts allocated a thousand-entry array per shortcut.
-        const obstacles = nearSegment(from, to, boxes).filter((b) => b !== sb && b !== tb);
-        const opts = { pad: 10, minimum: 26, ends: [sb, tb], straightBelow: 3 * layerGap(this.direction) };
-        let d = routeBow(from, to, obstacles, opts).distance;
-        // An edge into or out of a group must cross that group's border; when dodging the group's own title
-        // as well costs a long detour, crossing the title row is the lesser evil.
-        const own = new Set([...ownTitles(s.id()), ...ownTitles(t.id())]);
-        if (own.size && Math.abs(d) > 200) {
-          const through = routeBow(from, to, obstacles.filter((b) => !own.has(b.id)), opts).distance;
-          if (Math.abs(through) * 2 < Math.abs(d)) d = through;
-        }
-        bows.set(e.id(), d);
+        const d = bows.get(e.id());
+        if (d === undefined) return;
         // cytoscape measures the bend from whichever end of the pair it added first, which may be the target:
         // mirrored for those, known from `poolIndex` (cytoscape's own ordering) up front so that an unchanged
         // shortcut keeps its data and is not restyled; without it, the drawn control points tell, below.
-        const src = s as unknown as { poolIndex?: () => number };
-        const tgt = t as unknown as { poolIndex?: () => number };
+        const src = e.source() as unknown as { poolIndex?: () => number };
+        const tgt = e.target() as unknown as { poolIndex?: () => number };
         const flip = typeof src.poolIndex === 'function' && typeof tgt.poolIndex === 'function' && src.poolIndex() > tgt.poolIndex();
         const bow = flip ? -d : d;
         const old = e.data('bow') as number[] | undefined;
         if (old?.[0] !== bow || old[1] !== bow) e.data('bow', [bow, bow]);
-        // The curve lies within its ends and control points: what the first view must keep in sight.
-        const [c0, c1] = controlPoints(from, to, { distance: d, weights: WEIGHTS });
-        extents.push({ x1: Math.min(c0.x, c1.x), y1: Math.min(c0.y, c1.y), x2: Math.max(c0.x, c1.x), y2: Math.max(c0.y, c1.y) });
       });
     });
     // Without `poolIndex`, which end came first shows in the drawn control points.
@@ -766,7 +872,6 @@ export class GraphView {
       if (side !== 0 && Math.sign(side) !== Math.sign(d)) flips.push(e);
     });
     this.cy.batch(() => flips.forEach((e) => e.data('bow', [-bows.get(e.id())!, -bows.get(e.id())!])));
-    return extents;
   }
 
   private tooltipText(n: cytoscape.NodeSingular): string {
