@@ -30,6 +30,8 @@ const entries = [
   { entryPoints: ['webview/graph/main.ts'], outfile: 'dist/webview/graph.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
   // ELK on its own: the graph page loads it only for a graph its nested-chain layout cannot place.
   { entryPoints: ['webview/graph/elkChunk.ts'], outfile: 'dist/webview/graph-elk.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // The vscode-elements controls on their own: the page loads them once its first drawing is on screen.
+  { entryPoints: ['webview/graph/controlsChunk.ts'], outfile: 'dist/webview/graph-controls.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
   { entryPoints: ['webview/metrics/main.ts'], outfile: 'dist/webview/metrics.js', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 

@@ -75,6 +75,41 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     }
   });
 
+  // The vscode-elements controls are a bundle of their own, loaded once the graph is on screen; until then the
+  // stylesheet keeps their room, so nothing moves when they arrive.
+  for (const width of [1200, 360]) {
+    test(`the toolbar's controls load after the first paint, into the room kept for them (${width} px wide)`, async () => {
+      const file = 'examples/resnet152.resnet.json';
+      const g = analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8')).graph!;
+      const layout = `[...document.querySelectorAll('#toolbar > *, #graph')].map((e) => { const r = e.getBoundingClientRect(); return [e.id, r.x, r.y, r.width, r.height]; })`;
+      const without = await pages.open({ width, height: 800 });
+      let before: unknown;
+      try {
+        await without.page.route('**/graph-controls.js', (r) => r.abort());
+        await without.send(msg(file, g));
+        assert.equal(await without.page.evaluate(`!!customElements.get('vscode-toolbar-button')`), false);
+        before = await without.page.evaluate(layout);
+      } finally {
+        await without.close();
+      }
+      const p = await pages.open({ width, height: 800 });
+      try {
+        await p.send(msg(file, g));
+        await p.page.waitForFunction(() => !!customElements.get('vscode-toolbar-button') && !!customElements.get('vscode-single-select'));
+        const asked = (await p.page.evaluate(`performance.getEntriesByType('resource').find((e) => e.name.endsWith('/graph-controls.js')).startTime`)) as number;
+        const painted = (await p.page.evaluate(`window.resnetStudioGraph.view.lastTiming.painted`)) as number;
+        assert.ok(asked >= painted, `asked for the controls at ${asked} ms, after the first paint at ${painted} ms`);
+        // Upgraded and rendered.
+        await p.page.waitForFunction(() => (document.querySelector('#heat')?.shadowRoot?.childElementCount ?? 0) > 0);
+        assert.deepEqual(await p.page.evaluate(layout), before);
+        await p.page.screenshot({ path: join(ARTIFACTS, `controls-${width}.png`) });
+        assert.deepEqual(p.consoleErrors, []);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
   // A large drawing puts what is in sight on the canvas first (firstPaint.ts): that frame must show exactly
   // what the whole shows there, or the view would jump when the rest arrives.
   for (const how of ['opened expanded', 'expand everything'] as const) {

@@ -54,6 +54,7 @@ export function startGraphServer(): Promise<PageServer> {
       '/graph.js': BUNDLE,
       '/graph.js.map': `${BUNDLE}.map`,
       '/graph-elk.js': join(REPO_ROOT, 'dist', 'webview', 'graph-elk.js'),
+      '/graph-controls.js': join(REPO_ROOT, 'dist', 'webview', 'graph-controls.js'),
       '/graph.css': join(REPO_ROOT, 'dist', 'webview', 'graph.css'),
       '/codicons/codicon.css': join(CODICONS, 'codicon.css'),
       '/codicons/codicon.ttf': join(CODICONS, 'codicon.ttf'),

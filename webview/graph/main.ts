@@ -4,11 +4,6 @@
  * `setDiff` switches to diff mode (the union of two versions, coloured, with the side panel); `setGraph` leaves it.
  * The host's `requestExport` is answered under its id; the toolbar's own export buttons send `saveImage`.
  */
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import {
   type FromGraphWebview,
   type GraphWebviewState,
@@ -23,6 +18,7 @@ import {
   unionId,
 } from '../../src/protocol/graphProtocol';
 import { MessageHandler, trustedMessage } from '../../src/protocol/messages';
+import { loadControls } from './chunkLoader';
 import { getVsCodeApi } from '../shared/vscodeApi';
 import { diffMarks, signedCompact } from './diff';
 import { DiffPanel } from './diffPanel';
@@ -56,6 +52,7 @@ let file: string | null = null;
 let version = -Infinity;
 
 const view = new GraphView(container, {
+  onPainted: () => controlsLater(),
   onReveal: (nodeId, source) => post({ type: 'reveal', nodeId, source }),
   onStateChange: () => persist(),
   onHover: (text, x, y) => {
@@ -293,6 +290,18 @@ new MutationObserver(() => view.refreshTheme()).observe(document.documentElement
 window.addEventListener('message', (e: MessageEvent<unknown>) => channel.receive(e.data));
 window.addEventListener('error', (e) => report(e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => report(e.reason));
+
+/**
+ * The toolbar's controls (vscode-elements) come once the first drawing is on screen, which needs none of them
+ * (see `controlsChunk.ts`); without a graph to draw, a moment after start-up.
+ */
+let controlsAsked = false;
+function controlsLater(): void {
+  if (controlsAsked) return;
+  controlsAsked = true;
+  void loadControls().catch(report);
+}
+setTimeout(controlsLater, 1500);
 
 /** Read-only handle for the webview tests and the benchmark (counts, positions, timings). */
 (globalThis as { resnetStudioGraph?: unknown }).resnetStudioGraph = { view, editing };

@@ -3,15 +3,11 @@
  * stride, the block's params such as groups / base width, shortcut type), of the selected layer (name and
  * every attribute its op takes), or of the model (name, input shape, classes). Each committed change is
  * checked first (`editValues.ts`) and becomes exactly one design edit; an invalid value is marked on its
- * field and goes nowhere. The fields are redrawn from each new design the host sends, keeping focus.
+ * field and goes nowhere. The fields are redrawn from each new design the host sends, keeping focus. Its
+ * elements are vscode-elements controls, defined by the controls bundle (`controlsChunk.ts`).
  */
-import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-form-group/index.js';
-import '@vscode-elements/elements/dist/vscode-label/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { DesignContext, DesignEdit, EditValue, LayerDef, ShortcutType } from '../../src/protocol/designEditProtocol';
+import { loadControls } from './chunkLoader';
 import { type EditTarget, blockDef, blockNames, findLayer, findStage, numClasses, shortcutType, stageParams } from './editTargets';
 import { type Parsed, attrKind, formatValue, parseCount, parseName, parseShape, parseValue } from './editValues';
 
@@ -90,9 +86,13 @@ export class PropertiesPanel {
   focusField(id: string): void {
     const el = this.el.querySelector<HTMLElement>(`[data-field="${CSS.escape(id)}"]`);
     if (!el) return;
-    // A field drawn just now has no inner input to take the focus until its first render.
-    const ready = (el as { updateComplete?: Promise<unknown> }).updateComplete ?? Promise.resolve();
-    void ready.then(() => {
+    // A field drawn just now has no inner input to take the focus until its first render, nor any render
+    // before the controls bundle has defined its element.
+    const ready = async (): Promise<unknown> => {
+      await loadControls();
+      return (el as { updateComplete?: Promise<unknown> }).updateComplete;
+    };
+    void ready().then(() => {
       el.focus();
       el.scrollIntoView({ block: 'nearest' });
     });

@@ -21,6 +21,8 @@ export interface GraphViewHost {
   /** Collapsed groups or heat changed (to persist). */
   onStateChange(): void;
   onHover(text: string | null, x: number, y: number): void;
+  /** A render's first frame is on screen. */
+  onPainted?(): void;
 }
 
 export interface RenderTiming {
@@ -208,9 +210,12 @@ export class GraphView {
   private lastClicked: string | null = null;
 
   constructor(
-    container: HTMLElement,
+    private readonly container: HTMLElement,
     private readonly host: GraphViewHost,
   ) {
+    // Out of the page until there is something to draw: sized to the view and still empty, cytoscape's canvases
+    // made the page's first frames (which come before the host's graph is handled) cost tens of milliseconds.
+    container.style.display = 'none';
     this.theme = readTheme();
     this.measure = document.createElement('canvas').getContext('2d')!;
     this.cy = cytoscape({
@@ -250,6 +255,10 @@ export class GraphView {
    */
   setGraph(graph: IrGraph | null, opts: { collapsed?: Set<string>; direction: LayoutDirection; threshold: number; fit: boolean; diff?: DiffMarks }): Promise<void> {
     this.model = graph ? new GraphModel(graph) : null;
+    if (graph && this.container.style.display === 'none') {
+      this.container.style.display = '';
+      this.cy.resize();
+    }
     this.diff = opts.diff ?? null;
     this.direction = opts.direction;
     this.threshold = opts.threshold;
@@ -501,6 +510,7 @@ export class GraphView {
       this.styleAll();
       place();
       painted = nextPaint();
+      void painted.then(() => this.host.onPainted?.());
       await painted;
       this.onFirstPartPainted?.();
       if (this.model !== model) return;
@@ -512,7 +522,10 @@ export class GraphView {
     if (!part) place();
     // The drawing is on screen once the next frame is painted; the render counts as done a frame later, when
     // cytoscape's follow-up redraw (its bounds settle in the first frame) is over too.
-    painted ??= nextPaint();
+    if (!painted) {
+      painted = nextPaint();
+      void painted.then(() => this.host.onPainted?.());
+    }
     await nextFrame();
     await nextFrame();
     this.lastTiming = { start, synced, layoutDone, painted: await painted, complete: performance.now(), elements: this.cy.elements().length };
