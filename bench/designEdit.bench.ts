@@ -2,7 +2,8 @@
 // message to the repainted graph. Each run is what the host and the page do for one gesture: applyDesignEdit on
 // the text (one jsonc-parser modification), analyzeDesign of the new text, the design context and the
 // `setGraph` message serialised as postMessage carries it, then in headless Chromium (the built bundle, the
-// host's CSP page) from posting that message to the second animation frame after the redraw. The page keeps
+// host's CSP page) from posting that message to the first frame painted after the redraw (a task posted from
+// its animation frame, which runs once that frame is painted). The page keeps
 // the user's collapsed groups and viewport (no fit), as after a real edit. Runs alternate adding and removing a
 // block of layer3 (6 <-> 7 bottlenecks), so every run changes the graph by ten layers.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     const m = (k: keyof Run) => median(runs.map((r) => r[k]));
     report(`ResNet-50 edit to repaint (add/remove a block of layer3; median of ${RUNS})`, m('total'), 100);
     console.log(
-      `  host: applyDesignEdit ${m('apply').toFixed(1)} ms, analyzeDesign ${m('analyze').toFixed(1)} ms, design context + message ${m('message').toFixed(1)} ms; page (post to second frame) ${m('page').toFixed(1)} ms = message and side bar ${m('queued').toFixed(1)} + view model ${m('build').toFixed(1)} + layout ${m('layout').toFixed(1)} + cytoscape update and paint ${m('draw').toFixed(1)}; renderer main-thread CPU ${m('cpu').toFixed(1)} ms; ${stats.layers} layers drawn`,
+      `  host: applyDesignEdit ${m('apply').toFixed(1)} ms, analyzeDesign ${m('analyze').toFixed(1)} ms, design context + message ${m('message').toFixed(1)} ms; page (post to painted frame) ${m('page').toFixed(1)} ms = message and side bar ${m('queued').toFixed(1)} + view model ${m('build').toFixed(1)} + layout ${m('layout').toFixed(1)} + cytoscape update and paint ${m('draw').toFixed(1)}; renderer main-thread CPU ${m('cpu').toFixed(1)} ms; ${stats.layers} layers drawn`,
     );
     console.log(`  runs: ${runs.map((r) => r.total.toFixed(0)).join(', ')} ms`);
   } finally {
