@@ -7,8 +7,8 @@
  * edge that leaves one of them (so the edge is drawn whole), and every group around those. A group's box is
  * cytoscape's union of its children's boxes, so a group whose contents come later could be narrower than it
  * will be: the children that may be its widest on either side (from the layout's boxes and the titles, which
- * approximate cytoscape's to a pixel or two) come first too, and theirs in turn. Its bottom needs nothing:
- * what is drawn of it already reaches past the region. Pure: plain maps in, plain lists out.
+ * approximate cytoscape's to a pixel or two) come first too, one of each alike, and theirs in turn. Its bottom
+ * needs nothing: what is drawn of it already reaches past the region. Pure: plain maps in, plain lists out.
  */
 import type { ViewEdge, ViewGraph, ViewNode } from './model';
 import type { Box } from './skipRouting';
@@ -70,8 +70,13 @@ export function firstPart(view: ViewGraph, boxes: ReadonlyMap<string, Box>, titl
     if (!kids.length) continue;
     const left = Math.min(...kids.map((k) => k.x.x1));
     const right = Math.max(...kids.map((k) => k.x.x2));
+    // Children drawn alike (a stage's repeated blocks) have equal estimates and equal boxes: one of them does.
+    const alike = new Set<string>();
     for (const k of kids) {
       if (k.x.x1 > left + TOLERANCE && k.x.x2 < right - TOLERANCE) continue;
+      const key = `${Math.round(k.x.x1 * 2)} ${Math.round(k.x.x2 * 2)}`;
+      if (alike.has(key)) continue;
+      alike.add(key);
       if (children.has(k.id)) addGroup(k.id);
       else shown.add(k.id);
     }

@@ -477,8 +477,7 @@ export class GraphView {
     const { positions, bounds } = await layoutChains(view, prepared.sizes, minWidths, this.direction, nodeFontSize(this.theme));
     if (this.model !== model) return;
     const layoutDone = performance.now();
-    const fs = nodeFontSize(this.theme);
-    const boxes = groupBoxes(view, positions, prepared, fs);
+    const boxes = groupBoxes(view, positions, prepared, nodeFontSize(this.theme));
     // Where the view will look once this render has placed it (the zoom and pan below).
     let planned: { zoom: number; pan: { x: number; y: number } } | undefined;
     if (opts.fit) planned = this.fitTransform(drawingBounds(bounds, boxes.values(), []));
@@ -502,6 +501,11 @@ export class GraphView {
       }
     };
     let painted: Promise<number> | undefined;
+    const paintNext = (): Promise<number> => {
+      const p = nextPaint();
+      void p.then(() => this.host.onPainted?.());
+      return p;
+    };
     if (part) {
       // What is in sight first, painted, then the rest (see `firstPaint.ts`).
       this.cy.batch(() => this.sync(view, prepared, positions, part));
@@ -509,8 +513,7 @@ export class GraphView {
       bows.apply();
       this.styleAll();
       place();
-      painted = nextPaint();
-      void painted.then(() => this.host.onPainted?.());
+      painted = paintNext();
       await painted;
       this.onFirstPartPainted?.();
       if (this.model !== model) return;
@@ -522,10 +525,7 @@ export class GraphView {
     if (!part) place();
     // The drawing is on screen once the next frame is painted; the render counts as done a frame later, when
     // cytoscape's follow-up redraw (its bounds settle in the first frame) is over too.
-    if (!painted) {
-      painted = nextPaint();
-      void painted.then(() => this.host.onPainted?.());
-    }
+    painted ??= paintNext();
     await nextFrame();
     await nextFrame();
     this.lastTiming = { start, synced, layoutDone, painted: await painted, complete: performance.now(), elements: this.cy.elements().length };
