@@ -73,9 +73,10 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     return I.raise('TypeError', `object of type '${typeName(v)}' has no len()`);
   });
   def('range', (a) => {
-    const nums = a.pos.map((x) => (x instanceof CondVal ? x.assumed : x));
+    const nums = a.pos;
     // An unknown bound gives unknown items: a loop over them is skipped (and says so), never run zero times.
-    if (nums.some((x) => x instanceof Sym || x instanceof Opaque)) return new Opaque('range(...)');
+    // An undecided condition as a bound (`range(cond)`) is 0 or 1, so unknown too.
+    if (nums.some((x) => x instanceof Sym || x instanceof Opaque || x instanceof CondVal)) return new Opaque('range(...)');
     if (nums.length === 0 || nums.length > 3) return I.raise('TypeError', `range expected ${nums.length ? 'at most 3 arguments' : 'at least 1 argument'}, got ${nums.length}`);
     if (!nums.every(isInt)) return I.raise('TypeError', `'${typeName(nums.find((x) => !isInt(x)) ?? null)}' object cannot be interpreted as an integer`);
     const [start, stop, step] = nums.length === 1 ? [0, numOf(nums[0] as number), 1] : [numOf(nums[0] as number), numOf(nums[1] as number), nums[2] === undefined ? 1 : numOf(nums[2] as number)];
@@ -208,17 +209,36 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     const items = I.iterate(a.pos[0] ?? null, I.site!);
     if (a.kw.some(([k]) => k === 'key')) return new PyList(items);
     const rev = a.kw.find(([k]) => k === 'reverse')?.[1] === true;
+    let undecided = false;
     const out = items.slice().sort((x, y) => {
       const lt = ops.order('<', x, y, I.site!);
       if (lt === true) return -1;
       const gt = ops.order('>', x, y, I.site!);
+      if (lt instanceof CondVal || gt instanceof CondVal) undecided = true;
       return gt === true ? 1 : 0;
     });
+    // An order the analysis cannot decide is unknown, not the one its guesses give.
+    if (undecided) return new Opaque('sorted(...)');
     return new PyList(rev ? out.reverse() : out);
   });
   def('reversed', (a) => unknownFrom('reversed', a.pos[0]) ?? new PyList(I.iterate(a.pos[0] ?? null, I.site!).reverse()));
-  def('any', (a) => unknownFrom('any', a.pos[0]) ?? I.iterate(a.pos[0] ?? null, I.site!).some((x) => I.truthyQuiet(x)));
-  def('all', (a) => unknownFrom('all', a.pos[0]) ?? I.iterate(a.pos[0] ?? null, I.site!).every((x) => I.truthyQuiet(x)));
+  /**
+   * `any` and `all`: an item that settles the answer settles it; otherwise items the analysis cannot decide
+   * leave it undecided (a condition a branch on it reports), never their guessed truth.
+   */
+  const anyAll = (isAny: boolean) => (a: CallArgs): Value => {
+    const unknown = unknownFrom(isAny ? 'any' : 'all', a.pos[0]);
+    if (unknown) return unknown;
+    let open: CondVal | null = null;
+    for (const x of I.iterate(a.pos[0] ?? null, I.site!)) {
+      const c = x instanceof Opaque ? new CondVal(false, [], x.what) : x;
+      if (c instanceof CondVal) open = open === null ? c : isAny ? (ops.or(open, c) as CondVal) : (ops.and(open, c) as CondVal);
+      else if (I.truthyQuiet(c) === isAny) return isAny;
+    }
+    return open ?? !isAny;
+  };
+  def('any', anyAll(true));
+  def('all', anyAll(false));
   def('map', (a) => {
     const [fn, ...its] = a.pos;
     const unknown = unknownFrom('map', ...its);
@@ -233,7 +253,10 @@ export function installBuiltins(I: BuiltinsHost, lib: Library, ops: Operators): 
     const [fn, it] = a.pos;
     const unknown = unknownFrom('filter', it);
     if (unknown) return unknown;
-    return new PyList(I.iterate(it ?? null, I.site!).filter((x) => I.truthyQuiet(fn === null || fn === undefined ? x : I.call(fn, { pos: [x], kw: [] }))));
+    const kept = I.iterate(it ?? null, I.site!).map((x) => [x, fn === null || fn === undefined ? x : I.call(fn, { pos: [x], kw: [] })] as const);
+    // Which items an undecided test keeps is unknown.
+    if (kept.some(([, t]) => t instanceof CondVal || t instanceof Opaque)) return new Opaque('filter(...)');
+    return new PyList(kept.filter(([, t]) => I.truthyQuiet(t)).map(([x]) => x));
   });
   def('iter', (a) => unknownFrom('iter', a.pos[0]) ?? new PyList(I.iterate(a.pos[0] ?? null, I.site!)));
   def('next', (a) => {

@@ -184,9 +184,9 @@ export class GraphContext {
       const attr = spec.rename?.[name] ?? name;
       const v = bound.get(name);
       // An argument the analysis does not know is not None (`size=d` with d unknown): the result is unknown.
-      if (v !== undefined && attr in defaults && unknownAttr(v)) {
-        this.rt.info(this.rt.site, `${fname}() is given '${name}' the analysis does not know; its output shape is unknown`);
-        return new Opaque(`${fname}(...)`);
+      if (attr in defaults) {
+        const unknown = this.unknownArg(fname, [[name, v]]);
+        if (unknown) return unknown;
       }
       if (v !== undefined && attr in defaults) attrs[attr] = this.toAttr(v);
     }
@@ -195,12 +195,25 @@ export class GraphContext {
     return spec.returns === 'pair' ? new PyTuple([out, out]) : out;
   }
 
-  /** A Python value as an IR attribute; symbols become their rendered expression. */
+  /**
+   * The result of a call given, for an argument that decides its output, a value the analysis does not know
+   * (an unknown, an undecided condition, or a sequence holding one): unknown, and said once. Null otherwise.
+   */
+  unknownArg(fname: string, args: readonly [string, Value | undefined][]): Opaque | null {
+    const name = args.find(([, v]) => v !== undefined && unknownAttr(v))?.[0];
+    if (name === undefined) return null;
+    this.rt.info(this.rt.site, `${fname}() is given '${name}' the analysis does not know; its output shape is unknown`);
+    return new Opaque(`${fname}(...)`);
+  }
+
+  /**
+   * A Python value as an IR attribute; symbols become their rendered expression. An undecided condition is
+   * unknown, as an unknown value is: its assumed truth is a guess that only a branch reports.
+   */
   toAttr(v: Value): AttrValue {
     if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
     if (v instanceof PyFloat) return v.v;
     if (v instanceof Sym) return this.rt.dimText(v);
-    if (v instanceof CondVal) return v.assumed;
     if (v instanceof PyTuple || v instanceof PyList) return v.items.map((x) => this.toAttr(x));
     return null;
   }
@@ -209,7 +222,7 @@ export class GraphContext {
     if (isInt(v)) return numOf(v);
     if (v instanceof PyFloat && Number.isInteger(v.v)) return v.v;
     if (v instanceof Sym) return this.rt.dimText(v);
-    if (v instanceof CondVal) return v.assumed ? 1 : 0;
+    // An undecided condition is 0 or 1: unknown, not the guessed one.
     return null;
   }
 
@@ -221,9 +234,12 @@ export class GraphContext {
   }
 }
 
-/** A value that `toAttr` would turn into None: unknown, or a sequence holding an unknown. */
-function unknownAttr(v: Value): boolean {
-  if (v instanceof Opaque) return true;
+/**
+ * A value that `toAttr` would turn into None: unknown, an undecided condition, or a sequence holding one.
+ * Layers and functions given one have what it decides unknown.
+ */
+export function unknownAttr(v: Value): boolean {
+  if (v instanceof Opaque || v instanceof CondVal) return true;
   if (v instanceof PyTuple || v instanceof PyList) return v.items.some(unknownAttr);
   return false;
 }

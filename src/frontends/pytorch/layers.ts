@@ -3,11 +3,11 @@
  * constructor signatures and the construction-time checks PyTorch makes, the attributes and parameters a
  * built layer exposes (`conv.stride`, `bn.weight.shape`), and what calling one adds to the graph.
  */
-import { numel } from '../../core/dims';
-import type { Tensor } from '../../core/graph';
+import { type Shape, numel } from '../../core/dims';
+import type { OpMeta, Tensor } from '../../core/graph';
 import type { AttrValue, Attrs, SourceRange } from '../../core/ir';
 import { type OpName, TORCH_MODULES, opSpec, withDefaults } from '../../core/ops';
-import type { GraphContext } from './graphContext';
+import { type GraphContext, unknownAttr } from './graphContext';
 import type { Runtime } from './runtime';
 import { BuiltinClass, type CallArgs, ModuleObj, Opaque, PyFloat, PyTuple, TensorVal, type Value } from './values';
 
@@ -82,19 +82,29 @@ export class Layers {
     const spec = opSpec(op)!;
     const kept: Attrs = {};
     for (const k of Object.keys(attrs)) if (k in spec.defaults) kept[k] = attrs[k]!;
-    // Models repeat the same layer configuration many times; its input-free check and count are cached.
-    const key = `${op}|${JSON.stringify(kept)}`;
-    let checked = this.layerChecks.get(key);
-    if (!checked) {
-      const r = spec.infer(withDefaults(op, kept), [null]);
-      checked = { params: r.params, error: r.issues.find((i) => i.severity === 'error')?.message ?? null };
-      this.layerChecks.set(key, checked);
+    // A switch given an unknown (`bias=hasattr(cfg, 'bias')`) is checked and counted both ways.
+    const flags = [...bound].filter(([k, v]) => typeof spec.defaults[k] === 'boolean' && unknownAttr(v)).map(([k]) => k);
+    const checks = flagSettings(flags).map((setting) => {
+      const settled = { ...kept, ...setting };
+      // Models repeat the same layer configuration many times; its input-free check and count are cached.
+      const key = `${op}|${JSON.stringify(settled)}`;
+      let checked = this.layerChecks.get(key);
+      if (!checked) {
+        const r = spec.infer(withDefaults(op, settled), [null]);
+        checked = { params: r.params, error: r.issues.find((i) => i.severity === 'error')?.message ?? null };
+        this.layerChecks.set(key, checked);
+      }
+      return { ...checked, refused: known?.module.check?.(withDefaults(op, settled)) ?? null };
+    });
+    // Errors that need no input (groups that do not divide the channels) are raised by PyTorch's constructor,
+    // here only when it raises them whatever the unknown switches are.
+    if (checks.every((c) => c.error !== null)) I.raise('ValueError', checks[0]!.error!);
+    if (checks.every((c) => c.refused !== null)) I.raise('ValueError', checks[0]!.refused!);
+    const params = checks.every((c) => c.params === checks[0]!.params) ? checks[0]!.params : null;
+    if (params === null && checks[0]!.params !== null) {
+      I.info(I.site, `nn.${type} is given ${flags.map((f) => `'${f}'`).join(' and ')} the analysis does not know; its parameter count is unknown`);
     }
-    // Errors that need no input (groups that do not divide the channels) are raised by PyTorch's constructor.
-    if (checked.error !== null) I.raise('ValueError', checked.error);
-    const refused = known?.module.check?.(withDefaults(op, kept));
-    if (refused) I.raise('ValueError', refused);
-    m.layer = { type, op, attrs: kept, params: checked.params };
+    m.layer = { type, op, attrs: kept, params, ...(flags.length ? { unknownFlags: flags } : {}) };
   }
 
   /** A layer's own attribute (`conv.stride`, `bn.weight`), or undefined when it has none by that name. */
@@ -125,6 +135,9 @@ export class Layers {
   private layerParam(m: ModuleObj, name: 'weight' | 'bias'): Value {
     const layer = m.layer!;
     const a = layer.attrs;
+    // Whether the layer has it at all is unknown (`bias=hasattr(cfg, 'bias')`).
+    const switches = /Norm/.test(layer.type) ? ['affine', 'elementwise_affine'] : name === 'bias' ? ['bias'] : [];
+    if (layer.unknownFlags?.some((f) => switches.includes(f))) return new Opaque(`${layer.type}.${name}`);
     const affine = a['affine'] ?? a['elementwise_affine'];
     if (name === 'bias' && a['bias'] === false) return null;
     if (/Norm/.test(layer.type) && (affine === false || (affine === undefined && layer.type.startsWith('InstanceNorm')))) return null;
@@ -175,9 +188,29 @@ export class Layers {
     }
     const input = this.unifyWithAttr(x, layer);
     const before = this.g.b.diagnostics.length;
-    const t = this.g.b.op(layer.op, layer.attrs, [input], meta);
+    const t = layer.unknownFlags ? this.settledBothWays(layer.op, layer.attrs, layer.unknownFlags, input, meta) : this.g.b.op(layer.op, layer.attrs, [input], meta);
     for (const d of this.g.b.diagnostics.slice(before)) if (d.fix?.attr) this.g.layerEvents.push({ module: m, diag: d });
     return new TensorVal(t, this.g.b);
+  }
+
+  /**
+   * A layer with switches the analysis does not know, run every way they may be set: the node keeps what all
+   * ways agree on (shape dims, MACs), reports an error only when every way has one, and shows the switches
+   * as unknown.
+   */
+  private settledBothWays(op: OpName, attrs: Attrs, flags: string[], input: Tensor, meta: OpMeta): Tensor {
+    const spec = opSpec(op)!;
+    const settings = flagSettings(flags);
+    const results = settings.map((s) => spec.infer(withDefaults(op, { ...attrs, ...s }), [input.shape]));
+    const clean = results.findIndex((r) => !r.issues.some((i) => i.severity === 'error'));
+    const t = this.g.b.op(op, { ...attrs, ...settings[Math.max(clean, 0)] }, [input], meta);
+    const node = this.g.b.node(t.node)!;
+    for (const f of flags) node.attrs[f] = null;
+    const same = <T>(xs: T[]): T | null => (xs.every((x) => x === xs[0]) ? xs[0]! : null);
+    node.params = same(results.map((r) => r.params));
+    node.macs = same(results.map((r) => r.macs));
+    node.outputShape = agreedShape(results.map((r) => r.shape));
+    return { node: t.node, shape: node.outputShape };
   }
 
   /** Input dims assumed equal to the layer's expected width are shown as that width. */
@@ -194,4 +227,18 @@ export class Layers {
     shape[axis] = attr;
     return { node: x.node, shape };
   }
+}
+
+/** Every way a set of on/off switches may be set (one way, with none to set, when there are none). */
+function flagSettings(flags: string[]): Attrs[] {
+  let out: Attrs[] = [{}];
+  for (const f of flags) out = out.flatMap((s) => [{ ...s, [f]: true }, { ...s, [f]: false }]);
+  return out;
+}
+
+/** The shape several runs agree on: a dim they differ on is unknown, and so is a rank they differ on. */
+function agreedShape(shapes: Shape[]): Shape {
+  const first = shapes[0] ?? null;
+  if (first === null || shapes.some((s) => s === null || s.length !== first.length)) return null;
+  return first.map((d, i) => (shapes.every((s) => s![i] === d) ? d : null));
 }

@@ -15,6 +15,7 @@ import {
   Opaque,
   PyClass,
   PyDict,
+  PyError,
   PyFloat,
   PyList,
   PySet,
@@ -76,6 +77,8 @@ export class Operators {
 
   private identical(a: Value, b: Value, _at: Span): Value {
     if (a === b) return true;
+    // `cond is True`: the condition is one of the two bools, which one is undecided.
+    if (a instanceof CondVal || b instanceof CondVal) return this.eachWay(a, b, `${this.text(a)} is ${this.text(b)}`, (x, y) => this.identical(x, y, _at));
     if (a === null || b === null) {
       const other = a === null ? b : a;
       // Unknown objects are things, never None: `weights is not None` with opaque weights is true.
@@ -89,8 +92,8 @@ export class Operators {
 
   /** Python `==`; undecidable symbolic equalities become a `CondVal` assumed true. */
   equals(a: Value, b: Value): Value {
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
+    // `cond == True` is as undecided as `cond`.
+    if (a instanceof CondVal || b instanceof CondVal) return this.eachWay(a, b, `${this.text(a)} == ${this.text(b)}`, (x, y) => this.equals(x, y));
     if (isNumeric(a) && isNumeric(b)) return numOf(a) === numOf(b);
     // Two different objects of which one is unknown: equality is unknown too.
     if ((a instanceof Opaque || b instanceof Opaque) && a !== b) return new CondVal(false, [], 'unknown == value');
@@ -132,8 +135,7 @@ export class Operators {
   order(op: string, a: Value, b: Value, at: Span): Value {
     // `y < 0` on tensors is an elementwise comparison giving a boolean tensor (for masks and torch.where).
     if (a instanceof TensorVal || b instanceof TensorVal) return this.tensors.tensorCompare(op, a, b, at);
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
+    if (a instanceof CondVal || b instanceof CondVal) return this.eachWay(a, b, `${this.text(a)} ${op} ${this.text(b)}`, (x, y) => this.order(op, x, y, at));
     if (isNumeric(a) && isNumeric(b)) {
       const x = numOf(a);
       const y = numOf(b);
@@ -179,12 +181,53 @@ export class Operators {
     return this.rt.raise('TypeError', `argument of type '${typeName(container)}' is not iterable`, at);
   }
 
+  /**
+   * An operator with an undecided condition for an operand, worked out for each truth it may have, the
+   * assumed one first. Every way giving the same number, bool or None (`cond * 0`), or raising, settles it.
+   * Ways giving bools that differ are a condition again, assumed as the assumed truths give it and resting
+   * on their equalities, which a branch on it reports. Anything else is unknown: the guessed number, the
+   * list repeated the guessed number of times, or the guessed way's error is not the model's.
+   */
+  private eachWay(a: Value, b: Value, text: string, run: (x: Value, y: Value) => Value): Value {
+    const ways = (v: Value): Value[] => (v instanceof CondVal ? [v.assumed, !v.assumed] : [v]);
+    const results: Value[] = [];
+    let raised: unknown = null;
+    for (const x of ways(a)) {
+      for (const y of ways(b)) {
+        try {
+          results.push(run(x, y));
+        } catch (e) {
+          if (!(e instanceof PyError)) throw e;
+          raised ??= e;
+        }
+      }
+    }
+    if (raised !== null) {
+      if (results.length === 0) throw raised;
+      return new Opaque(text);
+    }
+    const first = results[0]!;
+    const plain = (v: Value): boolean => v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
+    if (plain(first) && results.every((r) => r === first)) return first;
+    if (results.every((r) => typeof r === 'boolean' || r instanceof CondVal) && typeof first === 'boolean') {
+      const eqs = [a, b].flatMap((v) => (v instanceof CondVal ? v.eqs : []));
+      return new CondVal(first, eqs, text);
+    }
+    return new Opaque(text);
+  }
+
+  /** An operand as a condition's text shows it. */
+  private text(v: Value): string {
+    if (v instanceof CondVal) return v.text;
+    return v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof Sym ? this.rt.repr(v) : typeName(v);
+  }
+
   // ---------------------------------------------------------------- arithmetic
 
   binop(op: string, a: Value, b: Value, at: Span, inplace: boolean): Value {
     if (a instanceof TensorVal || b instanceof TensorVal) return this.tensors.tensorBinop(op, a, b, at, inplace);
-    if (a instanceof CondVal) a = a.assumed;
-    if (b instanceof CondVal) b = b.assumed;
+    // An undecided condition is 0 or 1 in arithmetic (`16 * (1 + cond)`): the result is certain only when both give it.
+    if (a instanceof CondVal || b instanceof CondVal) return this.eachWay(a, b, `${this.text(a)} ${op} ${this.text(b)}`, (x, y) => this.binop(op, x, y, at, false));
     if (isNumeric(a) && isNumeric(b)) return this.numeric(op, a, b, at);
     if ((a instanceof Sym || isNumeric(a)) && (b instanceof Sym || isNumeric(b))) return this.symbolic(op, a, b, at);
     if (a instanceof Opaque || b instanceof Opaque) return new Opaque('arithmetic on an unknown value');
@@ -302,7 +345,7 @@ export class Operators {
   }
 
   unary(op: string, v: Value, at: Span): Value {
-    if (v instanceof CondVal) v = v.assumed;
+    if (v instanceof CondVal) return this.eachWay(v, 0, `${op}${v.text}`, (x) => this.unary(op, x, at));
     if (op === '-') {
       if (isNumeric(v)) return v instanceof PyFloat ? new PyFloat(-v.v) : -numOf(v);
       if (v instanceof Sym) return this.rt.syms.mul(v, -1);

@@ -117,6 +117,8 @@ export class TensorMethods {
       case 'permute':
         return f((a) => {
           const dims = a.pos.length === 1 && (a.pos[0] instanceof PyTuple || a.pos[0] instanceof PyList) ? (a.pos[0] as PyTuple).items : a.pos;
+          const unknown = this.g.unknownArg('permute', [['dims', new PyTuple(dims)]]);
+          if (unknown) return unknown;
           return this.g.fop('permute', { dims: dims.map((d) => this.g.toAttr(d)) }, [this.g.localize(t)], 'permute');
         });
       case 't':

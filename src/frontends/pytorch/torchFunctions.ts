@@ -81,10 +81,14 @@ export class TorchFunctions {
       }),
       transpose: fn('transpose', (a) => {
         const [x, d0, d1] = this.g.bind(a, ['input', 'dim0', 'dim1'], 'transpose');
+        const unknown = this.g.unknownArg('transpose', [['dim0', d0], ['dim1', d1]]);
+        if (unknown) return unknown;
         return this.g.fop('permute', { dims: [this.g.toAttr(d0 ?? 0), this.g.toAttr(d1 ?? 1)], swap: true }, [this.g.asTensor(x, 'transpose')], 'transpose');
       }),
       permute: fn('permute', (a) => {
         const [x, dims] = this.g.bind(a, ['input', 'dims'], 'permute');
+        const unknown = this.g.unknownArg('permute', [['dims', dims]]);
+        if (unknown) return unknown;
         return this.g.fop('permute', { dims: this.rt.iterate(dims ?? null, this.rt.site!).map((d) => this.g.toAttr(d)) }, [this.g.asTensor(x, 'permute')], 'permute');
       }),
       clamp: this.pointwiseFn('clamp'),
@@ -144,6 +148,8 @@ export class TorchFunctions {
           this.rt.info(this.rt.site, 'F.conv2d with a weight of unknown shape is not modelled; its output shape is unknown');
           return this.g.fop('opaque', { reason: 'F.conv2d' }, [this.g.asTensor(x, 'conv2d')], 'conv2d');
         }
+        const unknown = this.g.unknownArg('conv2d', [['stride', stride], ['padding', padding], ['dilation', dilation]]);
+        if (unknown) return unknown;
         const attrs: Attrs = { in_channels: (ws[1] as number) * g, out_channels: ws[0]!, kernel_size: [ws[2]!, ws[3]!], groups: g, bias: bias !== undefined && bias !== null };
         if (stride !== undefined) attrs['stride'] = this.g.toAttr(stride);
         if (padding !== undefined) attrs['padding'] = this.g.toAttr(padding);
@@ -171,6 +177,8 @@ export class TorchFunctions {
     }
     const items = this.rt.iterate(ts ?? null, this.rt.site!);
     if (items.length === 0) this.rt.raise('RuntimeError', 'torch.cat(): expected a non-empty list of Tensors');
+    const unknown = this.g.unknownArg('cat', [['dim', dim]]);
+    if (unknown) return unknown;
     return this.g.fop('concat', { dim: this.g.toAttr(dim ?? 0) }, items.map((t) => this.g.asTensor(t, 'cat')), 'cat');
   }
 
@@ -253,6 +261,9 @@ export class TorchFunctions {
       const op = kind === 'max' ? 'maximum' : 'minimum';
       return this.g.fop(op, {}, [this.g.asTensor(x, kind), this.g.localize(dim)], op);
     }
+    // Whether it reduces, along which dim and keeping it: an unknown here leaves the output unknown.
+    const unknown = this.g.unknownArg(kind, [['dim', dim], ['keepdim', keepdim]]);
+    if (unknown) return unknown;
     const op = kind === 'amax' ? 'max' : kind === 'amin' ? 'min' : kind;
     const d = dim === undefined || dim === null ? null : this.g.toAttr(dim);
     const values = this.g.fop(op, { dim: d, keepdim: keepdim === undefined ? false : this.rt.truthyQuiet(keepdim) }, [this.g.asTensor(x, kind)], kind);

@@ -284,6 +284,11 @@ export interface LayerInfo {
   attrs: Attrs;
   /** Learnable parameters, null when they depend on unknown values. */
   params: number | null;
+  /**
+   * Switches (`bias`, `affine`, `ceil_mode`) given a value the analysis does not know: what they decide is
+   * unknown, what every setting of them gives alike stays exact.
+   */
+  unknownFlags?: string[];
   /** Set for a stand-in for a module the analysis does not know (from another package): what it was. */
   unknown?: string;
 }
