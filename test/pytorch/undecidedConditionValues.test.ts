@@ -191,3 +191,66 @@ test('any() settles on a true item and stays undecided on undecided ones', () =>
   noErrors(open);
   assert.equal(open.graph?.params, null);
 });
+
+test('a layer argument computed from a condition: the sizes and counts it decides are unknown, with no false error', () => {
+  // Each was a number guessed from the condition's assumed truth, or (as None) a false error. PyTorch (WIDTH =
+  // 64) gives [1, 6, 6, 6] with 60 parameters, [1, 6, 10, 10] with 168, [1, 3, 3, 3], [1, 3, 16, 16], [1, 192],
+  // and [1, 3, 8, 8] with 3: the known numbers here are its numbers.
+  const cases: [layer: string, output: (number | null)[] | null, params: number | null][] = [
+    ['nn.Conv2d(3, 6, 3, groups=1 + 2 * (WIDTH > 32))', [1, 6, 6, 6], null],
+    ['nn.Conv2d(3, 6, 3, padding=1 + (WIDTH > 32))', [1, 6, null, null], 168],
+    ['nn.MaxPool2d(3, stride=1 + (WIDTH > 32))', [1, 3, null, null], 0],
+    ['nn.Upsample(scale_factor=1 + (WIDTH > 32))', [1, 3, null, null], 0],
+    ['nn.Flatten(2 - (WIDTH > 32))', null, 0],
+    ['nn.PReLU(1 + 2 * (WIDTH > 32))', [1, 3, 8, 8], null],
+  ];
+  for (const [layer, output, params] of cases) {
+    const a = run(`class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = ${layer}
+
+    def forward(self, x):
+        return self.layer(x)
+`);
+    noErrors(a);
+    assert.deepEqual(a.graph?.output, output, layer);
+    assert.equal(a.graph?.params, params, layer);
+  }
+});
+
+test('what a layer argument does not decide stays exact, and an error every value raises is still raised', () => {
+  const kept = run(`class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, (1, 2 + (WIDTH > 32)))
+
+    def forward(self, x):
+        return self.conv(x)
+`);
+  noErrors(kept);
+  // The kernel's height (1) is known, its width is not.
+  assert.deepEqual(kept.graph?.output, [1, 8, 8, null]);
+  const raised = run(`class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=1 + (WIDTH > 32))
+
+    def forward(self, x):
+        return self.conv(x.flatten(1))
+`);
+  assert.deepEqual(
+    errorsOf(raised).map((d) => d.line),
+    [11],
+    describe(raised.diagnostics),
+  );
+});
+
+test('x.chunk(1 + cond, 1): the pieces are unknown, not a false error', () => {
+  const a = run(`class M(nn.Module):
+    def forward(self, x):
+        return x.chunk(1 + (WIDTH > 32), 1)[0]
+`);
+  noErrors(a);
+  assert.equal(a.graph?.output, null);
+});

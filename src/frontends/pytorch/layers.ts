@@ -82,29 +82,29 @@ export class Layers {
     const spec = opSpec(op)!;
     const kept: Attrs = {};
     for (const k of Object.keys(attrs)) if (k in spec.defaults) kept[k] = attrs[k]!;
-    // A switch given an unknown (`bias=hasattr(cfg, 'bias')`) is checked and counted both ways.
-    const flags = [...bound].filter(([k, v]) => typeof spec.defaults[k] === 'boolean' && unknownAttr(v)).map(([k]) => k);
-    const checks = flagSettings(flags).map((setting) => {
-      const settled = { ...kept, ...setting };
+    // An argument given an unknown (`bias=hasattr(cfg, 'bias')`, `stride=1 + cond`) is tried several ways.
+    const unknown = [...bound].filter(([k, v]) => k in spec.defaults && unknownAttr(v)).map(([k]) => k);
+    const ways = attrWays(kept, unknown, spec.defaults);
+    const checks = ways.map((way) => {
       // Models repeat the same layer configuration many times; its input-free check and count are cached.
-      const key = `${op}|${JSON.stringify(settled)}`;
+      const key = `${op}|${JSON.stringify(way)}`;
       let checked = this.layerChecks.get(key);
       if (!checked) {
-        const r = spec.infer(withDefaults(op, settled), [null]);
+        const r = spec.infer(withDefaults(op, way), [null]);
         checked = { params: r.params, error: r.issues.find((i) => i.severity === 'error')?.message ?? null };
         this.layerChecks.set(key, checked);
       }
-      return { ...checked, refused: known?.module.check?.(withDefaults(op, settled)) ?? null };
+      return { ...checked, refused: known?.module.check?.(withDefaults(op, way)) ?? null };
     });
     // Errors that need no input (groups that do not divide the channels) are raised by PyTorch's constructor,
-    // here only when it raises them whatever the unknown switches are.
-    if (checks.every((c) => c.error !== null)) I.raise('ValueError', checks[0]!.error!);
-    if (checks.every((c) => c.refused !== null)) I.raise('ValueError', checks[0]!.refused!);
-    const params = checks.every((c) => c.params === checks[0]!.params) ? checks[0]!.params : null;
+    // here only when every way raises them; a way that raises builds no layer, so the count is the others'.
+    const built = checks.filter((c) => c.error === null && c.refused === null);
+    if (built.length === 0) I.raise('ValueError', checks[0]!.error ?? checks[0]!.refused!);
+    const params = agreed(built.map((c) => c.params));
     if (params === null && checks[0]!.params !== null) {
-      I.info(I.site, `nn.${type} is given ${flags.map((f) => `'${f}'`).join(' and ')} the analysis does not know; its parameter count is unknown`);
+      I.info(I.site, `nn.${type} is given ${unknown.map((f) => `'${f}'`).join(' and ')} the analysis does not know; its parameter count is unknown`);
     }
-    m.layer = { type, op, attrs: kept, params, ...(flags.length ? { unknownFlags: flags } : {}) };
+    m.layer = { type, op, attrs: kept, params, ...(unknown.length ? { unknownAttrs: unknown } : {}) };
   }
 
   /** A layer's own attribute (`conv.stride`, `bn.weight`), or undefined when it has none by that name. */
@@ -137,7 +137,7 @@ export class Layers {
     const a = layer.attrs;
     // Whether the layer has it at all is unknown (`bias=hasattr(cfg, 'bias')`).
     const switches = /Norm/.test(layer.type) ? ['affine', 'elementwise_affine'] : name === 'bias' ? ['bias'] : [];
-    if (layer.unknownFlags?.some((f) => switches.includes(f))) return new Opaque(`${layer.type}.${name}`);
+    if (layer.unknownAttrs?.some((f) => switches.includes(f))) return new Opaque(`${layer.type}.${name}`);
     const affine = a['affine'] ?? a['elementwise_affine'];
     if (name === 'bias' && a['bias'] === false) return null;
     if (/Norm/.test(layer.type) && (affine === false || (affine === undefined && layer.type.startsWith('InstanceNorm')))) return null;
@@ -188,28 +188,32 @@ export class Layers {
     }
     const input = this.unifyWithAttr(x, layer);
     const before = this.g.b.diagnostics.length;
-    const t = layer.unknownFlags ? this.settledBothWays(layer.op, layer.attrs, layer.unknownFlags, input, meta) : this.g.b.op(layer.op, layer.attrs, [input], meta);
+    const t = layer.unknownAttrs ? this.runEveryWay(layer, input, meta) : this.g.b.op(layer.op, layer.attrs, [input], meta);
     for (const d of this.g.b.diagnostics.slice(before)) if (d.fix?.attr) this.g.layerEvents.push({ module: m, diag: d });
     return new TensorVal(t, this.g.b);
   }
 
   /**
-   * A layer with switches the analysis does not know, run every way they may be set: the node keeps what all
-   * ways agree on (shape dims, MACs), reports an error only when every way has one, and shows the switches
-   * as unknown.
+   * A layer given arguments the analysis does not know, run every way {@link attrWays} tries: the node keeps
+   * what the ways that run agree on (shape dims, MACs) and shows those arguments as unknown. An error is
+   * reported only when every way has one; otherwise the node is built the first way that runs.
    */
-  private settledBothWays(op: OpName, attrs: Attrs, flags: string[], input: Tensor, meta: OpMeta): Tensor {
+  private runEveryWay(layer: NonNullable<ModuleObj['layer']>, input: Tensor, meta: OpMeta): Tensor {
+    const op = layer.op!;
     const spec = opSpec(op)!;
-    const settings = flagSettings(flags);
-    const results = settings.map((s) => spec.infer(withDefaults(op, { ...attrs, ...s }), [input.shape]));
-    const clean = results.findIndex((r) => !r.issues.some((i) => i.severity === 'error'));
-    const t = this.g.b.op(op, { ...attrs, ...settings[Math.max(clean, 0)] }, [input], meta);
+    const ways = attrWays(layer.attrs, layer.unknownAttrs!, spec.defaults);
+    const results = ways.map((w) => spec.infer(withDefaults(op, w), [input.shape]));
+    const runs = results.filter((r) => !r.issues.some((i) => i.severity === 'error'));
+    const t = this.g.b.op(op, ways[runs.length ? results.indexOf(runs[0]!) : 0]!, [input], meta);
+    if (runs.length === 0) return t;
     const node = this.g.b.node(t.node)!;
-    for (const f of flags) node.attrs[f] = null;
-    const same = <T>(xs: T[]): T | null => (xs.every((x) => x === xs[0]) ? xs[0]! : null);
-    node.params = same(results.map((r) => r.params));
-    node.macs = same(results.map((r) => r.macs));
-    node.outputShape = agreedShape(results.map((r) => r.shape));
+    for (const k of layer.unknownAttrs!) node.attrs[k] = layer.attrs[k] ?? null;
+    node.params = agreed(runs.map((r) => r.params));
+    node.macs = agreed(runs.map((r) => r.macs));
+    node.outputShape = agreedShape(runs.map((r) => r.shape));
+    if (node.macs === null || JSON.stringify(node.outputShape) !== JSON.stringify(runs[0]!.shape)) {
+      this.rt.info(this.rt.site, `nn.${layer.type} is given ${layer.unknownAttrs!.map((f) => `'${f}'`).join(' and ')} the analysis does not know; the sizes it decides are unknown`);
+    }
     return { node: t.node, shape: node.outputShape };
   }
 
@@ -229,11 +233,31 @@ export class Layers {
   }
 }
 
-/** Every way a set of on/off switches may be set (one way, with none to set, when there are none). */
-function flagSettings(flags: string[]): Attrs[] {
-  let out: Attrs[] = [{}];
-  for (const f of flags) out = out.flatMap((s) => [{ ...s, [f]: true }, { ...s, [f]: false }]);
+/**
+ * The ways a layer's unknown arguments are tried, as they are (null, which the rules read as None or the
+ * default) first. A switch (`bias`) is tried on and off; any other argument also as 2, 3 and 7, put in place
+ * of each unknown item (`kernel_size=(1, k)` keeps its 1). Values the rules read differently give results
+ * that differ, so a number that all ways agree on does not depend on the argument.
+ */
+function attrWays(attrs: Attrs, unknown: readonly string[], defaults: Attrs): Attrs[] {
+  let out: Attrs[] = [attrs];
+  for (const k of unknown) {
+    // Past a few unknown arguments, fewer values each keep the ways few (the analysis runs on every edit).
+    const fills = out.length > 16 ? [2] : [2, 3, 7];
+    const values: AttrValue[] = typeof defaults[k] === 'boolean' ? [true, false] : [attrs[k] ?? null, ...fills.map((n) => fillUnknown(attrs[k] ?? null, n))];
+    out = out.flatMap((w) => values.map((v) => ({ ...w, [k]: v })));
+  }
   return out;
+}
+
+function fillUnknown(a: AttrValue, n: number): AttrValue {
+  if (a === null) return n;
+  return Array.isArray(a) ? a.map((x) => fillUnknown(x, n)) : a;
+}
+
+/** The value every result has, or null when they differ. */
+function agreed<T>(xs: readonly T[]): T | null {
+  return xs.length > 0 && xs.every((x) => x === xs[0]) ? xs[0]! : null;
 }
 
 /** The shape several runs agree on: a dim they differ on is unknown, and so is a rank they differ on. */

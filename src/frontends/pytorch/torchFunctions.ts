@@ -7,7 +7,7 @@
  */
 import type { AttrValue, Attrs } from '../../core/ir';
 import { TORCH_FUNCTIONS } from '../../core/ops';
-import type { GraphContext } from './graphContext';
+import { type GraphContext, unknownAttr } from './graphContext';
 import { fn, passThrough, type ModuleRegistry } from './imports';
 import type { NnModules } from './nnModule';
 import type { PythonTypes } from './pythonTypes';
@@ -204,6 +204,11 @@ export class TorchFunctions {
     }
     let sizes: number[];
     if (kind === 'chunk') {
+      // A count the analysis does not know (`1 + cond`) is not an invalid one.
+      if (unknownAttr(arg) || arg instanceof Sym) {
+        I.info(I.site, 'torch.chunk into a number of pieces the analysis does not know; its pieces are unknown');
+        return new Opaque('chunk pieces');
+      }
       if (!isInt(arg) || numOf(arg) <= 0) return I.raise('RuntimeError', `chunk expects \`chunks\` to be greater than 0, got: ${I.repr(arg)}`);
       const step = Math.ceil(size / numOf(arg));
       sizes = [];

@@ -285,10 +285,10 @@ export interface LayerInfo {
   /** Learnable parameters, null when they depend on unknown values. */
   params: number | null;
   /**
-   * Switches (`bias`, `affine`, `ceil_mode`) given a value the analysis does not know: what they decide is
-   * unknown, what every setting of them gives alike stays exact.
+   * Arguments given a value the analysis does not know (`bias=hasattr(cfg, 'bias')`, `stride=1 + cond`),
+   * kept as null in `attrs`: what they decide is unknown, what every value of them gives alike stays exact.
    */
-  unknownFlags?: string[];
+  unknownAttrs?: string[];
   /** Set for a stand-in for a module the analysis does not know (from another package): what it was. */
   unknown?: string;
 }
