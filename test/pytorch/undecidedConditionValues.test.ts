@@ -254,3 +254,36 @@ test('x.chunk(1 + cond, 1): the pieces are unknown, not a false error', () => {
   noErrors(a);
   assert.equal(a.graph?.output, null);
 });
+
+test('a branch on an equality and a guess together is a guess, not an assumption the equality states', () => {
+  const analyse = (cond: string): Analysis =>
+    analyzePytorch(
+      'snippet.py',
+      `${HEAD}class M(nn.Module):
+    def __init__(self, a, b):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        if ${cond}:
+            self.extra = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+`,
+      { model: 'M', input: [1, 3, 8, 8], followImports: false },
+    );
+  // Without arguments a and b are symbols: \`a == b\` is an equality the analysis may assume and say so.
+  const assumed = analyse('a == b');
+  noErrors(assumed);
+  assert.equal(assumed.graph?.params, 16 + 20);
+  assert.ok(!assumed.diagnostics.some((d) => d.message.includes('guessing')), describe(assumed.diagnostics));
+  // \`hasattr\` of an unread value is a guess, and so is what depends on it.
+  for (const cond of ['a == b and hasattr(WIDTH, "real")', 'a != b or hasattr(WIDTH, "real")', 'a == b and WIDTH', '(a == b) * 1 == hasattr(WIDTH, "real")']) {
+    const a = analyse(cond);
+    noErrors(a);
+    assert.equal(a.graph?.params, null, cond);
+    assert.ok(a.diagnostics.some((d) => d.message.includes('guessing')), `${cond}: ${describe(a.diagnostics)}`);
+  }
+  // An equality that settles the whole keeps it an assumption.
+  const settled = analyse('a == b or hasattr(WIDTH, "real")');
+  assert.equal(settled.graph?.params, 16 + 20, describe(settled.diagnostics));
+});

@@ -37,14 +37,17 @@ export class Operators {
 
   and(l: Value, r: Value): Value {
     if (l instanceof CondVal) {
-      if (r instanceof CondVal) return new CondVal(l.assumed && r.assumed, [...l.eqs, ...r.eqs], `${l.text} and ${r.text}`);
+      if (r instanceof CondVal) return new CondVal(l.assumed && r.assumed, eqsOf([l, r], l.assumed && r.assumed, false), `${l.text} and ${r.text}`);
+      // Read as false, an unknown right side makes the whole a guess, whatever the left side rests on.
+      if (r instanceof Opaque) return new CondVal(false, [], `${l.text} and ${r.what}`);
       return new CondVal(this.rt.truthyQuiet(r), l.eqs, l.text);
     }
     return r;
   }
 
   or(l: CondVal, r: Value): Value {
-    if (r instanceof CondVal) return new CondVal(l.assumed || r.assumed, [...l.eqs, ...r.eqs], `${l.text} or ${r.text}`);
+    if (r instanceof CondVal) return new CondVal(l.assumed || r.assumed, eqsOf([l, r], l.assumed || r.assumed, true), `${l.text} or ${r.text}`);
+    if (r instanceof Opaque) return new CondVal(false, [], `${l.text} or ${r.what}`);
     return new CondVal(this.rt.truthyQuiet(r), l.eqs, l.text);
   }
 
@@ -210,8 +213,7 @@ export class Operators {
     const plain = (v: Value): boolean => v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
     if (plain(first) && results.every((r) => r === first)) return first;
     if (results.every((r) => typeof r === 'boolean' || r instanceof CondVal) && typeof first === 'boolean') {
-      const eqs = [a, b].flatMap((v) => (v instanceof CondVal ? v.eqs : []));
-      return new CondVal(first, eqs, text);
+      return new CondVal(first, joinedEqs([a, b].filter((v): v is CondVal => v instanceof CondVal)), text);
     }
     return new Opaque(text);
   }
@@ -365,4 +367,24 @@ export function symOf(v: Value, rt: Runtime): Sym | number {
   if (v instanceof Sym) return v;
   if (isNumeric(v)) return numOf(v);
   return rt.syms.compound(rt.str(v));
+}
+
+/**
+ * The equalities a condition made of several rests on. A part with none is a guess (`hasattr` of an unread
+ * value), and so is a whole that depends on it: branching on it must say so, not state the other parts'
+ * equalities as its only assumption.
+ */
+function joinedEqs(parts: readonly CondVal[]): [string | number, string | number][] {
+  return parts.some((c) => c.eqs.length === 0) ? [] : parts.flatMap((c) => c.eqs);
+}
+
+/**
+ * What `and` (`settles` false) or `or` (`settles` true) of conditions rests on: every part's equalities when
+ * none is a guess; with a guess among them, only a part that settles the whole without it keeps it from
+ * being a guess.
+ */
+function eqsOf(parts: readonly CondVal[], value: boolean, settles: boolean): [string | number, string | number][] {
+  if (parts.every((c) => c.eqs.length > 0)) return parts.flatMap((c) => c.eqs);
+  if (value !== settles) return [];
+  return parts.find((c) => c.assumed === settles && c.eqs.length > 0)?.eqs ?? [];
 }
