@@ -287,3 +287,27 @@ test('a branch on an equality and a guess together is a guess, not an assumption
   const settled = analyse('a == b or hasattr(WIDTH, "real")');
   assert.equal(settled.graph?.params, 16 + 20, describe(settled.diagnostics));
 });
+
+test('a dict looked up by an undecided condition or an unknown key: what both truths find, else unknown', () => {
+  const widths = (expr: string): Analysis =>
+    run(`class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, ${expr}, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+`);
+  // Each was the guessed key's entry, the default, or a KeyError PyTorch may never raise.
+  for (const expr of ['{True: 8, False: 4}[WIDTH > 32]', '{True: 8}.get(WIDTH > 32, 4)', '{"a": 8}.get(WIDTH, 4)', '8 if (WIDTH > 32) in {True: 1} else 4', '8 if WIDTH in {"a": 1} else 4']) {
+    const a = widths(expr);
+    noErrors(a);
+    assert.equal(a.graph?.params, null, `${expr}: ${describe(a.diagnostics)}`);
+  }
+  // Both truths find the same entry, or neither is a key.
+  const same = widths('{True: 8, False: 8}[WIDTH > 32]');
+  noErrors(same);
+  assert.equal(same.graph?.params, 32);
+  const none = widths('{"a": 8}[WIDTH > 32]');
+  assert.deepEqual(errorsOf(none).map((d) => d.message.split(':')[0]), ['KeyError'], describe(none.diagnostics));
+});

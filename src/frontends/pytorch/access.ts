@@ -31,6 +31,7 @@ import {
   TensorVal,
   type Value,
   isInt,
+  lookupUndecided,
   numOf,
   sliceList,
   typeName,
@@ -170,11 +171,11 @@ export class ValueAccess {
       return i === null ? new Opaque('character') : obj[i]!;
     }
     if (obj instanceof PyDict) {
-      const v = obj.get(idx);
-      if (v === undefined) {
-        if (idx instanceof Opaque || idx instanceof Sym) return new Opaque('dict item');
-        return this.rt.raise('KeyError', this.rt.repr(idx), at);
-      }
+      const either = lookupUndecided(obj, idx);
+      if (either === 'unknown') return new Opaque('dict item');
+      if (typeof either === 'object') return either.found;
+      const v = either === 'missing' ? undefined : obj.get(idx);
+      if (v === undefined) return this.rt.raise('KeyError', this.rt.repr(idx), at);
       return v;
     }
     if (obj instanceof TensorVal) return this.lib.tensors.tensorIndex(obj, idx, at);

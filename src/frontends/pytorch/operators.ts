@@ -177,7 +177,12 @@ export class Operators {
       }
       return unknown ? new CondVal(false, [], unknown.text) : false;
     }
-    if (container instanceof PyDict) return container.get(item) !== undefined;
+    if (container instanceof PyDict) {
+      // An undecided key is in the dict when both truths are; an unknown one may or may not be.
+      if (item instanceof CondVal) return this.eachWay(item, container, `${item.text} in dict`, (k) => container.get(k) !== undefined);
+      if ((item instanceof Opaque || item instanceof Sym) && container.get(item) === undefined) return new CondVal(false, [], `${this.text(item)} in dict`);
+      return container.get(item) !== undefined;
+    }
     if (typeof container === 'string' && typeof item === 'string') return container.includes(item);
     if (container instanceof ModuleObj) return typeof item === 'string' && container.modules.has(item);
     if (container instanceof Opaque || item instanceof Opaque) return new CondVal(false, [], 'unknown');

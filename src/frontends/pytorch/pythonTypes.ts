@@ -27,6 +27,7 @@ import {
   type Value,
   isInt,
   isNumeric,
+  lookupUndecided,
   numOf,
   typeName,
 } from './values';
@@ -239,8 +240,11 @@ export class PythonTypes {
           return f(() => new PyList(obj.entries().map(([k, v]) => new PyTuple([k, v]))));
         case 'get':
           return f((a) => {
+            const either = lookupUndecided(obj, a.pos[0] ?? null);
+            if (either === 'unknown') return new Opaque('dict item');
+            if (typeof either === 'object') return either.found;
             // A key whose value is None is present: `??` would give the default.
-            const v = obj.get(a.pos[0] ?? null);
+            const v = either === 'missing' ? undefined : obj.get(a.pos[0] ?? null);
             return v !== undefined ? v : a.pos[1] ?? null;
           });
         case 'pop':

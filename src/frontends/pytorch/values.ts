@@ -104,6 +104,23 @@ export class PyDict extends PyObj {
   }
 }
 
+/**
+ * A dict looked up by a key the analysis does not fully know: an undecided condition finds what both its
+ * truths find ('missing' when neither is a key), an unknown or symbolic key finds 'unknown'; undefined for a
+ * known key, which the caller looks up itself.
+ */
+export function lookupUndecided(d: PyDict, k: Value): { found: Value } | 'missing' | 'unknown' | undefined {
+  if (k instanceof Opaque || k instanceof Sym) {
+    // The very object is a key: that is its entry, whatever it is.
+    const v = d.get(k);
+    return v !== undefined ? { found: v } : 'unknown';
+  }
+  if (!(k instanceof CondVal)) return undefined;
+  const [t, f] = [d.get(true), d.get(false)];
+  if (t === undefined && f === undefined) return 'missing';
+  return t !== undefined && t === f ? { found: t } : 'unknown';
+}
+
 export class PySlice extends PyObj {
   constructor(
     readonly lo: Value,
