@@ -311,3 +311,19 @@ test('a dict looked up by an undecided condition or an unknown key: what both tr
   const none = widths('{"a": 8}[WIDTH > 32]');
   assert.deepEqual(errorsOf(none).map((d) => d.message.split(':')[0]), ['KeyError'], describe(none.diagnostics));
 });
+
+test("reading back a layer argument the analysis does not know gives an unknown, not None", () => {
+  const a = run(`class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.MaxPool2d(2, stride=1 + (WIDTH > 32))
+        self.conv = nn.Conv2d(3, 4 * self.pool.stride, 1)
+
+    def forward(self, x):
+        return self.conv(self.pool(x))
+`);
+  // None * 4 was a TypeError PyTorch never raises (its stride is 2, the conv has 8 channels).
+  noErrors(a);
+  assert.deepEqual(a.graph?.output, [1, null, null, null]);
+  assert.equal(a.graph?.params, null);
+});

@@ -111,6 +111,8 @@ export class Layers {
   layerAttr(m: ModuleObj, name: string): Value | undefined {
     const layer = m.layer!;
     if (name === 'weight' || name === 'bias') return this.layerParam(m, name);
+    // Given a value the analysis does not know, it is unknown, not the None its null stands for.
+    if (layer.unknownAttrs?.includes(name)) return new Opaque(`${layer.type}.${name}`);
     let a = layer.attrs[name];
     const spec = layer.op ? opSpec(layer.op) : undefined;
     // Attributes left at their defaults still exist on the module (`m.groups`, `bn.eps`, `pool.stride`).
