@@ -9,11 +9,10 @@
 // The first needs nothing installed; the second is skipped without torchvision under the interpreter.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { buildSync } from 'esbuild';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzePytorch } from '../src/frontends/pytorch';
-import { medianMs, report } from './util';
+import { bundleOf, medianMs, report } from './util';
 
 console.log(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 
@@ -113,8 +112,7 @@ report('a file importing five sibling modules, in-process, warm (median of 100)'
 // The first analysis, in a process of its own, of a model taking Bottleneck from the installed torchvision.
 const fixture = 'test/fixtures/pytorch/torchvision_block/model.py';
 const python = process.env['RESNET_STUDIO_PYTHON'] ?? '/usr/bin/python3.11';
-const bundle = join(root, 'pytorch-front-end.cjs');
-buildSync({ entryPoints: ['src/frontends/pytorch/index.ts'], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node18', mainFields: ['module', 'main'], logLevel: 'error' });
+const bundle = bundleOf('src/frontends/pytorch/index.ts');
 const probe = `
 const { analyzePytorch } = require(${JSON.stringify(bundle)});
 const text = require('node:fs').readFileSync(${JSON.stringify(fixture)}, 'utf8');

@@ -1,7 +1,11 @@
-// Foundation target: analysing ResNet-152 in the JSON design form (parse + validation + inference) in-process.
+// Foundation target: analysing ResNet-152 in the JSON design form (parse + validation + inference) in-process,
+// with the front end bundled as the product runs it.
 import { readFileSync } from 'node:fs';
-import { analyzeText } from '../src/frontends';
-import { medianMs, report } from './util';
+import { createRequire } from 'node:module';
+import type * as FrontEnds from '../src/frontends';
+import { bundleOf, medianMs, report } from './util';
+
+const { analyzeText } = createRequire(import.meta.url)(bundleOf('src/frontends/index.ts')) as typeof FrontEnds;
 
 const file = 'examples/resnet152.resnet.json';
 const text = readFileSync(file, 'utf8');

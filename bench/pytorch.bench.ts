@@ -1,5 +1,6 @@
 // PyTorch front end targets:
-// 1. analysing ResNet-152 from a ~1000-line torchvision-style file in-process: <= 20 ms (median);
+// 1. analysing ResNet-152 from a ~1000-line torchvision-style file in-process, with the front end bundled as
+//    the product runs it: <= 20 ms (median);
 // 2. the whole CLI process on that file, side by side with building and running the same model in PyTorch
 //    to learn its shapes: at least 30x faster. Both sides run as they do the second time on an unchanged file:
 //    Python imports torchvision from its bytecode cache (__pycache__), and the CLI reads its syntax tree and
@@ -10,8 +11,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { analyzePytorch } from '../src/frontends/pytorch';
-import { medianMs, report } from './util';
+import { createRequire } from 'node:module';
+import type * as PytorchFrontEnd from '../src/frontends/pytorch';
+import { bundleOf, medianMs, report } from './util';
 
 const TORCHVISION = '/usr/lib/python3/dist-packages/torchvision/models/resnet.py';
 const FIXTURE = 'test/fixtures/pytorch/torchvision_style.py';
@@ -22,6 +24,8 @@ console.log(`file: ${file} (${text.split('\n').length} lines), model ${model}`);
 // Wall-clock numbers scale with machine load; print it so runs can be compared.
 console.log(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 
+// Bundled as the CLI and the analysis worker run it (see `bundleOf`).
+const { analyzePytorch } = createRequire(import.meta.url)(bundleOf('src/frontends/pytorch/index.ts')) as typeof PytorchFrontEnd;
 const once = analyzePytorch(file, text, { model, input: [1, 3, 224, 224] });
 if (once.graph?.params !== 60192808) throw new Error(`unexpected analysis: params ${once.graph?.params}`);
 const ms = medianMs(() => analyzePytorch(file, text, { model, input: [1, 3, 224, 224] }), 100, 20);

@@ -14,9 +14,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import type * as WorkspaceIndexModule from '../src/frontends/workspaceIndex';
-import { report } from './util';
+import { bundleOf, report } from './util';
 
 const SOURCE = '/usr/lib/python3/dist-packages/torchvision/models';
 if (!existsSync(SOURCE)) {
@@ -29,9 +28,7 @@ cpSync(SOURCE, join(ws, 'models'), { recursive: true, filter: (p) => !p.includes
 console.log(`load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
 
 try {
-  const bundle = join(ws, 'workspace-index.cjs');
-  buildSync({ entryPoints: ['src/frontends/workspaceIndex.ts'], outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node18', mainFields: ['module', 'main'], logLevel: 'error' });
-  const { indexFile, indexWorkspace } = createRequire(import.meta.url)(bundle) as typeof WorkspaceIndexModule;
+  const { indexFile, indexWorkspace } = createRequire(import.meta.url)(bundleOf('src/frontends/workspaceIndex.ts')) as typeof WorkspaceIndexModule;
   const warm = 'test/fixtures/check/project/models/cifar.py';
   indexFile(warm, readFileSync(warm, 'utf8'));
   const cpu0 = process.cpuUsage();

@@ -10,7 +10,6 @@
  * `FILE_OFFSET_UNIT`, so one interpreter can run several files and still tell, from a span alone, which file
  * it lies in (the analysed file keeps offsets from 0).
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type ParseCache, type ParsedModule, type Span, parsePython } from './ast';
@@ -285,6 +284,8 @@ function probe(python: string): InterpreterPaths | null {
   if (probes.has(python)) return probes.get(python)!;
   let found: InterpreterPaths | null = null;
   try {
+    // Required here: loading child_process costs a CLI run that never asks Python (most of them) ~9 ms.
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(python, ['-c', SYS_PATH_SCRIPT], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
     const v = r.status === 0 ? (JSON.parse(r.stdout) as { paths?: unknown; torch?: unknown }) : null;
     if (v && Array.isArray(v.paths)) {
