@@ -31,8 +31,8 @@ export function activate(extension: vscode.ExtensionContext): void {
     registerInputShape(ctx, service);
     registerCommands(ctx, service);
     const training = registerTraining(ctx, service);
-    new GraphViews(ctx, service, active, graphHtml, training.graphFeed);
-    registerDesignerEditor(ctx, service, graphHtml, training.graphFeed);
+    const graphs = new GraphViews(ctx, service, active, graphHtml, training.graphFeed);
+    registerDesignerEditor(ctx, service, graphHtml, graphs, training.graphFeed);
     registerOutlineView(ctx, active);
     registerModelsView(ctx, service);
   } catch (err) {

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { AnalysisService } from './analysisService';
 import type { StudioContext } from './context';
 import { DesignEditing } from './designerEdits';
-import { type GraphHtml, GraphSession } from './graphView';
+import { type GraphHtml, GraphSession, type GraphViews } from './graphView';
 import { isDesignFileName } from './designerEditPlan';
 import { revealSource } from './documents';
 import type { TelemetryFeed } from './training/graphTelemetryFeed';
@@ -25,6 +25,7 @@ class DesignerEditorProvider implements vscode.CustomTextEditorProvider {
     private readonly ctx: StudioContext,
     private readonly service: AnalysisService,
     private readonly html: GraphHtml,
+    private readonly views: GraphViews,
     private readonly telemetry?: TelemetryFeed,
   ) {
     this.editing = new DesignEditing(service);
@@ -33,6 +34,8 @@ class DesignerEditorProvider implements vscode.CustomTextEditorProvider {
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     // A tap shows the source beside the designer without taking the focus, so the designer's undo and redo stay its own.
     const session = new GraphSession(this.ctx, panel.webview, this.html, this.telemetry, this.editing, (range) => revealSource(range, 'beside'));
+    // The title bar's heat and image-export commands act on the active designer as on a graph panel.
+    this.views.track(panel, session);
     const key = document.uri.toString();
     const subscriptions: vscode.Disposable[] = [
       // The same stream as the graph panels: every edit, whoever made it (this page, a text editor, undo), re-analyses the document.
@@ -63,9 +66,9 @@ function designUri(arg: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-export function registerDesignerEditor(ctx: StudioContext, service: AnalysisService, html: GraphHtml, telemetry?: TelemetryFeed): void {
+export function registerDesignerEditor(ctx: StudioContext, service: AnalysisService, html: GraphHtml, views: GraphViews, telemetry?: TelemetryFeed): void {
   ctx.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(DESIGNER_VIEW_TYPE, new DesignerEditorProvider(ctx, service, html, telemetry), {
+    vscode.window.registerCustomEditorProvider(DESIGNER_VIEW_TYPE, new DesignerEditorProvider(ctx, service, html, views, telemetry), {
       // Two designers on one design are two pages over one TextDocument; both follow it.
       supportsMultipleEditorsPerDocument: true,
     }),

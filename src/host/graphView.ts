@@ -342,6 +342,21 @@ export class GraphViews implements vscode.Disposable {
     registerCompareCommands(ctx, service, (c) => this.showDiff(c));
   }
 
+  /**
+   * A graph page shown in a panel owned elsewhere (the Designer's custom editor): while it is the active one,
+   * the title bar's heat and image-export commands act on it.
+   */
+  track(panel: vscode.WebviewPanel, session: GraphSession): void {
+    if (panel.active) this.lastActive = session;
+    const viewState = panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.lastActive = session;
+    });
+    panel.onDidDispose(() => {
+      viewState.dispose();
+      if (this.lastActive === session) this.lastActive = this.view;
+    });
+  }
+
   private sessions(): GraphSession[] {
     return [...(this.view ? [this.view] : []), ...[...this.panels.values(), ...this.diffs.values()].map((p) => p.session)];
   }

@@ -287,6 +287,19 @@ test('designing in the graph in a real workbench', { skip: e2eSkip(), timeout: 6
       assert.equal((await cursorLine.first().textContent())?.trim(), String(fcLine));
       assert.ok(await (await wb.findInWebviews('#graph')).isVisible(), 'the designer is still shown');
       await wb.screenshot('designer-4-reveal-beside');
+      // The designer's title bar has the graph panel's heat and image-export buttons, and they act on it.
+      await (await wb.findInWebviews('#graph')).click({ position: { x: 5, y: 5 } });
+      const designerGroup = wb.page.locator('.editor-group-container').first();
+      const heatButton = designerGroup.locator('.editor-actions .action-label[aria-label^="Graph Heat Overlay"]').first();
+      await heatButton.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.ok(await designerGroup.locator('.editor-actions .action-label[aria-label^="Export Graph Image"]').first().isVisible(), 'the image export button');
+      await heatButton.click();
+      const macs = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'MACs' }).first();
+      await macs.waitFor({ state: 'visible', timeout: 15_000 });
+      await macs.click();
+      const frame = await graphFrame(wb);
+      await frame.waitForFunction(() => (globalThis as unknown as { resnetStudioGraph: { view: { heat: string } } }).resnetStudioGraph.view.heat === 'macs', undefined, { timeout: 10_000 });
+      await wb.screenshot('designer-4-heat-from-title-bar');
     });
 
 
