@@ -396,9 +396,27 @@ export function groupNormRule(a: Attrs, [x]: Shape[]): OpResult {
 
 export function preluRule(a: Attrs, [x]: Shape[]): OpResult {
   const issues: OpIssue[] = [];
+  if (Array.isArray(a['slope_shape'])) return slopesPerPosition(a['slope_shape'].map(asDim), x ?? null);
   const n = asDim(a['num_parameters'] ?? 1);
   if (x && n !== 1 && x.length >= 2) channelCheck('PReLU', 'num_parameters', n, x[1]!, x, issues);
   return ok(issues.some((i) => i.severity === 'error') ? null : (x ?? null), typeof n === 'number' ? n : null, 0, issues);
+}
+
+/**
+ * A Keras PReLU that learns a slope per position: its weight has the input's shape less the batch, with 1 on
+ * each shared axis, fixed when the layer is built; an input it does not broadcast to is refused, as Keras's
+ * input spec refuses it. Like every activation it counts no MACs.
+ */
+function slopesPerPosition(slopes: Dim[], x: Shape): OpResult {
+  const issues: OpIssue[] = [];
+  const params = numel(slopes);
+  if (x === null) return ok(null, params, 0, issues);
+  const fits = x.length === slopes.length + 1 && slopes.every((d, i) => d === 1 || dimEq(d, x[i + 1]!) !== false);
+  if (!fits) {
+    issues.push({ severity: 'error', code: 'shape/broadcast', message: `PReLU: its slopes of shape ${formatShape(slopes)} do not fit an input of shape ${formatShape(x)}` });
+    return ok(null, params, 0, issues);
+  }
+  return ok(x, params, 0, issues);
 }
 
 export function linearRule(a: Attrs, [x]: Shape[]): OpResult {

@@ -683,7 +683,12 @@ export const OPS = {
     pytorch: asModule,
   },
   Softplus: activation('Softplus', { params: ['beta', 'threshold'], defaults: { beta: 1, threshold: 20 }, functions: spellings('softplus', ['F'], ['beta', 'threshold']), keras: 'softplus', tfjs: noTfjs('Softplus with beta and threshold is not lowered') }),
-  /** `nn.PReLU`: one learnable slope, or one per channel (then the input's dimension 1 must match). */
+  /**
+   * `nn.PReLU`: one learnable slope, or one per channel (then the input's dimension 1 must match). A Keras PReLU
+   * that does not share its slopes over the spatial axes learns one per position: `slope_shape` holds that
+   * weight's shape (the input's, in the IR's order, less the batch, with 1 on each shared axis) and
+   * `num_parameters` their count. PyTorch's PReLU has no such form, so only the Keras reader makes it.
+   */
   PReLU: {
     defaults: { num_parameters: 1, init: 0.25 },
     arity: 1,
@@ -691,26 +696,44 @@ export const OPS = {
     torch: { modules: [module('PReLU', ['num_parameters', 'init', 'device', 'dtype'])] },
     keras: {
       classes: ['PReLU'],
-      // Keras learns one slope per element unless `shared_axes` shares it across the spatial axes: then it is
-      // PyTorch's one slope per channel (or one in all when the channels are shared too).
-      read: (c, ctx) => {
+      // Keras learns one slope per element unless `shared_axes` (channels-last axes, the batch being 0) shares
+      // it: shared over the spatial axes it is PyTorch's one slope per channel, or one in all with the channels.
+      read: (c, ctx): KerasRead | Unsupported => {
         const x = ctx.inputs[0];
         if (!x) return unsupported('the input shape must be known');
         const rank = x.length;
-        const shared = new Set((Array.isArray(c['shared_axes']) ? c['shared_axes'] : c['shared_axes'] === undefined || c['shared_axes'] === null ? [] : [c['shared_axes']]).map(Number));
-        const spatial = [...Array(rank).keys()].slice(1).filter((k) => k !== (ctx.channelsFirst ? 1 : rank - 1));
-        if (!spatial.every((k) => shared.has(k))) return unsupported('PReLU with a slope per position (no shared_axes over the spatial axes) has no PyTorch form');
+        const raw = c['shared_axes'];
+        const shared = new Set((Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw]).map(Number));
+        if ([...shared].some((k) => !Number.isInteger(k) || k < 1 || k >= rank)) return unsupported(`shared_axes ${JSON.stringify(raw)} are not axes of a rank-${rank} input`);
         const channels = ctx.channelsFirst ? 1 : rank - 1;
-        return { attrs: { num_parameters: shared.has(channels) ? 1 : channelsOf(x) } };
+        const spatial = [...Array(rank).keys()].slice(1).filter((k) => k !== channels);
+        if (spatial.every((k) => shared.has(k))) return { attrs: { num_parameters: shared.has(channels) ? 1 : channelsOf(x) } };
+        const slopes = x.slice(1).map((d, i) => (shared.has(ctx.channelsFirst ? i + 1 : kerasAxisOfIr(i + 1, rank)) ? 1 : d));
+        if (!slopes.every((d): d is number => typeof d === 'number')) return unsupported(`a slope per position needs the input's size, got ${formatShape(x)}`);
+        // Spatial axes of size 1 make one slope per position one per channel (after a pooling to 1x1).
+        if (slopes.slice(1).every((d) => d === 1)) return { attrs: { num_parameters: slopes[0]! } };
+        return { attrs: { num_parameters: numel(slopes), slope_shape: slopes } };
       },
       write: (a, ctx) => {
         const rank = ctx.inputs[0]?.length ?? 4;
+        const slopes = a['slope_shape'];
+        if (Array.isArray(slopes)) {
+          // An axis of size 1 is written shared: its one slope is the same weight either way.
+          const shared = slopes.flatMap((d, i) => (d === 1 ? [kerasAxisOfIr(i + 1, rank)] : [])).sort((p, q) => p - q);
+          return [{ className: 'PReLU', config: { name: ctx.name, shared_axes: shared.length ? shared : null } }];
+        }
         const spatial = [...Array(rank).keys()].slice(1, -1);
         return [{ className: 'PReLU', config: { name: ctx.name, shared_axes: num(a['num_parameters']) === 1 ? [...spatial, rank - 1] : spatial } }];
       },
     },
     tfjs: noTfjs('PReLU is not lowered'),
-    pytorch: asModule,
+    pytorch: {
+      kind: 'module',
+      attrs: (a) =>
+        Array.isArray(a['slope_shape'])
+          ? unsupported(`nn.PReLU learns one slope or one per channel, not one per position as this Keras PReLU does (slopes of shape ${formatShape(a['slope_shape'].map(asDim))})`)
+          : a,
+    },
   },
   MaxPool2d: {
     defaults: { kernel_size: null, stride: null, padding: 0, dilation: 1, ceil_mode: false },
