@@ -75,6 +75,32 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     }
   });
 
+  // A group's title sits beside the edge entering it at the middle, clear of that edge's shape label.
+  for (const file of ['examples/cifar-resnet20.resnet.json', 'examples/tiny-resnet.resnet.json']) {
+    test(`no group title lies under an edge's shape label (${file})`, async () => {
+      const p = await pages.open();
+      try {
+        const g = analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8')).graph!;
+        await p.send(msg(file, g, 100_000));
+        const hits = (await p.page.evaluate(`(() => {
+  const cy = window.resnetStudioGraph.view.cy;
+  const only = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false, includeUnderlays: false };
+  const titles = cy.nodes('.expanded').map((n) => ({ id: n.id(), b: n.boundingBox(only) }));
+  const labels = cy.edges().filter((e) => !!e.data('label')).map((e) => ({ id: e.id(), b: e.boundingBox(only) }));
+  const out = [];
+  for (const t of titles) for (const l of labels) {
+    if (Math.min(t.b.x2, l.b.x2) - Math.max(t.b.x1, l.b.x1) >= 1 && Math.min(t.b.y2, l.b.y2) - Math.max(t.b.y1, l.b.y1) >= 1) out.push(t.id + ' under ' + l.id);
+  }
+  return { titles: titles.length, out };
+})()`)) as { titles: number; out: string[] };
+        assert.ok(hits.titles >= 3, `${hits.titles} group titles`);
+        assert.deepEqual(hits.out, []);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
   // The vscode-elements controls are a bundle of their own, loaded once the graph is on screen; until then the
   // stylesheet keeps their room, so nothing moves when they arrive.
   for (const width of [1200, 360]) {

@@ -44,6 +44,9 @@ interface Parts {
   edges: ReadonlySet<string>;
 }
 
+/** What a group's minimum width keeps, beside twice its title, for the entering edge and its shape label. */
+const ENTRY_LABEL_ROOM = 64;
+
 /** Fewer new nodes than this are drawn in one step: splitting costs a frame. */
 const FIRST_PART_MIN = 250;
 
@@ -596,9 +599,10 @@ export class GraphView {
       if (n.kind === 'layer' || n.collapsed) Object.assign(d, this.fillOf(key ? (n[key] ?? 0) : 0, n.collapsed, range));
       if (typeof d['w'] === 'number') sizes.set(n.id, { w: d['w'], h: d['h'] as number });
       else if (n.kind === 'group') {
-        // Wide enough for the title to sit on one side of the edge entering at the middle (see `placeTitles`).
+        // Wide enough for the title to sit on one side of the edge entering at the middle, clear of that edge's
+        // shape label (about 50 px wide, centred on it; see `placeTitles`, which keeps the title 8 px in).
         this.measure.font = labelFont(this.theme, true);
-        d['minW'] = Math.ceil(2 * this.measure.measureText(n.label).width + 2 * COMPOUND_PAD + 24);
+        d['minW'] = Math.ceil(2 * this.measure.measureText(n.label).width + 2 * COMPOUND_PAD + ENTRY_LABEL_ROOM);
       }
       data.set(n.id, { data: d, classes: this.nodeClasses(n) });
     }
