@@ -219,6 +219,15 @@ function customStage(scope: Scope, rel: string, g: IrGraph, byId: Map<string, Ir
 export function toDesign(g: IrGraph): DesignResult {
   const bad = g.nodes.filter((n) => n.op === 'opaque');
   if (bad.length) throw new CodegenError(bad.map((n) => `cannot write ${describeNode(n)} in a design: the analysis could not interpret it`).join('\n'), bad[0]!.source);
+  // A design spells an op with its catalogue attributes only; one the catalogue keeps beside them for another
+  // format (a Keras PReLU's slope per position) would be dropped when the design is read.
+  const beyond = g.nodes.flatMap((n) => {
+    const extra = Object.keys(n.attrs).filter((k) => n.op !== 'input' && !(k in OP_SPECS[n.op].defaults));
+    return extra.length ? [{ n, extra }] : [];
+  });
+  if (beyond.length) {
+    throw new CodegenError(beyond.map(({ n, extra }) => `cannot write ${describeNode(n)} in a design: a design's ${n.op} has no ${extra.join(', ')}`).join('\n'), beyond[0]!.n.source);
+  }
   if (!g.input || g.input.some((d) => typeof d !== 'number')) throw new CodegenError(`${g.name}: a design needs a known input shape, got ${JSON.stringify(g.input)}`);
   const tree = buildTree(g);
   const layers: (LayerDef | StageDef)[] = [];
