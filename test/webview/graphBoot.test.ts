@@ -196,6 +196,32 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     });
   }
 
+  test('a cursor highlight that arrives while a large drawing is being drawn selects its node', async () => {
+    const p = await pages.open({ width: 1200, height: 800 });
+    try {
+      const file = 'examples/resnet152.resnet.json';
+      const g = analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8')).graph!;
+      // The last layer, far below the first view: drawn only in the second step.
+      const last = g.nodes.filter((n) => n.op === 'Linear').at(-1)!;
+      // Both at once: the highlight is handled while the first step waits for its frame.
+      const before = await p.renderCount();
+      await p.page.evaluate(
+        ([graph, highlight]) => {
+          window.postMessage(JSON.parse(graph!), '*');
+          window.postMessage(JSON.parse(highlight!), '*');
+        },
+        [JSON.stringify(msg(file, g, 100_000)), JSON.stringify({ type: 'highlight', nodeIds: [last.id] })],
+      );
+      await p.waitForRender(before);
+      await p.page.waitForFunction((id) => {
+        const cy = (window as unknown as { resnetStudioGraph: { view: { cy: { $(s: string): { map<T>(f: (e: { data(k: string): unknown }) => T): T[] } } } } }).resnetStudioGraph.view.cy;
+        return cy.$(':selected').map((e) => e.data('irId')).includes(id);
+      }, last.id, { timeout: 10_000 });
+    } finally {
+      await p.close();
+    }
+  });
+
   const sizes = [
     { width: 1200, height: 800, name: 'panel' },
     { width: 360, height: 700, name: 'side-bar' },

@@ -324,6 +324,8 @@ export class GraphView {
 
   /** Selects and centres the given IR nodes, expanding whatever hides them. */
   async highlight(irIds: readonly string[]): Promise<void> {
+    // After the render in progress, if any: a large drawing adds most of its elements after its first frame.
+    await this.queue;
     const model = this.model;
     if (!model) return;
     const known = irIds.filter((id) => model.nodes.has(id) || model.groups.has(id));
