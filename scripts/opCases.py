@@ -20,7 +20,7 @@ from torchOracle import _macs  # noqa: E402  (one MAC rule for every oracle)
 def run(case):
     if "torch" in case and case["torch"] is None:
         return None
-    xs = [torch.rand(*shape) for shape in case["inputs"]]
+    xs = [torch.rand(tuple(shape)) for shape in case["inputs"]]  # a tuple, so [] is a 0-d tensor
     env = {"torch": torch, "nn": nn, "F": F, **{f"x{i}": x for i, x in enumerate(xs)}}
     module = None
     params = 0

@@ -554,28 +554,58 @@ export const OPS = {
     tfjs: noTfjs('group normalisation is not lowered'),
     pytorch: asModule,
   },
-  /** `nn.LayerNorm(normalized_shape)`: normalises the trailing dimensions; 2·prod(normalized_shape) learnable. */
+  /**
+   * `nn.LayerNorm(normalized_shape)` and `F.layer_norm`: normalises the trailing dimensions. The module learns
+   * a weight and a bias of `normalized_shape` each (2·prod(normalized_shape)) unless `elementwise_affine=False`.
+   * `bias` is PyTorch 2.1's argument; only `F.layer_norm` given a weight and no bias sets it here (1.13's class
+   * cannot), and the functional form counts the weight and bias tensors it is given as `F.conv2d` counts its
+   * weight. MACs are 0, as for every normalisation (only Conv2d and Linear are counted).
+   */
   LayerNorm: {
-    defaults: { normalized_shape: null, eps: 1e-5, elementwise_affine: true },
+    defaults: { normalized_shape: null, eps: 1e-5, elementwise_affine: true, bias: true },
     arity: 1,
     infer(a, [x]) {
       const ns = a['normalized_shape'];
       const shape = (Array.isArray(ns) ? ns : [ns]).map((d) => asDim(d));
       const n = numel(shape);
-      const params = a['elementwise_affine'] === false ? 0 : n === null ? null : 2 * n;
+      const affine = a['elementwise_affine'];
+      // An affine switch the analysis does not know (a weight that may be None) leaves the count unknown.
+      const params = affine === false ? 0 : affine !== true || n === null ? null : a['bias'] === false ? n : 2 * n;
+      const fail = (message: string) => ok(null, params, 0, [{ severity: 'error', code: 'shape/layer-norm', message }]);
+      if (shape.length === 0) return fail('Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got normalized_shape = []');
       if (!x) return ok(null, params, 0);
       const tail = x.slice(x.length - shape.length);
       const bad = x.length < shape.length || tail.some((d, i) => typeof d === 'number' && typeof shape[i] === 'number' && d !== shape[i]);
-      if (bad) {
-        return ok(null, params, 0, [
-          { severity: 'error', code: 'shape/layer-norm', message: `Given normalized_shape=[${shape.join(', ')}], expected input with shape [*, ${shape.join(', ')}], but got input of size[${x.join(', ')}]` },
-        ]);
-      }
+      if (bad) return fail(`Given normalized_shape=[${shape.join(', ')}], expected input with shape [*, ${shape.join(', ')}], but got input of size[${x.join(', ')}]`);
       return ok(x, params, 0);
     },
     torch: { modules: [module('LayerNorm', ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'], 1)] },
     keras: noKeras('LayerNormalization is not mapped yet'),
     tfjs: noTfjs('layer normalisation is not lowered'),
+    pytorch: asModule,
+  },
+  /**
+   * `nn.LocalResponseNorm(size, alpha, beta, k)` and `F.local_response_norm`: AlexNet's normalisation across
+   * `size` neighbouring channels of a 3-D or higher input. No parameters; its MACs are 0, as for every
+   * normalisation and pointwise op here (the totals count Conv2d and Linear only, as torchinfo does).
+   */
+  LocalResponseNorm: {
+    defaults: { size: null, alpha: 1e-4, beta: 0.75, k: 1 },
+    arity: 1,
+    infer(a, [x]) {
+      const fail = (code: string, message: string) => ok(null, 0, 0, [{ severity: 'error', code, message }]);
+      if (x && x.length < 3) return fail('shape/rank', `Expected 3D or higher dimensionality input (got ${x.length} dimensions)`);
+      const size = num(a['size']);
+      // PyTorch pools over `size` channels, which refuses an empty window when it runs.
+      if (size !== null && size <= 0) return fail('attr/local-response-norm', `kernel size should be greater than zero, but got kT: ${size} kH: 1 kW: 1`);
+      return ok(x ?? null);
+    },
+    torch: {
+      modules: [module('LocalResponseNorm', ['size', 'alpha', 'beta', 'k'], 1)],
+      functions: [{ name: 'F.local_response_norm', params: ['input', 'size', 'alpha', 'beta', 'k'], required: 2 }],
+    },
+    keras: noKeras('Keras has no local response normalisation layer in its core set'),
+    tfjs: noTfjs('local response normalisation is not lowered'),
     pytorch: asModule,
   },
   ReLU: activation('ReLU', {
@@ -1250,6 +1280,31 @@ export const OPS = {
     keras: noKeras('Keras has no expand layer'),
     tfjs: noTfjs('expand_as is not lowered'),
     pytorch: expr(([x, y]) => `${x}.expand_as(${y})`),
+  },
+  /**
+   * `torch.index_select(x, dim, index)` / `x.index_select(dim, index)`: the index is the second input, and
+   * `dim` takes its length (a 0-d index is one entry; a 0-d `x` stays 0-d). Its values are not known, so an
+   * index out of bounds is not reported. No parameters, no MACs.
+   */
+  index_select: {
+    defaults: { dim: null },
+    arity: 2,
+    infer(a, [x, index]) {
+      const fail = (message: string, code = 'shape/index-select') => ok(null, 0, 0, [{ severity: 'error', code, message }]);
+      if (index && index.length > 1) return fail('index_select(): Index is supposed to be a vector');
+      const d = num(a['dim']);
+      if (!x || d === null) return ok(null);
+      const bad = dimRangeIssue('index_select', d, x.length);
+      if (bad) return ok(null, 0, 0, [bad]);
+      if (x.length === 0) return ok([]);
+      const at = axis(d, x.length);
+      const len: Dim = !index ? null : index.length === 0 ? 1 : index[0]!;
+      return ok([...x.slice(0, at), len, ...x.slice(at + 1)]);
+    },
+    torch: {},
+    keras: noKeras('Keras has no index_select layer'),
+    tfjs: noTfjs('index_select is not lowered'),
+    pytorch: expr(([x, index], a) => `torch.index_select(${x}, ${pyLiteral(a['dim'])}, ${index})`),
   },
   /** `Tensor.repeat(*sizes)`: tiles the tensor; leading sizes add new axes. */
   repeat: {

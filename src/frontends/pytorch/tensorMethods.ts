@@ -77,6 +77,7 @@ export class TensorMethods {
       case 'add_':
         return f((a) => this.ops.tensorBinop('+', t, a.pos[0] ?? null, I.site!, name === 'add_'));
       case 'chunk':
+      case 'index_select':
       case 'unsqueeze_':
       case 'squeeze_':
       case 'transpose':

@@ -14,7 +14,8 @@ import type { PythonTypes } from './pythonTypes';
 import type { Runtime } from './runtime';
 import { itemsUnknown } from './skippedLoops';
 import type { TensorOperators } from './tensorOperators';
-import { Builtin, BuiltinClass, type CallArgs, Namespace, Opaque, PyList, PyTuple, Sym, TensorVal, type Value, isInt, numOf } from './values';
+import { ParamValue } from './layers';
+import { Builtin, BuiltinClass, type CallArgs, Namespace, Opaque, PyFloat, PyList, PyTuple, Sym, TensorVal, type Value, isInt, numOf, typeName } from './values';
 
 export class TorchFunctions {
   constructor(
@@ -70,6 +71,8 @@ export class TorchFunctions {
       bmm: fn('bmm', (a) => this.ops.matmulFn(a.pos[0], a.pos[1], 'bmm')),
       // torch.log_softmax is F's.
       log_softmax: F.members.get('log_softmax')!,
+      index_select: fn('index_select', (a) => this.indexSelectFn(a)),
+      arange: fn('arange', (a) => this.arangeFn(a)),
       einsum: fn('einsum', (a) => {
         const [eq, ...rest] = a.pos;
         const operands = rest.length === 1 && (rest[0] instanceof PyList || rest[0] instanceof PyTuple) ? (rest[0] as PyList).items : rest;
@@ -138,6 +141,7 @@ export class TorchFunctions {
     return this.modules.ns('torch.nn.functional', {
       ...this.catalogue('F.'),
       log_softmax: this.pointwiseFn('log_softmax'),
+      layer_norm: fn('layer_norm', (a) => this.layerNormFn(a)),
       // F.conv2d with a weight of known shape is the Conv2d op (weight [out, in/groups, kh, kw]), as in
       // weight-standardised convolutions that subclass nn.Conv2d and call it from forward.
       conv2d: fn('conv2d', (a) => {
@@ -166,6 +170,73 @@ export class TorchFunctions {
       if (name.startsWith(prefix)) out[name.slice(prefix.length)] = fn(name.slice(prefix.length), (a) => this.g.catalogueCall(op, spec, a));
     }
     return out;
+  }
+
+  /**
+   * `F.layer_norm(x, normalized_shape, weight, bias, eps)`: the LayerNorm op, affine when given a weight,
+   * with PyTorch's checks of the weight's and bias's shapes. Which tensors it is given decides the node's
+   * parameter count (see the catalogue); the model's total counts them where they are registered. A bias
+   * without a weight, which no LayerNorm module has, is the unaffine norm followed by the bias's add.
+   */
+  private layerNormFn(a: CallArgs): Value {
+    const I = this.rt;
+    const [x, shapeV, w, b, eps] = this.g.bind(a, ['input', 'normalized_shape', 'weight', 'bias', 'eps'], 'layer_norm');
+    const missing = x === undefined ? 'input' : shapeV === undefined ? 'normalized_shape' : null;
+    if (missing) return I.raise('TypeError', `layer_norm() missing required argument: '${missing}'`);
+    const unknown = this.g.unknownArg('layer_norm', [['normalized_shape', shapeV]]);
+    if (unknown) return unknown;
+    if (!(shapeV instanceof PyTuple || shapeV instanceof PyList)) {
+      return I.raise('TypeError', `layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not ${typeName(shapeV ?? null)}`);
+    }
+    const ns = shapeV.items.map((d) => this.g.toDim(d));
+    const given = (v: Value | undefined): boolean | null => (v === undefined || v === null ? false : v instanceof TensorVal || v instanceof ParamValue ? true : unknownAttr(v) ? null : true);
+    for (const [name, v] of [['weight', w], ['bias', b]] as const) {
+      const s = v instanceof TensorVal ? v.t.shape : null;
+      if (ns.length === 0 || !s || ![...s, ...ns].every((d) => typeof d === 'number')) continue;
+      if (s.length !== ns.length || s.some((d, i) => d !== ns[i])) {
+        return I.raise('RuntimeError', `Expected ${name} to be of same shape as normalized_shape, but got ${name} of shape [${s.join(', ')}] and normalized_shape = [${ns.join(', ')}]`);
+      }
+    }
+    const [hasW, hasB] = [given(w), given(b)];
+    const attrs: Attrs = { normalized_shape: ns, elementwise_affine: hasW === null || hasB === null ? null : hasW };
+    if (hasW === true && hasB === false) attrs['bias'] = false;
+    if (eps !== undefined && !unknownAttr(eps)) attrs['eps'] = this.g.toAttr(eps);
+    const out = this.g.fop('LayerNorm', attrs, [this.g.asTensor(x, 'layer_norm')], 'layer_norm');
+    return hasW === false && hasB === true ? this.g.fop('add', {}, [out.t, this.g.asTensor(b, 'layer_norm')], 'layer_norm_bias') : out;
+  }
+
+  /**
+   * `torch.index_select(x, dim, index)`: the index is a tensor, whose length (not its values) the analysis
+   * knows, so it is the node's second input.
+   */
+  private indexSelectFn(a: CallArgs): Value {
+    const [x, dim, index] = this.g.bind(a, ['input', 'dim', 'index', 'out'], 'index_select');
+    const missing = x === undefined ? 'input' : dim === undefined ? 'dim' : index === undefined ? 'index' : null;
+    if (missing) return this.rt.raise('TypeError', `index_select() missing required argument: '${missing}'`);
+    const unknown = this.g.unknownArg('index_select', [['dim', dim]]);
+    if (unknown) return unknown;
+    return this.g.fop('index_select', { dim: this.g.toAttr(dim ?? null) }, [this.g.asTensor(x, 'index_select'), this.g.asTensor(index, 'index_select')], 'index_select');
+  }
+
+  /**
+   * `torch.arange(end)` / `(start, end, step)`: a 1-D tensor of ceil((end - start) / step) entries (an index
+   * for `index_select`); its length is unknown unless the bounds are known numbers.
+   */
+  private arangeFn(a: CallArgs): Value {
+    const [p0, p1, p2] = this.g.bind(a, ['start', 'end', 'step', 'out', 'dtype', 'layout', 'device', 'requires_grad'], 'arange');
+    if (p0 === undefined && p1 === undefined) return this.rt.raise('TypeError', "arange() missing required argument: 'end'");
+    const n = (v: Value | undefined, dflt: number): number | null => (v === undefined ? dflt : isInt(v) ? numOf(v) : v instanceof PyFloat ? v.v : null);
+    const [endV, start, step] = p1 === undefined ? [p0, 0, n(p2, 1)] : [p1, n(p0, 0), n(p2, 1)];
+    // `torch.arange(planes)` with `planes` a symbol is `planes` long.
+    if (endV instanceof Sym && start === 0 && step === 1) return this.g.newTensor({ pos: [endV], kw: [] });
+    const end = n(endV, 0);
+    let len: number | null = null;
+    if (start !== null && end !== null && step !== null) {
+      if (step === 0) return this.rt.raise('RuntimeError', 'step must be nonzero');
+      len = Math.ceil((end - start) / step);
+      if (len < 0) return this.rt.raise('RuntimeError', 'upper bound and larger bound inconsistent with step sign');
+    }
+    return this.g.newTensor({ pos: [len === null ? new Opaque('arange length') : len], kw: [] });
   }
 
   private catFn(a: CallArgs): Value {
