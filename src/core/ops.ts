@@ -580,7 +580,37 @@ export const OPS = {
       return ok(x, params, 0);
     },
     torch: { modules: [module('LayerNorm', ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'], 1)] },
-    keras: noKeras('LayerNormalization is not mapped yet'),
+    keras: {
+      // Keras normalises over `axis` (channels-last unless the model is channels-first), nn.LayerNorm over the
+      // trailing dimensions of the IR's order: the same layer only where those are the same axes (all but the
+      // batch of an image, its width, or the features of a Dense output; an image's channels alone are not).
+      classes: ['LayerNormalization'],
+      read: (c, ctx) => {
+        const x = ctx.inputs[0];
+        if (!x) return unsupported('the input shape must be known');
+        if (c['rms_scaling'] === true) return unsupported('RMS scaling is not what nn.LayerNorm computes');
+        const rank = x.length;
+        const raw = c['axis'] ?? -1;
+        const axes = [...new Set((Array.isArray(raw) ? raw : [raw]).map((k) => irAxisOfKeras(Number(k), rank, ctx.channelsFirst)))].sort((p, q) => p - q);
+        if (axes.length === 0 || axes.some((k) => !Number.isInteger(k) || k < 1 || k >= rank)) return unsupported(`axis ${JSON.stringify(raw)} is not a non-batch axis of a rank-${rank} input`);
+        if (axes.some((k, i) => k !== rank - axes.length + i)) return unsupported(`axis ${JSON.stringify(raw)} is not the trailing dimensions nn.LayerNorm normalises, in PyTorch's order`);
+        const ns = x.slice(rank - axes.length);
+        if (!ns.every((d): d is number => typeof d === 'number')) return unsupported(`the normalised sizes must be known, got ${formatShape(x)}`);
+        const [center, scale] = [c['center'] !== false, c['scale'] !== false];
+        if (center && !scale) return unsupported('a shift learned without a scale has no nn.LayerNorm');
+        return { attrs: { normalized_shape: ns, eps: Number(c['epsilon'] ?? 1e-3), elementwise_affine: scale, ...(scale && !center ? { bias: false } : {}) } };
+      },
+      write: (a, ctx) => {
+        const rank = ctx.inputs[0]?.length ?? 0;
+        const ns = a['normalized_shape'];
+        const m = Array.isArray(ns) ? ns.length : 1;
+        if (m < 1 || m >= rank) return noKeras(`normalized_shape ${pyLiteral(ns ?? null)} must leave the batch axis of a rank-${rank} input`);
+        if (a['elementwise_affine'] !== true && a['elementwise_affine'] !== false) return noKeras('whether it learns a weight is unknown');
+        const axes = Array.from({ length: m }, (_, i) => kerasAxisOfIr(rank - m + i, rank)).sort((p, q) => p - q);
+        const scale = a['elementwise_affine'];
+        return [{ className: 'LayerNormalization', config: { name: ctx.name, axis: axes.length === 1 ? axes[0]! : axes, epsilon: a['eps'], center: scale && a['bias'] !== false, scale } }];
+      },
+    },
     tfjs: noTfjs('layer normalisation is not lowered'),
     pytorch: asModule,
   },
