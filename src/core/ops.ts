@@ -557,9 +557,10 @@ export const OPS = {
   /**
    * `nn.LayerNorm(normalized_shape)` and `F.layer_norm`: normalises the trailing dimensions. The module learns
    * a weight and a bias of `normalized_shape` each (2·prod(normalized_shape)) unless `elementwise_affine=False`.
-   * `bias` is PyTorch 2.1's argument; only `F.layer_norm` given a weight and no bias sets it here (1.13's class
-   * cannot), and the functional form counts the weight and bias tensors it is given as `F.conv2d` counts its
-   * weight. MACs are 0, as for every normalisation (only Conv2d and Linear are counted).
+   * `bias` is PyTorch 2.1's argument; only `F.layer_norm` given a weight and no bias, or a Keras
+   * LayerNormalization with `center=False`, sets it here (1.13's class cannot, so the PyTorch writer refuses
+   * it). The functional form counts the weight and bias tensors it is given, as `F.conv2d` counts its weight.
+   * MACs are 0, as for every normalisation (only Conv2d and Linear are counted).
    */
   LayerNorm: {
     defaults: { normalized_shape: null, eps: 1e-5, elementwise_affine: true, bias: true },
