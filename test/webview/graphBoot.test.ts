@@ -196,6 +196,28 @@ describe('graph page start-up and first view', { skip, timeout: 180_000 }, () =>
     });
   }
 
+  test("a new view's first frame is drawn without cytoscape's texture caches, which are back for the frames after", async () => {
+    const p = await pages.open();
+    try {
+      const file = 'examples/tiny-resnet.resnet.json';
+      const g = analyzeText(file, readFileSync(join(REPO_ROOT, file), 'utf8')).graph!;
+      // Polled in every animation frame from before the graph is posted: whether the caches were bypassed.
+      await p.page.evaluate(`(() => {
+  const r = window.resnetStudioGraph.view.cy.renderer();
+  window.__bypassed = [];
+  const poll = () => { window.__bypassed.push(Object.prototype.hasOwnProperty.call(r.data.eleTxrCache, 'getElement')); requestAnimationFrame(poll); };
+  requestAnimationFrame(poll);
+})()`);
+      await p.send(msg(file, g, 100_000));
+      const seen = (await p.page.evaluate('window.__bypassed')) as boolean[];
+      assert.ok(seen.includes(true), 'bypassed for the first frame');
+      assert.equal(seen.at(-1), false, 'restored after it');
+      assert.equal(await p.page.evaluate(`Object.prototype.hasOwnProperty.call(window.resnetStudioGraph.view.cy.renderer().data.lblTxrCache, 'getElement')`), false);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a cursor highlight that arrives while a large drawing is being drawn selects its node', async () => {
     const p = await pages.open({ width: 1200, height: 800 });
     try {

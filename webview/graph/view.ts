@@ -6,6 +6,7 @@
 import cytoscape from 'cytoscape';
 import type { HeatMode, IrGraph, LayoutDirection, SkipKind, SourceRange } from '../../src/protocol/graphProtocol';
 import { type DiffMarks, diffClass, diffTooltip, statusOf } from './diff';
+import { drawDirectly } from './directFrame';
 import { firstPart, visibleRegion } from './firstPaint';
 import { GraphModel, type ViewGraph, type ViewNode, groupViewId } from './model';
 import { loadElk } from './elkLoader';
@@ -79,9 +80,10 @@ const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(
  * When the next frame has been painted: a task posted from its animation-frame callback runs once the frame's
  * style, layout, paint and commit (done in the same task as the callbacks) are over.
  */
-const nextPaint = (): Promise<number> =>
+const nextPaint = (onFrame?: () => void): Promise<number> =>
   new Promise((r) =>
     requestAnimationFrame(() => {
+      onFrame?.();
       const ch = new MessageChannel();
       ch.port1.onmessage = () => {
         ch.port1.close();
@@ -506,8 +508,11 @@ export class GraphView {
       }
     };
     let painted: Promise<number> | undefined;
+    // A new view's first frame is drawn without cytoscape's texture caches (see `directFrame.ts`). cytoscape's
+    // own animation-frame callback was asked for before this one, so it has drawn by the time this one runs.
+    const direct = opts.fit || !!part;
     const paintNext = (): Promise<number> => {
-      const p = nextPaint();
+      const p = nextPaint(direct ? drawDirectly(this.cy) : undefined);
       void p.then(() => this.host.onPainted?.());
       return p;
     };
