@@ -6,14 +6,12 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { analyzeKeras } from '../../src/frontends/kerasJson';
 import { writeKeras } from '../../src/codegen/kerasWriter';
 import { writePyTorch } from '../../src/codegen/pytorchWriter';
 import type { Analysis, IrGraph } from '../../src/core/ir';
-import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
+import { oracleCases } from './oracleCases';
 
 /**
  * Input -> LayerNormalization -> Flatten -> Dense(2), in Keras 2's TF.js spelling; with `flatFirst` the
@@ -69,20 +67,12 @@ const graphOf = (file: string): IrGraph => {
 const norm = (g: IrGraph) => g.nodes.find((n) => n.op === 'LayerNorm');
 
 describe('LayerNormalization read as nn.LayerNorm', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-layernorm-'));
-  const files = CASES.map((c, i) => {
-    const file = join(dir, `case_${i}.json`);
-    writeFileSync(file, model(c.batchShape, c.norm, c.flatFirst));
-    return file;
-  });
-  const rewritten = files.map((f) => f.replace(/\.json$/, '.written.json'));
-  const oracle = new Map<string, OracleResult>();
+  const { files, rewritten, oracle, ask } = oracleCases('rs-layernorm-', CASES.map((c) => model(c.batchShape, c.norm, c.flatFirst)));
 
   before(async () => {
     const exact = CASES.map((c, i) => ('refused' in c.want ? null : i)).filter((i): i is number => i !== null);
     for (const i of exact) writeFileSync(rewritten[i]!, JSON.stringify(writeKeras(graphOf(files[i]!))));
-    for (const r of await runOracle([...files, ...exact.map((i) => rewritten[i]!)], 120_000)) oracle.set(r.file, r);
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await ask([...files, ...exact.map((i) => rewritten[i]!)]);
   });
 
   CASES.forEach((c, i) => {

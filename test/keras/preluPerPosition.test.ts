@@ -7,9 +7,7 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { analyzeKeras } from '../../src/frontends/kerasJson';
 import { writeKeras } from '../../src/codegen/kerasWriter';
 import { writePyTorch } from '../../src/codegen/pytorchWriter';
@@ -17,7 +15,7 @@ import { toDesign } from '../../src/codegen/toDesign';
 import { CodegenError } from '../../src/codegen/moduleTree';
 import { OP_SPECS } from '../../src/core/ops';
 import type { IrGraph } from '../../src/core/ir';
-import { runOracle, type OracleResult } from '../../scripts/kerasOracle';
+import { oracleCases } from './oracleCases';
 
 /** Input -> PReLU -> Flatten -> Dense(2), in Keras 2's TF.js spelling; `first` makes the model channels-first. */
 function model(batchShape: (number | null)[], sharedAxes: number[] | null, first = false): string {
@@ -73,20 +71,11 @@ const graphOf = (file: string): IrGraph => {
 const prelu = (g: IrGraph) => g.nodes.find((n) => n.op === 'PReLU')!;
 
 describe('PReLU with a slope per position', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-prelu-'));
-  const files = CASES.map((c, i) => {
-    const file = join(dir, `case_${i}.json`);
-    writeFileSync(file, model(c.batchShape, c.sharedAxes, c.first));
-    return file;
-  });
-  /** Each case written back by the Keras writer. */
-  const rewritten = files.map((f) => f.replace(/\.json$/, '.written.json'));
-  const oracle = new Map<string, OracleResult>();
+  const { files, rewritten, oracle, ask } = oracleCases('rs-prelu-', CASES.map((c) => model(c.batchShape, c.sharedAxes, c.first)));
 
   before(async () => {
     files.forEach((f, i) => writeFileSync(rewritten[i]!, JSON.stringify(writeKeras(graphOf(f)))));
-    for (const r of await runOracle([...files, ...rewritten], 120_000)) oracle.set(r.file, r);
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await ask([...files, ...rewritten]);
   });
 
   CASES.forEach((c, i) => {
